@@ -1,0 +1,45 @@
+# Every target mirrors what CI runs. `make demo` and `make test` install what they need on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEPS := $(VENV)/.deps-installed
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+
+.PHONY: deps demo test lint unit workflow infra synth bench clean
+
+$(DEPS): requirements.lock package.json package-lock.json
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: $(DEPS)
+
+# The synthesized cloud assembly: what `cdk deploy` deploys and what the local runtime brings up.
+cdk.out/manifest.json: $(DEPS) app.py cdk.json $(shell find workflows lambdas asl -type f -not -path '*/__pycache__/*')
+	npx cdk synth --quiet > /dev/null
+	touch $@
+
+synth: cdk.out/manifest.json
+
+demo: cdk.out/manifest.json
+	$(PY) -m demo
+
+lint: $(DEPS)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy lambdas local_runtime workflows app.py
+
+test: cdk.out/manifest.json lint
+	$(PY) -m pytest
+
+unit: $(DEPS)
+	$(PY) -m pytest tests/unit
+
+bench: cdk.out/manifest.json
+	$(PY) -m bench
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
