@@ -1,0 +1,188 @@
+"""API Gateway REST (Lambda proxy integration), locally.
+
+Routes come from the template's AWS::ApiGateway::Resource / Method resources;
+a request becomes the proxy event API Gateway would send, the integration's
+function runs in its sandbox, and its proxy response comes back. Methods that
+require AWS_IAM are treated as signed by a local caller, whose identity is in
+`requestContext.identity` as API Gateway would put it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from local_runtime.lambda_service import LambdaService
+    from local_runtime.resources import Provisioner
+
+_FUNCTION_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    resource_path: str
+    function_arn: str
+    authorization: str
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if self.method not in (method, "ANY"):
+            return None
+        pattern_parts = [p for p in self.resource_path.split("/") if p]
+        path_parts = [p for p in path.split("?", maxsplit=1)[0].split("/") if p]
+        params: dict[str, str] = {}
+        for index, part in enumerate(pattern_parts):
+            if part.startswith("{") and part.endswith("+}"):
+                params[part[1:-2]] = "/".join(path_parts[index:])
+                return params
+            if index >= len(path_parts):
+                return None
+            if part.startswith("{") and part.endswith("}"):
+                params[part[1:-1]] = path_parts[index]
+            elif part != path_parts[index]:
+                return None
+        return params if len(path_parts) == len(pattern_parts) else None
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass
+class RestApi:
+    """Every REST API route of the stack, served by the functions of the template."""
+
+    lambdas: LambdaService
+    account: str
+    routes: list[Route] = field(default_factory=list)
+    _paths: dict[str, str] = field(default_factory=dict)
+    stage: str = "local"
+
+    # -- provisioning (claimed resource types) ----------------------------------------------
+    def provision_api(
+        self, p: Provisioner, logical_id: str, props: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        api_id = f"{logical_id[:6].lower()}{uuid.uuid5(uuid.NAMESPACE_OID, logical_id).hex[:4]}"
+        root = f"{api_id}-root"
+        self._paths[root] = ""
+        return api_id, {"RootResourceId": root}
+
+    def provision_resource(
+        self, p: Provisioner, logical_id: str, props: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        resource_id = f"res-{logical_id}"
+        self._paths[resource_id] = f"{self._paths[props['ParentId']]}/{props['PathPart']}"
+        return resource_id, {"ResourceId": resource_id}
+
+    def provision_method(
+        self, p: Provisioner, logical_id: str, props: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        integration = props.get("Integration", {})
+        found = _FUNCTION_IN_URI.search(str(integration.get("Uri", "")))
+        if integration.get("Type") == "AWS_PROXY" and found:
+            self.routes.append(
+                Route(
+                    method=props["HttpMethod"],
+                    resource_path=self._paths[props["ResourceId"]] or "/",
+                    function_arn=found.group(1),
+                    authorization=props.get("AuthorizationType", "NONE"),
+                )
+            )
+        return f"method-{logical_id}", {}
+
+    # -- requests ---------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: str | bytes | dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> ApiResponse:
+        method = method.upper()
+        for route in self.routes:
+            params = route.match(method, path)
+            if params is not None:
+                return self._invoke(route, method, path, params, body, headers or {}, query)
+        return ApiResponse(
+            404, {"Content-Type": "application/json"}, json.dumps({"message": "Missing Authentication Token"})
+        )
+
+    def _invoke(
+        self,
+        route: Route,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        body: str | bytes | dict[str, Any] | None,
+        headers: dict[str, str],
+        query: dict[str, str] | None,
+    ) -> ApiResponse:
+        if isinstance(body, dict):
+            body = json.dumps(body)
+            headers = {"Content-Type": "application/json", **headers}
+        text = body.decode() if isinstance(body, bytes) else body
+        request_id = str(uuid.uuid4())
+        now = datetime.now(UTC)
+        event = {
+            "resource": route.resource_path,
+            "path": path,
+            "httpMethod": method,
+            "headers": headers,
+            "multiValueHeaders": {key: [value] for key, value in headers.items()},
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+            "pathParameters": params or None,
+            "stageVariables": None,
+            "body": text,
+            "isBase64Encoded": False,
+            "requestContext": {
+                "resourcePath": route.resource_path,
+                "httpMethod": method,
+                "path": f"/{self.stage}{path}",
+                "stage": self.stage,
+                "requestId": request_id,
+                "extendedRequestId": request_id,
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "requestTimeEpoch": int(now.timestamp() * 1000),
+                "protocol": "HTTP/1.1",
+                "accountId": self.account,
+                "apiId": "local",
+                "identity": {
+                    "sourceIp": "127.0.0.1",
+                    "userAgent": headers.get("User-Agent", "local-runtime"),
+                    "caller": "AIDALOCALDEVELOPER" if route.authorization == "AWS_IAM" else None,
+                    "user": "AIDALOCALDEVELOPER" if route.authorization == "AWS_IAM" else None,
+                    "userArn": f"arn:aws:iam::{self.account}:user/local-developer"
+                    if route.authorization == "AWS_IAM"
+                    else None,
+                    "accountId": self.account if route.authorization == "AWS_IAM" else None,
+                },
+            },
+        }
+        result = self.lambdas.invoke(route.function_arn, json.dumps(event).encode())
+        if result.function_error:
+            return ApiResponse(
+                502, {"Content-Type": "application/json"}, json.dumps({"message": "Internal server error"})
+            )
+        proxy = json.loads(result.payload)
+        return ApiResponse(
+            status=int(proxy.get("statusCode", 200)),
+            headers={
+                **proxy.get("headers", {}),
+                **{k: v[-1] for k, v in (proxy.get("multiValueHeaders") or {}).items()},
+            },
+            body=proxy.get("body") or "",
+        )

@@ -1,0 +1,88 @@
+"""Per-function log capture, the local stand-in for CloudWatch Logs.
+
+Handlers log to stdout (Powertools' JSON logger binds to `sys.stdout` when it is
+created). The runtime installs one stdout proxy per process; while a function
+runs, the proxy routes that thread's writes to the function's log, so tests and
+the demo can read what a function printed without interleaved noise.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+_MAX_LINES_PER_FUNCTION = 20_000
+
+
+class _StdoutRouter:
+    def __init__(self, passthrough: TextIO) -> None:
+        self._passthrough = passthrough
+        self._local = threading.local()
+
+    def write(self, text: str) -> int:
+        sink: FunctionLogs | None = getattr(self._local, "sink", None)
+        name: str | None = getattr(self._local, "function", None)
+        if sink is None or name is None:
+            return self._passthrough.write(text)
+        sink.append(name, text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._passthrough.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    @contextmanager
+    def routed(self, sink: FunctionLogs, function: str) -> Iterator[None]:
+        self._local.sink, self._local.function = sink, function
+        try:
+            yield
+        finally:
+            self._local.sink = self._local.function = None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._passthrough, name)
+
+
+_router_lock = threading.Lock()
+_router: _StdoutRouter | None = None
+
+
+def stdout_router() -> _StdoutRouter:
+    """The process-wide router, installed on first use and kept (handlers keep a reference to it)."""
+    global _router  # noqa: PLW0603 - one router per process is the point
+    with _router_lock:
+        if _router is None:
+            _router = _StdoutRouter(sys.__stdout__ or sys.stdout)
+            sys.stdout = _router
+        return _router
+
+
+class FunctionLogs:
+    """Lines written by each function, newest last, bounded per function."""
+
+    def __init__(self, echo: bool = False) -> None:
+        self._lines: dict[str, deque[str]] = {}
+        self._partial: dict[str, str] = {}
+        self._echo = echo
+        self._lock = threading.Lock()
+
+    def append(self, function: str, text: str) -> None:
+        with self._lock:
+            buffer = self._partial.get(function, "") + text
+            *complete, rest = buffer.split("\n")
+            self._partial[function] = rest
+            lines = self._lines.setdefault(function, deque(maxlen=_MAX_LINES_PER_FUNCTION))
+            lines.extend(complete)
+        if self._echo:
+            for line in complete:
+                sys.__stderr__.write(f"[{function}] {line}\n") if sys.__stderr__ else None
+
+    def lines(self, function: str) -> list[str]:
+        with self._lock:
+            return list(self._lines.get(function, ()))

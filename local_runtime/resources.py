@@ -1,0 +1,319 @@
+"""Provision a stack's resources on moto, in CloudFormation's dependency order.
+
+Each supported type has one small provisioner that turns resolved template
+properties into moto API calls and reports the attributes CloudFormation would
+(Ref, Arn, StreamArn, QueueUrl...). Types the runtime does not emulate (IAM,
+KMS, log groups, alarms, API Gateway deployment plumbing...) still get
+CloudFormation-shaped ids and ARNs, so everything that references them resolves;
+they are listed in `Provisioned.not_emulated`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from local_runtime.assembly import StackArtifact
+from local_runtime.cloudformation import Resolver, TemplateError, creation_order, generated_name
+
+
+@dataclass
+class Resource:
+    """A created (or merely named) resource: its physical id and CloudFormation attributes."""
+
+    logical_id: str
+    type: str
+    ref: str
+    attributes: dict[str, Any]
+    properties: dict[str, Any]
+    path: str
+
+    def arn(self) -> str:
+        return str(self.attributes["Arn"])
+
+
+@dataclass
+class Provisioned:
+    stack: StackArtifact
+    region: str
+    account: str
+    resources: dict[str, Resource] = field(default_factory=dict)
+    not_emulated: list[str] = field(default_factory=list)
+
+    def of_type(self, resource_type: str) -> list[Resource]:
+        return [r for r in self.resources.values() if r.type == resource_type]
+
+    def find(self, resource_type: str, path_contains: str) -> Resource:
+        """The one resource of a type whose CDK construct path contains `path_contains`."""
+        matches = [r for r in self.of_type(resource_type) if path_contains in r.path]
+        if len(matches) != 1:
+            names = [r.path for r in self.of_type(resource_type)]
+            raise LookupError(f"{len(matches)} {resource_type} match {path_contains!r}; candidates: {names}")
+        return matches[0]
+
+
+ProvisionFn = Callable[["Provisioner", str, dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
+class Provisioner:
+    """Walks the template in dependency order and creates what moto can run."""
+
+    def __init__(
+        self,
+        stack: StackArtifact,
+        region: str,
+        account: str,
+        extra: dict[str, ProvisionFn] | None = None,
+    ) -> None:
+        """`extra` lets runtime components (Lambda sandboxes, pipes, API routes) claim resource types."""
+        self.stack = stack
+        self._provisioners = {**PROVISIONERS, **(extra or {})}
+        self.region = region
+        self.account = account
+        self.result = Provisioned(stack=stack, region=region, account=account)
+        self._session = boto3.session.Session(region_name=region)
+        self._clients: dict[str, Any] = {}
+        self.resolver = Resolver(
+            pseudo={
+                "AWS::Region": region,
+                "AWS::AccountId": account,
+                "AWS::Partition": "aws",
+                "AWS::URLSuffix": "amazonaws.com",
+                "AWS::StackName": stack.name,
+                "AWS::StackId": f"arn:aws:cloudformation:{region}:{account}:stack/{stack.name}/local",
+            },
+            ref=self._ref,
+            get_att=self._get_att,
+        )
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self._session.client(service)
+        return self._clients[service]
+
+    def name_for(self, logical_id: str, resource_type: str, explicit: str | None) -> str:
+        return explicit or generated_name(self.stack.name, logical_id, resource_type)
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        return (
+            f"arn:aws:{service}:{self.region if region else ''}:{self.account if account else ''}:{resource}"
+        )
+
+    def provision_all(self) -> Provisioned:
+        resources = self.stack.resources
+        for logical_id in creation_order(resources):
+            spec = resources[logical_id]
+            resource_type = spec["Type"]
+            if resource_type == "AWS::CDK::Metadata":
+                continue
+            properties = self.resolver.resolve(spec.get("Properties", {}))
+            provision = self._provisioners.get(resource_type)
+            if provision is None:
+                ref, attributes = _synthetic(self, logical_id, resource_type, properties)
+                self.result.not_emulated.append(f"{logical_id} ({resource_type})")
+            else:
+                ref, attributes = provision(self, logical_id, properties)
+            path = spec.get("Metadata", {}).get("aws:cdk:path", logical_id)
+            self.result.resources[logical_id] = Resource(
+                logical_id, resource_type, ref, attributes, properties, path
+            )
+        return self.result
+
+    def _ref(self, logical_id: str) -> str:
+        try:
+            return self.result.resources[logical_id].ref
+        except KeyError as missing:
+            raise TemplateError(
+                f"Ref to {logical_id}, which is not created yet or not in the template"
+            ) from missing
+
+    def _get_att(self, logical_id: str, attribute: str) -> Any:
+        resource = self.result.resources.get(logical_id)
+        if resource is None:
+            raise TemplateError(
+                f"Fn::GetAtt on {logical_id}, which is not created yet or not in the template"
+            )
+        if attribute not in resource.attributes:
+            raise TemplateError(f"{logical_id} ({resource.type}) has no attribute {attribute} locally")
+        return resource.attributes[attribute]
+
+
+def _synthetic(
+    p: Provisioner, logical_id: str, resource_type: str, props: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """CloudFormation-shaped ids for a resource the runtime does not run."""
+    _, service, kind = resource_type.split("::")
+    service = service.lower()
+    name = str(
+        props.get(f"{kind}Name")
+        or props.get("Name")
+        or generated_name(p.stack.name, logical_id, resource_type)
+    )
+    attributes: dict[str, Any] = {}
+    if resource_type == "AWS::IAM::Role":
+        attributes = {
+            "Arn": p.arn("iam", f"role/{name}", region=False),
+            "RoleId": f"AROA{logical_id.upper()[:16]}",
+        }
+    elif resource_type == "AWS::KMS::Key":
+        key_id = generated_name(p.stack.name, logical_id, resource_type)[-12:].lower()
+        name = f"00000000-0000-4000-8000-{key_id}"
+        attributes = {"Arn": p.arn("kms", f"key/{name}"), "KeyId": name}
+    elif resource_type == "AWS::Logs::LogGroup":
+        name = str(props.get("LogGroupName") or name)
+        attributes = {"Arn": p.arn("logs", f"log-group:{name}:*")}
+    elif resource_type == "AWS::ApiGateway::RestApi":
+        name = generated_name(p.stack.name, logical_id, resource_type)[-10:].lower()
+        attributes = {"RootResourceId": f"{name}-root"}
+    else:
+        attributes = {"Arn": p.arn(service, f"{kind.lower()}/{name}")}
+    return name, attributes
+
+
+def _table(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = p.name_for(logical_id, "AWS::DynamoDB::Table", props.get("TableName"))
+    request: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    if request["BillingMode"] == "PROVISIONED":
+        request["ProvisionedThroughput"] = props.get(
+            "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        )
+    if "GlobalSecondaryIndexes" in props:
+        request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if "StreamSpecification" in props:
+        request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    table = p.client("dynamodb").create_table(**request)["TableDescription"]
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        p.client("dynamodb").update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    attributes = {"Arn": table["TableArn"]}
+    if "LatestStreamArn" in table:
+        attributes["StreamArn"] = table["LatestStreamArn"]
+    return name, attributes
+
+
+_QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+)
+
+
+def _queue(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = p.name_for(logical_id, "AWS::SQS::Queue", props.get("QueueName"))
+    if props.get("FifoQueue") and not name.endswith(".fifo"):
+        name = f"{name[:75]}.fifo"
+    attributes = {
+        key: str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+        for key in _QUEUE_ATTRIBUTES
+        if key in props
+    }
+    if "RedrivePolicy" in props:
+        attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+    url = p.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = p.arn("sqs", name)
+    return url, {"Arn": arn, "QueueName": name, "QueueUrl": url}
+
+
+def _event_bus(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = props["Name"]
+    arn = p.client("events").create_event_bus(Name=name)["EventBusArn"]
+    return name, {"Arn": arn, "Name": name}
+
+
+_TARGET_KEYS = (
+    "Id",
+    "Arn",
+    "RoleArn",
+    "Input",
+    "InputPath",
+    "InputTransformer",
+    "DeadLetterConfig",
+    "RetryPolicy",
+    "SqsParameters",
+)
+
+
+def _rule(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = p.name_for(logical_id, "AWS::Events::Rule", props.get("Name"))
+    bus = props.get("EventBusName", "default")
+    bus_name = bus.rsplit("/", 1)[-1] if bus.startswith("arn:") else bus
+    request: dict[str, Any] = {"Name": name, "EventBusName": bus_name, "State": props.get("State", "ENABLED")}
+    if "EventPattern" in props:
+        request["EventPattern"] = json.dumps(props["EventPattern"])
+    if "ScheduleExpression" in props:
+        request["ScheduleExpression"] = props["ScheduleExpression"]
+    arn = p.client("events").put_rule(**request)["RuleArn"]
+    targets = [
+        {key: target[key] for key in _TARGET_KEYS if key in target} for target in props.get("Targets", [])
+    ]
+    if targets:
+        p.client("events").put_targets(Rule=name, EventBusName=bus_name, Targets=targets)
+    ref = name if bus_name == "default" else f"{bus_name}|{name}"
+    return ref, {"Arn": arn}
+
+
+def _topic(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = p.name_for(logical_id, "AWS::SNS::Topic", props.get("TopicName"))
+    arn = p.client("sns").create_topic(Name=name)["TopicArn"]
+    return arn, {"TopicArn": arn, "TopicName": name}
+
+
+def _subscription(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    arn = p.client("sns").subscribe(
+        TopicArn=props["TopicArn"],
+        Protocol=props["Protocol"],
+        Endpoint=props["Endpoint"],
+        Attributes={"RawMessageDelivery": str(props.get("RawMessageDelivery", False)).lower()},
+    )["SubscriptionArn"]
+    return arn, {"Arn": arn}
+
+
+def _bucket(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = props.get("BucketName") or generated_name(p.stack.name, logical_id, "AWS::S3::Bucket").lower()[:63]
+    request: dict[str, Any] = {"Bucket": name}
+    if p.region != "us-east-1":
+        request["CreateBucketConfiguration"] = {"LocationConstraint": p.region}
+    p.client("s3").create_bucket(**request)
+    return name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+
+
+def _state_machine(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = p.name_for(logical_id, "AWS::StepFunctions::StateMachine", props.get("StateMachineName"))
+    definition = props.get("DefinitionString")
+    if definition is None:
+        definition = json.dumps(props["Definition"])
+    for key, value in props.get("DefinitionSubstitutions", {}).items():
+        definition = definition.replace(f"${{{key}}}", str(value))
+    request: dict[str, Any] = {
+        "name": name,
+        "definition": definition,
+        "roleArn": props["RoleArn"],
+        "type": props.get("StateMachineType", "STANDARD"),
+    }
+    arn = p.client("stepfunctions").create_state_machine(**request)["stateMachineArn"]
+    return arn, {"Arn": arn, "Name": name}
+
+
+PROVISIONERS: dict[str, ProvisionFn] = {
+    "AWS::DynamoDB::Table": _table,
+    "AWS::SQS::Queue": _queue,
+    "AWS::Events::EventBus": _event_bus,
+    "AWS::Events::Rule": _rule,
+    "AWS::SNS::Topic": _topic,
+    "AWS::SNS::Subscription": _subscription,
+    "AWS::S3::Bucket": _bucket,
+    "AWS::StepFunctions::StateMachine": _state_machine,
+}

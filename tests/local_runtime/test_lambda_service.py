@@ -1,0 +1,93 @@
+"""Lambda Invoke answered in-process by the function the template names."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from local_runtime import LocalApp
+
+
+def _invoke(app: LocalApp, path: str, payload: Any) -> dict[str, Any]:
+    response = app.client("lambda").invoke(FunctionName=app.function_name(path), Payload=json.dumps(payload))
+    return {"error": response.get("FunctionError"), "body": json.loads(response["Payload"].read())}
+
+
+def test_invoke_runs_the_handler_with_the_functions_own_environment(tiny_app: LocalApp) -> None:
+    # Given two functions built from the same code with different environments
+    # When each is invoked through boto3
+    hello = _invoke(tiny_app, "Tiny/Work/", {"n": 1})
+    bonjour = _invoke(tiny_app, "Tiny/Other/", {"n": 2})
+    # Then each sees its own variables and its own context
+    assert hello["error"] is None
+    assert (hello["body"]["greeting"], bonjour["body"]["greeting"]) == ("hello", "bonjour")
+    assert hello["body"]["function"] == tiny_app.function_name("Tiny/Work/")
+    assert bonjour["body"]["event"] == {"n": 2}
+
+
+def test_environment_refs_resolve_to_local_physical_names(tiny_app: LocalApp) -> None:
+    # Given a function whose environment holds a Ref to the table
+    spec = tiny_app.lambdas.spec(tiny_app.function_name("Tiny/Work/"))
+    # Then the value is the table's local name, which exists on the local DynamoDB
+    assert spec.environment["TABLE"] == tiny_app.table_name("Tiny/Table/")
+    assert tiny_app.client("dynamodb").describe_table(TableName=spec.environment["TABLE"])["Table"]
+
+
+def test_functions_do_not_share_module_state(tiny_assembly: Any) -> None:
+    # Given the same module loaded by two functions
+    with LocalApp(tiny_assembly, time_scale=0.001) as app:
+        names = [app.function_name("Tiny/Work/"), app.function_name("Tiny/Other/")]
+        lam = app.client("lambda")
+        # When the first is invoked twice and the second once
+        for _ in range(2):
+            lam.invoke(FunctionName=names[0], Payload=b"{}")
+        other = json.loads(lam.invoke(FunctionName=names[1], Payload=b"{}")["Payload"].read())
+    # Then the second function's module-level list saw only its own call, as in separate sandboxes
+    assert other["calls_in_this_sandbox"] == 1
+
+
+def test_a_raised_exception_is_a_function_error_named_after_its_class(tiny_app: LocalApp) -> None:
+    # When the handler raises a domain exception
+    result = _invoke(tiny_app, "Tiny/Work/", {"fail": "SKU-1"})
+    # Then Lambda's error contract carries the class name, which Step Functions matches in Catch
+    assert result["error"] == "Unhandled"
+    assert result["body"]["errorType"] == "OutOfStock"
+    assert result["body"]["errorMessage"] == "no stock for SKU-1"
+
+
+def test_a_handler_running_past_its_timeout_is_reported_as_a_sandbox_timeout(tiny_app: LocalApp) -> None:
+    # Given a function whose template timeout is 1 second (time compression never shortens it)
+    slow = tiny_app.function_name("Tiny/Slow/")
+    # When its handler runs for longer
+    response = tiny_app.client("lambda").invoke(FunctionName=slow, Payload=json.dumps({"sleep": 1.5}))
+    body = json.loads(response["Payload"].read())
+    time.sleep(0.6)  # let the abandoned handler finish before the sandbox is torn down
+    # Then the caller sees Lambda's timeout error
+    assert response["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Sandbox.Timedout"
+
+
+def test_an_unknown_function_is_resource_not_found(tiny_app: LocalApp) -> None:
+    lam = tiny_app.client("lambda")
+    try:
+        lam.invoke(FunctionName="no-such-function", Payload=b"{}")
+    except lam.exceptions.ResourceNotFoundException as error:
+        assert "no-such-function" in str(error)
+    else:
+        raise AssertionError("invoking an unknown function must fail")
+
+
+def test_the_engine_catches_a_named_lambda_error(tiny_app: LocalApp) -> None:
+    # Given the state machine's Catch on OutOfStock (its definition uses a substitution for the function ARN)
+    sfn = tiny_app.client("stepfunctions")
+    machine = tiny_app.state_machine_arn("Tiny/Machine/")
+    # When an execution's task raises OutOfStock
+    arn = sfn.start_execution(stateMachineArn=machine, name="rejected", input=json.dumps({"fail": "SKU-9"}))[
+        "executionArn"
+    ]
+    description = tiny_app.wait_for(arn)
+    # Then the Catch routed it to the compensation state
+    assert description["status"] == "FAILED"
+    assert description["error"] == "OrderRejected"
+    assert tiny_app.states_visited(arn) == ["Work", "Compensate"]

@@ -1,0 +1,89 @@
+"""The pipe runner keeps the Pipes semantics the workflows are built on."""
+
+from __future__ import annotations
+
+import json
+
+from local_runtime import LocalApp
+
+
+def _put(app: LocalApp, pk: str, **attributes: str) -> None:
+    item = {"pk": {"S": pk}, **{k: {"S": v} for k, v in attributes.items()}}
+    app.client("dynamodb").put_item(TableName=app.table_name("Tiny/Table/"), Item=item)
+
+
+def test_stream_records_reach_the_target_as_a_json_array_and_the_filter_drops_the_rest(
+    tiny_app: LocalApp,
+) -> None:
+    # Given a pipe filtered on INSERT
+    # When an item is inserted and then modified
+    _put(tiny_app, "order-1", note="first")
+    _put(tiny_app, "order-1", note="second")
+    tiny_app.drain()
+    # Then one execution ran, its input an array holding the INSERT record as Pipes shapes it
+    executions = tiny_app.executions("Tiny/BatchMachine/")
+    assert [e["status"] for e in executions] == ["SUCCEEDED"]
+    batch = json.loads(executions[0]["input"])
+    assert isinstance(batch, list)
+    assert [r["eventName"] for r in batch] == ["INSERT"]
+    assert (
+        batch[0]["eventSourceARN"]
+        == tiny_app.resource("AWS::DynamoDB::Table", "Tiny/Table/").attributes["StreamArn"]
+    )
+    assert batch[0]["dynamodb"]["NewImage"]["note"] == {"S": "first"}
+    assert (
+        tiny_app.pipes.stats[tiny_app.resource("AWS::Pipes::Pipe", "Tiny/StreamPipe").ref].filtered_out == 1
+    )
+
+
+def test_executions_are_named_after_the_pipe_and_never_collide(tiny_app: LocalApp) -> None:
+    for n in range(5):
+        _put(tiny_app, f"order-{n}")
+        tiny_app.drain()
+    names = [e["name"] for e in tiny_app.executions("Tiny/BatchMachine/")]
+    pipe = tiny_app.resource("AWS::Pipes::Pipe", "Tiny/StreamPipe").ref
+    assert len(set(names)) == 5
+    assert all(name.startswith(pipe[:40]) for name in names)
+
+
+def test_a_failing_stream_batch_is_bisected_retried_then_its_metadata_dead_lettered(
+    tiny_app: LocalApp,
+) -> None:
+    # Given a REQUEST_RESPONSE pipe (MaximumRetryAttempts 2, AUTOMATIC_BISECT, DLQ)
+    # When one batch holds a good record and one the target keeps rejecting
+    _put(tiny_app, "good")
+    _put(tiny_app, "reject-me")
+    tiny_app.drain()
+    # Then the good half went through, the bad record was retried and finally dead-lettered
+    executions = tiny_app.executions("Tiny/BatchMachine/")
+    statuses = [e["status"] for e in executions]
+    assert statuses.count("SUCCEEDED") == 1
+    assert statuses.count("FAILED") == 3  # the whole batch, then the bad half twice more
+    dead = tiny_app.receive_all(tiny_app.queue_url("Tiny/Dlq/"))
+    assert len(dead) == 1
+    info = dead[0]["dynamoDbStreamBatchInfo"]
+    assert info["batchSize"] == 1
+    assert dead[0]["context"]["retryAttempts"] == 2
+    # and the DLQ holds metadata that points at the stream, never the records themselves
+    assert "reject-me" not in json.dumps(dead[0])
+    assert info["streamArn"].endswith(
+        tiny_app.resource("AWS::DynamoDB::Table", "Tiny/Table/").attributes["StreamArn"][-20:]
+    )
+
+
+def test_sqs_messages_are_deleted_once_the_target_accepted_them(tiny_app: LocalApp) -> None:
+    # Given a FIRE_AND_FORGET pipe from a queue, filtered on body.kind = order
+    sqs = tiny_app.client("sqs")
+    inbox = tiny_app.queue_url("Tiny/Inbox/")
+    # When an order and something else arrive
+    sqs.send_message(QueueUrl=inbox, MessageBody=json.dumps({"kind": "order", "id": "o-1"}))
+    sqs.send_message(QueueUrl=inbox, MessageBody=json.dumps({"kind": "noise"}))
+    tiny_app.drain()
+    # Then one execution started with the order's record, and the queue is empty
+    executions = tiny_app.executions("Tiny/Machine/")
+    assert len(executions) == 1
+    record = json.loads(executions[0]["input"])[0]
+    assert json.loads(record["body"]) == {"kind": "order", "id": "o-1"}
+    attributes = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
