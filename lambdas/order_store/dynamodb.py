@@ -1,0 +1,431 @@
+"""DynamoDB adapter for the order table (implements OrderRepository and OutboxRepository).
+
+It uses the low-level client with boto3's TypeSerializer/TypeDeserializer, because the
+transactional write (order + outbox record) is only available on the client, and one item
+format for every call keeps the code uniform. Every state change of an outbox record is a
+conditional write, so concurrent executions (a pipe delivery and a sweep, or a duplicate
+delivery) can never both own or both settle a record.
+"""
+
+import functools
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+from uuid import uuid4
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+from pydantic import ValidationError
+
+from order_store.errors import (
+    CorruptRecord,
+    OrderAlreadyExists,
+    OrderNotFound,
+    OrderStoreUnavailable,
+    OutboxSequenceConflict,
+    OutboxStoreUnavailable,
+    StoreUnavailable,
+)
+from order_store.events import new_order_event
+from order_store.keys import (
+    ORDER_RECORD_TYPE,
+    ORDER_SK,
+    PENDING_OUTBOX_INDEX,
+    order_pk,
+    pending_shards,
+)
+from order_store.models import Order, OrderStatus, OutboxKey, OutboxRecord
+from order_store.timestamps import epoch_seconds, iso_timestamp
+
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+    }
+)
+"""Error codes after which the same request may succeed: they map to a *StoreUnavailable error."""
+
+_TRANSIENT_CANCELLATION_CODES = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
+_NETWORK_ERRORS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
+_KEY_ATTRIBUTES = ("pk", "sk", "recordType")
+_MAX_ERROR_LENGTH = 1000
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@functools.cache
+def dynamodb_client() -> Any:
+    """One DynamoDB client per process, created at first use (not at import time)."""
+    return boto3.client("dynamodb")
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain values to DynamoDB attribute values; None means "attribute absent"."""
+    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values to plain values (numbers come back as Decimal)."""
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _cancellation_codes(error: ClientError) -> list[str]:
+    reasons = error.response.get("CancellationReasons") or []
+    return [str(reason.get("Code") or "None") for reason in reasons]
+
+
+class _Table:
+    """Shared plumbing: the table name, the client and the mapping of transient errors."""
+
+    unavailable: type[StoreUnavailable] = StoreUnavailable
+
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table_name = table_name
+        self._client = client if client is not None else dynamodb_client()
+
+    def _raise_unavailable(self, operation: str, error: Exception) -> NoReturn:
+        raise self.unavailable(
+            f"DynamoDB {operation} on {self._table_name} failed transiently: {error}"
+        ) from error
+
+    def _call(self, operation: str, **request: Any) -> dict[str, Any]:
+        """Run one client operation; transient failures become this table's Unavailable error,
+        other client errors propagate unchanged for the caller to interpret."""
+        try:
+            response: dict[str, Any] = getattr(self._client, operation)(TableName=self._table_name, **request)
+        except ClientError as error:
+            if _error_code(error) in TRANSIENT_ERROR_CODES:
+                self._raise_unavailable(operation, error)
+            raise
+        except _NETWORK_ERRORS as error:
+            self._raise_unavailable(operation, error)
+        return response
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        """TransactWriteItems; a cancelled transaction is re-raised for the caller unless it was
+        cancelled for a transient reason."""
+        addressed = [
+            {operation: {**body, "TableName": self._table_name}}
+            for item in items
+            for operation, body in item.items()
+        ]
+        try:
+            self._client.transact_write_items(TransactItems=addressed)
+        except ClientError as error:
+            code = _error_code(error)
+            if code in TRANSIENT_ERROR_CODES or (
+                code == "TransactionCanceledException"
+                and _TRANSIENT_CANCELLATION_CODES.intersection(_cancellation_codes(error))
+            ):
+                self._raise_unavailable("TransactWriteItems", error)
+            raise
+        except _NETWORK_ERRORS as error:
+            self._raise_unavailable("TransactWriteItems", error)
+
+
+def _is_condition_cancellation(error: ClientError) -> bool:
+    return (
+        _error_code(error) == "TransactionCanceledException"
+        and "ConditionalCheckFailed" in _cancellation_codes(error)
+    ) or _error_code(error) == "ConditionalCheckFailedException"
+
+
+class DynamoOrderRepository(_Table):
+    """OrderRepository on the order table."""
+
+    unavailable = OrderStoreUnavailable
+
+    def create_order(self, order: Order, first_event: OutboxRecord) -> None:
+        """One transaction: the order and its first outbox record, each only if absent."""
+        order_item = {
+            "pk": order_pk(order.order_id),
+            "sk": ORDER_SK,
+            "recordType": ORDER_RECORD_TYPE,
+            **order.model_dump(exclude_none=True),
+        }
+        try:
+            self._transact(
+                [
+                    {"Put": {"Item": to_item(order_item), "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {
+                        "Put": {
+                            "Item": to_item(first_event.model_dump(exclude_none=True)),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if _is_condition_cancellation(error):
+                raise OrderAlreadyExists(order.order_id) from error
+            raise
+
+    def get_order(self, order_id: str) -> Order | None:
+        """Consistent read, so a replayed POST sees the order its first attempt just wrote."""
+        response = self._call(
+            "get_item", Key=to_item({"pk": order_pk(order_id), "sk": ORDER_SK}), ConsistentRead=True
+        )
+        if "Item" not in response:
+            return None
+        values = from_item(response["Item"])
+        for attribute in _KEY_ATTRIBUTES:
+            values.pop(attribute, None)
+        try:
+            return Order.model_validate(values)
+        except ValidationError as error:
+            raise CorruptRecord(f"order {order_id} does not match the Order model: {error}") from error
+
+    def append_event(
+        self,
+        order_id: str,
+        expected_sequence: int,
+        event_type: str,
+        data: Mapping[str, Any],
+        status_update: OrderStatus | None = None,
+        *,
+        now: datetime | None = None,
+        event_id: str | None = None,
+    ) -> OutboxRecord:
+        """Bump ``outboxSequence`` from ``expected_sequence`` (optionally setting the status) and
+        put outbox record ``expected_sequence + 1``, in one transaction."""
+        record = new_order_event(
+            order_id=order_id,
+            sequence=expected_sequence + 1,
+            event_type=event_type,
+            data=data,
+            now=now if now is not None else datetime.now(UTC),
+            event_id=event_id if event_id is not None else str(uuid4()),
+        )
+        set_clauses = ["#sequence = :next"]
+        values: dict[str, Any] = {":next": record.sequence, ":expected": expected_sequence}
+        names = {"#sequence": "outboxSequence"}
+        if status_update is not None:
+            set_clauses.append("#status = :status")
+            names["#status"] = "status"
+            values[":status"] = status_update
+        try:
+            self._transact(
+                [
+                    {
+                        "Update": {
+                            "Key": to_item({"pk": order_pk(order_id), "sk": ORDER_SK}),
+                            "UpdateExpression": "SET " + ", ".join(set_clauses),
+                            "ConditionExpression": "attribute_exists(pk) AND #sequence = :expected",
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": to_item(values),
+                        }
+                    },
+                    {
+                        "Put": {
+                            "Item": to_item(record.model_dump(exclude_none=True)),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if not _is_condition_cancellation(error):
+                raise
+            current = self.get_order(order_id)
+            if current is None:
+                raise OrderNotFound(order_id) from error
+            raise OutboxSequenceConflict(order_id, expected_sequence, current.outbox_sequence) from error
+        return record
+
+
+class DynamoOutboxRepository(_Table):
+    """OutboxRepository on the order table and its sparse PendingOutbox index."""
+
+    unavailable = OutboxStoreUnavailable
+
+    def claim(
+        self, key: OutboxKey, claim_token: str, now: datetime, lease_seconds: int
+    ) -> OutboxRecord | None:
+        """Conditional claim; the same token may claim again, so a retried claim step of one
+        execution gets back the records its first attempt already claimed."""
+        moment = epoch_seconds(now)
+        try:
+            response = self._call(
+                "update_item",
+                Key=to_item({"pk": key.pk, "sk": key.sk}),
+                UpdateExpression="SET #status = :publishing, #token = :token, #leaseEnd = :leaseEnd",
+                ConditionExpression=(
+                    "#eventId = :eventId AND (#status = :pending OR (#status = :publishing"
+                    " AND (#leaseEnd < :now OR #token = :token)))"
+                ),
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#token": "claimToken",
+                    "#leaseEnd": "claimExpiresAt",
+                    "#eventId": "eventId",
+                },
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":publishing": "PUBLISHING",
+                        ":pending": "PENDING",
+                        ":token": claim_token,
+                        ":leaseEnd": moment + lease_seconds,
+                        ":now": moment,
+                        ":eventId": key.event_id,
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise
+        try:
+            return OutboxRecord.model_validate(from_item(response["Attributes"]))
+        except ValidationError as error:
+            raise CorruptRecord(
+                f"outbox record {key.pk}/{key.sk} does not match the model: {error}"
+            ) from error
+
+    def find_stale(self, created_before: datetime, limit: int) -> list[OutboxKey]:
+        """Query every pending shard for records older than the cutoff; merge oldest first."""
+        cutoff = iso_timestamp(created_before)
+        found: list[tuple[str, OutboxKey]] = []
+        for shard in pending_shards():
+            found.extend(self._stale_in_shard(shard, cutoff, limit))
+        found.sort(key=lambda pair: pair[0])
+        return [key for _, key in found[:limit]]
+
+    def _stale_in_shard(self, shard: str, cutoff: str, limit: int) -> list[tuple[str, OutboxKey]]:
+        results: list[tuple[str, OutboxKey]] = []
+        request: dict[str, Any] = {
+            "IndexName": PENDING_OUTBOX_INDEX,
+            "KeyConditionExpression": "#shard = :shard AND #createdAt < :cutoff",
+            "ExpressionAttributeNames": {
+                "#shard": "pendingShard",
+                "#createdAt": "createdAt",
+                "#pk": "pk",
+                "#sk": "sk",
+                "#eventId": "eventId",
+            },
+            "ExpressionAttributeValues": to_item({":shard": shard, ":cutoff": cutoff}),
+            "ProjectionExpression": "#pk, #sk, #eventId, #createdAt",
+            "ScanIndexForward": True,
+        }
+        while len(results) < limit:
+            response = self._call("query", Limit=limit - len(results), **request)
+            for item in response.get("Items", []):
+                values = from_item(item)
+                results.append(
+                    (
+                        str(values["createdAt"]),
+                        OutboxKey(pk=values["pk"], sk=values["sk"], event_id=values["eventId"]),
+                    )
+                )
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return results
+
+    def mark_published(self, key: OutboxKey, claim_token: str, now: datetime, expires_at: int) -> bool:
+        """PUBLISHED, TTL set, leaves the sparse index; if_not_exists keeps a re-run from moving
+        the first publication time."""
+        return self._conditional_update(
+            key,
+            update=(
+                "SET #status = :published, #publishedAt = if_not_exists(#publishedAt, :publishedAt),"
+                " #expiresAt = if_not_exists(#expiresAt, :expiresAt)"
+                " REMOVE #shard, #token, #leaseEnd"
+            ),
+            condition="#token = :token OR #status = :published",
+            names={
+                "#status": "status",
+                "#publishedAt": "publishedAt",
+                "#expiresAt": "expiresAt",
+                "#shard": "pendingShard",
+                "#token": "claimToken",
+                "#leaseEnd": "claimExpiresAt",
+            },
+            values={
+                ":published": "PUBLISHED",
+                ":publishedAt": iso_timestamp(now),
+                ":expiresAt": expires_at,
+                ":token": claim_token,
+            },
+        )
+
+    def unclaim(self, key: OutboxKey, claim_token: str) -> bool:
+        """Back to PENDING without counting an attempt: the record was never sent."""
+        return self._conditional_update(
+            key,
+            update="SET #status = :pending REMOVE #token, #leaseEnd",
+            condition="#token = :token",
+            names={"#status": "status", "#token": "claimToken", "#leaseEnd": "claimExpiresAt"},
+            values={":pending": "PENDING", ":token": claim_token},
+        )
+
+    def release(self, key: OutboxKey, claim_token: str, error: str) -> bool:
+        """Back to PENDING (still in the sparse index) with the attempt counted and the reason kept."""
+        return self._conditional_update(
+            key,
+            update=(
+                "SET #status = :pending, #attempts = if_not_exists(#attempts, :zero) + :one,"
+                " #lastError = :error REMOVE #token, #leaseEnd"
+            ),
+            condition="#token = :token",
+            names={
+                "#status": "status",
+                "#attempts": "attempts",
+                "#lastError": "lastError",
+                "#token": "claimToken",
+                "#leaseEnd": "claimExpiresAt",
+            },
+            values={
+                ":pending": "PENDING",
+                ":zero": 0,
+                ":one": 1,
+                ":error": error[:_MAX_ERROR_LENGTH] or "unknown error",
+                ":token": claim_token,
+            },
+        )
+
+    def _conditional_update(
+        self, key: OutboxKey, *, update: str, condition: str, names: dict[str, str], values: dict[str, Any]
+    ) -> bool:
+        try:
+            self._call(
+                "update_item",
+                Key=to_item({"pk": key.pk, "sk": key.sk}),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as error:
+            if _error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+def order_repository(table_name: str) -> DynamoOrderRepository:
+    """The order repository on the process-wide client."""
+    return DynamoOrderRepository(table_name, dynamodb_client())
+
+
+def outbox_repository(table_name: str) -> DynamoOutboxRepository:
+    """The outbox repository on the process-wide client."""
+    return DynamoOutboxRepository(table_name, dynamodb_client())

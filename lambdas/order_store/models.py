@@ -1,0 +1,148 @@
+"""Pydantic models of what the order table stores.
+
+Python attributes are snake_case; the table, the API and the events use camelCase, produced by
+an alias generator so a field is named once. Numbers are integers in minor currency units:
+DynamoDB returns numbers as ``Decimal`` and floats would lose cents.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.alias_generators import to_camel
+
+from order_store.countries import ISO_3166_ALPHA2
+
+OrderStatus = Literal["PLACED", "CONFIRMED", "CANCELLED"]
+OutboxStatus = Literal["PENDING", "PUBLISHING", "PUBLISHED"]
+
+MAX_QUANTITY = 1_000_000
+MAX_UNIT_PRICE = 100_000_000
+"""With at most 50 lines, a total stays below 2**53: every JSON consumer reads it exactly."""
+
+ORDER_AGGREGATE_TYPE = "Order"
+
+
+def _known_country(code: str) -> str:
+    if code not in ISO_3166_ALPHA2:
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code, e.g. DE")
+    return code
+
+
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)]
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$")]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+
+
+class CamelModel(BaseModel):
+    """Immutable model whose wire names are camelCase and which accepts either spelling."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        frozen=True,
+    )
+
+
+class OrderLine(CamelModel):
+    """One product line; ``unitPrice`` in minor units of the order currency."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    unit_price: int = Field(ge=0, le=MAX_UNIT_PRICE)
+
+    @property
+    def amount(self) -> int:
+        """Line amount in minor units."""
+        return self.quantity * self.unit_price
+
+
+class ShippingAddress(CamelModel):
+    """Personal data: stored with the order, returned to its owner, never put on an event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text200
+    line1: Text200
+    line2: Text200 | None = None
+    city: Text100
+    postal_code: PostalCode
+    country: CountryCode
+
+
+def order_total(lines: list[OrderLine]) -> int:
+    """Total of an order in minor units: the sum of its line amounts."""
+    return sum(line.amount for line in lines)
+
+
+class Order(CamelModel):
+    """The order item (``ORDER#<id>`` / ``ORDER``) without its key attributes.
+
+    ``outboxSequence`` is the last outbox sequence used for the order: appending an event is
+    conditional on it, which serialises writers of the same aggregate.
+    """
+
+    order_id: str
+    customer_id: str
+    items: list[OrderLine] = Field(min_length=1)
+    currency: CurrencyCode
+    total_amount: int = Field(ge=0)
+    shipping_address: ShippingAddress
+    status: OrderStatus
+    created_at: str
+    idempotency_key: str
+    request_hash: str
+    outbox_sequence: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _total_matches_lines(self) -> "Order":
+        if self.total_amount != order_total(self.items):
+            raise ValueError("totalAmount must equal the sum of quantity * unitPrice over the items")
+        return self
+
+
+class OutboxKey(CamelModel):
+    """Identifies one outbox record; the event id guards against a key being reused."""
+
+    pk: str = Field(min_length=1)
+    sk: str = Field(min_length=1)
+    event_id: str = Field(min_length=1)
+
+
+class OutboxRecord(CamelModel):
+    """An outbox item: one domain event waiting to be (or already) published to the bus.
+
+    ``detail`` holds the event's business facts as a JSON string, so the record is stored
+    exactly as it will be published. ``pendingShard`` exists only while the record is not
+    PUBLISHED, which makes the PendingOutbox index sparse.
+    """
+
+    pk: str
+    sk: str
+    record_type: Literal["OUTBOX"] = "OUTBOX"
+    event_id: str
+    aggregate_type: str
+    aggregate_id: str
+    sequence: int = Field(ge=1)
+    event_type: str = Field(min_length=1)
+    detail: str
+    status: OutboxStatus
+    created_at: str
+    attempts: int = Field(default=0, ge=0)
+    pending_shard: str | None = None
+    claim_token: str | None = None
+    claim_expires_at: int | None = None
+    published_at: str | None = None
+    expires_at: int | None = None
+    last_error: str | None = None
+
+    @property
+    def key(self) -> OutboxKey:
+        """The record's key as the publisher workflow carries it."""
+        return OutboxKey(pk=self.pk, sk=self.sk, event_id=self.event_id)

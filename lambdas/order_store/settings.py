@@ -1,0 +1,41 @@
+"""Typed settings built from the environment: the only module that reads ``os.environ``.
+
+Settings are built per invocation (cheap) rather than at import, because the local runtime
+imports every handler into one process before it sets each function's environment.
+"""
+
+import os
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from order_store.errors import InvalidConfiguration
+
+
+class EnvironmentSettings(BaseModel):
+    """Base for settings models: fields are declared with the environment variable as alias."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", validate_by_alias=True, validate_by_name=True)
+
+
+class StoreSettings(EnvironmentSettings):
+    """What every user of the order table needs."""
+
+    orders_table_name: str = Field(alias="ORDERS_TABLE_NAME", min_length=1)
+
+
+SettingsT = TypeVar("SettingsT", bound=EnvironmentSettings)
+
+
+def settings_from_environment(model: type[SettingsT]) -> SettingsT:
+    """Build ``model`` from the current environment, naming every missing or bad variable."""
+    try:
+        return model.model_validate(dict(os.environ))
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise InvalidConfiguration(f"{model.__name__}: {problems}") from error
+
+
+def load_store_settings() -> StoreSettings:
+    """The order table's settings for this invocation."""
+    return settings_from_environment(StoreSettings)

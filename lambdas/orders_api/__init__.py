@@ -1,0 +1,1 @@
+"""The orders REST API: place an order (idempotently) and read it back."""

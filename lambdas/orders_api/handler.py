@@ -1,0 +1,108 @@
+"""Lambda shell of the orders API (API Gateway REST proxy integration).
+
+Routes parse the request, call one domain function and render the result; refusals are
+exceptions rendered by the handlers registered below, so no route builds an error itself.
+"""
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from observability import METRICS_NAMESPACE
+from order_store.dynamodb import order_repository
+from order_store.errors import OrderNotFound, OrderStoreUnavailable
+from order_store.ports import OrderRepository
+from order_store.settings import load_store_settings
+from orders_api.errors import ApiError, IdempotencyKeyReused, RequestValidationFailed
+from orders_api.logic import get_order, place_order
+from orders_api.schemas import order_view, parse_order_id, parse_place_order
+
+SERVICE = "orders-api"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)
+app = APIGatewayRestResolver()
+
+
+def _dynamodb_repository() -> OrderRepository:
+    return order_repository(load_store_settings().orders_table_name)
+
+
+repository_factory: Callable[[], OrderRepository] = _dynamodb_repository
+"""Builds the repository for this invocation; tests replace it with an in-memory fake."""
+
+
+def _json_response(status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status_code,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body),
+        headers=headers,
+    )
+
+
+@app.post("/orders")
+def create_order() -> Response:
+    """Place an order; a replay of the same request answers 200 with the stored order."""
+    event = app.current_event
+    request, idempotency_key = parse_place_order(event.headers, event.body, bool(event.is_base64_encoded))
+    placed = place_order(request, idempotency_key, repository_factory(), now=datetime.now(UTC))
+    order_id = placed.order.order_id
+    headers = {"Location": f"/orders/{order_id}"}
+    if placed.replayed:
+        metrics.add_metric(name="IdempotentReplays", unit=MetricUnit.Count, value=1)
+        logger.info("Order request replayed", extra={"orderId": order_id})
+        return _json_response(200, order_view(placed.order), {**headers, "Idempotent-Replayed": "true"})
+    metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
+    logger.info("Order placed", extra={"orderId": order_id})
+    return _json_response(201, order_view(placed.order), headers)
+
+
+@app.get("/orders/<order_id>")
+def read_order(order_id: str) -> Response:
+    """Read one order."""
+    order = get_order(parse_order_id(order_id), repository_factory())
+    return _json_response(200, order_view(order))
+
+
+@app.exception_handler(RequestValidationFailed)
+def _validation_failed(error: RequestValidationFailed) -> Response:
+    return _json_response(error.status_code, {"message": error.message, "errors": error.errors})
+
+
+@app.exception_handler(ApiError)
+def _refused(error: ApiError) -> Response:
+    return _json_response(error.status_code, {"message": error.message})
+
+
+@app.exception_handler(IdempotencyKeyReused)
+def _key_reused(error: IdempotencyKeyReused) -> Response:
+    return _json_response(409, {"message": str(error)})
+
+
+@app.exception_handler(OrderNotFound)
+def _not_found(error: OrderNotFound) -> Response:
+    return _json_response(404, {"message": "Order not found"})
+
+
+@app.exception_handler(OrderStoreUnavailable)
+def _unavailable(error: OrderStoreUnavailable) -> Response:
+    logger.warning("Order store unavailable", extra={"error": str(error)})
+    return _json_response(
+        503, {"message": "Service temporarily unavailable, retry later"}, {"Retry-After": "1"}
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Entry point named by the infrastructure: ``orders_api.handler.lambda_handler``."""
+    return app.resolve(event, context)

@@ -1,0 +1,133 @@
+"""Request parsing and response shapes of the orders API.
+
+Every check that can refuse a request lives here and runs before the domain is called, so a
+refused request (4xx) never reaches the store.
+"""
+
+import base64
+import binascii
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import pydantic_core
+from pydantic import ConfigDict, Field, StringConstraints, ValidationError
+
+from order_store.models import CamelModel, CurrencyCode, Order, OrderLine, OrderStatus, ShippingAddress
+from orders_api.errors import MalformedRequest, PayloadTooLarge, RequestValidationFailed, UnsupportedMediaType
+
+MAX_BODY_BYTES = 32 * 1024
+MAX_ORDER_LINES = 50
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+CustomerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{1,128}$")]
+"""No ``:`` allowed: the order id is derived from ``customerId:idempotencyKey``, and a colon in
+the customer id would let two different (customer, key) pairs produce the same string."""
+
+
+class PlaceOrderRequest(CamelModel):
+    """Body of ``POST /orders``. The total is not accepted from the client; it is computed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: CustomerId
+    currency: CurrencyCode
+    items: list[OrderLine] = Field(min_length=1, max_length=MAX_ORDER_LINES)
+    shipping_address: ShippingAddress
+
+
+class OrderView(CamelModel):
+    """An order as the API shows it: without idempotency internals or the outbox sequence."""
+
+    order_id: str
+    customer_id: str
+    status: OrderStatus
+    currency: str
+    total_amount: int
+    items: list[OrderLine]
+    shipping_address: ShippingAddress
+    created_at: str
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    """The response body for ``order``."""
+    view = OrderView.model_validate(order.model_dump(include=set(OrderView.model_fields)))
+    return view.model_dump(mode="json", exclude_none=True)
+
+
+def _is_json_media_type(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media_type, *parameters = (part.strip().lower() for part in content_type.split(";"))
+    if media_type != "application/json":
+        return False
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip() == "charset" and value.strip().strip('"') not in {"utf-8", "utf8"}:
+            return False
+    return True
+
+
+def _body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
+    if body is None:
+        return b""
+    if not is_base64_encoded:
+        return body.encode("utf-8")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise MalformedRequest("Request body is not valid base64") from error
+
+
+def _field_name(location: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in location) or "body"
+
+
+def parse_idempotency_key(headers: Mapping[str, str]) -> str:
+    """The Idempotency-Key header (the mapping must be case-insensitive, as Powertools' is)."""
+    key = headers.get(IDEMPOTENCY_KEY_HEADER)
+    if key is None:
+        raise MalformedRequest(f"The {IDEMPOTENCY_KEY_HEADER} header is required")
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise MalformedRequest(
+            f"The {IDEMPOTENCY_KEY_HEADER} header must be 1-128 characters of [A-Za-z0-9_.:-]"
+        )
+    return key
+
+
+def parse_place_order(
+    headers: Mapping[str, str], body: str | None, is_base64_encoded: bool
+) -> tuple[PlaceOrderRequest, str]:
+    """Validate a ``POST /orders`` request: media type (415), size (413), idempotency key and
+    JSON syntax (400), then the order itself (422)."""
+    if not _is_json_media_type(headers.get("Content-Type")):
+        raise UnsupportedMediaType("Content-Type must be application/json")
+    raw = _body_bytes(body, is_base64_encoded)
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"Request body must not exceed {MAX_BODY_BYTES} bytes")
+    idempotency_key = parse_idempotency_key(headers)
+    try:
+        # RFC 8259 JSON only: NaN and Infinity are not JSON, whatever Python's parser accepts
+        document = pydantic_core.from_json(raw, allow_inf_nan=False)
+    except ValueError as error:
+        raise MalformedRequest("Request body is not valid JSON") from error
+    try:
+        request = PlaceOrderRequest.model_validate(document, strict=True, by_alias=True, by_name=False)
+    except ValidationError as error:
+        raise RequestValidationFailed(
+            [
+                {"field": _field_name(detail["loc"]), "message": detail["msg"]}
+                for detail in error.errors(include_url=False, include_input=False)
+            ]
+        ) from error
+    return request, idempotency_key
+
+
+def parse_order_id(raw: str) -> str:
+    """The canonical (lower-case, hyphenated) form of a path order id, which must be a UUID."""
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError as error:
+        raise MalformedRequest("orderId must be a UUID") from error

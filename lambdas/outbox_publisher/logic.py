@@ -1,0 +1,254 @@
+"""Domain logic of the outbox publisher: claim, batch, select failed entries, settle.
+
+Functions take the OutboxRepository port and plain values (the clock is a parameter), so unit
+tests run them against an in-memory fake and property tests reach the pure parts (batching,
+backoff, failed-entry selection) directly.
+"""
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from order_store.events import (
+    PUT_EVENTS_MAX_BYTES,
+    PUT_EVENTS_MAX_ENTRIES,
+    PutEventsEntry,
+    bus_entry,
+    entry_size,
+)
+from order_store.models import OutboxKey
+from order_store.ports import OutboxRepository
+from order_store.timestamps import epoch_seconds
+from outbox_publisher.schemas import (
+    BatchResult,
+    ClaimRequest,
+    ClaimResult,
+    EntryError,
+    FailedEntriesRequest,
+    MarkOutcome,
+    MarkRequest,
+    PublishBatch,
+    RetryBatch,
+    SweepInput,
+)
+from outbox_publisher.settings import ClaimSettings, MarkSettings, RetrySettings
+from outbox_publisher.stream_records import outbox_keys_from_stream
+
+CLAIM_STATE_BUDGET_BYTES = 200 * 1024
+"""How much JSON the claimed records may add to one execution's state.
+
+Step Functions caps an execution's state (and a task result) at 256 KiB, and the claimed
+batches stay in the state until the mark step, next to one failedKeys list per batch. Each
+claimed record is charged its entry plus its key twice (batch keys and, worst case, failed
+keys). A record that would overrun the budget is given back unpublished and, like every record
+not yet tried, stays PENDING for the sweeper. A pipe batch is itself below 256 KiB, so in
+practice only large sweeps are cut.
+"""
+
+UNACCEPTED_ERROR = "not accepted by the event bus"
+
+T = TypeVar("T")
+
+
+def unique_keys(keys: Iterable[OutboxKey]) -> list[OutboxKey]:
+    """``keys`` without repeated event ids, first occurrence kept (duplicate stream deliveries,
+    a record both streamed and swept)."""
+    seen: set[str] = set()
+    result: list[OutboxKey] = []
+    for key in keys:
+        if key.event_id not in seen:
+            seen.add(key.event_id)
+            result.append(key)
+    return result
+
+
+def keys_to_claim(
+    request: ClaimRequest, repository: OutboxRepository, settings: ClaimSettings, now: datetime
+) -> list[OutboxKey]:
+    """The candidate records: from the pipe batch, or the stale ones a sweep finds."""
+    if isinstance(request.source, SweepInput):
+        sweep = request.source.sweep
+        older_than = (
+            sweep.older_than_seconds
+            if sweep.older_than_seconds is not None
+            else settings.sweep_min_age_seconds
+        )
+        limit = sweep.limit if sweep.limit is not None else settings.sweep_limit
+        return unique_keys(repository.find_stale(now - timedelta(seconds=older_than), limit))
+    return unique_keys(outbox_keys_from_stream(request.source))
+
+
+def _json_size(value: object) -> int:
+    return len(json.dumps(value, separators=(",", ":")).encode("utf-8"))
+
+
+def _state_size(entry: PutEventsEntry, key: OutboxKey) -> int:
+    """What one claimed record adds to the execution state (see CLAIM_STATE_BUDGET_BYTES)."""
+    return _json_size(entry.model_dump(mode="json")) + 2 * _json_size(key.model_dump(mode="json"))
+
+
+def batch_items(
+    items: Sequence[T],
+    size_of: Callable[[T], int],
+    *,
+    max_count: int = PUT_EVENTS_MAX_ENTRIES,
+    max_bytes: int = PUT_EVENTS_MAX_BYTES,
+) -> list[list[T]]:
+    """Split ``items`` in order into consecutive batches of at most ``max_count`` items and
+    ``max_bytes`` total size.
+
+    An item larger than ``max_bytes`` on its own gets a batch of its own rather than being
+    dropped: PutEvents then rejects that entry, and it is reported and released like any other
+    failure instead of silently vanishing.
+    """
+    batches: list[list[T]] = []
+    current: list[T] = []
+    current_bytes = 0
+    for item in items:
+        size = size_of(item)
+        if current and (len(current) >= max_count or current_bytes + size > max_bytes):
+            batches.append(current)
+            current, current_bytes = [], 0
+        current.append(item)
+        current_bytes += size
+    if current:
+        batches.append(current)
+    return batches
+
+
+def claim_outbox(
+    request: ClaimRequest, repository: OutboxRepository, settings: ClaimSettings, now: datetime
+) -> ClaimResult:
+    """Claim every candidate record we can and group their bus entries into PutEvents batches.
+
+    A record another execution owns, or one already published, is skipped: a duplicate pipe
+    delivery or an overlapping sweep therefore publishes nothing twice.
+    """
+    candidates = keys_to_claim(request, repository, settings, now)
+    claimed: list[tuple[PutEventsEntry, OutboxKey]] = []
+    skipped = 0
+    deferred = 0
+    used_bytes = 0
+    for index, key in enumerate(candidates):
+        record = repository.claim(key, request.claim_token, now, settings.claim_lease_seconds)
+        if record is None:
+            skipped += 1
+            continue
+        entry = bus_entry(record, source=settings.event_source, event_bus_name=settings.event_bus_name)
+        size = _state_size(entry, record.key)
+        if claimed and used_bytes + size > CLAIM_STATE_BUDGET_BYTES:
+            repository.unclaim(record.key, request.claim_token)
+            deferred = len(candidates) - index
+            break
+        claimed.append((entry, record.key))
+        used_bytes += size
+    batches = [
+        PublishBatch(attempt=1, entries=[entry for entry, _ in batch], keys=[key for _, key in batch])
+        for batch in batch_items(claimed, lambda pair: entry_size(pair[0]))
+    ]
+    return ClaimResult(
+        claim_token=request.claim_token,
+        claimed=len(claimed),
+        skipped=skipped,
+        deferred=deferred,
+        batches=batches,
+    )
+
+
+def backoff_delay(attempt: int, base_seconds: int, max_seconds: int) -> int:
+    """Seconds to wait after failed attempt ``attempt`` (1-based): base * 2**(attempt-1), capped.
+
+    Whole seconds because the Wait state's SecondsPath takes an integer.
+    """
+    if attempt < 1:
+        raise ValueError("attempt is 1-based")
+    exponent = min(attempt - 1, 32)  # bounded so a huge attempt number cannot build a huge integer
+    return min(max_seconds, base_seconds * 2**exponent)
+
+
+def select_failed_entries(request: FailedEntriesRequest, settings: RetrySettings) -> RetryBatch:
+    """Keep only the entries PutEvents rejected, for the next attempt after a backoff.
+
+    The batch is exhausted when the attempt budget is spent, or when nothing is left to retry
+    (a response that reported failures without marking any entry), so the workflow settles it.
+    """
+    failed = [
+        (entry, key, result)
+        for entry, key, result in zip(request.entries, request.keys, request.put_result.entries, strict=True)
+        if result.error_code
+    ]
+    return RetryBatch(
+        attempt=request.attempt + 1,
+        entries=[entry for entry, _, _ in failed],
+        keys=[key for _, key, _ in failed],
+        delay_seconds=backoff_delay(
+            request.attempt, settings.retry_base_delay_seconds, settings.retry_max_delay_seconds
+        ),
+        exhausted=request.attempt >= settings.max_publish_attempts or not failed,
+        last_errors=[
+            EntryError(
+                event_id=key.event_id,
+                error_code=result.error_code or "",
+                error_message=result.error_message or "",
+            )
+            for _, key, result in failed
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class _Failure:
+    key: OutboxKey
+    reason: str
+
+
+def _failures(results: Sequence[BatchResult], claim_token: str) -> list[_Failure]:
+    failures: dict[str, _Failure] = {}
+    for result in results:
+        reasons = {
+            error.event_id: f"{error.error_code}: {error.error_message}" for error in result.last_errors
+        }
+        for key in result.failed_keys:
+            reason = reasons.get(key.event_id, f"{UNACCEPTED_ERROR} (execution {claim_token})")
+            failures.setdefault(key.event_id, _Failure(key, reason))
+    return list(failures.values())
+
+
+def settle_claims(
+    request: MarkRequest, repository: OutboxRepository, settings: MarkSettings, now: datetime
+) -> MarkOutcome:
+    """Mark every accepted record PUBLISHED and release every failed one to PENDING.
+
+    Both writes are conditional on our claim token; when one fails, another execution owns the
+    record now (our lease expired), so it is reported as a conflict, not raised.
+    """
+    failures = _failures(request.results, request.claim_token)
+    failed_ids = {failure.key.event_id for failure in failures}
+    accepted = [
+        key
+        for key in unique_keys(key for batch in request.batches for key in batch.keys)
+        if key.event_id not in failed_ids
+    ]
+    expires_at = epoch_seconds(now) + settings.published_ttl_days * 86_400
+    published = 0
+    released = 0
+    conflicts: list[str] = []
+    for key in accepted:
+        if repository.mark_published(key, request.claim_token, now, expires_at):
+            published += 1
+        else:
+            conflicts.append(key.event_id)
+    for failure in failures:
+        if repository.release(failure.key, request.claim_token, failure.reason):
+            released += 1
+        else:
+            conflicts.append(failure.key.event_id)
+    return MarkOutcome(
+        published=published,
+        failed=len(failures),
+        failed_event_ids=[failure.key.event_id for failure in failures],
+        released=released,
+        conflict_event_ids=conflicts,
+    )

@@ -1,0 +1,72 @@
+"""Integration fixtures: the order table on moto, created with exactly the deployed schema."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from order_store.dynamodb import dynamodb_client
+
+REGION = "eu-west-1"
+TABLE_NAME = "Orders"
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and a region, so nothing can reach a real account."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    # botocore >= 1.44 sends stream calls to account-based endpoints moto 5.2.5 does not serve
+    monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """A fresh moto account; the process-wide DynamoDB client is rebuilt inside it."""
+    dynamodb_client.cache_clear()
+    with mock_aws():
+        yield
+    dynamodb_client.cache_clear()
+
+
+@pytest.fixture
+def dynamodb(aws: None) -> Any:
+    """A low-level DynamoDB client on moto."""
+    return boto3.client("dynamodb", region_name=REGION)
+
+
+@pytest.fixture
+def orders_table(dynamodb: Any) -> str:
+    """The order table: pk/sk, NEW_IMAGE stream, TTL on expiresAt, sparse PendingOutbox GSI."""
+    dynamodb.create_table(
+        TableName=TABLE_NAME,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "pendingShard", "AttributeType": "S"},
+            {"AttributeName": "createdAt", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "PendingOutbox",
+                "KeySchema": [
+                    {"AttributeName": "pendingShard", "KeyType": "HASH"},
+                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    dynamodb.update_time_to_live(
+        TableName=TABLE_NAME, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
+    )
+    return TABLE_NAME

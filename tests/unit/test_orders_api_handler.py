@@ -1,0 +1,229 @@
+"""The orders API through API Gateway REST proxy events, with the store swapped for a fake."""
+
+import base64
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from order_store.errors import OrderStoreUnavailable
+from orders_api import handler
+from tests.unit.fakes import FakeLambdaContext, InMemoryOrderStore
+from tests.unit.samples import get_order_event, order_body, post_order_event
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
+
+
+@pytest.fixture(autouse=True)
+def _fake_store(monkeypatch: pytest.MonkeyPatch, store: InMemoryOrderStore) -> None:
+    monkeypatch.setattr(handler, "repository_factory", lambda: store)
+
+
+def _call(event: dict[str, Any], context: FakeLambdaContext) -> tuple[int, dict[str, str], Any]:
+    response = handler.lambda_handler(event, context)
+    headers = {name.lower(): value for name, value in (response.get("headers") or {}).items()}
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        headers[name.lower()] = values[0]
+    return response["statusCode"], headers, json.loads(response["body"])
+
+
+def _assert_nothing_written(store: InMemoryOrderStore) -> None:
+    assert store.writes == 0 and not store.orders and not store.outbox
+
+
+def test_a_new_order_is_created(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a valid order request
+    # When it is posted
+    status, headers, body = _call(post_order_event(order_body()), lambda_context)
+    # Then it is created, located, and shown without idempotency internals
+    assert status == 201
+    assert headers["location"] == f"/orders/{body['orderId']}"
+    assert headers["content-type"] == "application/json"
+    assert body["status"] == "PLACED" and body["totalAmount"] == 3499 and body["currency"] == "EUR"
+    assert body["items"] == order_body()["items"]
+    assert body["createdAt"].endswith("Z")
+    assert not {"requestHash", "idempotencyKey", "outboxSequence"} & set(body)
+    assert store.writes == 1 and len(store.outbox) == 1
+    # And the OrdersPlaced metric is emitted in the OrderPlatform namespace
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert any(
+        "OrdersPlaced" in metric and metric["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "OrderPlatform"
+        for metric in emitted
+    )
+
+
+def test_a_retried_post_replays_the_order(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
+) -> None:
+    # Given an order created with key-1
+    _, _, created = _call(post_order_event(order_body()), lambda_context)
+    # When the client retries the same request
+    status, headers, body = _call(post_order_event(order_body()), lambda_context)
+    # Then it gets the same order with 200 and the replay header, and nothing new is written
+    assert status == 200
+    assert headers["idempotent-replayed"] == "true"
+    assert body == created
+    assert store.writes == 1
+
+
+def test_a_used_key_with_another_body_is_a_conflict(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
+) -> None:
+    # Given an order created with key-1
+    _call(post_order_event(order_body()), lambda_context)
+    # When a different order reuses key-1 / Then 409, and nothing more is written
+    status, _, body = _call(post_order_event(order_body(currency="USD")), lambda_context)
+    assert status == 409 and "Idempotency-Key" in body["message"]
+    assert store.writes == 1
+
+
+def test_header_names_are_case_insensitive(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
+) -> None:
+    # Given lower-case header names and a charset parameter
+    event = post_order_event(order_body())
+    event["headers"] = {"content-type": "application/json; charset=UTF-8", "idempotency-key": "abc.DEF:1-2_3"}
+    # When posted / Then the order is created
+    assert _call(event, lambda_context)[0] == 201
+
+
+def test_a_base64_encoded_body_is_decoded(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a body API Gateway passed base64-encoded
+    event = post_order_event(order_body())
+    event["body"] = base64.b64encode(event["body"].encode()).decode()
+    event["isBase64Encoded"] = True
+    # When posted / Then the order is created
+    assert _call(event, lambda_context)[0] == 201
+
+
+@pytest.mark.parametrize(
+    ("idempotency_key", "message"),
+    [(None, "required"), ("", "1-128"), ("x" * 129, "1-128"), ("has space", "1-128"), ("slash/no", "1-128")],
+)
+def test_a_missing_or_malformed_idempotency_key_is_a_bad_request(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext, idempotency_key: str | None, message: str
+) -> None:
+    # Given a request without a usable Idempotency-Key / When posted / Then 400, nothing written
+    status, _, body = _call(post_order_event(order_body(), idempotency_key=idempotency_key), lambda_context)
+    assert status == 400 and message in body["message"]
+    _assert_nothing_written(store)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/xml", "application/json; charset=latin-1", ""]
+)
+def test_a_body_not_declared_as_json_is_unsupported(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext, content_type: str
+) -> None:
+    # Given a request with another media type / When posted / Then 415, nothing written
+    status, _, _ = _call(post_order_event(order_body(), content_type=content_type), lambda_context)
+    assert status == 415
+    _assert_nothing_written(store)
+
+
+def test_a_body_larger_than_32_kib_is_too_large(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a body just over 32 KiB
+    oversized = json.dumps({**order_body(), "padding": "x" * (32 * 1024)})
+    # When posted / Then 413, nothing written
+    status, _, _ = _call(post_order_event(oversized), lambda_context)
+    assert status == 413
+    _assert_nothing_written(store)
+
+
+@pytest.mark.parametrize("raw", ['{"customerId": ', "not json", "", '{"a": NaN}'])
+def test_malformed_json_is_a_bad_request(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext, raw: str
+) -> None:
+    # Given a body that is not JSON / When posted / Then 400, nothing written
+    status, _, body = _call(post_order_event(raw), lambda_context)
+    assert status == 400 and "JSON" in body["message"]
+    _assert_nothing_written(store)
+
+
+def _without(field: str) -> dict[str, Any]:
+    body = order_body()
+    del body[field]
+    return body
+
+
+def _line(**overrides: Any) -> dict[str, Any]:
+    return {"sku": "SKU-1", "quantity": 1, "unitPrice": 100, **overrides}
+
+
+def _address(**overrides: Any) -> dict[str, Any]:
+    return {**order_body()["shippingAddress"], **overrides}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (_without("customerId"), "customerId"),
+        (_without("shippingAddress"), "shippingAddress"),
+        (order_body(items=[_line(quantity=-1)]), "items.0.quantity"),
+        (order_body(items=[_line(quantity=0)]), "items.0.quantity"),
+        (order_body(items=[_line(quantity="2")]), "items.0.quantity"),
+        (order_body(items=[_line(quantity=1.5)]), "items.0.quantity"),
+        (order_body(items=[_line(unitPrice=-5)]), "items.0.unitPrice"),
+        (order_body(items=[]), "items"),
+        (order_body(items=[_line()] * 51), "items"),
+        (order_body(currency="eur"), "currency"),
+        (order_body(currency="EURO"), "currency"),
+        (order_body(shippingAddress=_address(country="XX")), "shippingAddress.country"),
+        (order_body(shippingAddress=_address(country="de")), "shippingAddress.country"),
+        (order_body(shippingAddress=_address(city="  ")), "shippingAddress.city"),
+        (order_body(customerId="a:b"), "customerId"),
+        (order_body(totalAmount=1), "totalAmount"),
+        ([order_body()], "body"),
+    ],
+)
+def test_an_invalid_order_is_unprocessable_and_names_the_field(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext, body: Any, field: str
+) -> None:
+    # Given well-formed JSON that is not a valid order
+    # When posted
+    status, _, response = _call(
+        post_order_event(body if isinstance(body, dict) else json.dumps(body)), lambda_context
+    )
+    # Then 422 lists the invalid field with a message, and nothing is written
+    assert status == 422
+    assert response["message"] == "Request validation failed"
+    assert field in [error["field"] for error in response["errors"]]
+    assert all(error["message"] for error in response["errors"])
+    _assert_nothing_written(store)
+
+
+def test_an_unavailable_store_answers_503(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a throttling store / When an order is posted / Then 503 with Retry-After
+    store.fail_with = OrderStoreUnavailable("throttled")
+    status, headers, _ = _call(post_order_event(order_body()), lambda_context)
+    assert status == 503 and headers["retry-after"] == "1"
+    _assert_nothing_written(store)
+
+
+def test_a_stored_order_can_be_read(store: InMemoryOrderStore, lambda_context: FakeLambdaContext) -> None:
+    # Given a created order
+    _, _, created = _call(post_order_event(order_body()), lambda_context)
+    # When it is read (with an upper-case id) / Then it is the same representation
+    status, _, body = _call(get_order_event(created["orderId"].upper()), lambda_context)
+    assert status == 200 and body == created
+    assert body["shippingAddress"]["name"] == "Ada Lovelace"
+
+
+def test_an_unknown_order_is_not_found(lambda_context: FakeLambdaContext) -> None:
+    # Given no orders / When a valid but unknown id is read / Then 404
+    assert _call(get_order_event(str(uuid.uuid4())), lambda_context)[0] == 404
+
+
+def test_an_order_id_that_is_not_a_uuid_is_a_bad_request(lambda_context: FakeLambdaContext) -> None:
+    # Given an id that is not a UUID / When read / Then 400
+    status, _, body = _call(get_order_event("not-a-uuid"), lambda_context)
+    assert status == 400 and "UUID" in body["message"]

@@ -1,0 +1,140 @@
+"""Settling claims: PUBLISHED for accepted records, PENDING again for failed ones."""
+
+from datetime import timedelta
+
+import pytest
+
+from order_store.events import bus_entry
+from order_store.models import OutboxRecord
+from outbox_publisher.logic import settle_claims
+from outbox_publisher.schemas import MarkRequest
+from outbox_publisher.settings import MarkSettings
+from tests.unit.fakes import InMemoryOrderStore
+from tests.unit.samples import NOW, outbox_record
+
+SETTINGS = MarkSettings(orders_table_name="Orders")
+TOKEN = "execution-1"
+
+
+def _claimed(store: InMemoryOrderStore, *order_ids: str) -> list[OutboxRecord]:
+    records = []
+    for order_id in order_ids:
+        store.put_outbox(outbox_record(order_id))
+        claimed = store.claim(outbox_record(order_id).key, TOKEN, NOW, 60)
+        assert claimed is not None
+        records.append(claimed)
+    return records
+
+
+def _request(
+    batches: list[list[OutboxRecord]], failed: list[list[OutboxRecord]], **extra: object
+) -> MarkRequest:
+    return MarkRequest.model_validate(
+        {
+            "claimToken": TOKEN,
+            "batches": [
+                {
+                    "attempt": 1,
+                    "entries": [bus_entry(r, source="s", event_bus_name="b").model_dump() for r in batch],
+                    "keys": [r.key.model_dump() for r in batch],
+                }
+                for batch in batches
+            ],
+            "results": [{"failedKeys": [r.key.model_dump() for r in keys]} for keys in failed],
+            **extra,
+        }
+    )
+
+
+def test_accepted_records_are_published_with_ttl_and_leave_the_pending_index(
+    store: InMemoryOrderStore,
+) -> None:
+    # Given two claimed records, both accepted by the bus
+    first, second = _claimed(store, "o-1", "o-2")
+    # When the claims are settled
+    outcome = settle_claims(_request([[first, second]], [[]]), store, SETTINGS, NOW)
+    # Then both are PUBLISHED, expire after the TTL and no longer carry a shard or a claim
+    assert outcome.model_dump() == {
+        "published": 2,
+        "failed": 0,
+        "failedEventIds": [],
+        "released": 0,
+        "conflictEventIds": [],
+    }
+    for record in (first, second):
+        current = store.record(record.key)
+        assert current.status == "PUBLISHED"
+        assert current.published_at == "2026-11-23T10:00:00.123Z"
+        assert current.expires_at == int(NOW.timestamp()) + 7 * 86_400
+        assert (current.pending_shard, current.claim_token, current.claim_expires_at) == (None, None, None)
+
+
+def test_failed_records_are_released_with_the_attempt_counted(store: InMemoryOrderStore) -> None:
+    # Given two batches, the second record of the first batch never accepted
+    first, second, third = _claimed(store, "o-1", "o-2", "o-3")
+    # When settled
+    outcome = settle_claims(_request([[first, second], [third]], [[second], []]), store, SETTINGS, NOW)
+    # Then the failed one is PENDING again, in the index, counted and explained; the others published
+    assert (outcome.published, outcome.failed, outcome.released) == (2, 1, 1)
+    assert outcome.failed_event_ids == [second.event_id]
+    released = store.record(second.key)
+    assert released.status == "PENDING" and released.attempts == 1
+    assert released.pending_shard is not None and released.claim_token is None
+    assert released.last_error is not None and "not accepted by the event bus" in released.last_error
+    assert store.record(third.key).status == "PUBLISHED"
+
+
+def test_error_details_are_kept_when_the_workflow_passes_them(store: InMemoryOrderStore) -> None:
+    # Given a failed record whose batch result also reports why
+    [record] = _claimed(store, "o-1")
+    request = MarkRequest.model_validate(
+        {
+            **_request([[record]], [[record]]).model_dump(mode="json"),
+            "results": [
+                {
+                    "failedKeys": [record.key.model_dump()],
+                    "lastErrors": [
+                        {"eventId": record.event_id, "errorCode": "Throttled", "errorMessage": "slow"}
+                    ],
+                }
+            ],
+        }
+    )
+    # When settled / Then the release records the bus's reason
+    settle_claims(request, store, SETTINGS, NOW)
+    assert store.record(record.key).last_error == "Throttled: slow"
+
+
+def test_settling_twice_is_harmless(store: InMemoryOrderStore) -> None:
+    # Given claims that were already settled once (the mark task is retried after a timeout)
+    first, second = _claimed(store, "o-1", "o-2")
+    request = _request([[first, second]], [[]])
+    settle_claims(request, store, SETTINGS, NOW)
+    # When settled again later
+    outcome = settle_claims(request, store, SETTINGS, NOW + timedelta(minutes=5))
+    # Then the records are still PUBLISHED with their first publication time, and nothing conflicts
+    assert outcome.published == 2 and outcome.conflict_event_ids == []
+    assert store.record(first.key).published_at == "2026-11-23T10:00:00.123Z"
+    assert store.record(first.key).expires_at == int(NOW.timestamp()) + 7 * 86_400
+
+
+def test_a_record_someone_else_claimed_meanwhile_is_left_alone(store: InMemoryOrderStore) -> None:
+    # Given our lease expired and a sweep claimed one record (the other we failed to publish was
+    # also taken over)
+    first, second = _claimed(store, "o-1", "o-2")
+    later = NOW + timedelta(seconds=120)
+    store.claim(first.key, "sweeper", later, 60)
+    store.claim(second.key, "sweeper", later, 60)
+    # When our mark task finally runs
+    outcome = settle_claims(_request([[first, second]], [[second]]), store, SETTINGS, later)
+    # Then it neither publishes nor releases the new owner's records, and reports them
+    assert (outcome.published, outcome.released, outcome.failed) == (0, 0, 1)
+    assert outcome.conflict_event_ids == [first.event_id, second.event_id]
+    assert store.record(first.key).claim_token == "sweeper"
+    assert store.record(second.key).status == "PUBLISHING"
+
+
+def test_results_must_match_batches_one_to_one() -> None:
+    # Given a mark input with a result missing / When parsed / Then it is refused
+    with pytest.raises(ValueError, match="one entry per batch"):
+        _request([[outbox_record("o-1")]], [])
