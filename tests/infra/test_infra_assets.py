@@ -1,0 +1,101 @@
+"""Lambda packaging: a function's asset holds its own package and the shared packages only.
+
+Why: a package that ships its neighbours' code (or tests, or caches) deploys code it never
+runs, and the local runtime would import from the same staged directories.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_lambda as lambda_
+
+from tests.infra.synthesis import Synthesized
+from workflows import constants as c
+from workflows.lambda_factory import LAMBDA_SOURCE_ROOT, asset_excludes
+
+pytestmark = pytest.mark.infra
+
+
+def _write(root: Path, *relative: str) -> None:
+    for rel in relative:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("# placeholder\n")
+
+
+def _staged_files(staged: Path) -> set[str]:
+    return {str(p.relative_to(staged)) for p in staged.rglob("*") if p.is_file()}
+
+
+def test_asset_excludes_keep_only_own_and_shared_packages(tmp_path: Path) -> None:
+    # Given a lambdas/ tree with two workflow packages, the shared package and noise
+    source = tmp_path / "lambdas"
+    _write(
+        source,
+        "orders_api/__init__.py",
+        "orders_api/handler.py",
+        "orders_api/tests/test_handler.py",
+        "orders_api/__pycache__/handler.cpython-313.pyc",
+        "outbox_publisher/__init__.py",
+        "outbox_publisher/claim_handler.py",
+        "order_store/__init__.py",
+        "order_store/repository.py",
+        "order_store/__pycache__/repository.cpython-313.pyc",
+        "observability/__init__.py",
+        "conftest.py",
+        "requirements.txt",
+    )
+    outdir = tmp_path / "out"
+    app = App(outdir=str(outdir))
+    stack = Stack(app, "AssetProbe")
+
+    # When the orders function's code is staged with the factory's exclude rules
+    lambda_.Function(
+        stack,
+        "Probe",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="orders_api.handler.lambda_handler",
+        code=lambda_.Code.from_asset(str(source), exclude=asset_excludes("orders_api")),
+    )
+    app.synth()
+    (staged,) = [p for p in outdir.iterdir() if p.name.startswith("asset.")]
+
+    # Then the asset holds the orders package and the shared packages, nothing else
+    assert _staged_files(staged) == {
+        "orders_api/__init__.py",
+        "orders_api/handler.py",
+        "order_store/__init__.py",
+        "order_store/repository.py",
+        "observability/__init__.py",
+    }
+
+
+def test_every_function_asset_is_limited_to_its_packages(synthesized: Synthesized) -> None:
+    # Given every function of the stack and its staged asset
+    functions = synthesized.of_type("AWS::Lambda::Function")
+    assert functions
+    for logical_id, function in functions.items():
+        props = function["Properties"]
+        package = props["Handler"].split(".", 1)[0]
+        key = props["Code"]["S3Key"]
+        staged = synthesized.assembly_dir / f"asset.{key.removesuffix('.zip')}"
+        assert staged.is_dir(), logical_id
+        # Then its top-level entries are its own package and the shared packages only
+        allowed = {package, *c.LAMBDA_SHARED_PACKAGES}
+        top_level = {p.name for p in staged.iterdir()}
+        assert top_level <= allowed, (logical_id, top_level - allowed)
+        # And no caches or tests were packaged
+        assert not any("__pycache__" in f or "/tests/" in f for f in _staged_files(staged)), logical_id
+        # And the handler's module is in the asset, so the handler string resolves on AWS
+        module, _, function_name = props["Handler"].rpartition(".")
+        module_file = staged / (module.replace(".", "/") + ".py")
+        assert module_file.is_file(), (logical_id, props["Handler"])
+        assert f"def {function_name}(" in module_file.read_text(), (logical_id, props["Handler"])
+
+
+def test_lambda_source_root_is_the_repository_lambdas_folder() -> None:
+    assert LAMBDA_SOURCE_ROOT.name == c.LAMBDA_SOURCE_DIR
+    assert LAMBDA_SOURCE_ROOT.parent == Path(__file__).resolve().parents[2]

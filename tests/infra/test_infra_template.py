@@ -1,0 +1,572 @@
+"""Template assertions: the properties the design depends on, read from the synthesized stack.
+
+Why assert on the template and not on constructs: the template is what CloudFormation
+deploys and what the local runtime provisions; a construct default that changes under us
+shows up here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from tests.infra.synthesis import Synthesized
+from workflows import constants as c
+from workflows.outbox_publisher import OUTBOX_INSERT_FILTER
+
+pytestmark = pytest.mark.infra
+
+
+def _ref_target(value: Any) -> str | None:
+    """Logical id a `Ref` / `Fn::GetAtt` points at, or None."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return str(value["Ref"])
+        if "Fn::GetAtt" in value:
+            return str(value["Fn::GetAtt"][0])
+    return None
+
+
+def _ref_id(value: Any) -> str:
+    """Like `_ref_target`, for values that must be a reference."""
+    target = _ref_target(value)
+    assert target is not None, value
+    return target
+
+
+def _statements(synthesized: Synthesized, role_logical_id: str) -> list[dict[str, Any]]:
+    """Every statement of every IAM policy attached to a role."""
+    found: list[dict[str, Any]] = []
+    for policy in synthesized.of_type("AWS::IAM::Policy").values():
+        roles = [_ref_target(r) for r in policy["Properties"].get("Roles", [])]
+        if role_logical_id in roles:
+            found += policy["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    resources = statement["Resource"]
+    return resources if isinstance(resources, list) else [resources]
+
+
+# --- state machine ---------------------------------------------------------------------
+
+
+def test_outbox_state_machine_is_express_with_full_logging_and_tracing(synthesized: Synthesized) -> None:
+    # Given the synthesized stack
+    # When we look at the outbox publisher state machine
+    # Then it is EXPRESS, logs ALL with execution data, and traces with X-Ray
+    synthesized.template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "StateMachineType": "EXPRESS",
+            "LoggingConfiguration": {
+                "Level": "ALL",
+                "IncludeExecutionData": True,
+                "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": Match.any_value()}}],
+            },
+            "TracingConfiguration": {"Enabled": True},
+        },
+    )
+
+
+def test_every_state_machine_logs_all_and_traces(synthesized: Synthesized) -> None:
+    # Given every state machine of the stack
+    machines = synthesized.of_type("AWS::StepFunctions::StateMachine")
+    assert machines
+    for logical_id, machine in machines.items():
+        props = machine["Properties"]
+        # Then each one logs ALL with execution data and traces with X-Ray
+        assert props["LoggingConfiguration"]["Level"] == "ALL", logical_id
+        assert props["LoggingConfiguration"]["IncludeExecutionData"] is True, logical_id
+        assert props["TracingConfiguration"] == {"Enabled": True}, logical_id
+
+
+def test_state_machine_role_invokes_exactly_its_three_tasks_and_publishes_to_the_bus(
+    synthesized: Synthesized,
+) -> None:
+    # Given the outbox state machine and its role
+    _, machine = synthesized.one_of_type("AWS::StepFunctions::StateMachine")
+    role_id = _ref_target(machine["Properties"]["RoleArn"])
+    assert role_id
+    statements = _statements(synthesized, role_id)
+    substituted = {_ref_target(v) for v in machine["Properties"]["DefinitionSubstitutions"].values()}
+
+    # When we collect what it may invoke and where it may publish
+    invoke = [s for s in statements if "lambda:InvokeFunction" in _actions(s)]
+    put_events = [s for s in statements if "events:PutEvents" in _actions(s)]
+
+    # Then it invokes exactly the substituted functions (no version wildcard) ...
+    assert len(invoke) == 1
+    assert {_ref_target(r) for r in _resources(invoke[0])} == substituted
+    # ... and publishes only to the platform bus
+    bus_id, _ = synthesized.one_of_type("AWS::Events::EventBus")
+    assert len(put_events) == 1
+    assert [_ref_target(r) for r in _resources(put_events[0])] == [bus_id]
+
+
+# --- pipe ---------------------------------------------------------------------------------
+
+
+def test_outbox_pipe_reads_new_outbox_records_from_the_table_stream(synthesized: Synthesized) -> None:
+    # Given the pipe and the orders table
+    _, pipe = synthesized.one_of_type("AWS::Pipes::Pipe")
+    table_id, _ = synthesized.one_of_type("AWS::DynamoDB::Table")
+    props = pipe["Properties"]
+
+    # Then its source is the table's stream with bounded retries, bisection and a DLQ
+    assert props["Source"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+    stream = props["SourceParameters"]["DynamoDBStreamParameters"]
+    assert stream["StartingPosition"] == "LATEST"
+    assert stream["BatchSize"] == 10
+    assert stream["MaximumBatchingWindowInSeconds"] == 1
+    assert stream["MaximumRetryAttempts"] == 3
+    assert stream["OnPartialBatchItemFailure"] == "AUTOMATIC_BISECT"
+    dlq_id = _ref_id(stream["DeadLetterConfig"]["Arn"])
+    assert synthesized.resources[dlq_id]["Type"] == "AWS::SQS::Queue"
+
+    # And one filter lets through only INSERTs of outbox records
+    filters = props["SourceParameters"]["FilterCriteria"]["Filters"]
+    assert len(filters) == 1
+    assert json.loads(filters[0]["Pattern"]) == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {"recordType": {"S": ["OUTBOX"]}}},
+    }
+    assert json.loads(filters[0]["Pattern"]) == OUTBOX_INSERT_FILTER
+
+
+def test_outbox_pipe_starts_the_express_workflow_synchronously_and_logs_errors(
+    synthesized: Synthesized,
+) -> None:
+    # Given the pipe and the state machine
+    _, pipe = synthesized.one_of_type("AWS::Pipes::Pipe")
+    machine_id, _ = synthesized.one_of_type("AWS::StepFunctions::StateMachine")
+    props = pipe["Properties"]
+
+    # Then it targets the state machine REQUEST_RESPONSE, so failures come back to the pipe
+    assert _ref_target(props["Target"]) == machine_id
+    assert props["TargetParameters"] == {
+        "StepFunctionStateMachineParameters": {"InvocationType": "REQUEST_RESPONSE"}
+    }
+    # And pipes are only triggers: no enrichment
+    assert "Enrichment" not in props
+    # And it logs errors with execution data to CloudWatch Logs
+    assert props["LogConfiguration"]["Level"] == "ERROR"
+    assert props["LogConfiguration"]["IncludeExecutionData"] == ["ALL"]
+    assert "CloudwatchLogsLogDestination" in props["LogConfiguration"]
+
+
+def test_pipe_role_is_least_privilege(synthesized: Synthesized) -> None:
+    # Given the pipe's role (no cdk-nag rule reviews pipes, so this test does)
+    _, pipe = synthesized.one_of_type("AWS::Pipes::Pipe")
+    role_id = _ref_target(pipe["Properties"]["RoleArn"])
+    assert role_id
+    role = synthesized.resources[role_id]
+    table_id, _ = synthesized.one_of_type("AWS::DynamoDB::Table")
+    key_id, _ = synthesized.one_of_type("AWS::KMS::Key")
+    machine_id, _ = synthesized.one_of_type("AWS::StepFunctions::StateMachine")
+    dlq_id = _ref_target(
+        pipe["Properties"]["SourceParameters"]["DynamoDBStreamParameters"]["DeadLetterConfig"]["Arn"]
+    )
+
+    # Then only EventBridge Pipes of this account may assume it
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert len(trust) == 1
+    assert trust[0]["Principal"] == {"Service": "pipes.amazonaws.com"}
+    assert "aws:SourceAccount" in trust[0]["Condition"]["StringEquals"]
+    assert "ManagedPolicyArns" not in role["Properties"]
+
+    # And every permission names one resource of this stack, and nothing more is granted
+    granted: dict[str, set[str | None]] = {}
+    for statement in _statements(synthesized, role_id):
+        assert statement["Effect"] == "Allow"
+        assert "*" not in _resources(statement), statement
+        for action in _actions(statement):
+            granted.setdefault(action, set()).update(_ref_target(r) for r in _resources(statement))
+    stream_actions = ["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"]
+    expected = {
+        **{f"dynamodb:{a}": {table_id} for a in stream_actions},
+        "kms:Decrypt": {key_id},
+        "kms:GenerateDataKey": {key_id},
+        "sqs:SendMessage": {dlq_id},
+        "states:StartSyncExecution": {machine_id},
+        "logs:CreateLogStream": {_pipe_log_group_id(synthesized)},
+        "logs:PutLogEvents": {_pipe_log_group_id(synthesized)},
+    }
+    assert granted == expected
+
+
+def _pipe_log_group_id(synthesized: Synthesized) -> str:
+    for logical_id, group in synthesized.of_type("AWS::Logs::LogGroup").items():
+        if group["Properties"].get("LogGroupName") == c.OUTBOX_PIPE_LOG_GROUP:
+            return logical_id
+    raise AssertionError("no pipe log group")
+
+
+# --- orders table -------------------------------------------------------------------------
+
+
+def test_orders_table_keys_stream_ttl_index_and_recovery(synthesized: Synthesized) -> None:
+    # Given the synthesized stack
+    # Then the single table has pk/sk, on-demand billing, PITR, a NEW_IMAGE stream, the TTL
+    # attribute, the sparse PendingOutbox index and customer-managed encryption
+    key_id, _ = synthesized.one_of_type("AWS::KMS::Key")
+    synthesized.template.has_resource(
+        "AWS::DynamoDB::Table",
+        {
+            "DeletionPolicy": "Retain",
+            "Properties": {
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                "AttributeDefinitions": Match.array_with(
+                    [
+                        {"AttributeName": "pk", "AttributeType": "S"},
+                        {"AttributeName": "sk", "AttributeType": "S"},
+                        {"AttributeName": "pendingShard", "AttributeType": "S"},
+                        {"AttributeName": "createdAt", "AttributeType": "S"},
+                    ]
+                ),
+                "BillingMode": "PAY_PER_REQUEST",
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                "StreamSpecification": {"StreamViewType": "NEW_IMAGE"},
+                "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+                "GlobalSecondaryIndexes": [
+                    {
+                        "IndexName": "PendingOutbox",
+                        "KeySchema": [
+                            {"AttributeName": "pendingShard", "KeyType": "HASH"},
+                            {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                        ],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                ],
+                "SSESpecification": {
+                    "SSEEnabled": True,
+                    "SSEType": "KMS",
+                    "KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]},
+                },
+            },
+        },
+    )
+
+
+def test_platform_key_rotates(synthesized: Synthesized) -> None:
+    # Then the customer-managed key rotates
+    synthesized.template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+
+
+# --- queues, topic, alarms ----------------------------------------------------------------
+
+
+def test_every_queue_that_is_not_a_dlq_has_a_redrive_policy(synthesized: Synthesized) -> None:
+    # Given every queue, and every place a queue is named as a dead-letter target
+    queues = synthesized.of_type("AWS::SQS::Queue")
+    text = json.dumps(synthesized.resources)
+    dlq_ids = set()
+    for logical_id in queues:
+        used_as_dlq = [
+            f'"deadLetterTargetArn": {{"Fn::GetAtt": ["{logical_id}", "Arn"]}}',
+            f'"DeadLetterConfig": {{"Arn": {{"Fn::GetAtt": ["{logical_id}", "Arn"]}}}}',
+        ]
+        if any(marker in text for marker in used_as_dlq):
+            dlq_ids.add(logical_id)
+    # Then each queue is either a dead-letter queue (of a queue, a pipe or a rule target) ...
+    # ... or has a RedrivePolicy of its own
+    for logical_id, queue in queues.items():
+        if logical_id in dlq_ids:
+            continue
+        assert "RedrivePolicy" in queue["Properties"], f"{logical_id} is neither a DLQ nor has one"
+    # And the outbox publisher's two DLQs were recognised as such
+    assert len(dlq_ids) >= 2
+
+
+def test_every_queue_is_encrypted_with_the_platform_key_and_dlqs_keep_14_days(
+    synthesized: Synthesized,
+) -> None:
+    key_id, _ = synthesized.one_of_type("AWS::KMS::Key")
+    for logical_id, queue in synthesized.of_type("AWS::SQS::Queue").items():
+        props = queue["Properties"]
+        assert props["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}, logical_id
+        if "RedrivePolicy" not in props:
+            assert props["MessageRetentionPeriod"] == 14 * 24 * 3600, logical_id
+
+
+def test_every_queue_and_the_topic_deny_insecure_transport(synthesized: Synthesized) -> None:
+    # Given every queue policy and topic policy
+    def denies_insecure_transport(document: dict[str, Any]) -> bool:
+        return any(
+            s["Effect"] == "Deny"
+            and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+            for s in document["Statement"]
+        )
+
+    policies = {
+        _ref_target(q): p["Properties"]["PolicyDocument"]
+        for p in synthesized.of_type("AWS::SQS::QueuePolicy").values()
+        for q in p["Properties"]["Queues"]
+    }
+    for logical_id in synthesized.of_type("AWS::SQS::Queue"):
+        assert denies_insecure_transport(policies[logical_id]), logical_id
+    topic_policies = synthesized.of_type("AWS::SNS::TopicPolicy")
+    assert topic_policies
+    for policy in topic_policies.values():
+        assert denies_insecure_transport(policy["Properties"]["PolicyDocument"])
+
+
+def test_alarms_watch_both_dlqs_and_failed_executions_and_notify_ops(synthesized: Synthesized) -> None:
+    # Given the alarms and the ops topic
+    topic_id, _ = synthesized.one_of_type("AWS::SNS::Topic")
+    alarms = list(synthesized.of_type("AWS::CloudWatch::Alarm").values())
+    by_metric: dict[str, int] = {}
+    for alarm in alarms:
+        props = alarm["Properties"]
+        # Then every alarm fires on the first occurrence and notifies the ops topic
+        assert props["Threshold"] == 0
+        assert props["ComparisonOperator"] == "GreaterThanThreshold"
+        assert [_ref_target(a) for a in props["AlarmActions"]] == [topic_id]
+        by_metric[props["MetricName"]] = by_metric.get(props["MetricName"], 0) + 1
+    # And the two DLQs and the state machine's failures are watched
+    assert by_metric == {"ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 1}
+
+
+def test_sweeper_runs_every_five_minutes_with_retry_and_dlq(synthesized: Synthesized) -> None:
+    # Given the scheduled rule
+    machine_id, _ = synthesized.one_of_type("AWS::StepFunctions::StateMachine")
+    _, rule = synthesized.one_of_type("AWS::Events::Rule")
+    props = rule["Properties"]
+    # Then it runs on the default bus every 5 minutes ...
+    assert props["ScheduleExpression"] == "rate(5 minutes)"
+    assert "EventBusName" not in props
+    # ... and targets the state machine with the sweep input, a retry policy and a DLQ
+    (target,) = props["Targets"]
+    assert _ref_target(target["Arn"]) == machine_id
+    assert json.loads(target["Input"]) == {"sweep": {"olderThanSeconds": 120}}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 3
+    assert synthesized.resources[_ref_id(target["DeadLetterConfig"]["Arn"])]["Type"] == "AWS::SQS::Queue"
+
+
+# --- API ----------------------------------------------------------------------------------
+
+
+def test_api_methods_require_iam_and_are_validated(synthesized: Synthesized) -> None:
+    # Given every API method
+    methods = synthesized.of_type("AWS::ApiGateway::Method")
+    assert {m["Properties"]["HttpMethod"] for m in methods.values()} == {"POST", "GET"}
+    for logical_id, method in methods.items():
+        props = method["Properties"]
+        # Then each one requires SigV4 and has a request validator and a Lambda proxy integration
+        assert props["AuthorizationType"] == "AWS_IAM", logical_id
+        assert "RequestValidatorId" in props, logical_id
+        assert props["Integration"]["Type"] == "AWS_PROXY", logical_id
+
+
+def test_api_stage_logs_traces_and_throttles(synthesized: Synthesized) -> None:
+    synthesized.template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "TracingEnabled": True,
+            "AccessLogSetting": {"DestinationArn": Match.any_value(), "Format": Match.any_value()},
+            "MethodSettings": [
+                Match.object_like(
+                    {
+                        "HttpMethod": "*",
+                        "ResourcePath": "/*",
+                        "LoggingLevel": "INFO",
+                        "DataTraceEnabled": False,
+                        "ThrottlingRateLimit": c.ORDERS_API_THROTTLE_RATE_LIMIT,
+                        "ThrottlingBurstLimit": c.ORDERS_API_THROTTLE_BURST_LIMIT,
+                    }
+                )
+            ],
+        },
+    )
+
+
+def test_orders_function_writes_only_items_of_the_orders_table(synthesized: Synthesized) -> None:
+    # Given the orders Lambda and its role
+    table_id, _ = synthesized.one_of_type("AWS::DynamoDB::Table")
+    functions = synthesized.of_type("AWS::Lambda::Function")
+    (orders_fn,) = [f for f in functions.values() if f["Properties"]["Handler"] == c.ORDERS_API_HANDLER]
+    role_id = _ref_target(orders_fn["Properties"]["Role"])
+    assert role_id
+    dynamodb_actions = {
+        action
+        for statement in _statements(synthesized, role_id)
+        for action in _actions(statement)
+        if action.startswith("dynamodb:")
+    }
+    # Then it can write and read single items (the transaction's parts) and nothing else
+    assert dynamodb_actions == {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"}
+    assert orders_fn["Properties"]["Environment"]["Variables"]["ORDERS_TABLE_NAME"] == {"Ref": table_id}
+    assert orders_fn["Properties"]["Environment"]["Variables"]["EVENT_SOURCE"] == "order-platform.orders"
+
+
+# --- Lambda defaults ----------------------------------------------------------------------
+
+EXPECTED_HANDLERS = {
+    "orders_api.handler.lambda_handler",
+    "outbox_publisher.claim_handler.lambda_handler",
+    "outbox_publisher.failed_entries_handler.lambda_handler",
+    "outbox_publisher.mark_handler.lambda_handler",
+}
+
+
+def test_every_function_uses_the_platform_defaults(synthesized: Synthesized) -> None:
+    # Given every Lambda function
+    functions = synthesized.of_type("AWS::Lambda::Function")
+    assert {f["Properties"]["Handler"] for f in functions.values()} == EXPECTED_HANDLERS
+    log_groups = synthesized.of_type("AWS::Logs::LogGroup")
+    for logical_id, function in functions.items():
+        props = function["Properties"]
+        # Then runtime, architecture, tracing and Powertools settings are the shared ones
+        assert props["Runtime"] == "python3.13", logical_id
+        assert props["Architectures"] == ["arm64"], logical_id
+        assert props["TracingConfig"] == {"Mode": "Active"}, logical_id
+        env = props["Environment"]["Variables"]
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == "OrderPlatform", logical_id
+        assert env["POWERTOOLS_LOG_LEVEL"] == "INFO", logical_id
+        assert env["POWERTOOLS_SERVICE_NAME"], logical_id
+        # And the Powertools layer ARN is built from partition and region, not hard-coded
+        (layer,) = props["Layers"]
+        assert layer == {
+            "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:017000801446:layer:"
+            f"AWSLambdaPowertoolsPythonV3-python313-arm64:{c.POWERTOOLS_LAYER_VERSION}"
+        }
+        # And each function logs to its own explicit log group with retention
+        group_id = _ref_target(props["LoggingConfig"]["LogGroup"])
+        assert group_id in log_groups, logical_id
+        assert log_groups[group_id]["Properties"]["RetentionInDays"] == c.LOG_RETENTION_DAYS
+
+
+def test_outbox_functions_get_only_the_data_access_they_use(synthesized: Synthesized) -> None:
+    # Given the three outbox functions and their roles
+    table_id, _ = synthesized.one_of_type("AWS::DynamoDB::Table")
+    granted: dict[str, dict[str, list[Any]]] = {}
+    for function in synthesized.of_type("AWS::Lambda::Function").values():
+        role_id = _ref_id(function["Properties"]["Role"])
+        actions: dict[str, list[Any]] = {}
+        for statement in _statements(synthesized, role_id):
+            for action in _actions(statement):
+                if action.startswith("dynamodb:"):
+                    actions.setdefault(action, []).extend(_resources(statement))
+        granted[function["Properties"]["Handler"]] = actions
+    table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
+    index_arn = {"Fn::Join": ["", [table_arn, "/index/PendingOutbox"]]}
+    # Then claim updates items and queries only the backlog index, mark only updates items,
+    # and the failed-entries function touches no data at all
+    assert granted[c.OUTBOX_CLAIM_HANDLER] == {
+        "dynamodb:UpdateItem": [table_arn],
+        "dynamodb:Query": [index_arn],
+    }
+    assert granted[c.OUTBOX_MARK_HANDLER] == {"dynamodb:UpdateItem": [table_arn]}
+    assert granted[c.OUTBOX_RETRY_HANDLER] == {}
+
+
+def test_outbox_functions_get_their_configuration(synthesized: Synthesized) -> None:
+    # Given the three outbox functions
+    bus_id, _ = synthesized.one_of_type("AWS::Events::EventBus")
+    table_id, _ = synthesized.one_of_type("AWS::DynamoDB::Table")
+    env_by_handler = {
+        f["Properties"]["Handler"]: f["Properties"]["Environment"]["Variables"]
+        for f in synthesized.of_type("AWS::Lambda::Function").values()
+    }
+    # Then each gets exactly the settings its task needs
+    claim = env_by_handler[c.OUTBOX_CLAIM_HANDLER]
+    assert claim["ORDERS_TABLE_NAME"] == {"Ref": table_id}
+    assert claim["EVENT_BUS_NAME"] == {"Ref": bus_id}
+    assert claim["EVENT_SOURCE"] == "order-platform.orders"
+    assert (claim["CLAIM_LEASE_SECONDS"], claim["SWEEP_MIN_AGE_SECONDS"], claim["SWEEP_LIMIT"]) == (
+        "60",
+        "120",
+        "100",
+    )
+    retry = env_by_handler[c.OUTBOX_RETRY_HANDLER]
+    assert (
+        retry["MAX_PUBLISH_ATTEMPTS"],
+        retry["RETRY_BASE_DELAY_SECONDS"],
+        retry["RETRY_MAX_DELAY_SECONDS"],
+    ) == (
+        "4",
+        "1",
+        "8",
+    )
+    mark = env_by_handler[c.OUTBOX_MARK_HANDLER]
+    assert mark["ORDERS_TABLE_NAME"] == {"Ref": table_id}
+    assert mark["PUBLISHED_TTL_DAYS"] == "7"
+
+
+def test_wildcard_resources_appear_only_where_aws_allows_nothing_else(synthesized: Synthesized) -> None:
+    # Given every IAM policy statement of the stack with Resource "*"
+    allowed = {
+        # X-Ray has no resource-level permissions.
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        # CloudWatch Logs vended delivery (Step Functions logging) has none either.
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+    }
+    for logical_id, policy in synthesized.of_type("AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "*" in _resources(statement):
+                # Then every action in such a statement is one that supports no resource scoping
+                assert set(_actions(statement)) <= allowed, (logical_id, statement)
+            # And no action is a wildcard
+            assert not any(a.endswith("*") for a in _actions(statement)), (logical_id, statement)
+
+
+def test_roles_carry_no_managed_policies_except_api_gateway_account_role(synthesized: Synthesized) -> None:
+    for logical_id, role in synthesized.of_type("AWS::IAM::Role").items():
+        managed = role["Properties"].get("ManagedPolicyArns", [])
+        if not managed:
+            continue
+        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+            "Service": "apigateway.amazonaws.com"
+        }, logical_id
+
+
+# --- outputs ------------------------------------------------------------------------------
+
+
+def test_stack_outputs_have_stable_logical_ids(synthesized: Synthesized) -> None:
+    # Then exactly the documented outputs exist, under their own names
+    outputs = synthesized.template_json["Outputs"]
+    assert set(outputs) == {
+        "OrdersApiUrl",
+        "EventBusName",
+        "OrdersTableName",
+        "OutboxPublisherStateMachineArn",
+    }
+    machine_id, _ = synthesized.one_of_type("AWS::StepFunctions::StateMachine")
+    assert outputs["OutboxPublisherStateMachineArn"]["Value"] == {"Ref": machine_id}
+
+
+def test_event_bus_has_the_platform_name(synthesized: Synthesized) -> None:
+    synthesized.template.has_resource_properties("AWS::Events::EventBus", {"Name": "order-platform"})
+
+
+def test_stack_is_environment_agnostic(synthesized: Synthesized) -> None:
+    # Given the synthesized stack
+    stack = synthesized.stack
+    # Then it was synthesized without an account or region (no lookups, no STS)
+    from aws_cdk import Token
+
+    assert Token.is_unresolved(stack.account)
+    assert Token.is_unresolved(stack.region)

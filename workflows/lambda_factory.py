@@ -1,0 +1,152 @@
+"""Shared Lambda defaults, so every task function is built the same way.
+
+Why a factory: runtime, architecture, tracing, logging, the Powertools layer and the
+packaging rule (a function ships its own package plus the shared packages, nothing else)
+are decisions made once. A construct that needs a function states only what is specific
+to it: handler, environment, memory and timeout, and what it may access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import Duration, Fn, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+from workflows import constants as c
+from workflows.platform_foundation import encrypted_log_group
+
+LAMBDA_SOURCE_ROOT = Path(__file__).resolve().parent.parent / c.LAMBDA_SOURCE_DIR
+
+_POWERTOOLS_LAYER_ID = "PowertoolsLayer"
+
+
+def asset_excludes(package: str) -> list[str]:
+    """Glob rules that keep only `package` and the shared packages in a function's asset.
+
+    Everything is excluded first, then the function's own package and the shared packages are
+    re-included (the directory itself and its contents), then caches and test folders are
+    dropped again: later rules win.
+    """
+    keep = (package, *c.LAMBDA_SHARED_PACKAGES)
+    rules = ["*"]
+    for name in keep:
+        rules += [f"!{name}", f"!{name}/**"]
+    rules += ["**/__pycache__", "**/__pycache__/**", "**/*.pyc", "**/tests", "**/tests/**", "**/.*"]
+    return rules
+
+
+def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:
+    """The public Powertools v3 layer for python3.13 on arm64, one reference per stack.
+
+    The ARN is built with `Fn::Sub` on the partition and region, so the stack stays
+    environment-agnostic and synthesizes offline.
+    """
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(_POWERTOOLS_LAYER_ID)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    arn = Fn.sub(
+        "arn:${AWS::Partition}:lambda:${AWS::Region}:"
+        f"{c.POWERTOOLS_LAYER_ACCOUNT}:layer:{c.POWERTOOLS_LAYER_NAME}:{c.POWERTOOLS_LAYER_VERSION}"
+    )
+    return lambda_.LayerVersion.from_layer_version_arn(stack, _POWERTOOLS_LAYER_ID, arn)
+
+
+class PlatformFunction(Construct):
+    """A Python task function with the platform's defaults and its own role and log group.
+
+    Attributes:
+        function: the Lambda function.
+        role: its execution role (no managed policies; constructs grant it what it needs).
+        log_group: the function's log group, with retention, encrypted with the platform key.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        package: str,
+        handler: str,
+        service_name: str,
+        description: str,
+        key: kms.IKey,
+        environment: Mapping[str, str] | None = None,
+        memory_size: int = c.LAMBDA_DEFAULT_MEMORY_MB,
+        timeout_seconds: int = c.LAMBDA_DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not handler.startswith(f"{package}."):
+            raise ValueError(f"handler {handler!r} is not inside package {package!r}")
+
+        self.log_group: logs.LogGroup = encrypted_log_group(self, "LogGroup", key=key)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of {construct_id} ({service_name})",
+        )
+        # Only this function's own log group: no AWSLambdaBasicExecutionRole with logs on "*".
+        self.log_group.grant_write(self.role)
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=description,
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=handler,
+            code=lambda_.Code.from_asset(str(LAMBDA_SOURCE_ROOT), exclude=asset_excludes(package)),
+            memory_size=memory_size,
+            timeout=Duration.seconds(timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            role=self.role,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.INFO,
+            layers=[powertools_layer(self)],
+            environment={
+                "POWERTOOLS_SERVICE_NAME": service_name,
+                "POWERTOOLS_METRICS_NAMESPACE": c.METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": c.POWERTOOLS_LOG_LEVEL,
+                **(environment or {}),
+            },
+        )
+
+        NagSuppressions.add_resource_suppressions(
+            self.function,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-L1",
+                    reason=(
+                        "python3.13 is pinned on purpose: the Powertools v3 layer this platform pins "
+                        f"({c.POWERTOOLS_LAYER_NAME}) is built for python3.13, so runtime and layer are "
+                        "upgraded together as one tracked change. python3.13 is a supported Lambda runtime."
+                    ),
+                )
+            ],
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.role,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason=(
+                        "Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, "
+                        "which support no resource-level permissions, so their statement must use "
+                        "Resource '*'. Every other statement of this role names its resources "
+                        "(tests/infra check that '*' appears only on X-Ray actions)."
+                    ),
+                    applies_to=["Resource::*"],
+                ),
+            ],
+            apply_to_children=True,
+        )
