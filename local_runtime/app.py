@@ -169,7 +169,19 @@ class LocalApp:
             raise RuntimeError("the app is not started")
         return self.resources.find(resource_type, path_contains)
 
+    def output(self, name: str) -> Any:
+        """A stack output's value, resolved as CloudFormation would (stable names for tests and scripts)."""
+        if self.resources is None:
+            raise RuntimeError("the app is not started")
+        try:
+            return self.resources.outputs[name]
+        except KeyError as missing:
+            raise LookupError(f"no output {name}; outputs: {sorted(self.resources.outputs)}") from missing
+
     def state_machine_arn(self, path_contains: str) -> str:
+        """A state machine's ARN, given its ARN or a fragment of its CDK construct path."""
+        if path_contains.startswith("arn:"):
+            return path_contains
         return self.resource("AWS::StepFunctions::StateMachine", path_contains).ref
 
     def queue_url(self, path_contains: str) -> str:
@@ -255,11 +267,15 @@ class LocalApp:
         return bodies
 
     # -- reading executions -----------------------------------------------------------------
-    def executions(self, path_contains: str) -> list[dict[str, Any]]:
-        """Executions of a state machine, oldest first, each described (status, input, output, error)."""
+    def executions(self, state_machine: str) -> list[dict[str, Any]]:
+        """Executions of a state machine (ARN or construct path fragment), oldest first, each described."""
         sfn = self.client("stepfunctions")
-        arn = self.state_machine_arn(path_contains)
-        listed = sfn.list_executions(stateMachineArn=arn)["executions"]
+        arn = self.state_machine_arn(state_machine)
+        listed = (
+            sfn.get_paginator("list_executions")
+            .paginate(stateMachineArn=arn)
+            .build_full_result()["executions"]
+        )
         described = [sfn.describe_execution(executionArn=e["executionArn"]) for e in listed]
         return sorted(described, key=lambda d: d["startDate"])
 

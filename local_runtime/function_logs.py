@@ -1,9 +1,11 @@
 """Per-function log capture, the local stand-in for CloudWatch Logs.
 
-Handlers log to stdout (Powertools' JSON logger binds to `sys.stdout` when it is
-created). The runtime installs one stdout proxy per process; while a function
-runs, the proxy routes that thread's writes to the function's log, so tests and
-the demo can read what a function printed without interleaved noise.
+Handlers log to stdout (Powertools' JSON logger binds to whatever `sys.stdout`
+is when it is created). While a function runs, `sys.stdout` is one router
+object that sends the function thread's writes to the function's log and
+everything else to the stdout it stood in for (pytest's capture, a terminal).
+Loggers created during an invocation keep the router, so their later lines are
+routed too; outside invocations `sys.stdout` is left alone.
 """
 
 from __future__ import annotations
@@ -39,11 +41,17 @@ class _StdoutRouter:
 
     @contextmanager
     def routed(self, sink: FunctionLogs, function: str) -> Iterator[None]:
+        previous = sys.stdout
+        if previous is not self:
+            self._passthrough = previous
+            sys.stdout = self
         self._local.sink, self._local.function = sink, function
         try:
             yield
         finally:
             self._local.sink = self._local.function = None
+            if previous is not self:
+                sys.stdout = previous
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._passthrough, name)
@@ -54,12 +62,11 @@ _router: _StdoutRouter | None = None
 
 
 def stdout_router() -> _StdoutRouter:
-    """The process-wide router, installed on first use and kept (handlers keep a reference to it)."""
+    """The process-wide router (handlers' loggers keep a reference to it, so there is only one)."""
     global _router  # noqa: PLW0603 - one router per process is the point
     with _router_lock:
         if _router is None:
-            _router = _StdoutRouter(sys.__stdout__ or sys.stdout)
-            sys.stdout = _router
+            _router = _StdoutRouter(sys.stdout)
         return _router
 
 

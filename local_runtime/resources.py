@@ -43,6 +43,7 @@ class Provisioned:
     account: str
     resources: dict[str, Resource] = field(default_factory=dict)
     not_emulated: list[str] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     def of_type(self, resource_type: str) -> list[Resource]:
         return [r for r in self.resources.values() if r.type == resource_type]
@@ -121,6 +122,8 @@ class Provisioner:
             self.result.resources[logical_id] = Resource(
                 logical_id, resource_type, ref, attributes, properties, path
             )
+        for name, output in self.stack.template.get("Outputs", {}).items():
+            self.result.outputs[name] = self.resolver.resolve(output["Value"])
         return self.result
 
     def _ref(self, logical_id: str) -> str:

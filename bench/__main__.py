@@ -1,0 +1,45 @@
+"""`make bench`: print every benchmark's table."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from bench import cold_imports, putevents_burst, runtime_overhead
+from bench.table import render
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+    assembly = REPO_ROOT / "cdk.out"
+    sample = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
+    print(
+        render(
+            "Outbox workflow: embedded runtime vs bare moto (median wall time per order/execution)",
+            ["setup", "runs", "median ms", "ratio"],
+            runtime_overhead.measure(assembly, sample),
+        )
+    )
+    print()
+    print(
+        render(
+            "PutEvents calls per published event, burst of orders placed at once",
+            ["orders", "executions", "PutEvents calls", "entries", "calls per event"],
+            putevents_burst.measure(assembly, sample, (1, 10, 50, 200)),
+        )
+    )
+    print()
+    print(
+        render(
+            "Cold import of each handler module (median of 5 fresh interpreters)",
+            ["module", "ms", "x boto3"],
+            cold_imports.measure(),
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

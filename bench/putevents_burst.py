@@ -1,0 +1,29 @@
+"""PutEvents calls per published event when a burst of orders arrives at once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from local_runtime import LocalApp
+
+
+def measure(
+    assembly: Path, sample: dict[str, Any], burst_sizes: tuple[int, ...]
+) -> list[tuple[int, int, int, int, float]]:
+    rows = []
+    for size in burst_sizes:
+        with LocalApp(assembly, time_scale=0.001, log_level="WARNING") as app:
+            for n in range(size):
+                app.api.request(
+                    "POST",
+                    "/orders",
+                    body=json.dumps({**sample, "customerId": f"burst-{n}"}),
+                    headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
+                )
+            app.drain(timeout=600)
+            executions = len(app.executions(app.output("OutboxPublisherStateMachineArn")))
+            rows.append((size, executions, app.bus.calls, app.bus.entries, app.bus.calls / size))
+    return rows

@@ -1,0 +1,1 @@
+"""`make demo`: the platform's main job, on the embedded local runtime."""

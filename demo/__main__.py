@@ -1,0 +1,7 @@
+"""Run the demo: `python -m demo [--assembly cdk.out] [--time-scale 1.0]`."""
+
+import sys
+
+from demo.outbox import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""Shared fixtures: a fresh cloud assembly and the app brought up on the embedded runtime.
+
+The workflow tier runs the very assembly `cdk deploy` would deploy; if a source
+file is newer than `cdk.out`, it is synthesized again with the pinned CDK CLI
+before any test reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# No test may reach a real AWS account, whatever the developer's shell holds.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="eu-west-1",
+    AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+)
+os.environ.pop("AWS_PROFILE", None)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ASSEMBLY_DIR = REPO_ROOT / "cdk.out"
+_SOURCES = ("app.py", "cdk.json", "workflows", "lambdas", "asl")
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for name in _SOURCES:
+        path = REPO_ROOT / name
+        files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+        files = [f for f in files if "__pycache__" not in f.parts]
+        newest = max([newest, *(f.stat().st_mtime for f in files)])
+    return newest
+
+
+@pytest.fixture(scope="session")
+def assembly_dir() -> Path:
+    manifest = ASSEMBLY_DIR / "manifest.json"
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+        subprocess.run(
+            ["npx", "cdk", "synth", "--quiet"],
+            cwd=REPO_ROOT,
+            check=True,
+            env={
+                **os.environ,
+                "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+                "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+            },
+            stdout=subprocess.DEVNULL,
+        )
+    return ASSEMBLY_DIR
+
+
+@pytest.fixture(scope="session")
+def sample_order() -> dict[str, Any]:
+    order: dict[str, Any] = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
+    return order

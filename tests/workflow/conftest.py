@@ -1,0 +1,16 @@
+"""The product's stack on the embedded runtime, with time compressed (1 s of Wait/Retry = 1 ms)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local_runtime import LocalApp
+
+
+@pytest.fixture
+def app(assembly_dir: Path) -> Iterator[LocalApp]:
+    with LocalApp(assembly_dir, time_scale=0.001, log_level="WARNING") as local_app:
+        yield local_app

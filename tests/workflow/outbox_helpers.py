@@ -1,0 +1,73 @@
+"""Reading the outbox's effects on the local app: orders, outbox records, events as consumers get them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from local_runtime import LocalApp
+
+_deserializer = TypeDeserializer()
+
+
+def place_order(app: LocalApp, order: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+    """POST /orders through the template's API route; returns the created order."""
+    response = app.api.request(
+        "POST",
+        "/orders",
+        body=json.dumps(order),
+        headers={"Content-Type": "application/json", "Idempotency-Key": key or str(uuid.uuid4())},
+    )
+    assert response.status in (200, 201), (response.status, response.body)
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def items(app: LocalApp) -> list[dict[str, Any]]:
+    table = app.output("OrdersTableName")
+    scanned = (
+        app.client("dynamodb").get_paginator("scan").paginate(TableName=table).build_full_result()["Items"]
+    )
+    return [{k: _deserializer.deserialize(v) for k, v in item.items()} for item in scanned]
+
+
+def outbox_records(app: LocalApp) -> list[dict[str, Any]]:
+    return sorted(
+        (i for i in items(app) if i.get("recordType") == "OUTBOX"), key=lambda i: (i["pk"], i["sk"])
+    )
+
+
+def orders(app: LocalApp) -> list[dict[str, Any]]:
+    return [i for i in items(app) if i.get("recordType") == "ORDER"]
+
+
+def tap_bus(app: LocalApp) -> str:
+    """A consumer's queue on the platform bus, subscribed to every event the orders service publishes."""
+    return app.subscribe(app.output("EventBusName"), {"source": ["order-platform.orders"]})
+
+
+def delivered_event_ids(app: LocalApp, tap: str) -> Counter[str]:
+    return Counter(event["detail"]["eventId"] for event in app.receive_all(tap))
+
+
+def age_outbox_records(app: LocalApp, minutes: int) -> None:
+    """Back-date every unpublished record, as if the sweeper's threshold had passed."""
+    table = app.output("OrdersTableName")
+    created = (
+        (datetime.now(UTC) - timedelta(minutes=minutes))
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+    for record in outbox_records(app):
+        if record["status"] != "PUBLISHED":
+            app.client("dynamodb").update_item(
+                TableName=table,
+                Key={"pk": {"S": record["pk"]}, "sk": {"S": record["sk"]}},
+                UpdateExpression="SET createdAt = :created",
+                ExpressionAttributeValues={":created": {"S": created}},
+            )

@@ -1,0 +1,167 @@
+"""The outbox publisher ASL on the embedded engine, with the real handlers, driven by the real pipe.
+
+Each test asserts what a user of the platform cares about: the table (order
+and outbox record, PUBLISHED or not) and the bus as a consumer sees it (a queue
+subscribed by a rule), not only an execution's status.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from local_runtime import LocalApp
+from tests.workflow.outbox_helpers import (
+    age_outbox_records,
+    delivered_event_ids,
+    outbox_records,
+    place_order,
+    tap_bus,
+)
+
+pytestmark = pytest.mark.workflow
+
+PUBLISHER = "OutboxPublisherStateMachineArn"
+
+
+def test_each_placed_order_is_published_once_and_marked(app: LocalApp, sample_order: dict[str, Any]) -> None:
+    # Given a consumer subscribed to the bus
+    tap = tap_bus(app)
+    # When three orders are placed through the API
+    placed = [place_order(app, {**sample_order, "customerId": f"cust-{n}"}) for n in range(3)]
+    app.drain()
+    # Then every outbox record is PUBLISHED, with its claim released and a TTL set
+    records = outbox_records(app)
+    assert len(records) == 3
+    assert {r["status"] for r in records} == {"PUBLISHED"}
+    assert all("pendingShard" not in r and "claimToken" not in r and r["expiresAt"] for r in records)
+    # and the consumer received exactly one OrderPlaced per order, carrying the outbox event id
+    events = app.receive_all(tap)
+    assert sorted(e["detail"]["eventId"] for e in events) == sorted(r["eventId"] for r in records)
+    assert {e["detail-type"] for e in events} == {"OrderPlaced"}
+    assert sorted(e["detail"]["aggregateId"] for e in events) == sorted(o["orderId"] for o in placed)
+    # and the publisher ran its happy path
+    executions = app.executions(app.output(PUBLISHER))
+    assert executions and {e["status"] for e in executions} == {"SUCCEEDED"}
+    visited = app.states_visited(executions[0]["executionArn"])
+    assert visited[:3] == ["ClaimRecords", "AnythingToPublish", "PublishBatches"]
+    assert visited[-2:] == ["AllPublished", "Published"]
+    assert "SelectFailedEntries" not in visited
+
+
+def test_events_carry_ids_and_business_facts_but_no_personal_data(
+    app: LocalApp, sample_order: dict[str, Any]
+) -> None:
+    tap = tap_bus(app)
+    place_order(app, sample_order)
+    app.drain()
+    (event,) = app.receive_all(tap)
+    text = json.dumps(event)
+    address = sample_order["shippingAddress"]
+    for personal in (address["name"], address["line1"], address["postalCode"], address["city"]):
+        assert personal not in text
+    assert event["detail"]["data"]["destinationCountry"] == address["country"]
+    assert event["detail"]["data"]["totalAmount"] == sum(
+        i["quantity"] * i["unitPrice"] for i in sample_order["items"]
+    )
+
+
+def test_only_the_entries_putevents_rejected_are_retried(app: LocalApp, sample_order: dict[str, Any]) -> None:
+    # Given three orders whose records arrive in one pipe batch, and a bus that rejects one entry once
+    tap = tap_bus(app)
+    for n in range(3):
+        place_order(app, {**sample_order, "customerId": f"cust-{n}"})
+    unlucky = outbox_records(app)[1]["eventId"]
+    app.bus.reject_event_ids({unlucky}, times=1)
+    calls_before = app.bus.calls
+    # When the publisher runs
+    app.drain()
+    # Then each event reached the consumer exactly once
+    delivered = delivered_event_ids(app, tap)
+    assert set(delivered) == {r["eventId"] for r in outbox_records(app)}
+    assert set(delivered.values()) == {1}
+    # and the second PutEvents call carried only the rejected entry
+    assert app.bus.calls - calls_before == 2
+    assert app.bus.rejected == 1
+    (execution,) = app.executions(app.output(PUBLISHER))
+    assert execution["status"] == "SUCCEEDED"
+    visited = app.states_visited(execution["executionArn"])
+    assert visited.count("PutEntries") == 2
+    assert "SelectFailedEntries" in visited and "BackOff" in visited
+    retried = [
+        json.loads(e["taskScheduledEventDetails"]["parameters"])
+        for e in app.history(execution["executionArn"])
+        if e["type"] == "TaskScheduled" and "putEvents" in e["taskScheduledEventDetails"]["resource"]
+    ]
+    assert [json.loads(entry["Detail"])["eventId"] for entry in retried[-1]["Entries"]] == [unlucky]
+    assert {r["status"] for r in outbox_records(app)} == {"PUBLISHED"}
+
+
+def test_persistent_rejection_fails_the_execution_and_the_sweeper_republishes(
+    app: LocalApp, sample_order: dict[str, Any]
+) -> None:
+    # Given a bus that keeps rejecting the order's event
+    tap = tap_bus(app)
+    place_order(app, sample_order)
+    (record,) = outbox_records(app)
+    app.bus.reject_event_ids({record["eventId"]})
+    # When the pipe delivers it (and retries, as configured)
+    app.drain()
+    # Then every execution failed with the named error and nothing reached the consumer
+    executions = app.executions(app.output(PUBLISHER))
+    assert executions and {e["status"] for e in executions} == {"FAILED"}
+    assert {e["error"] for e in executions} == {"OutboxPublishFailed"}
+    assert app.receive_all(tap) == []
+    # and the record is unpublished, released for the next attempt
+    (record,) = outbox_records(app)
+    assert record["status"] == "PENDING"
+    assert record["attempts"] >= 1
+    # When the bus recovers and the sweeper's schedule fires past its age threshold
+    app.bus.clear()
+    age_outbox_records(app, minutes=10)
+    app.run_schedule("Sweep")
+    app.drain()
+    # Then the record is published exactly once
+    assert delivered_event_ids(app, tap) == {record["eventId"]: 1}
+    assert outbox_records(app)[0]["status"] == "PUBLISHED"
+
+
+def test_the_pipe_dead_letters_the_batch_metadata_after_its_retries(
+    app: LocalApp, sample_order: dict[str, Any]
+) -> None:
+    place_order(app, sample_order)
+    app.bus.reject(lambda entry: True)
+    app.drain()
+    dlq_messages = [
+        message
+        for queue in app.resources.of_type("AWS::SQS::Queue")  # type: ignore[union-attr]
+        if "Pipe" in queue.path and "Dlq" in queue.path.replace("DLQ", "Dlq")
+        for message in app.receive_all(queue.ref)
+    ]
+    assert len(dlq_messages) == 1
+    assert dlq_messages[0]["dynamoDbStreamBatchInfo"]["batchSize"] == 1
+
+
+def test_a_duplicate_stream_delivery_publishes_nothing_twice(
+    app: LocalApp, sample_order: dict[str, Any]
+) -> None:
+    # Given an order already published
+    tap = tap_bus(app)
+    place_order(app, sample_order)
+    app.drain()
+    (first,) = app.executions(app.output(PUBLISHER))
+    # When the same batch is delivered twice more, concurrently (Pipes is at-least-once)
+    sfn = app.client("stepfunctions")
+    for n in range(2):
+        sfn.start_execution(
+            stateMachineArn=app.output(PUBLISHER), name=f"redelivery-{n}", input=first["input"]
+        )
+    app.drain()
+    # Then the consumer saw the event once and the duplicates ended quietly
+    (record,) = outbox_records(app)
+    assert delivered_event_ids(app, tap) == {record["eventId"]: 1}
+    duplicates = [e for e in app.executions(app.output(PUBLISHER)) if e["name"].startswith("redelivery-")]
+    assert {e["status"] for e in duplicates} == {"SUCCEEDED"}
+    assert all(app.states_visited(e["executionArn"])[-1] == "NothingToPublish" for e in duplicates)
