@@ -310,7 +310,22 @@ def _state_machine(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tu
     return arn, {"Arn": arn, "Name": name}
 
 
+def _user_pool(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = props.get("UserPoolName") or generated_name(p.stack.name, logical_id, "AWS::Cognito::UserPool")
+    request: dict[str, Any] = {"PoolName": name}
+    for key in ("UsernameAttributes", "AutoVerifiedAttributes", "Schema", "Policies"):
+        if key in props:
+            request[key] = props[key]
+    pool = p.client("cognito-idp").create_user_pool(**request)["UserPool"]
+    return pool["Id"], {
+        "Arn": pool["Arn"],
+        "ProviderName": f"cognito-idp.{p.region}.amazonaws.com/{pool['Id']}",
+        "UserPoolId": pool["Id"],
+    }
+
+
 PROVISIONERS: dict[str, ProvisionFn] = {
+    "AWS::Cognito::UserPool": _user_pool,
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
     "AWS::Events::EventBus": _event_bus,

@@ -105,6 +105,11 @@ def _function(path: str, handler: str, greeting: str, timeout: int = 5) -> dict[
 TEMPLATE: dict[str, Any] = {
     "Resources": {
         "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+        "Users": {
+            "Type": "AWS::Cognito::UserPool",
+            "Properties": {"UsernameAttributes": ["email"], "AutoVerifiedAttributes": ["email"]},
+            "Metadata": {"aws:cdk:path": "Tiny/Users/Resource"},
+        },
         "Table": {
             "Type": "AWS::DynamoDB::Table",
             "Properties": {
@@ -188,7 +193,10 @@ TEMPLATE: dict[str, Any] = {
                 },
                 "Target": {"Ref": "Machine"},
                 "TargetParameters": {
-                    "StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"}
+                    "InputTemplate": (
+                        '{"orderId": "<$.body.id>", "lines": <$.body.lines>, "from": "<$.eventSource>"}'
+                    ),
+                    "StepFunctionStateMachineParameters": {"InvocationType": "FIRE_AND_FORGET"},
                 },
             },
             "Metadata": {"aws:cdk:path": "Tiny/QueuePipe"},

@@ -76,14 +76,14 @@ def test_sqs_messages_are_deleted_once_the_target_accepted_them(tiny_app: LocalA
     sqs = tiny_app.client("sqs")
     inbox = tiny_app.queue_url("Tiny/Inbox/")
     # When an order and something else arrive
-    sqs.send_message(QueueUrl=inbox, MessageBody=json.dumps({"kind": "order", "id": "o-1"}))
+    sqs.send_message(QueueUrl=inbox, MessageBody=json.dumps({"kind": "order", "id": "o-1", "lines": [1, 2]}))
     sqs.send_message(QueueUrl=inbox, MessageBody=json.dumps({"kind": "noise"}))
     tiny_app.drain()
-    # Then one execution started with the order's record, and the queue is empty
+    # Then one execution started, its input the pipe's input template filled from the order's record
     executions = tiny_app.executions("Tiny/Machine/")
     assert len(executions) == 1
-    record = json.loads(executions[0]["input"])[0]
-    assert json.loads(record["body"]) == {"kind": "order", "id": "o-1"}
+    assert json.loads(executions[0]["input"]) == [{"orderId": "o-1", "lines": [1, 2], "from": "aws:sqs"}]
+    # and the queue is empty: the accepted message and the filtered one were both deleted
     attributes = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "0"
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
