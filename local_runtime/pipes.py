@@ -37,6 +37,7 @@ from moto.events.models import EventPattern
 from local_runtime.clock import Clock
 
 _DEFAULT_BATCH_SIZE = {"sqs": 10, "dynamodb": 100}
+_STREAM_READ_LIMIT = 1000  # GetRecords' own maximum
 _PLACEHOLDER = re.compile(r"<(\$[^>]*)>")
 
 
@@ -144,25 +145,34 @@ class PipeRunner:
         return self._pump_queue(spec)
 
     def _pump_stream(self, spec: PipeSpec) -> int:
+        """One batch of *matching* records: Pipes filters before batching, so records the
+        filter drops never take a place in a batch."""
         position = self._positions[spec.name]
+        examined = 0
         if not position.pending:
-            records = self._read_stream(spec, position.after_sequence, spec.batch_size)
+            records = self._read_stream(spec, position.after_sequence, _STREAM_READ_LIMIT)
             if not records:
                 return 0
-            position.after_sequence = records[-1]["dynamodb"]["SequenceNumber"]
-            position.pending.append(([self._stream_record(spec, r) for r in records], 0))
+            matching: list[dict[str, Any]] = []
+            for record in records:
+                examined += 1
+                position.after_sequence = record["dynamodb"]["SequenceNumber"]
+                shaped = self._stream_record(spec, record)
+                if self._filter(spec, [shaped]):
+                    matching.append(shaped)
+                    if len(matching) == spec.batch_size:
+                        break
+            self.stats[spec.name].filtered_out += examined - len(matching)
+            if not matching:
+                return examined
+            position.pending.append((matching, 0))
         batch, attempts = position.pending.pop(0)
-        stats = self.stats[spec.name]
-        matching = self._filter(spec, batch)
-        stats.filtered_out += len(batch) - len(matching)
-        if not matching:
-            return len(batch)
         try:
-            self._deliver(spec, matching)
+            self._deliver(spec, batch)
         except PipeTargetFailed as failure:
-            stats.failed_batches += 1
-            self._stream_batch_failed(spec, position, matching, attempts, failure)
-        return len(batch)
+            self.stats[spec.name].failed_batches += 1
+            self._stream_batch_failed(spec, position, batch, attempts, failure)
+        return max(examined, len(batch))
 
     def _stream_batch_failed(
         self,

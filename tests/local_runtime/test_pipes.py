@@ -87,3 +87,17 @@ def test_sqs_messages_are_deleted_once_the_target_accepted_them(tiny_app: LocalA
     attributes = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "0"
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+def test_the_filter_runs_before_batching(tiny_app: LocalApp) -> None:
+    # Given a pipe with batch size 4 filtered on INSERT, and a stream where updates sit between inserts
+    _put(tiny_app, "a")
+    _put(tiny_app, "b")
+    _put(tiny_app, "a", note="update")
+    _put(tiny_app, "b", note="update")
+    _put(tiny_app, "c")
+    _put(tiny_app, "d")
+    tiny_app.drain()
+    # Then the four inserts travel in one full batch: dropped records take no place in it
+    (execution,) = tiny_app.executions("Tiny/BatchMachine/")
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in json.loads(execution["input"])] == ["a", "b", "c", "d"]
