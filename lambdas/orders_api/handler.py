@@ -69,32 +69,40 @@ def create_order() -> Response:
 def read_order(order_id: str) -> Response:
     """Read one order."""
     order = get_order(parse_order_id(order_id), repository_factory())
+    metrics.add_metric(name="OrdersRead", unit=MetricUnit.Count, value=1)
     return _json_response(200, order_view(order))
+
+
+def _refusal(status_code: int, body: dict[str, Any]) -> Response:
+    """Every 4xx is counted: a rise in refusals is a client integration going wrong."""
+    metrics.add_metric(name="OrderRequestsRefused", unit=MetricUnit.Count, value=1)
+    return _json_response(status_code, body)
 
 
 @app.exception_handler(RequestValidationFailed)
 def _validation_failed(error: RequestValidationFailed) -> Response:
-    return _json_response(error.status_code, {"message": error.message, "errors": error.errors})
+    return _refusal(error.status_code, {"message": error.message, "errors": error.errors})
 
 
 @app.exception_handler(ApiError)
 def _refused(error: ApiError) -> Response:
-    return _json_response(error.status_code, {"message": error.message})
+    return _refusal(error.status_code, {"message": error.message})
 
 
 @app.exception_handler(IdempotencyKeyReused)
 def _key_reused(error: IdempotencyKeyReused) -> Response:
-    return _json_response(409, {"message": str(error)})
+    return _refusal(409, {"message": str(error)})
 
 
 @app.exception_handler(OrderNotFound)
 def _not_found(error: OrderNotFound) -> Response:
-    return _json_response(404, {"message": "Order not found"})
+    return _refusal(404, {"message": "Order not found"})
 
 
 @app.exception_handler(OrderStoreUnavailable)
 def _unavailable(error: OrderStoreUnavailable) -> Response:
     logger.warning("Order store unavailable", extra={"error": str(error)})
+    metrics.add_metric(name="OrderStoreUnavailable", unit=MetricUnit.Count, value=1)
     return _json_response(
         503, {"message": "Service temporarily unavailable, retry later"}, {"Retry-After": "1"}
     )
