@@ -14,7 +14,6 @@ from typing import Any
 
 from aws_cdk import ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -364,45 +363,24 @@ class OutboxPublisher(Construct):
     # --- alarms -------------------------------------------------------------------------
 
     def _build_alarms(self) -> dict[str, cloudwatch.Alarm]:
-        action = cloudwatch_actions.SnsAction(self._foundation.alarm_topic)
-        alarms = {
-            "PipeDlqNotEmpty": cloudwatch.Alarm(
+        foundation = self._foundation
+        return {
+            "PipeDlqNotEmpty": foundation.queue_not_empty_alarm(
                 self,
                 "PipeDlqNotEmptyAlarm",
-                alarm_description=(
-                    "Outbox pipe parked a stream batch after every retry: records may be unpublished"
-                ),
-                metric=self.pipe_dead_letter_queue.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                queue=self.pipe_dead_letter_queue,
+                description="Outbox pipe parked a stream batch after every retry: records may be unpublished",
             ),
-            "SweeperDlqNotEmpty": cloudwatch.Alarm(
+            "SweeperDlqNotEmpty": foundation.queue_not_empty_alarm(
                 self,
                 "SweeperDlqNotEmptyAlarm",
-                alarm_description="The outbox sweeper schedule could not start the publisher",
-                metric=self.sweeper_dead_letter_queue.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"
-                ),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                queue=self.sweeper_dead_letter_queue,
+                description="The outbox sweeper schedule could not start the publisher",
             ),
-            "ExecutionsFailed": cloudwatch.Alarm(
+            "ExecutionsFailed": foundation.alarm_when_positive(
                 self,
                 "ExecutionsFailedAlarm",
-                alarm_description="Outbox publisher executions failed: the pipe retries, then the sweeper",
                 metric=self.state_machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                description="Outbox publisher executions failed: the pipe retries, then the sweeper",
             ),
         }
-        for alarm in alarms.values():
-            alarm.add_alarm_action(action)
-        return alarms

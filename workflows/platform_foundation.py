@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -176,15 +178,7 @@ class PlatformFoundation(Construct):
         `parks` says whose failures land here; it becomes the cdk-nag acknowledgement that a
         dead-letter queue has no dead-letter queue of its own.
         """
-        queue = sqs.Queue(
-            scope,
-            construct_id,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            data_key_reuse=Duration.hours(1),
-            enforce_ssl=True,
-            retention_period=Duration.days(c.DLQ_RETENTION_DAYS),
-        )
+        queue = self._encrypted_queue(scope, construct_id, retention_days=c.DLQ_RETENTION_DAYS)
         NagSuppressions.add_resource_suppressions(
             queue,
             [
@@ -210,15 +204,66 @@ class PlatformFoundation(Construct):
     ) -> DlqBackedQueue:
         """An encrypted, SSL-only work queue whose poison messages move to a dead-letter queue."""
         dlq = self.dead_letter_queue(scope, f"{construct_id}Dlq", parks=f"the {construct_id} queue")
-        queue = sqs.Queue(
+        queue = self._encrypted_queue(
+            scope,
+            construct_id,
+            retention_days=c.QUEUE_RETENTION_DAYS,
+            visibility_timeout=visibility_timeout,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receive_count),
+        )
+        return DlqBackedQueue(queue=queue, dead_letter_queue=dlq)
+
+    def _encrypted_queue(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        retention_days: int,
+        visibility_timeout: Duration | None = None,
+        dead_letter_queue: sqs.DeadLetterQueue | None = None,
+    ) -> sqs.Queue:
+        """Every queue of the platform: the platform key, SSL only, a set retention."""
+        return sqs.Queue(
             scope,
             construct_id,
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=self.key,
             data_key_reuse=Duration.hours(1),
             enforce_ssl=True,
-            retention_period=Duration.days(c.QUEUE_RETENTION_DAYS),
+            retention_period=Duration.days(retention_days),
             visibility_timeout=visibility_timeout,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receive_count),
+            dead_letter_queue=dead_letter_queue,
         )
-        return DlqBackedQueue(queue=queue, dead_letter_queue=dlq)
+
+    def alarm_when_positive(
+        self, scope: Construct, construct_id: str, *, metric: cloudwatch.IMetric, description: str
+    ) -> cloudwatch.Alarm:
+        """An alarm to the ops topic as soon as a metric is above zero (a parked message, a failed run).
+
+        Missing data is "not breaching": a queue or workflow with no traffic is healthy.
+        """
+        alarm = cloudwatch.Alarm(
+            scope,
+            construct_id,
+            alarm_description=description,
+            metric=metric,
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
+        return alarm
+
+    def queue_not_empty_alarm(
+        self, scope: Construct, construct_id: str, *, queue: sqs.IQueue, description: str
+    ) -> cloudwatch.Alarm:
+        """Alarm on any message visible in a dead-letter queue."""
+        return self.alarm_when_positive(
+            scope,
+            construct_id,
+            metric=queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            description=description,
+        )

@@ -1,9 +1,20 @@
-"""Observability constants shared by every Lambda package.
+"""Powertools defaults shared by every function of the platform.
 
-The metrics namespace is passed explicitly instead of being read from
-POWERTOOLS_METRICS_NAMESPACE, because Powertools resolves it when the Metrics object is
-created, and the local runtime imports handlers before it sets each function's environment.
-The value is the one the infrastructure sets, so both paths agree.
+Why the namespace is passed explicitly: Powertools reads
+POWERTOOLS_METRICS_NAMESPACE when a Metrics object is created, which locally
+is at import time, before the runtime has set the function's environment; an
+explicit value keeps the namespace identical on AWS and locally.
 """
 
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
 METRICS_NAMESPACE = "OrderPlatform"
+
+
+def powertools(service: str) -> tuple[Logger, Tracer, Metrics]:
+    """The Logger, Tracer and Metrics of one service, created once per handler module."""
+    return (
+        Logger(service=service),
+        Tracer(service=service),
+        Metrics(service=service, namespace=METRICS_NAMESPACE),
+    )

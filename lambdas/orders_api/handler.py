@@ -9,13 +9,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from observability import METRICS_NAMESPACE
+from observability import powertools
 from order_store.dynamodb import order_repository
 from order_store.errors import OrderNotFound, OrderStoreUnavailable
 from order_store.ports import OrderRepository
@@ -24,10 +23,7 @@ from orders_api.errors import ApiError, IdempotencyKeyReused, RequestValidationF
 from orders_api.logic import get_order, place_order
 from orders_api.schemas import order_view, parse_order_id, parse_place_order
 
-SERVICE = "orders-api"
-logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
-metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)
+logger, tracer, metrics = powertools("orders-api")
 app = APIGatewayRestResolver()
 
 

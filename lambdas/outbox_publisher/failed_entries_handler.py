@@ -6,19 +6,15 @@ correlated by the event ids of the batch instead.
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from observability import METRICS_NAMESPACE
+from observability import powertools
 from outbox_publisher.logic import select_failed_entries
 from outbox_publisher.schemas import FailedEntriesRequest, parse_task_input, task_output
 from outbox_publisher.settings import load_retry_settings
 
-SERVICE = "outbox-publisher"
-logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
-metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)
+logger, tracer, metrics = powertools("outbox-publisher")
 
 
 @logger.inject_lambda_context(clear_state=True)

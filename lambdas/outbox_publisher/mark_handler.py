@@ -4,21 +4,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from observability import METRICS_NAMESPACE
+from observability import powertools
 from order_store.dynamodb import outbox_repository
 from order_store.ports import OutboxRepository
 from outbox_publisher.logic import settle_claims
 from outbox_publisher.schemas import MarkRequest, parse_task_input, task_output
 from outbox_publisher.settings import load_mark_settings
 
-SERVICE = "outbox-publisher"
-logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
-metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)
+logger, tracer, metrics = powertools("outbox-publisher")
 
 repository_factory: Callable[[str], OutboxRepository] = outbox_repository
 """Builds the repository for a table name; tests replace it with an in-memory fake."""
