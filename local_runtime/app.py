@@ -27,6 +27,7 @@ from local_runtime import moto_patches
 from local_runtime.api_gateway import RestApi
 from local_runtime.assembly import AssemblyError, StackArtifact, load_stacks
 from local_runtime.clock import Clock
+from local_runtime.execution_events import StatusChangePublisher
 from local_runtime.faults import EventBusProbe
 from local_runtime.function_logs import FunctionLogs, stdout_router
 from local_runtime.lambda_service import FunctionSpec, LambdaService
@@ -78,6 +79,7 @@ class LocalApp:
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._clients: dict[str, Any] = {}
+        self._unregister_status_events: Any = None
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> LocalApp:
@@ -90,7 +92,10 @@ class LocalApp:
         Clock.set_scale(self.time_scale)
         stdout_router()
         self.lambdas.install(boto3._get_default_session())
-        self.bus.install()
+        deliver_unobserved = self.bus.install()
+        self._unregister_status_events = moto_patches.on_execution_end(
+            StatusChangePublisher(deliver_unobserved)
+        )
         provisioner = Provisioner(
             self.stack,
             self.region,
@@ -107,6 +112,9 @@ class LocalApp:
         return self
 
     def stop(self) -> None:
+        if self._unregister_status_events is not None:
+            self._unregister_status_events()
+            self._unregister_status_events = None
         if self._mock is not None:
             self.lambdas.uninstall(boto3._get_default_session())
             self._mock.stop()
@@ -201,7 +209,7 @@ class LocalApp:
         while quiet_rounds < 2:
             moved = self.pipes.pump()
             running = self._running_executions()
-            if moved or running or self.lambdas.busy:
+            if moved or running or self.lambdas.busy or moto_patches.executions_ending():
                 quiet_rounds = 0
                 if not moved:
                     time.sleep(0.005)

@@ -35,11 +35,14 @@ class EventBusProbe:
     entries: int = 0
     rejected: int = 0
     _rules: list[_Rule] = field(default_factory=list)
+
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def install(self) -> None:
+    def install(self) -> Callable[[list[dict[str, Any]]], Any]:
+        """Wrap moto's PutEvents; returns the unwrapped one, for events AWS itself emits
+        (those are neither counted nor rejected)."""
         backend = events_backends[self.account][self.region]
-        original = backend.put_events
+        original: Callable[[list[dict[str, Any]]], Any] = backend.put_events
 
         def put_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             with self._lock:
@@ -56,6 +59,7 @@ class EventBusProbe:
             return results
 
         backend.put_events = put_events  # type: ignore[method-assign]
+        return original
 
     def reject(
         self,

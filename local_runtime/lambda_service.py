@@ -56,6 +56,13 @@ class FunctionNotFound(Exception):
     """Invoke named a function that is not in the template."""
 
 
+@dataclass
+class _InjectedFailure:
+    error: str
+    message: str
+    remaining: int
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     name: str
@@ -150,6 +157,7 @@ class LambdaService:
         self._functions: dict[str, FunctionSpec] = {}
         self._sandboxes: dict[str, _Sandbox] = {}
         self.invocations: Counter[str] = Counter()
+        self._failures: dict[str, list[_InjectedFailure]] = {}
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
 
@@ -170,6 +178,24 @@ class LambdaService:
             return self._functions[name]
         except KeyError as missing:
             raise FunctionNotFound(f"Function not found: {function}") from missing
+
+    def inject_failure(self, function: str, error: str, *, times: int = 1, message: str = "injected") -> None:
+        """Make the next `times` invocations of a function fail without running it.
+
+        `Lambda.<Code>` errors (Lambda.ServiceException, Lambda.TooManyRequestsException...)
+        come back as the Lambda service's own errors; any other name comes back as if the
+        handler had raised an exception of that class.
+        """
+        name = self.spec(function).name
+        self._failures.setdefault(name, []).append(_InjectedFailure(error, message, times))
+
+    def _take_failure(self, name: str) -> _InjectedFailure | None:
+        with self._in_flight_lock:
+            for failure in self._failures.get(name, []):
+                if failure.remaining > 0:
+                    failure.remaining -= 1
+                    return failure
+        return None
 
     @property
     def busy(self) -> bool:
@@ -264,12 +290,19 @@ class LambdaService:
         body = params.get("body") or b""
         payload = body.encode() if isinstance(body, str) else bytes(body)
         try:
-            result = self.invoke(function, payload, asynchronous=invocation_type == "Event")
+            spec = self.spec(function)
+            failure = self._take_failure(spec.name)
+            if failure is not None and failure.error.startswith("Lambda."):
+                code = failure.error.removeprefix("Lambda.")
+                return _http(500), _service_error(500, code, failure.message)
+            if failure is not None:
+                self.invocations[spec.name] += 1
+                body = {"errorMessage": failure.message, "errorType": failure.error}
+                result = InvokeResult(payload=json.dumps(body).encode(), function_error="Unhandled")
+            else:
+                result = self.invoke(function, payload, asynchronous=invocation_type == "Event")
         except FunctionNotFound as missing:
-            return _http(404), {
-                "Error": {"Code": "ResourceNotFoundException", "Message": str(missing)},
-                "ResponseMetadata": {"HTTPStatusCode": 404},
-            }
+            return _http(404), _service_error(404, "ResourceNotFoundException", str(missing))
         status = 202 if invocation_type == "Event" else 200
         response: dict[str, Any] = {
             "StatusCode": status,
@@ -286,6 +319,14 @@ class LambdaService:
 class _http:  # noqa: N801 - stands in for botocore's AWSResponse in a before-call reply
     status_code: int
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def _service_error(status: int, code: str, message: str) -> dict[str, Any]:
+    """A Lambda service error as botocore parses it (the engine reads the request id)."""
+    return {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4()), "HTTPHeaders": {}},
+    }
 
 
 def _error_result(

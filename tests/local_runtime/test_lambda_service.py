@@ -91,3 +91,38 @@ def test_the_engine_catches_a_named_lambda_error(tiny_app: LocalApp) -> None:
     assert description["status"] == "FAILED"
     assert description["error"] == "OrderRejected"
     assert tiny_app.states_visited(arn) == ["Work", "Compensate"]
+
+
+def test_injected_failures_fail_the_next_invocations_then_the_function_runs_again(tiny_app: LocalApp) -> None:
+    # Given one injected handler error and one injected Lambda service error
+    work = tiny_app.function_name("Tiny/Work/")
+    tiny_app.lambdas.inject_failure(work, "InventoryStoreUnavailable")
+    tiny_app.lambdas.inject_failure(work, "Lambda.ServiceException")
+    lam = tiny_app.client("lambda")
+    # When the function is invoked three times
+    first = lam.invoke(FunctionName=work, Payload=b"{}")
+    try:
+        lam.invoke(FunctionName=work, Payload=b"{}")
+    except lam.exceptions.ServiceException as error:
+        service_error: Exception | None = error
+    else:
+        service_error = None
+    third = json.loads(lam.invoke(FunctionName=work, Payload=b"{}")["Payload"].read())
+    # Then the first is a function error of that type, the second the service's error, the third real
+    assert first["FunctionError"] == "Unhandled"
+    assert json.loads(first["Payload"].read())["errorType"] == "InventoryStoreUnavailable"
+    assert service_error is not None
+    assert third["greeting"] == "hello"
+
+
+def test_the_engine_sees_an_injected_service_error_as_lambda_service_exception(tiny_app: LocalApp) -> None:
+    # Given the state machine whose task retries only Lambda.TooManyRequestsException
+    tiny_app.lambdas.inject_failure(tiny_app.function_name("Tiny/Work/"), "Lambda.TooManyRequestsException")
+    sfn = tiny_app.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=tiny_app.state_machine_arn("Tiny/Machine/"), name="throttled", input="{}"
+    )["executionArn"]
+    # Then the throttle is retried and the execution succeeds
+    assert tiny_app.wait_for(arn)["status"] == "SUCCEEDED"
+    failed = [e for e in tiny_app.history(arn) if e["type"] == "TaskFailed"]
+    assert [e["taskFailedEventDetails"]["error"] for e in failed] == ["Lambda.TooManyRequestsException"]

@@ -124,3 +124,103 @@ def test_a_different_moto_version_is_refused(monkeypatch: pytest.MonkeyPatch) ->
     finally:
         monkeypatch.undo()
         moto_patches.install()
+
+
+def _failures_queue(app: LocalApp) -> str:
+    """A queue receiving every FAILED status-change event from the default bus."""
+    sqs, events = app.client("sqs"), app.client("events")
+    url = sqs.create_queue(QueueName="failures")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {"source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"]}
+    events.put_rule(Name="failures", EventPattern=json.dumps({**pattern, "detail": {"status": ["FAILED"]}}))
+    events.put_targets(Rule="failures", Targets=[{"Id": "q", "Arn": arn}])
+    return str(url)
+
+
+def test_an_ended_execution_emits_its_status_change_event(tiny_app: LocalApp) -> None:
+    # Given a rule on the default bus for failed executions
+    queue = _failures_queue(tiny_app)
+    # When an execution fails (and another succeeds)
+    sfn = tiny_app.client("stepfunctions")
+    machine = tiny_app.state_machine_arn("Tiny/Machine/")
+    failed = sfn.start_execution(stateMachineArn=machine, name="bad", input=json.dumps({"fail": "SKU-1"}))
+    sfn.start_execution(stateMachineArn=machine, name="good", input=json.dumps({"n": 1}))
+    tiny_app.drain()
+    # Then the queue holds exactly the failure, with the original input as AWS reports it
+    (event,) = tiny_app.receive_all(queue)
+    assert event["detail"]["executionArn"] == failed["executionArn"]
+    assert event["detail"]["status"] == "FAILED"
+    assert event["detail"]["error"] == "OrderRejected"
+    assert json.loads(event["detail"]["input"]) == {"fail": "SKU-1"}
+
+
+def test_without_the_patch_no_status_change_event_is_emitted(unpatched: LocalApp) -> None:
+    queue = _failures_queue(unpatched)
+    sfn = unpatched.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=unpatched.state_machine_arn("Tiny/Machine/"),
+        name="bad",
+        input=json.dumps({"fail": "X"}),
+    )["executionArn"]
+    unpatched.wait_for(arn)
+    assert unpatched.receive_all(queue) == []
+
+
+def _rule_to_machine(app: LocalApp, **rule: Any) -> None:
+    events = app.client("events")
+    events.put_rule(Name="to-machine", **rule)
+    target = {
+        "Id": "m",
+        "Arn": app.state_machine_arn("Tiny/Machine/"),
+        "Input": json.dumps({"n": "constant"}),
+    }
+    events.put_targets(Rule="to-machine", Targets=[target])
+
+
+def test_a_rule_starts_a_state_machine_with_the_targets_input(tiny_app: LocalApp) -> None:
+    _rule_to_machine(tiny_app, EventPattern=json.dumps({"source": ["shop"]}))
+    tiny_app.client("events").put_events(Entries=[{"Source": "shop", "DetailType": "Ping", "Detail": "{}"}])
+    tiny_app.drain()
+    (execution,) = tiny_app.executions("Tiny/Machine/")
+    assert json.loads(execution["input"]) == {"n": "constant"}
+
+
+def test_a_scheduled_rule_never_matches_events(tiny_app: LocalApp) -> None:
+    _rule_to_machine(tiny_app, ScheduleExpression="rate(5 minutes)")
+    tiny_app.client("events").put_events(Entries=[{"Source": "shop", "DetailType": "Ping", "Detail": "{}"}])
+    tiny_app.drain()
+    assert tiny_app.executions("Tiny/Machine/") == []
+
+
+CALLBACK = {
+    "StartAt": "Wait for answer",
+    "States": {
+        "Wait for answer": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "${Fn}", "Payload": {"token.$": "$$.Task.Token"}},
+            "TimeoutSeconds": 3600,
+            "End": True,
+        }
+    },
+}
+
+
+def _callback(app: LocalApp) -> dict[str, Any]:
+    text = json.dumps(CALLBACK).replace("${Fn}", app.resource("AWS::Lambda::Function", "Tiny/Work/").arn())
+    return dict(json.loads(text))
+
+
+def test_a_task_timeout_is_time_compressed(tiny_app: LocalApp) -> None:
+    Clock.set_scale(0.0001)
+    description = tiny_app.wait_for(_run(tiny_app, _callback(tiny_app), "callback"), timeout=30)
+    assert description["status"] == "FAILED"
+    assert description["error"] == "States.Timeout"
+
+
+def test_without_the_patch_a_task_timeout_runs_in_real_time(unpatched: LocalApp) -> None:
+    Clock.set_scale(0.0001)
+    arn = _run(unpatched, _callback(unpatched), "callback-unpatched")
+    time.sleep(1.0)
+    assert unpatched.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING"
+    unpatched.client("stepfunctions").stop_execution(executionArn=arn)
