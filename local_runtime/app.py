@@ -203,7 +203,9 @@ class LocalApp:
 
     # -- driving the app --------------------------------------------------------------------
     def drain(self, timeout: float = 60.0) -> None:
-        """Pump every pipe until nothing moves, no execution runs and no function is busy."""
+        """Pump every pipe until nothing moves, no function is busy and every execution has
+        ended or is parked waiting for a callback (a task token only an outside party answers:
+        answer it, then drain again)."""
         deadline = time.monotonic() + timeout
         quiet_rounds = 0
         while quiet_rounds < 2:
@@ -219,12 +221,26 @@ class LocalApp:
                 raise RuntimeNotQuiet(f"still busy after {timeout}s: running executions {running}")
 
     def _running_executions(self) -> list[str]:
+        """Executions still making progress on their own (not parked on a callback)."""
+        return [arn for arn in self._all_running() if not self._waiting_for_callback(arn)]
+
+    def parked_executions(self) -> list[str]:
+        """Executions waiting for a task token to be answered (SendTaskSuccess/Failure/Heartbeat)."""
+        return [arn for arn in self._all_running() if self._waiting_for_callback(arn)]
+
+    def _all_running(self) -> list[str]:
         sfn = self.client("stepfunctions")
         running = []
-        for machine in self.resources.of_type("AWS::StepFunctions::StateMachine") if self.resources else []:
-            page = sfn.list_executions(stateMachineArn=machine.ref, statusFilter="RUNNING")
+        for machine in sfn.list_state_machines()["stateMachines"]:
+            page = sfn.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
             running += [e["executionArn"] for e in page["executions"]]
         return running
+
+    def _waiting_for_callback(self, execution_arn: str) -> bool:
+        # moto ignores reverseOrder/maxResults: read the history and look at its last event.
+        events = self.history(execution_arn)
+        submitted = bool(events) and events[-1]["type"] == "TaskSubmitted"
+        return submitted and moto_patches.awaiting_callback(self.account, self.region, execution_arn)
 
     def run_schedule(self, path_contains: str) -> list[str]:
         """Fire a scheduled rule now, as EventBridge would at its next tick; returns started executions."""

@@ -45,6 +45,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from local_runtime.clock import Clock
 
@@ -154,6 +155,22 @@ def _send_to_targets(self: Rule, original_event: dict[str, Any], transform_input
         rest = copy.copy(self)
         rest.targets = left_to_moto
         _originals["send_to_targets"](rest, original_event, transform_input)
+
+
+def awaiting_callback(account: str, region: str, execution_arn: str) -> bool:
+    """Whether an execution waits on a task token nobody has answered yet.
+
+    Read from the engine's callback pool rather than the history: right after a
+    SendTaskSuccess the history still ends in TaskSubmitted for a moment, while the
+    pool already holds the answer.
+    """
+    backend = stepfunctions_parser_backends[account][region]
+    execution = next((e for e in backend._get_executions() if e.execution_arn == execution_arn), None)
+    worker = getattr(execution, "exec_worker", None)
+    if worker is None or worker.env is None:
+        return False
+    pool = worker.env.callback_pool_manager._pool
+    return any(endpoint.get_outcome() is None for endpoint in list(pool.values()))
 
 
 _lock = threading.Lock()
