@@ -8,6 +8,7 @@ delivery) can never both own or both settle a record.
 """
 
 import functools
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -41,7 +42,14 @@ from order_store.keys import (
     order_pk,
     pending_shards,
 )
-from order_store.models import Order, OrderStatus, OutboxKey, OutboxRecord
+from order_store.models import (
+    STATUS_DETAIL_FIELDS,
+    Order,
+    OrderStatus,
+    OutboxKey,
+    OutboxRecord,
+    status_detail_updates,
+)
 from order_store.timestamps import epoch_seconds, iso_timestamp
 
 TRANSIENT_ERROR_CODES = frozenset(
@@ -61,6 +69,9 @@ _TRANSIENT_CANCELLATION_CODES = frozenset(
 )
 _NETWORK_ERRORS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
 _KEY_ATTRIBUTES = ("pk", "sk", "recordType")
+_BATCH_GET_LIMIT = 100
+_BATCH_GET_ATTEMPTS = 4
+_BATCH_GET_BACKOFF_SECONDS = 0.05
 _MAX_ERROR_LENGTH = 1000
 
 _serializer = TypeSerializer()
@@ -83,17 +94,22 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
-def _error_code(error: ClientError) -> str:
+def error_code(error: ClientError) -> str:
+    """The DynamoDB error code of a client error (``ConditionalCheckFailedException``...)."""
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def _cancellation_codes(error: ClientError) -> list[str]:
+def cancellation_codes(error: ClientError) -> list[str]:
+    """Per-item reasons of a cancelled transaction, in request order (``"None"`` for items that
+    passed), so a caller can tell which condition failed."""
     reasons = error.response.get("CancellationReasons") or []
     return [str(reason.get("Code") or "None") for reason in reasons]
 
 
-class _Table:
-    """Shared plumbing: the table name, the client and the mapping of transient errors."""
+class DynamoTable:
+    """Shared plumbing of every DynamoDB adapter of the platform: the table name, the client and
+    the one mapping of transient errors to the adapter's own ``*StoreUnavailable`` error (which
+    its workflow retries). Adapters of other tables subclass it and set ``unavailable``."""
 
     unavailable: type[StoreUnavailable] = StoreUnavailable
 
@@ -112,12 +128,50 @@ class _Table:
         try:
             response: dict[str, Any] = getattr(self._client, operation)(TableName=self._table_name, **request)
         except ClientError as error:
-            if _error_code(error) in TRANSIENT_ERROR_CODES:
+            if error_code(error) in TRANSIENT_ERROR_CODES:
                 self._raise_unavailable(operation, error)
             raise
         except _NETWORK_ERRORS as error:
             self._raise_unavailable(operation, error)
         return response
+
+    def _batch_get(self, keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
+        """Consistent BatchGetItem of ``keys`` (unique, plain values), chunked to the API limit.
+
+        Keys DynamoDB leaves unprocessed (throttling) are asked again a few times with a short
+        backoff; if some are still unprocessed the read counts as a transient failure.
+        """
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), _BATCH_GET_LIMIT):
+            pending: dict[str, Any] = {
+                self._table_name: {
+                    "Keys": [to_item(key) for key in keys[start : start + _BATCH_GET_LIMIT]],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": projection,
+                }
+            }
+            for attempt in range(_BATCH_GET_ATTEMPTS):
+                if attempt:
+                    time.sleep(_BATCH_GET_BACKOFF_SECONDS * 2**attempt)
+                try:
+                    response = self._client.batch_get_item(RequestItems=pending)
+                except ClientError as error:
+                    if error_code(error) in TRANSIENT_ERROR_CODES:
+                        self._raise_unavailable("BatchGetItem", error)
+                    raise
+                except _NETWORK_ERRORS as error:
+                    self._raise_unavailable("BatchGetItem", error)
+                items = response.get("Responses", {}).get(self._table_name, [])
+                found.extend(from_item(item) for item in items)
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+            else:
+                raise self.unavailable(
+                    f"DynamoDB BatchGetItem on {self._table_name} left keys unprocessed after"
+                    f" {_BATCH_GET_ATTEMPTS} attempts"
+                )
+        return found
 
     def _transact(self, items: list[dict[str, Any]]) -> None:
         """TransactWriteItems; a cancelled transaction is re-raised for the caller unless it was
@@ -130,10 +184,10 @@ class _Table:
         try:
             self._client.transact_write_items(TransactItems=addressed)
         except ClientError as error:
-            code = _error_code(error)
+            code = error_code(error)
             if code in TRANSIENT_ERROR_CODES or (
                 code == "TransactionCanceledException"
-                and _TRANSIENT_CANCELLATION_CODES.intersection(_cancellation_codes(error))
+                and _TRANSIENT_CANCELLATION_CODES.intersection(cancellation_codes(error))
             ):
                 self._raise_unavailable("TransactWriteItems", error)
             raise
@@ -141,17 +195,19 @@ class _Table:
             self._raise_unavailable("TransactWriteItems", error)
 
 
-def _is_condition_cancellation(error: ClientError) -> bool:
+def is_condition_failure(error: ClientError) -> bool:
+    """True when a conditional write (or a transaction, through one of its items) failed its
+    condition: the state was not what the caller expected, which is never transient."""
     return (
-        _error_code(error) == "TransactionCanceledException"
-        and "ConditionalCheckFailed" in _cancellation_codes(error)
-    ) or _error_code(error) == "ConditionalCheckFailedException"
+        error_code(error) == "TransactionCanceledException"
+        and "ConditionalCheckFailed" in cancellation_codes(error)
+    ) or error_code(error) == "ConditionalCheckFailedException"
 
 
-class DynamoOrderRepository(_Table):
+class DynamoOrderRepository(DynamoTable):
     """OrderRepository on the order table."""
 
-    unavailable = OrderStoreUnavailable
+    unavailable: type[StoreUnavailable] = OrderStoreUnavailable
 
     def create_order(self, order: Order, first_event: OutboxRecord) -> None:
         """One transaction: the order and its first outbox record, each only if absent."""
@@ -174,7 +230,7 @@ class DynamoOrderRepository(_Table):
                 ]
             )
         except ClientError as error:
-            if _is_condition_cancellation(error):
+            if is_condition_failure(error):
                 raise OrderAlreadyExists(order.order_id) from error
             raise
 
@@ -203,9 +259,12 @@ class DynamoOrderRepository(_Table):
         *,
         now: datetime | None = None,
         event_id: str | None = None,
+        attributes: Mapping[str, str] | None = None,
     ) -> OutboxRecord:
-        """Bump ``outboxSequence`` from ``expected_sequence`` (optionally setting the status) and
-        put outbox record ``expected_sequence + 1``, in one transaction."""
+        """Bump ``outboxSequence`` from ``expected_sequence`` (optionally setting the status and
+        its detail attributes) and put outbox record ``expected_sequence + 1``, in one
+        transaction."""
+        details = status_detail_updates(attributes)
         record = new_order_event(
             order_id=order_id,
             sequence=expected_sequence + 1,
@@ -221,6 +280,10 @@ class DynamoOrderRepository(_Table):
             set_clauses.append("#status = :status")
             names["#status"] = "status"
             values[":status"] = status_update
+        for position, (attribute, value) in enumerate(_detail_attributes(details).items()):
+            set_clauses.append(f"#detail{position} = :detail{position}")
+            names[f"#detail{position}"] = attribute
+            values[f":detail{position}"] = value
         try:
             self._transact(
                 [
@@ -242,7 +305,7 @@ class DynamoOrderRepository(_Table):
                 ]
             )
         except ClientError as error:
-            if not _is_condition_cancellation(error):
+            if not is_condition_failure(error):
                 raise
             current = self.get_order(order_id)
             if current is None:
@@ -250,8 +313,38 @@ class DynamoOrderRepository(_Table):
             raise OutboxSequenceConflict(order_id, expected_sequence, current.outbox_sequence) from error
         return record
 
+    def update_status(
+        self, order_id: str, status: OrderStatus, *, attributes: Mapping[str, str] | None = None
+    ) -> None:
+        """Set the status (and its detail attributes) of an existing order, without an event."""
+        details = _detail_attributes(status_detail_updates(attributes))
+        names = {"#status": "status", **{f"#detail{i}": name for i, name in enumerate(details)}}
+        values: dict[str, Any] = {
+            ":status": status,
+            **{f":detail{i}": value for i, value in enumerate(details.values())},
+        }
+        try:
+            self._call(
+                "update_item",
+                Key=to_item({"pk": order_pk(order_id), "sk": ORDER_SK}),
+                UpdateExpression="SET " + ", ".join(f"{name} = :{name[1:]}" for name in names),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                raise OrderNotFound(order_id) from error
+            raise
 
-class DynamoOutboxRepository(_Table):
+
+def _detail_attributes(details: Mapping[str, str]) -> dict[str, str]:
+    """Model fields of status details back to their attribute names (camelCase)."""
+    attribute_of = {field: attribute for attribute, field in STATUS_DETAIL_FIELDS.items()}
+    return {attribute_of[field]: value for field, value in details.items()}
+
+
+class DynamoOutboxRepository(DynamoTable):
     """OutboxRepository on the order table and its sparse PendingOutbox index."""
 
     unavailable = OutboxStoreUnavailable
@@ -290,7 +383,7 @@ class DynamoOutboxRepository(_Table):
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 return None
             raise
         try:
@@ -415,7 +508,7 @@ class DynamoOutboxRepository(_Table):
                 ExpressionAttributeValues=to_item(values),
             )
         except ClientError as error:
-            if _error_code(error) == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 return False
             raise
         return True

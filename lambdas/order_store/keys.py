@@ -3,7 +3,8 @@
 Every key string is built here and nowhere else, so the table layout can be read in one place:
 an order is ``ORDER#<id>`` / ``ORDER``; its outbox records share the partition and sort by
 sequence (``OUTBOX#0000000001``), which keeps an aggregate's events in order and lets one
-transaction touch the order and its next event.
+transaction touch the order and its next event. The order saga's idempotency lock is
+``ORDER#<id>`` / ``SAGA``: next to the order it guards, never in the outbox's way.
 """
 
 import hashlib
@@ -11,8 +12,10 @@ import hashlib
 ORDER_PK_PREFIX = "ORDER#"
 ORDER_SK = "ORDER"
 OUTBOX_SK_PREFIX = "OUTBOX#"
+SAGA_SK = "SAGA"
 ORDER_RECORD_TYPE = "ORDER"
 OUTBOX_RECORD_TYPE = "OUTBOX"
+SAGA_RECORD_TYPE = "SAGA"
 
 PENDING_OUTBOX_INDEX = "PendingOutbox"
 """Sparse GSI (pendingShard, createdAt): holds only outbox records that are not yet published."""

@@ -5,6 +5,7 @@ an alias generator so a field is named once. Numbers are integers in minor curre
 DynamoDB returns numbers as ``Decimal`` and floats would lose cents.
 """
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -12,12 +13,25 @@ from pydantic.alias_generators import to_camel
 
 from order_store.countries import ISO_3166_ALPHA2
 
-OrderStatus = Literal["PLACED", "CONFIRMED", "CANCELLED"]
+OrderStatus = Literal["PLACED", "CONFIRMED", "CANCELLED", "NEEDS_ATTENTION"]
+"""NEEDS_ATTENTION: the order saga could not undo a failed order by itself; an operator must."""
 OutboxStatus = Literal["PENDING", "PUBLISHING", "PUBLISHED"]
 
 MAX_QUANTITY = 1_000_000
 MAX_UNIT_PRICE = 100_000_000
+MAX_ORDER_LINES = 50
 """With at most 50 lines, a total stays below 2**53: every JSON consumer reads it exactly."""
+MAX_REASON_LENGTH = 1000
+
+STATUS_DETAIL_FIELDS: dict[str, str] = {
+    "cancellationReason": "cancellation_reason",
+    "attentionReason": "attention_reason",
+}
+"""Order attributes a status change may set besides the status (attribute name -> model field).
+
+Writers name them explicitly and nothing else may be set this way, so a status change can never
+overwrite the order's facts (items, total, address) or its outbox sequence.
+"""
 
 ORDER_AGGREGATE_TYPE = "Order"
 
@@ -85,7 +99,8 @@ class Order(CamelModel):
     """The order item (``ORDER#<id>`` / ``ORDER``) without its key attributes.
 
     ``outboxSequence`` is the last outbox sequence used for the order: appending an event is
-    conditional on it, which serialises writers of the same aggregate.
+    conditional on it, which serialises writers of the same aggregate. ``cancellationReason`` and
+    ``attentionReason`` are set by the order saga with the CANCELLED / NEEDS_ATTENTION status.
     """
 
     order_id: str
@@ -99,6 +114,8 @@ class Order(CamelModel):
     idempotency_key: str
     request_hash: str
     outbox_sequence: int = Field(ge=0)
+    cancellation_reason: str | None = Field(default=None, max_length=MAX_REASON_LENGTH)
+    attention_reason: str | None = Field(default=None, max_length=MAX_REASON_LENGTH)
 
     @model_validator(mode="after")
     def _total_matches_lines(self) -> "Order":
@@ -146,3 +163,20 @@ class OutboxRecord(CamelModel):
     def key(self) -> OutboxKey:
         """The record's key as the publisher workflow carries it."""
         return OutboxKey(pk=self.pk, sk=self.sk, event_id=self.event_id)
+
+
+def status_detail_updates(attributes: Mapping[str, str] | None) -> dict[str, str]:
+    """Validate the extra attributes of a status change: model field -> value.
+
+    Raises ValueError for an attribute that is not a status detail, or a value that is empty or
+    longer than the model allows, before anything is written.
+    """
+    updates: dict[str, str] = {}
+    for attribute, value in (attributes or {}).items():
+        field = STATUS_DETAIL_FIELDS.get(attribute)
+        if field is None:
+            raise ValueError(f"{attribute} is not an attribute a status change may set")
+        if not value or len(value) > MAX_REASON_LENGTH:
+            raise ValueError(f"{attribute} must be 1-{MAX_REASON_LENGTH} characters")
+        updates[field] = value
+    return updates

@@ -31,11 +31,23 @@ class OrderRepository(Protocol):
         *,
         now: datetime | None = None,
         event_id: str | None = None,
+        attributes: Mapping[str, str] | None = None,
     ) -> OutboxRecord:
-        """Atomically bump the order's outbox sequence (optionally changing its status) and put
-        the next outbox record.
+        """Atomically bump the order's outbox sequence (optionally changing its status and
+        setting status details such as ``cancellationReason``) and put the next outbox record.
 
-        Raises OrderNotFound, or OutboxSequenceConflict when ``expected_sequence`` is stale.
+        Raises OrderNotFound, or OutboxSequenceConflict when ``expected_sequence`` is stale;
+        ValueError for an attribute that is not a status detail (see STATUS_DETAIL_FIELDS).
+        """
+        ...
+
+    def update_status(
+        self, order_id: str, status: OrderStatus, *, attributes: Mapping[str, str] | None = None
+    ) -> None:
+        """Set an existing order's status and status details without announcing it (no event):
+        for states only operators act on, such as NEEDS_ATTENTION.
+
+        Raises OrderNotFound.
         """
         ...
 

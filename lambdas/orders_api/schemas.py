@@ -14,11 +14,18 @@ from typing import Annotated, Any
 import pydantic_core
 from pydantic import ConfigDict, Field, StringConstraints, ValidationError
 
-from order_store.models import CamelModel, CurrencyCode, Order, OrderLine, OrderStatus, ShippingAddress
+from order_store.models import (
+    MAX_ORDER_LINES,
+    CamelModel,
+    CurrencyCode,
+    Order,
+    OrderLine,
+    OrderStatus,
+    ShippingAddress,
+)
 from orders_api.errors import MalformedRequest, PayloadTooLarge, RequestValidationFailed, UnsupportedMediaType
 
 MAX_BODY_BYTES = 32 * 1024
-MAX_ORDER_LINES = 50
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 

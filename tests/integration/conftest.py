@@ -8,9 +8,13 @@ import pytest
 from moto import mock_aws
 
 from order_store.dynamodb import dynamodb_client
+from payment_webhook.stepfunctions import stepfunctions_client
 
 REGION = "eu-west-1"
 TABLE_NAME = "Orders"
+INVENTORY_TABLE_NAME = "Inventory"
+PAYMENTS_TABLE_NAME = "Payments"
+SHIPMENTS_TABLE_NAME = "Shipments"
 
 
 @pytest.fixture(autouse=True)
@@ -28,11 +32,13 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    """A fresh moto account; the process-wide DynamoDB client is rebuilt inside it."""
+    """A fresh moto account; the process-wide clients are rebuilt inside it."""
     dynamodb_client.cache_clear()
+    stepfunctions_client.cache_clear()
     with mock_aws():
         yield
     dynamodb_client.cache_clear()
+    stepfunctions_client.cache_clear()
 
 
 @pytest.fixture
@@ -70,3 +76,32 @@ def orders_table(dynamodb: Any) -> str:
         TableName=TABLE_NAME, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
     )
     return TABLE_NAME
+
+
+def _create_pk_table(dynamodb: Any, name: str) -> str:
+    """A saga table: partition key ``pk`` (S) only, on demand."""
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    return name
+
+
+@pytest.fixture
+def inventory_table(dynamodb: Any) -> str:
+    """The inventory table: stock items and reservations."""
+    return _create_pk_table(dynamodb, INVENTORY_TABLE_NAME)
+
+
+@pytest.fixture
+def payments_table(dynamodb: Any) -> str:
+    """The payment provider's ledger."""
+    return _create_pk_table(dynamodb, PAYMENTS_TABLE_NAME)
+
+
+@pytest.fixture
+def shipments_table(dynamodb: Any) -> str:
+    """The shipments table."""
+    return _create_pk_table(dynamodb, SHIPMENTS_TABLE_NAME)

@@ -2,7 +2,22 @@
 
 import pytest
 
-from tests.unit.fakes import FakeLambdaContext, InMemoryOrderStore
+from tests.unit.fakes import (
+    FakeLambdaContext,
+    FakeTaskCallbacks,
+    InMemoryInventory,
+    InMemoryOrderStore,
+    InMemoryPaymentLedger,
+    InMemorySagaLocks,
+    InMemoryShipments,
+)
+
+SAGA_ENVIRONMENT = {
+    "ORDERS_TABLE_NAME": "Orders",
+    "INVENTORY_TABLE_NAME": "Inventory",
+    "PAYMENTS_TABLE_NAME": "Payments",
+    "SHIPMENTS_TABLE_NAME": "Shipments",
+}
 
 
 @pytest.fixture
@@ -32,4 +47,43 @@ def publisher_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "RETRY_MAX_DELAY_SECONDS",
         "PUBLISHED_TTL_DAYS",
     ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def locks() -> InMemorySagaLocks:
+    """No saga has started."""
+    return InMemorySagaLocks()
+
+
+@pytest.fixture
+def inventory() -> InMemoryInventory:
+    """Stock of the sample order's SKUs (SKU-1 x2, SKU-2 x1), and one more SKU."""
+    return InMemoryInventory(stock={"SKU-1": 10, "SKU-2": 5, "SKU-3": 0})
+
+
+@pytest.fixture
+def ledger() -> InMemoryPaymentLedger:
+    """An empty payment ledger."""
+    return InMemoryPaymentLedger()
+
+
+@pytest.fixture
+def shipments() -> InMemoryShipments:
+    """No shipment booked."""
+    return InMemoryShipments()
+
+
+@pytest.fixture
+def callbacks() -> FakeTaskCallbacks:
+    """Step Functions, recording every answer."""
+    return FakeTaskCallbacks()
+
+
+@pytest.fixture
+def saga_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment the infrastructure gives the saga's functions (defaults left out)."""
+    for name, value in SAGA_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    for name in ("PAYMENT_AUTHORIZATION_LIMIT", "SUPPORTED_DESTINATIONS"):
         monkeypatch.delenv(name, raising=False)

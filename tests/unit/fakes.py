@@ -1,20 +1,24 @@
-"""In-memory implementations of the order store ports, with the adapter's conditional semantics.
+"""In-memory implementations of the order store's and the order saga's ports, with the adapters'
+conditional semantics.
 
 tests/integration runs the same behavioural checks against this fake and the DynamoDB adapter,
 so a unit test passing on the fake means something for the real table.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+from order_saga.errors import OutOfStock
+from order_saga.models import PaymentEntry, PaymentStatus, Reservation, SagaLock, SagaStatus, Shipment
 from order_store.errors import OrderAlreadyExists, OrderNotFound, OutboxSequenceConflict
 from order_store.events import new_order_event
 from order_store.keys import order_pk
-from order_store.models import Order, OrderStatus, OutboxKey, OutboxRecord
+from order_store.models import Order, OrderStatus, OutboxKey, OutboxRecord, status_detail_updates
 from order_store.timestamps import epoch_seconds, iso_timestamp
+from payment_webhook.errors import CallbackUnavailable, TaskNoLongerOpen
 
 
 @dataclass
@@ -57,8 +61,10 @@ class InMemoryOrderStore:
         *,
         now: datetime | None = None,
         event_id: str | None = None,
+        attributes: Mapping[str, str] | None = None,
     ) -> OutboxRecord:
         self._maybe_fail()
+        details = status_detail_updates(attributes)
         order = self.orders.get(order_id)
         if order is None:
             raise OrderNotFound(order_id)
@@ -72,13 +78,24 @@ class InMemoryOrderStore:
             now=now or datetime.now(UTC),
             event_id=event_id or str(uuid4()),
         )
-        changes: dict[str, Any] = {"outbox_sequence": record.sequence}
+        changes: dict[str, Any] = {"outbox_sequence": record.sequence, **details}
         if status_update is not None:
             changes["status"] = status_update
         self.orders[order_id] = order.model_copy(update=changes)
         self.outbox[(record.pk, record.sk)] = record
         self.writes += 1
         return record
+
+    def update_status(
+        self, order_id: str, status: OrderStatus, *, attributes: Mapping[str, str] | None = None
+    ) -> None:
+        self._maybe_fail()
+        details = status_detail_updates(attributes)
+        order = self.orders.get(order_id)
+        if order is None:
+            raise OrderNotFound(order_id)
+        self.orders[order_id] = order.model_copy(update={"status": status, **details})
+        self.writes += 1
 
     # OutboxRepository
 
@@ -177,6 +194,222 @@ class InMemoryOrderStore:
         return sorted(
             (r for r in self.outbox.values() if r.pk == order_pk(order_id)), key=lambda r: r.sequence
         )
+
+
+# --- the order saga's ports ------------------------------------------------------------------
+
+
+@dataclass
+class _Interleaving:
+    """Lets a test run "another writer" right before the next conditional write, which is how
+    races (a late webhook, a concurrent compensation) are reproduced deterministically."""
+
+    _interleaved: list[Callable[[], object]] = field(default_factory=list)
+    writes: int = 0
+
+    def interleave(self, action: Callable[[], object]) -> None:
+        """Run ``action`` just before the next conditional write."""
+        self._interleaved.append(action)
+
+    def _before_write(self) -> None:
+        while self._interleaved:
+            self._interleaved.pop(0)()
+
+
+@dataclass
+class InMemorySagaLocks(_Interleaving):
+    """SagaLocks with the adapter's conditions."""
+
+    locks: dict[str, SagaLock] = field(default_factory=dict)
+
+    def acquire(self, order_id: str, execution_id: str, now: datetime) -> bool:
+        self._before_write()
+        held = self.locks.get(order_id)
+        if held is not None and held.execution_id != execution_id:
+            return False
+        moment = iso_timestamp(now)
+        self.locks[order_id] = SagaLock(
+            order_id=order_id,
+            status="RUNNING",
+            execution_id=execution_id,
+            started_at=moment,
+            updated_at=moment,
+        )
+        self.writes += 1
+        return True
+
+    def get(self, order_id: str) -> SagaLock | None:
+        return self.locks.get(order_id)
+
+    def settle(self, order_id: str, status: SagaStatus, now: datetime) -> None:
+        held = self.locks.get(order_id) or SagaLock(order_id=order_id, status=status)
+        self.locks[order_id] = held.model_copy(update={"status": status, "updated_at": iso_timestamp(now)})
+        self.writes += 1
+
+
+@dataclass
+class InMemoryInventory(_Interleaving):
+    """Inventory with the adapter's all-or-nothing transactions."""
+
+    stock: dict[str, int] = field(default_factory=dict)
+    reservations: dict[str, Reservation] = field(default_factory=dict)
+
+    def missing_skus(self, skus: Collection[str]) -> set[str]:
+        return {sku for sku in skus if sku not in self.stock}
+
+    def get_reservation(self, order_id: str) -> Reservation | None:
+        return self.reservations.get(order_id)
+
+    def reserve(self, reservation: Reservation) -> bool:
+        self._before_write()
+        if reservation.order_id in self.reservations:
+            return False
+        short = [
+            line.sku
+            for line in reservation.lines
+            if line.sku not in self.stock or self.stock[line.sku] < line.quantity
+        ]
+        if short:
+            raise OutOfStock(short)
+        for line in reservation.lines:
+            self.stock[line.sku] -= line.quantity
+        self.reservations[reservation.order_id] = reservation
+        self.writes += 1
+        return True
+
+    def release(self, reservation: Reservation, now: datetime) -> bool:
+        self._before_write()
+        current = self.reservations.get(reservation.order_id)
+        if current is None or current.status != "RESERVED":
+            return False
+        for line in reservation.lines:
+            self.stock[line.sku] = self.stock.get(line.sku, 0) + line.quantity
+        self.reservations[reservation.order_id] = current.model_copy(
+            update={"status": "RELEASED", "released_at": iso_timestamp(now)}
+        )
+        self.writes += 1
+        return True
+
+
+@dataclass
+class InMemoryPaymentLedger(_Interleaving):
+    """PaymentLedger with the adapter's conditions."""
+
+    entries: dict[str, PaymentEntry] = field(default_factory=dict)
+
+    def create(self, entry: PaymentEntry) -> bool:
+        self._before_write()
+        if entry.authorization_id in self.entries:
+            return False
+        self.entries[entry.authorization_id] = entry
+        self.writes += 1
+        return True
+
+    def get(self, authorization_id: str) -> PaymentEntry | None:
+        return self.entries.get(authorization_id)
+
+    def refresh_token(self, authorization_id: str, task_token: str) -> bool:
+        self._before_write()
+        entry = self.entries.get(authorization_id)
+        if entry is None or entry.status != "REQUESTED":
+            return False
+        self.entries[authorization_id] = entry.model_copy(update={"task_token": task_token})
+        self.writes += 1
+        return True
+
+    def transition(
+        self,
+        authorization_id: str,
+        expected: PaymentStatus,
+        new: PaymentStatus,
+        now: datetime,
+        *,
+        reason: str | None = None,
+    ) -> bool:
+        self._before_write()
+        entry = self.entries.get(authorization_id)
+        if entry is None or entry.status != expected:
+            return False
+        moment = iso_timestamp(now)
+        changes: dict[str, Any] = {"status": new}
+        if new in ("AUTHORIZED", "DECLINED"):
+            changes["answered_at"] = moment
+        elif new in ("VOIDED", "WITHDRAWN"):
+            changes.update(voided_at=moment, task_token=None)
+        else:
+            raise ValueError(f"{new} is not a status a ledger entry moves to")
+        if new == "DECLINED" and reason:
+            changes["decline_reason"] = reason
+        self.entries[authorization_id] = entry.model_copy(update=changes)
+        self.writes += 1
+        return True
+
+    def mark_notified(self, authorization_id: str, now: datetime) -> None:
+        entry = self.entries.get(authorization_id)
+        if entry is None:
+            return
+        self.entries[authorization_id] = entry.model_copy(
+            update={"task_token": None, "notified_at": entry.notified_at or iso_timestamp(now)}
+        )
+        self.writes += 1
+
+
+@dataclass
+class InMemoryShipments(_Interleaving):
+    """Shipments with the adapter's conditions."""
+
+    shipments: dict[str, Shipment] = field(default_factory=dict)
+
+    def book(self, shipment: Shipment) -> bool:
+        self._before_write()
+        if shipment.order_id in self.shipments:
+            return False
+        self.shipments[shipment.order_id] = shipment
+        self.writes += 1
+        return True
+
+    def get(self, order_id: str) -> Shipment | None:
+        return self.shipments.get(order_id)
+
+    def cancel(self, order_id: str, now: datetime) -> bool:
+        self._before_write()
+        shipment = self.shipments.get(order_id)
+        if shipment is None or shipment.status != "BOOKED":
+            return False
+        self.shipments[order_id] = shipment.model_copy(
+            update={"status": "CANCELLED", "cancelled_at": iso_timestamp(now)}
+        )
+        self.writes += 1
+        return True
+
+
+@dataclass
+class FakeTaskCallbacks:
+    """TaskCallbacks that record every answer; tokens in ``closed`` are answered with
+    TaskNoLongerOpen, and ``unavailable`` fails the next call with CallbackUnavailable."""
+
+    calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    closed: set[str] = field(default_factory=set)
+    unavailable: bool = False
+
+    def _answer(self, kind: str, task_token: str, details: dict[str, Any]) -> None:
+        if self.unavailable:
+            self.unavailable = False
+            raise CallbackUnavailable(f"{kind}: ThrottlingException")
+        if task_token in self.closed:
+            raise TaskNoLongerOpen(f"{kind}: TaskDoesNotExist")
+        self.calls.append((kind, task_token, details))
+        if kind != "heartbeat":
+            self.closed.add(task_token)
+
+    def succeed(self, task_token: str, output: Mapping[str, Any]) -> None:
+        self._answer("success", task_token, {"output": dict(output)})
+
+    def fail(self, task_token: str, error: str, cause: str) -> None:
+        self._answer("failure", task_token, {"error": error, "cause": cause})
+
+    def heartbeat(self, task_token: str) -> None:
+        self._answer("heartbeat", task_token, {})
 
 
 @dataclass(frozen=True)

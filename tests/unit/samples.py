@@ -6,7 +6,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-from order_store.events import new_order_event
+from order_store.events import bus_entry, new_order_event, order_placed_data
 from order_store.models import Order, OrderLine, OutboxRecord, ShippingAddress, order_total
 from order_store.timestamps import iso_timestamp
 
@@ -152,4 +152,73 @@ def get_order_event(order_id: str) -> dict[str, Any]:
     """A GET /orders/{orderId} event."""
     return api_event(
         "GET", f"/orders/{order_id}", resource="/orders/{orderId}", path_parameters={"orderId": order_id}
+    )
+
+
+# --- order saga -----------------------------------------------------------------------------
+
+EXECUTION_ID = "arn:aws:states:eu-west-1:123456789012:execution:OrderSaga:exec-1"
+QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:order-saga"
+
+
+def bus_event(detail_type: str, detail: Any, *, source: str = "order-platform.orders") -> dict[str, Any]:
+    """An EventBridge event as a bus rule delivers it to an SQS target."""
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": detail_type,
+        "source": source,
+        "account": "123456789012",
+        "time": "2026-11-23T10:00:00Z",
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def sqs_record(body: str, message_id: str = "message-1") -> dict[str, Any]:
+    """One SQS message as EventBridge Pipes delivers it."""
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"receipt-{message_id}",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1763892000000"},
+        "messageAttributes": {},
+        "md5OfBody": "0" * 32,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": QUEUE_ARN,
+        "awsRegion": "eu-west-1",
+    }
+
+
+def order_placed_batch(order: Order | None = None, **data_overrides: Any) -> list[dict[str, Any]]:
+    """The saga's execution input for ``order``: the OrderPlaced event the outbox publisher puts
+    on the bus (built with the publisher's own code), delivered through the queue and the pipe."""
+    order = order or order_model()
+    record = new_order_event(
+        order_id=order.order_id,
+        sequence=1,
+        event_type="OrderPlaced",
+        data={**order_placed_data(order), **data_overrides},
+        now=NOW,
+        event_id=f"event-{order.order_id}",
+    )
+    entry = bus_entry(record, source="order-platform.orders", event_bus_name="order-platform")
+    event = bus_event(entry.detail_type, json.loads(entry.detail))
+    return [sqs_record(json.dumps(event))]
+
+
+def saga_order(order: Order | None = None) -> dict[str, Any]:
+    """``$.order`` as BeginSaga returns it for ``order``."""
+    order = order or order_model()
+    return {
+        **order_placed_data(order),
+        "eventId": f"event-{order.order_id}",
+    }
+
+
+def lambda_error_cause(error_type: str, message: str) -> str:
+    """The Cause Step Functions records when a Lambda task raised."""
+    return json.dumps(
+        {"errorMessage": message, "errorType": error_type, "requestId": "r-1", "stackTrace": []}
     )

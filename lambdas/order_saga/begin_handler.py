@@ -1,0 +1,49 @@
+"""Lambda shell of the BeginSaga task: validate the OrderPlaced event, take the saga lock."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from observability import powertools
+from order_saga.dynamodb import inventory, saga_locks
+from order_saga.errors import InvalidOrderEvent
+from order_saga.logic import begin_saga
+from order_saga.ports import Inventory, SagaLocks
+from order_saga.schemas import BeginRequest, BeginResult, parse_task_input, task_output
+from order_saga.settings import load_begin_settings
+from order_saga.telemetry import count_failures
+
+logger, tracer, metrics = powertools("order-saga")
+
+inventory_factory: Callable[[str], Inventory] = inventory
+"""Builds the inventory for a table name; tests replace it with an in-memory fake."""
+locks_factory: Callable[[str], SagaLocks] = saga_locks
+"""Builds the saga locks for the order table's name; tests replace it with an in-memory fake."""
+
+
+@logger.inject_lambda_context(correlation_id_path="executionId", clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@count_failures(logger, metrics, {InvalidOrderEvent: "InvalidOrderEvents"})
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Entry point named by the infrastructure: ``order_saga.begin_handler.lambda_handler``."""
+    settings = load_begin_settings()
+    request = parse_task_input(BeginRequest, event)
+    start = begin_saga(
+        request.records,
+        request.execution_id,
+        inventory_factory(settings.inventory_table_name),
+        locks_factory(settings.orders_table_name),
+        datetime.now(UTC),
+    )
+    logger.append_keys(orderId=start.order.order_id)
+    if start.duplicate:
+        metrics.add_metric(name="DuplicateSagas", unit=MetricUnit.Count, value=1)
+        logger.info("Another execution owns this order's saga; nothing to do")
+    else:
+        metrics.add_metric(name="SagasStarted", unit=MetricUnit.Count, value=1)
+        logger.info("Saga started")
+    return task_output(BeginResult(duplicate=start.duplicate, order=start.order))

@@ -1,0 +1,400 @@
+"""DynamoDB adapters of the saga's ports.
+
+All of them share ``order_store.dynamodb.DynamoTable``: one client per process, one mapping of
+throttling and network failures, here to SagaStoreUnavailable (which the state machine retries).
+Every state change is a conditional write on the status the caller expects; a failed condition
+is reported as False, never raised, and the domain decides what it means.
+
+Tables (partition key ``pk`` only, except the order table):
+- order table: saga lock ``ORDER#<orderId>`` / ``SAGA``, next to the order it guards;
+- inventory: stock ``SKU#<sku>`` {sku, available}; reservations ``RESERVATION#<orderId>``;
+- payments (the provider's ledger): ``AUTH#<authorizationId>``;
+- shipments: ``SHIPMENT#<orderId>``.
+"""
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ValidationError
+
+from order_saga.errors import OutOfStock, SagaStoreUnavailable
+from order_saga.models import (
+    PaymentEntry,
+    PaymentStatus,
+    Reservation,
+    SagaLock,
+    SagaStatus,
+    Shipment,
+)
+from order_store.dynamodb import (
+    DynamoOrderRepository,
+    DynamoTable,
+    cancellation_codes,
+    dynamodb_client,
+    from_item,
+    is_condition_failure,
+    to_item,
+)
+from order_store.errors import CorruptRecord
+from order_store.keys import SAGA_RECORD_TYPE, SAGA_SK, order_pk
+from order_store.timestamps import iso_timestamp
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_KEY_ATTRIBUTES = ("pk", "sk", "recordType")
+_CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+def sku_pk(sku: str) -> str:
+    """Stock item key."""
+    return f"SKU#{sku}"
+
+
+def reservation_pk(order_id: str) -> str:
+    """Reservation item key: one reservation per order."""
+    return f"RESERVATION#{order_id}"
+
+
+def authorization_pk(authorization_id: str) -> str:
+    """Ledger entry key."""
+    return f"AUTH#{authorization_id}"
+
+
+def shipment_pk(order_id: str) -> str:
+    """Shipment item key: one shipment per order."""
+    return f"SHIPMENT#{order_id}"
+
+
+class _SagaTable(DynamoTable):
+    """Reads into models and conditional writes that answer True/False."""
+
+    unavailable = SagaStoreUnavailable
+
+    def _get_model(self, model: type[ModelT], key: Mapping[str, str]) -> ModelT | None:
+        response = self._call("get_item", Key=to_item(key), ConsistentRead=True)
+        if "Item" not in response:
+            return None
+        values = from_item(response["Item"])
+        for attribute in _KEY_ATTRIBUTES:
+            values.pop(attribute, None)
+        try:
+            return model.model_validate(values)
+        except ValidationError as error:
+            raise CorruptRecord(
+                f"{dict(key)} in {self._table_name} does not match {model.__name__}: {error}"
+            ) from error
+
+    def _put_new(self, item: Mapping[str, Any]) -> bool:
+        """Put ``item`` only if its key is free."""
+        try:
+            self._call("put_item", Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def _update_if(
+        self,
+        key: Mapping[str, str],
+        *,
+        update: str,
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+    ) -> bool:
+        try:
+            self._call(
+                "update_item",
+                Key=to_item(key),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+
+class SagaOrderRepository(DynamoOrderRepository):
+    """The order repository as the saga uses it: transient failures are SagaStoreUnavailable,
+    the error the saga's task Retry policies name (the API keeps OrderStoreUnavailable)."""
+
+    unavailable = SagaStoreUnavailable
+
+
+class DynamoSagaLocks(_SagaTable):
+    """SagaLocks on the order table."""
+
+    @staticmethod
+    def _key(order_id: str) -> dict[str, str]:
+        return {"pk": order_pk(order_id), "sk": SAGA_SK}
+
+    def acquire(self, order_id: str, execution_id: str, now: datetime) -> bool:
+        """Conditional put: free, or already held by the same execution (a retried BeginSaga)."""
+        moment = iso_timestamp(now)
+        item = {
+            **self._key(order_id),
+            "recordType": SAGA_RECORD_TYPE,
+            **SagaLock(
+                order_id=order_id,
+                status="RUNNING",
+                execution_id=execution_id,
+                started_at=moment,
+                updated_at=moment,
+            ).model_dump(exclude_none=True),
+        }
+        try:
+            self._call(
+                "put_item",
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(pk) OR #executionId = :me",
+                ExpressionAttributeNames={"#executionId": "executionId"},
+                ExpressionAttributeValues=to_item({":me": execution_id}),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def get(self, order_id: str) -> SagaLock | None:
+        return self._get_model(SagaLock, self._key(order_id))
+
+    def settle(self, order_id: str, status: SagaStatus, now: datetime) -> None:
+        self._call(
+            "update_item",
+            Key=to_item(self._key(order_id)),
+            UpdateExpression=(
+                "SET #status = :status, #updatedAt = :now, #orderId = if_not_exists(#orderId, :orderId),"
+                " #recordType = if_not_exists(#recordType, :recordType)"
+            ),
+            ExpressionAttributeNames={
+                "#status": "status",
+                "#updatedAt": "updatedAt",
+                "#orderId": "orderId",
+                "#recordType": "recordType",
+            },
+            ExpressionAttributeValues=to_item(
+                {
+                    ":status": status,
+                    ":now": iso_timestamp(now),
+                    ":orderId": order_id,
+                    ":recordType": SAGA_RECORD_TYPE,
+                }
+            ),
+        )
+
+
+class DynamoInventory(_SagaTable):
+    """Inventory on the inventory table."""
+
+    def missing_skus(self, skus: Collection[str]) -> set[str]:
+        wanted = sorted(set(skus))
+        found = self._batch_get([{"pk": sku_pk(sku)} for sku in wanted], projection="pk")
+        present = {item["pk"] for item in found}
+        return {sku for sku in wanted if sku_pk(sku) not in present}
+
+    def get_reservation(self, order_id: str) -> Reservation | None:
+        return self._get_model(Reservation, {"pk": reservation_pk(order_id)})
+
+    def reserve(self, reservation: Reservation) -> bool:
+        """One transaction: a conditional decrement per SKU and the reservation put."""
+        decrements = [
+            {
+                "Update": {
+                    "Key": to_item({"pk": sku_pk(line.sku)}),
+                    "UpdateExpression": "SET #available = #available - :quantity",
+                    "ConditionExpression": "attribute_exists(pk) AND #available >= :quantity",
+                    "ExpressionAttributeNames": {"#available": "available"},
+                    "ExpressionAttributeValues": to_item({":quantity": line.quantity}),
+                }
+            }
+            for line in reservation.lines
+        ]
+        put = {
+            "Put": {
+                "Item": to_item(
+                    {"pk": reservation_pk(reservation.order_id), **reservation.model_dump(exclude_none=True)}
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        try:
+            self._transact([*decrements, put])
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            # A reservation that exists wins over a shortage: the first attempt already took the
+            # stock, and that is the answer a retry must get.
+            if self.get_reservation(reservation.order_id) is not None:
+                return False
+            codes = cancellation_codes(error)
+            short = [
+                line.sku
+                for line, code in zip(reservation.lines, codes, strict=False)
+                if code == _CONDITION_FAILED
+            ]
+            raise OutOfStock(short or [line.sku for line in reservation.lines]) from error
+        return True
+
+    def release(self, reservation: Reservation, now: datetime) -> bool:
+        """One transaction: RESERVED -> RELEASED and every line's quantity added back."""
+        mark = {
+            "Update": {
+                "Key": to_item({"pk": reservation_pk(reservation.order_id)}),
+                "UpdateExpression": "SET #status = :released, #releasedAt = :now",
+                "ConditionExpression": "#status = :reserved",
+                "ExpressionAttributeNames": {"#status": "status", "#releasedAt": "releasedAt"},
+                "ExpressionAttributeValues": to_item(
+                    {":released": "RELEASED", ":reserved": "RESERVED", ":now": iso_timestamp(now)}
+                ),
+            }
+        }
+        restock = [
+            {
+                "Update": {
+                    "Key": to_item({"pk": sku_pk(line.sku)}),
+                    # a stock item deleted meanwhile is recreated rather than the stock lost
+                    "UpdateExpression": "SET #sku = if_not_exists(#sku, :sku) ADD #available :quantity",
+                    "ExpressionAttributeNames": {"#sku": "sku", "#available": "available"},
+                    "ExpressionAttributeValues": to_item({":sku": line.sku, ":quantity": line.quantity}),
+                }
+            }
+            for line in reservation.lines
+        ]
+        try:
+            self._transact([mark, *restock])
+        except ClientError as error:
+            if is_condition_failure(error):  # only the reservation's update has a condition
+                return False
+            raise
+        return True
+
+
+_ANSWERED_STATUSES: frozenset[str] = frozenset({"AUTHORIZED", "DECLINED"})
+_CLOSED_STATUSES: frozenset[str] = frozenset({"VOIDED", "WITHDRAWN"})
+
+
+class DynamoPaymentLedger(_SagaTable):
+    """PaymentLedger on the payments table."""
+
+    @staticmethod
+    def _key(authorization_id: str) -> dict[str, str]:
+        return {"pk": authorization_pk(authorization_id)}
+
+    def create(self, entry: PaymentEntry) -> bool:
+        return self._put_new({**self._key(entry.authorization_id), **entry.model_dump(exclude_none=True)})
+
+    def get(self, authorization_id: str) -> PaymentEntry | None:
+        return self._get_model(PaymentEntry, self._key(authorization_id))
+
+    def refresh_token(self, authorization_id: str, task_token: str) -> bool:
+        return self._update_if(
+            self._key(authorization_id),
+            update="SET #token = :token",
+            condition="#status = :requested",
+            names={"#token": "taskToken", "#status": "status"},
+            values={":token": task_token, ":requested": "REQUESTED"},
+        )
+
+    def transition(
+        self,
+        authorization_id: str,
+        expected: PaymentStatus,
+        new: PaymentStatus,
+        now: datetime,
+        *,
+        reason: str | None = None,
+    ) -> bool:
+        names = {"#status": "status"}
+        values: dict[str, Any] = {":expected": expected, ":new": new, ":now": iso_timestamp(now)}
+        clauses = ["#status = :new"]
+        removals: list[str] = []
+        if new in _ANSWERED_STATUSES:
+            clauses.append("#answeredAt = :now")
+            names["#answeredAt"] = "answeredAt"
+        elif new in _CLOSED_STATUSES:
+            clauses.append("#voidedAt = :now")
+            names["#voidedAt"] = "voidedAt"
+            names["#token"] = "taskToken"
+            removals.append("#token")
+        else:
+            raise ValueError(f"{new} is not a status a ledger entry moves to")
+        if new == "DECLINED" and reason:
+            clauses.append("#declineReason = :reason")
+            names["#declineReason"] = "declineReason"
+            values[":reason"] = reason
+        update = "SET " + ", ".join(clauses) + (" REMOVE " + ", ".join(removals) if removals else "")
+        return self._update_if(
+            self._key(authorization_id),
+            update=update,
+            condition="#status = :expected",
+            names=names,
+            values=values,
+        )
+
+    def mark_notified(self, authorization_id: str, now: datetime) -> None:
+        self._update_if(
+            self._key(authorization_id),
+            update="SET #notifiedAt = if_not_exists(#notifiedAt, :now) REMOVE #token",
+            condition="attribute_exists(pk)",
+            names={"#notifiedAt": "notifiedAt", "#token": "taskToken"},
+            values={":now": iso_timestamp(now)},
+        )
+
+
+class DynamoShipments(_SagaTable):
+    """Shipments on the shipments table."""
+
+    @staticmethod
+    def _key(order_id: str) -> dict[str, str]:
+        return {"pk": shipment_pk(order_id)}
+
+    def book(self, shipment: Shipment) -> bool:
+        return self._put_new({**self._key(shipment.order_id), **shipment.model_dump(exclude_none=True)})
+
+    def get(self, order_id: str) -> Shipment | None:
+        return self._get_model(Shipment, self._key(order_id))
+
+    def cancel(self, order_id: str, now: datetime) -> bool:
+        return self._update_if(
+            self._key(order_id),
+            update="SET #status = :cancelled, #cancelledAt = :now",
+            condition="#status = :booked",
+            names={"#status": "status", "#cancelledAt": "cancelledAt"},
+            values={":cancelled": "CANCELLED", ":booked": "BOOKED", ":now": iso_timestamp(now)},
+        )
+
+
+# --- factories on the process-wide client (the handlers' default seams) ---------------------------
+
+
+def saga_order_repository(table_name: str) -> SagaOrderRepository:
+    """The order repository of the saga's tasks."""
+    return SagaOrderRepository(table_name, dynamodb_client())
+
+
+def saga_locks(table_name: str) -> DynamoSagaLocks:
+    """The saga locks in the order table."""
+    return DynamoSagaLocks(table_name, dynamodb_client())
+
+
+def inventory(table_name: str) -> DynamoInventory:
+    """The inventory table."""
+    return DynamoInventory(table_name, dynamodb_client())
+
+
+def payment_ledger(table_name: str) -> DynamoPaymentLedger:
+    """The payment provider's ledger."""
+    return DynamoPaymentLedger(table_name, dynamodb_client())
+
+
+def shipments(table_name: str) -> DynamoShipments:
+    """The shipments table."""
+    return DynamoShipments(table_name, dynamodb_client())

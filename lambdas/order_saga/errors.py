@@ -1,0 +1,51 @@
+"""Named failures of the saga's tasks.
+
+The class name of an exception that leaves a handler is the Step Functions error name that the
+state machine (asl/order_saga.asl.json) retries or catches: ``SagaStoreUnavailable`` is retried,
+``InvalidOrderEvent`` rejects the event, everything else sends the saga to its compensations.
+"""
+
+from order_store.errors import StoreUnavailable
+
+PAYMENT_DECLINED = "PaymentDeclined"
+"""The error the payment webhook reports through SendTaskFailure; never raised in Python, caught
+by the AuthorizePayment state's Catch like any other task error."""
+
+
+class SagaStoreUnavailable(StoreUnavailable):
+    """DynamoDB throttled or failed transiently (or an order kept changing under a writer); the
+    state machine retries the task."""
+
+
+class InvalidOrderEvent(Exception):
+    """The OrderPlaced event cannot start a saga: malformed, inconsistent, or naming an SKU the
+    inventory does not know. The message says why."""
+
+
+class InvalidSagaInput(Exception):
+    """A task's input does not match the workflow contract: a bug upstream, never retried."""
+
+
+class OutOfStock(Exception):
+    """Not enough stock for at least one SKU; nothing was reserved."""
+
+    def __init__(self, skus: list[str]) -> None:
+        super().__init__(f"not enough stock for SKU(s): {', '.join(skus)}")
+        self.skus = skus
+
+
+class UnsupportedDestination(Exception):
+    """The order ships to a country the carriers do not serve."""
+
+    def __init__(self, country: str) -> None:
+        super().__init__(f"no carrier ships to {country}")
+        self.country = country
+
+
+class StepAlreadyCompensated(Exception):
+    """A forward step ran for an order whose earlier attempt at that step was already undone
+    (released stock, cancelled shipment): redoing it would contradict the compensation."""
+
+
+class OrderStateConflict(Exception):
+    """The order is in a status the step cannot act on (e.g. confirming a cancelled order)."""

@@ -1,0 +1,99 @@
+"""The saga's execution input: a Pipe batch of SQS records whose body is an OrderPlaced event.
+
+Pipes always deliver a JSON array (the pipe's batch size is 1: one order per execution). The
+record body is the EventBridge event as the bus delivered it to the queue; its ``detail`` is the
+outbox envelope written by ``order_store.events.bus_entry``.
+"""
+
+import re
+from typing import Any
+
+import pydantic_core
+from pydantic import ValidationError, model_validator
+
+from order_saga.errors import InvalidOrderEvent
+from order_saga.models import ORDER_ID_PATTERN, OrderFacts, SagaOrder
+from order_store.events import ORDER_PLACED
+from order_store.models import CamelModel
+
+_ORDER_ID = re.compile(ORDER_ID_PATTERN)
+_MAX_PROBLEMS = 10
+
+
+class OrderPlacedDetail(CamelModel):
+    """The event's ``detail``: the outbox envelope. Unknown envelope fields are ignored, so the
+    publisher may add some without breaking the saga."""
+
+    event_id: str
+    aggregate_id: str
+    data: OrderFacts
+
+    @model_validator(mode="after")
+    def _about_one_order(self) -> "OrderPlacedDetail":
+        if self.aggregate_id != self.data.order_id:
+            raise ValueError(
+                f"aggregateId {self.aggregate_id} differs from data.orderId {self.data.order_id}"
+            )
+        return self
+
+
+def _problems(error: ValidationError) -> str:
+    details = error.errors()
+    text = "; ".join(
+        f"{'.'.join(str(part) for part in detail['loc']) or 'detail'}: {detail['msg']}"
+        for detail in details[:_MAX_PROBLEMS]
+    )
+    more = len(details) - _MAX_PROBLEMS
+    return f"{text}; and {more} more" if more > 0 else text
+
+
+def _single_event(records: Any) -> dict[str, Any]:
+    """The EventBridge event in the only record of the batch."""
+    if not isinstance(records, list) or len(records) != 1:
+        count = len(records) if isinstance(records, list) else "no"
+        raise InvalidOrderEvent(f"expected a batch of exactly one SQS record, got {count} records")
+    record = records[0]
+    body = record.get("body") if isinstance(record, dict) else None
+    if not isinstance(body, str):
+        raise InvalidOrderEvent("the record has no body string")
+    try:
+        # RFC 8259 JSON only: NaN and Infinity are not JSON, whatever Python's parser accepts
+        event = pydantic_core.from_json(body, allow_inf_nan=False)
+    except ValueError as error:
+        raise InvalidOrderEvent("the record body is not JSON") from error
+    if not isinstance(event, dict):
+        raise InvalidOrderEvent("the record body is not a JSON object")
+    return event
+
+
+def parse_order_placed(records: Any) -> SagaOrder:
+    """The order of the batch's OrderPlaced event, or InvalidOrderEvent saying what is wrong."""
+    event = _single_event(records)
+    detail_type = event.get("detail-type")
+    if detail_type != ORDER_PLACED:
+        raise InvalidOrderEvent(f"detail-type is {detail_type!r}, expected {ORDER_PLACED!r}")
+    try:
+        detail = OrderPlacedDetail.model_validate(
+            event.get("detail"), strict=True, by_alias=True, by_name=False
+        )
+    except ValidationError as error:
+        raise InvalidOrderEvent(f"invalid OrderPlaced detail: {_problems(error)}") from error
+    return SagaOrder.model_validate({**detail.data.model_dump(), "eventId": detail.event_id})
+
+
+def order_id_from_batch(records: Any) -> str | None:
+    """Best effort: the order id a batch names (``detail.aggregateId``, else
+    ``detail.data.orderId``), even if the event is otherwise invalid; None when there is none or
+    it is not a well-formed id."""
+    try:
+        event = _single_event(records)
+    except InvalidOrderEvent:
+        return None
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        return None
+    data = detail.get("data")
+    for candidate in (detail.get("aggregateId"), data.get("orderId") if isinstance(data, dict) else None):
+        if isinstance(candidate, str) and _ORDER_ID.fullmatch(candidate):
+            return candidate
+    return None

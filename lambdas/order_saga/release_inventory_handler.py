@@ -1,0 +1,41 @@
+"""Lambda shell of the ReleaseInventory compensation."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from observability import powertools
+from order_saga.compensation import release_stock
+from order_saga.dynamodb import inventory
+from order_saga.ports import Inventory
+from order_saga.schemas import CompensationRequest, parse_task_input, task_output
+from order_saga.settings import load_inventory_settings
+from order_saga.telemetry import count_failures
+
+logger, tracer, metrics = powertools("order-saga")
+
+inventory_factory: Callable[[str], Inventory] = inventory
+"""Builds the inventory for a table name; tests replace it with an in-memory fake."""
+
+
+@logger.inject_lambda_context(correlation_id_path="order.orderId", clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@count_failures(logger, metrics, {Exception: "CompensationFailures"})
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Entry point: ``order_saga.release_inventory_handler.lambda_handler``."""
+    settings = load_inventory_settings()
+    request = parse_task_input(CompensationRequest, event)
+    result = release_stock(
+        request.order.order_id, inventory_factory(settings.inventory_table_name), datetime.now(UTC)
+    )
+    metrics.add_metric(name="CompensationsRun", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="StockReleased", unit=MetricUnit.Count, value=int(result.compensated))
+    logger.info(
+        "Stock compensation ran",
+        extra={"compensated": result.compensated, "previousStatus": result.previous_status},
+    )
+    return task_output(result)

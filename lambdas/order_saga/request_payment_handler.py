@@ -1,0 +1,49 @@
+"""Lambda shell of the AuthorizePayment task (``lambda:invoke.waitForTaskToken``).
+
+It opens the authorization request with the provider and returns; the state waits until the
+payment webhook answers the task token. The task token is a bearer credential for the
+execution, so it is neither logged nor traced.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from observability import powertools
+from order_saga.dynamodb import payment_ledger
+from order_saga.logic import request_payment
+from order_saga.ports import PaymentLedger
+from order_saga.schemas import PaymentRequest, PaymentRequested, parse_task_input, task_output
+from order_saga.settings import load_payment_request_settings
+from order_saga.telemetry import count_failures
+
+logger, tracer, metrics = powertools("order-saga")
+
+ledger_factory: Callable[[str], PaymentLedger] = payment_ledger
+"""Builds the payment ledger for a table name; tests replace it with an in-memory fake."""
+
+
+@logger.inject_lambda_context(correlation_id_path="order.orderId", clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@count_failures(logger, metrics)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Entry point: ``order_saga.request_payment_handler.lambda_handler``."""
+    settings = load_payment_request_settings()
+    request = parse_task_input(PaymentRequest, event)
+    entry = request_payment(
+        request.order,
+        request.task_token,
+        ledger_factory(settings.payments_table_name),
+        settings.payment_authorization_limit,
+        datetime.now(UTC),
+    )
+    metrics.add_metric(name="PaymentsRequested", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "Payment authorization requested",
+        extra={"authorizationId": entry.authorization_id, "ledgerStatus": entry.status},
+    )
+    return task_output(PaymentRequested(authorization_id=entry.authorization_id, status=entry.status))

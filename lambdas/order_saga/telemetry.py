@@ -1,0 +1,44 @@
+"""Failure accounting shared by the saga's handler shells.
+
+Every invocation must add at least one metric (Powertools warns on an empty flush, and a task
+that fails silently is invisible on a dashboard); success paths add their own, and this
+decorator adds one for every failure: the failure's business metric when it has one
+(``OutOfStock``), ``SagaTaskFailures`` otherwise. The exception is re-raised unchanged: its
+class name is the Step Functions error the state machine retries or catches.
+"""
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+FAILURE_METRIC = "SagaTaskFailures"
+
+
+def count_failures(
+    logger: Logger, metrics: Metrics, named: Mapping[type[Exception], str] | None = None
+) -> Callable[[Handler], Handler]:
+    """Decorate a handler (inside ``metrics.log_metrics``) to count and log what it raises."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def wrapper(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            try:
+                return handler(event, context)
+            except Exception as error:
+                metric = next(
+                    (name for kind, name in (named or {}).items() if isinstance(error, kind)), FAILURE_METRIC
+                )
+                metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+                metrics.add_metadata(key="errorType", value=type(error).__name__)
+                logger.warning("Task failed", extra={"errorType": type(error).__name__, "error": str(error)})
+                raise
+
+        return wrapper
+
+    return decorate

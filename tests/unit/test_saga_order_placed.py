@@ -1,0 +1,103 @@
+"""Reading the saga's execution input: a Pipe batch holding one OrderPlaced event."""
+
+import json
+from typing import Any
+
+import pytest
+
+from order_saga.errors import InvalidOrderEvent
+from order_saga.order_placed import order_id_from_batch, parse_order_placed
+from tests.unit.samples import bus_event, order_model, order_placed_batch, sqs_record
+
+ORDER_ID = "3f2b8c1e-0000-5000-8000-000000000001"
+
+
+def _with_detail(mutate: Any) -> list[dict[str, Any]]:
+    """The sample batch with its event detail changed by ``mutate``."""
+    [record] = order_placed_batch()
+    event = json.loads(record["body"])
+    mutate(event["detail"])
+    return [sqs_record(json.dumps(event))]
+
+
+def test_the_order_of_a_published_event_is_read() -> None:
+    # Given the batch the pipe delivers for an OrderPlaced event written by the orders API
+    batch = order_placed_batch()
+    # When it is parsed
+    order = parse_order_placed(batch)
+    # Then the saga's order carries the facts and the event id, and no personal data
+    assert order.order_id == ORDER_ID and order.customer_id == "customer-42"
+    assert (order.total_amount, order.currency, order.destination_country) == (3499, "EUR", "DE")
+    assert [(line.sku, line.quantity) for line in order.items] == [("SKU-1", 2), ("SKU-2", 1)]
+    assert order.event_id == f"event-{ORDER_ID}"
+    assert "shippingAddress" not in order.model_dump()
+
+
+@pytest.mark.parametrize(
+    ("batch", "message"),
+    [
+        ([], "exactly one SQS record, got 0"),
+        (order_placed_batch() * 2, "exactly one SQS record, got 2"),
+        ({"not": "a list"}, "exactly one SQS record"),
+        ([{"messageId": "m"}], "no body"),
+        ([sqs_record("{not json")], "not JSON"),
+        ([sqs_record("[1, 2]")], "not a JSON object"),
+        ([sqs_record(json.dumps(bus_event("OrderShipped", {})))], "detail-type is 'OrderShipped'"),
+    ],
+)
+def test_a_batch_that_is_not_one_order_placed_event_is_invalid(batch: Any, message: str) -> None:
+    # Given a batch that does not hold exactly one OrderPlaced event / When parsed / Then it says why
+    with pytest.raises(InvalidOrderEvent, match=message):
+        parse_order_placed(batch)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["data"].pop("customerId"), r"data\.customerId: Field required"),
+        (lambda d: d["data"].update(totalAmount=1), "does not equal the sum of the lines 3499"),
+        (lambda d: d["data"]["items"][0].update(quantity=0), r"items\.0\.quantity"),
+        (lambda d: d["data"]["items"][0].update(quantity="2"), r"items\.0\.quantity"),
+        (lambda d: d["data"].update(items=[]), r"data\.items"),
+        (lambda d: d["data"].update(destinationCountry="XX"), "ISO 3166-1"),
+        (lambda d: d["data"].update(orderId="has spaces"), r"data\.orderId"),
+        (lambda d: d.update(aggregateId="another-order"), "differs from data.orderId"),
+        (lambda d: d.pop("eventId"), "eventId: Field required"),
+    ],
+)
+def test_an_event_with_a_missing_or_inconsistent_field_is_invalid(mutate: Any, message: str) -> None:
+    # Given an OrderPlaced event with one defect / When parsed / Then the message names it
+    with pytest.raises(InvalidOrderEvent, match=message):
+        parse_order_placed(_with_detail(mutate))
+
+
+def test_unknown_envelope_fields_are_tolerated() -> None:
+    # Given a publisher that added an envelope field / When parsed / Then the order is read
+    batch = _with_detail(lambda d: d.update(traceId="abc"))
+    assert parse_order_placed(batch).order_id == ORDER_ID
+
+
+@pytest.mark.parametrize(
+    ("batch", "expected"),
+    [
+        (order_placed_batch(), ORDER_ID),
+        (_with_detail(lambda d: d["data"].update(totalAmount=1)), ORDER_ID),
+        (_with_detail(lambda d: d.pop("aggregateId")), ORDER_ID),
+        (_with_detail(lambda d: d.update(aggregateId=["x"])), ORDER_ID),
+        (_with_detail(lambda d: (d.pop("aggregateId"), d.pop("data"))), None),
+        (_with_detail(lambda d: d.update(aggregateId="ORDER#x y")), ORDER_ID),
+        (_with_detail(lambda d: (d.update(aggregateId="a b"), d["data"].update(orderId="#"))), None),
+        ([sqs_record("{not json")], None),
+        (order_placed_batch() * 2, None),
+        (None, None),
+    ],
+)
+def test_the_order_id_of_an_invalid_batch_is_found_when_it_is_there(batch: Any, expected: str | None) -> None:
+    # Given a batch, valid or not / When its order id is looked for / Then only a well-formed one is used
+    assert order_id_from_batch(batch) == expected
+
+
+def test_a_batch_for_another_order_names_that_order() -> None:
+    # Given the event of another order / When parsed / Then that order is read
+    order = order_model("7d0f5c8a-0000-5000-8000-000000000002")
+    assert parse_order_placed(order_placed_batch(order)).order_id == order.order_id

@@ -1,0 +1,228 @@
+"""The saga's forward steps over in-memory ports: begin, reserve, request payment, ship."""
+
+import pytest
+
+from order_saga.errors import (
+    InvalidOrderEvent,
+    OutOfStock,
+    SagaStoreUnavailable,
+    StepAlreadyCompensated,
+    UnsupportedDestination,
+)
+from order_saga.logic import begin_saga, book_shipment, request_payment, reserve_stock
+from order_saga.models import (
+    SagaOrder,
+    authorization_id_for,
+    reservation_id_for,
+    shipment_id_for,
+)
+from order_store.models import OrderLine
+from tests.unit.fakes import InMemoryInventory, InMemoryPaymentLedger, InMemorySagaLocks, InMemoryShipments
+from tests.unit.samples import EXECUTION_ID, NOW, order_placed_batch, saga_order
+
+LIMIT = 500_000
+DESTINATIONS = frozenset({"DE", "GB", "IE"})
+
+
+def _order(**overrides: object) -> SagaOrder:
+    return SagaOrder.model_validate({**saga_order(), **overrides})
+
+
+# --- begin -------------------------------------------------------------------------------------
+
+
+def test_begin_takes_the_lock_for_the_execution(
+    inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    # Given a valid event whose SKUs all exist
+    # When the saga begins
+    start = begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW)
+    # Then it is not a duplicate and the lock is RUNNING for this execution
+    assert not start.duplicate
+    lock = locks.get(start.order.order_id)
+    assert lock is not None and (lock.status, lock.execution_id) == ("RUNNING", EXECUTION_ID)
+
+
+def test_a_retried_begin_of_the_same_execution_is_not_a_duplicate(
+    inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    # Given the lock taken by this execution (its first attempt's response was lost)
+    begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW)
+    # When the task is retried / Then it still owns the saga
+    assert not begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW).duplicate
+
+
+def test_a_second_execution_for_the_same_order_is_a_duplicate_without_side_effects(
+    inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    # Given a saga running for the order
+    begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW)
+    writes = locks.writes
+    # When a duplicate delivery starts another execution
+    start = begin_saga(order_placed_batch(), "arn:...:execution:OrderSaga:exec-2", inventory, locks, NOW)
+    # Then it is told so, and the lock still names the first execution
+    assert start.duplicate
+    lock = locks.get(start.order.order_id)
+    assert lock is not None and lock.execution_id == EXECUTION_ID and locks.writes == writes
+
+
+def test_an_unknown_sku_makes_the_event_invalid_and_takes_no_lock(
+    inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    # Given an event naming an SKU the inventory does not know
+    del inventory.stock["SKU-2"]
+    # When the saga begins / Then the event is invalid, naming the SKU, and nothing was locked
+    with pytest.raises(InvalidOrderEvent, match=r"unknown SKU.*SKU-2"):
+        begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW)
+    assert not locks.locks
+
+
+# --- reserve -----------------------------------------------------------------------------------
+
+
+def test_reserving_takes_every_line_from_stock(inventory: InMemoryInventory) -> None:
+    # Given stock for both lines / When reserved
+    reservation = reserve_stock(_order(), inventory, NOW)
+    # Then both quantities are taken and the reservation is RESERVED with a derived id
+    assert inventory.stock == {"SKU-1": 8, "SKU-2": 4, "SKU-3": 0}
+    assert reservation.status == "RESERVED"
+    assert reservation.reservation_id == reservation_id_for(reservation.order_id)
+
+
+def test_an_sku_named_twice_is_reserved_as_one_line(inventory: InMemoryInventory) -> None:
+    # Given an order naming SKU-1 on two lines (a transaction may touch an item once)
+    items = [
+        OrderLine(sku="SKU-1", quantity=2, unit_price=100),
+        OrderLine(sku="SKU-1", quantity=3, unit_price=100),
+    ]
+    order = _order(items=[item.model_dump() for item in items], totalAmount=500)
+    # When reserved / Then one line holds the sum
+    reservation = reserve_stock(order, inventory, NOW)
+    assert [(line.sku, line.quantity) for line in reservation.lines] == [("SKU-1", 5)]
+    assert inventory.stock["SKU-1"] == 5
+
+
+def test_out_of_stock_names_the_skus_and_takes_nothing(inventory: InMemoryInventory) -> None:
+    # Given too little of SKU-2
+    inventory.stock["SKU-2"] = 0
+    # When reserved / Then OutOfStock names it and SKU-1 was not taken either
+    with pytest.raises(OutOfStock, match="SKU-2") as raised:
+        reserve_stock(_order(), inventory, NOW)
+    assert raised.value.skus == ["SKU-2"]
+    assert inventory.stock["SKU-1"] == 10 and not inventory.reservations
+
+
+def test_a_retried_reservation_returns_the_first_one_unchanged(inventory: InMemoryInventory) -> None:
+    # Given a reservation made by a first attempt
+    first = reserve_stock(_order(), inventory, NOW)
+    # When the task is retried (even though stock ran out meanwhile)
+    inventory.stock["SKU-1"] = 0
+    again = reserve_stock(_order(), inventory, NOW)
+    # Then the same reservation comes back and nothing more is taken
+    assert again == first and inventory.stock["SKU-1"] == 0
+
+
+def test_reserving_again_after_a_release_is_refused(inventory: InMemoryInventory) -> None:
+    # Given a reservation that was released by the compensation
+    reservation = reserve_stock(_order(), inventory, NOW)
+    inventory.release(reservation, NOW)
+    # When reserving again / Then it is refused rather than holding stock for a compensated order
+    with pytest.raises(StepAlreadyCompensated, match="released"):
+        reserve_stock(_order(), inventory, NOW)
+
+
+def test_a_reservation_that_exists_but_cannot_be_read_is_retried(inventory: InMemoryInventory) -> None:
+    # Given a store that reports the reservation as existing but returns nothing on read
+    class Inconsistent(InMemoryInventory):
+        def reserve(self, reservation: object) -> bool:
+            return False
+
+    # When reserving / Then the task fails with the retried error
+    with pytest.raises(SagaStoreUnavailable):
+        reserve_stock(_order(), Inconsistent(stock=dict(inventory.stock)), NOW)
+
+
+# --- request payment ---------------------------------------------------------------------------
+
+
+def test_a_payment_request_is_recorded_with_the_token_and_the_decision(ledger: InMemoryPaymentLedger) -> None:
+    # Given an order under the limit / When payment is requested
+    entry = request_payment(_order(), "token-1", ledger, LIMIT, NOW)
+    # Then the provider's entry is REQUESTED, approved, holds the token, and its id is derived
+    assert entry.authorization_id == authorization_id_for(entry.order_id)
+    assert (entry.status, entry.decision, entry.task_token) == ("REQUESTED", "APPROVE", "token-1")
+    assert (entry.amount, entry.currency) == (3499, "EUR")
+    assert ledger.get(entry.authorization_id) == entry
+
+
+def test_an_amount_above_the_limit_will_be_declined(ledger: InMemoryPaymentLedger) -> None:
+    # Given a limit below the order total / When payment is requested
+    entry = request_payment(_order(), "token-1", ledger, 3498, NOW)
+    # Then the provider will decline, and says why
+    assert entry.decision == "DECLINE"
+    assert entry.decline_reason == "amount 3499 exceeds the authorization limit 3498"
+    # And exactly the limit is still approved
+    assert request_payment(_order(), "t", InMemoryPaymentLedger(), 3499, NOW).decision == "APPROVE"
+
+
+def test_a_retried_request_keeps_the_decision_and_refreshes_the_token(ledger: InMemoryPaymentLedger) -> None:
+    # Given a request made with a first token
+    first = request_payment(_order(), "token-1", ledger, LIMIT, NOW)
+    # When the task is retried with a new token, under a limit that would now decline
+    again = request_payment(_order(), "token-2", ledger, 1, NOW)
+    # Then the decision is kept and the webhook will answer the new token
+    assert again.decision == "APPROVE" and again.task_token == "token-2"
+    stored = ledger.get(first.authorization_id)
+    assert stored is not None and stored.task_token == "token-2" and len(ledger.entries) == 1
+
+
+def test_a_request_answered_meanwhile_is_returned_as_it_is(ledger: InMemoryPaymentLedger) -> None:
+    # Given an entry the provider answered between the create and the token refresh
+    first = request_payment(_order(), "token-1", ledger, LIMIT, NOW)
+    ledger.interleave(lambda: ledger.transition(first.authorization_id, "REQUESTED", "AUTHORIZED", NOW))
+    # When the retried request refreshes the token / Then the answered entry comes back unchanged
+    again = request_payment(_order(), "token-2", ledger, LIMIT, NOW)
+    assert again.status == "AUTHORIZED" and again.task_token == "token-1"
+
+
+def test_a_request_for_a_voided_payment_changes_nothing(ledger: InMemoryPaymentLedger) -> None:
+    # Given a voided authorization
+    first = request_payment(_order(), "token-1", ledger, LIMIT, NOW)
+    ledger.transition(first.authorization_id, "REQUESTED", "WITHDRAWN", NOW)
+    # When requested again / Then it stays withdrawn
+    assert request_payment(_order(), "token-2", ledger, LIMIT, NOW).status == "WITHDRAWN"
+
+
+# --- ship --------------------------------------------------------------------------------------
+
+
+def test_a_shipment_is_booked_with_the_carrier_of_the_destination(shipments: InMemoryShipments) -> None:
+    # Given an order to Germany / When shipped / Then it is booked with a derived id
+    shipment = book_shipment(_order(), shipments, DESTINATIONS, NOW)
+    assert (shipment.status, shipment.carrier, shipment.destination_country) == ("BOOKED", "DHL", "DE")
+    assert shipment.shipment_id == shipment_id_for(shipment.order_id)
+    # And other destinations get their own carrier
+    assert book_shipment(
+        _order(orderId="o-gb", destinationCountry="GB"), shipments, DESTINATIONS, NOW
+    ).carrier == ("ROYAL_MAIL")
+
+
+def test_an_unsupported_destination_is_refused_without_booking(shipments: InMemoryShipments) -> None:
+    # Given an order to a country no carrier serves / When shipped / Then it is refused
+    with pytest.raises(UnsupportedDestination, match="US"):
+        book_shipment(_order(destinationCountry="US"), shipments, DESTINATIONS, NOW)
+    assert not shipments.shipments
+
+
+def test_a_retried_booking_returns_the_first_one(shipments: InMemoryShipments) -> None:
+    # Given a booked shipment / When the task is retried / Then the same booking comes back
+    first = book_shipment(_order(), shipments, DESTINATIONS, NOW)
+    assert book_shipment(_order(), shipments, DESTINATIONS, NOW) == first and shipments.writes == 1
+
+
+def test_booking_again_after_a_cancellation_is_refused(shipments: InMemoryShipments) -> None:
+    # Given a cancelled shipment / When booked again / Then it is refused
+    shipment = book_shipment(_order(), shipments, DESTINATIONS, NOW)
+    shipments.cancel(shipment.order_id, NOW)
+    with pytest.raises(StepAlreadyCompensated):
+        book_shipment(_order(), shipments, DESTINATIONS, NOW)
