@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from bench import cold_imports, putevents_burst, runtime_overhead
+from bench import cold_imports, putevents_burst, runtime_overhead, saga_costs
 from bench.table import render
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,15 @@ def main() -> None:
             "PutEvents calls per published event, burst of orders placed at once",
             ["orders", "executions", "PutEvents calls", "entries", "calls per event"],
             putevents_burst.measure(assembly, sample, (1, 10, 50, 200)),
+        )
+    )
+    print()
+    print(
+        render(
+            "Order saga per order: state transitions, Lambda invocations (incl. the payment webhook), "
+            "USD per million orders at public prices (100 ms at 256 MB per invocation, arm64)",
+            ["path", "transitions", "invocations", "Step Functions $", "Lambda $", "total $"],
+            saga_costs.measure(assembly, sample),
         )
     )
     print()

@@ -17,6 +17,9 @@ HANDLER_MODULES = (
     "outbox_publisher.claim_handler",
     "outbox_publisher.failed_entries_handler",
     "outbox_publisher.mark_handler",
+    "order_saga.begin_handler",
+    "order_saga.reserve_handler",
+    "payment_webhook.handler",
 )
 _PROBE = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from demo.outbox import main
+from demo.platform import main
 
 sys.exit(main())

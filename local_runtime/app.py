@@ -13,6 +13,7 @@ the Lambda hook is registered on the default session *after* the mock started.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import uuid
@@ -45,6 +46,18 @@ _PROCESS_ENV = {
     "AWS_SESSION_TOKEN": "local",
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
 }
+
+
+class _DropMissingPathNoise(logging.Filter):
+    """moto's interpreter logs an ERROR each time a Choice's `IsPresent` finds a path absent,
+    which is the answer the Choice asked for, not an error. Real path errors still fail the
+    execution with States.Runtime and show in its history."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Exception=NoSuchJsonPathError")
+
+
+logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_DropMissingPathNoise())
 
 
 class RuntimeNotQuiet(Exception):
@@ -202,6 +215,14 @@ class LocalApp:
         return self.resource("AWS::Lambda::Function", path_contains).ref
 
     # -- driving the app --------------------------------------------------------------------
+    def pause_pipe(self, path_contains: str) -> None:
+        """Stop a pipe from polling (like setting its DesiredState to STOPPED): its source keeps
+        what arrives. Lets a test watch one workflow without the ones it would trigger."""
+        self.pipes.pipes[self.resource("AWS::Pipes::Pipe", path_contains).ref].enabled = False
+
+    def resume_pipe(self, path_contains: str) -> None:
+        self.pipes.pipes[self.resource("AWS::Pipes::Pipe", path_contains).ref].enabled = True
+
     def drain(self, timeout: float = 60.0) -> None:
         """Pump every pipe until nothing moves, no function is busy and every execution has
         ended or is parked waiting for a callback (a task token only an outside party answers:

@@ -189,6 +189,11 @@ class LambdaService:
         name = self.spec(function).name
         self._failures.setdefault(name, []).append(_InjectedFailure(error, message, times))
 
+    def clear_failures(self) -> None:
+        """Forget every injected failure not yet used."""
+        with self._in_flight_lock:
+            self._failures.clear()
+
     def _take_failure(self, name: str) -> _InjectedFailure | None:
         with self._in_flight_lock:
             for failure in self._failures.get(name, []):

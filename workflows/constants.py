@@ -21,13 +21,23 @@ OUTPUT_ORDERS_API_URL: Final = "OrdersApiUrl"
 OUTPUT_EVENT_BUS_NAME: Final = "EventBusName"
 OUTPUT_ORDERS_TABLE_NAME: Final = "OrdersTableName"
 OUTPUT_OUTBOX_STATE_MACHINE_ARN: Final = "OutboxPublisherStateMachineArn"
+OUTPUT_ORDER_SAGA_STATE_MACHINE_ARN: Final = "OrderSagaStateMachineArn"
+OUTPUT_ORDER_SAGA_QUEUE_URL: Final = "OrderSagaQueueUrl"
+OUTPUT_WORKFLOW_FAILURES_QUEUE_URL: Final = "WorkflowFailuresQueueUrl"
+OUTPUT_INVENTORY_TABLE_NAME: Final = "InventoryTableName"
+OUTPUT_PAYMENTS_TABLE_NAME: Final = "PaymentsTableName"
+OUTPUT_SHIPMENTS_TABLE_NAME: Final = "ShipmentsTableName"
 
 # --- shared infrastructure ----------------------------------------------------------------
 
 EVENT_BUS_NAME: Final = "order-platform"
 ORDERS_EVENT_SOURCE: Final = "order-platform.orders"
+ORDER_PLACED_DETAIL_TYPE: Final = "OrderPlaced"
 
-ORDERS_TABLE_PARTITION_KEY: Final = "pk"
+# Every platform table is keyed by a string `pk`; the orders table adds a sort key.
+TABLE_PARTITION_KEY: Final = "pk"
+
+ORDERS_TABLE_PARTITION_KEY: Final = TABLE_PARTITION_KEY
 ORDERS_TABLE_SORT_KEY: Final = "sk"
 ORDERS_TABLE_TTL_ATTRIBUTE: Final = "expiresAt"
 PENDING_OUTBOX_INDEX: Final = "PendingOutbox"
@@ -46,6 +56,11 @@ LAMBDA_SOURCE_DIR: Final = "lambdas"
 # Packages every function ships next to its own: the shared domain/data-access package and the
 # shared observability constants the handlers import.
 LAMBDA_SHARED_PACKAGES: Final[tuple[str, ...]] = ("order_store", "observability")
+# Workflow packages a package imports besides the shared ones; its functions ship them too.
+# (The payment webhook answers the saga's callbacks with the saga's own payment model.)
+LAMBDA_PACKAGE_DEPENDENCIES: Final[dict[str, tuple[str, ...]]] = {
+    "payment_webhook": ("order_saga",),
+}
 LAMBDA_DEFAULT_MEMORY_MB: Final = 256
 LAMBDA_DEFAULT_TIMEOUT_SECONDS: Final = 10
 
@@ -108,3 +123,68 @@ OUTBOX_PIPE_LOG_LEVEL: Final = "ERROR"
 OUTBOX_SWEEP_RATE_MINUTES: Final = 5
 OUTBOX_SWEEP_TARGET_MAX_RETRY_ATTEMPTS: Final = 3
 OUTBOX_SWEEP_TARGET_MAX_EVENT_AGE_MINUTES: Final = 10
+
+# --- order saga ------------------------------------------------------------------------------
+
+SAGA_ASL_NAME: Final = "order_saga"
+SAGA_PACKAGE: Final = "order_saga"
+SAGA_SERVICE_NAME: Final = "order-saga"
+SAGA_STATE_MACHINE_LOG_GROUP: Final = "/aws/vendedlogs/states/order-platform/order-saga"
+SAGA_PIPE_LOG_GROUP: Final = "/aws/vendedlogs/pipes/order-platform/order-saga"
+
+SAGA_BEGIN_HANDLER: Final = "order_saga.begin_handler.lambda_handler"
+SAGA_RESERVE_HANDLER: Final = "order_saga.reserve_handler.lambda_handler"
+SAGA_REQUEST_PAYMENT_HANDLER: Final = "order_saga.request_payment_handler.lambda_handler"
+SAGA_SHIP_HANDLER: Final = "order_saga.ship_handler.lambda_handler"
+SAGA_CONFIRM_HANDLER: Final = "order_saga.confirm_handler.lambda_handler"
+SAGA_CANCEL_SHIPMENT_HANDLER: Final = "order_saga.cancel_shipment_handler.lambda_handler"
+SAGA_VOID_PAYMENT_HANDLER: Final = "order_saga.void_payment_handler.lambda_handler"
+SAGA_RELEASE_HANDLER: Final = "order_saga.release_inventory_handler.lambda_handler"
+SAGA_CANCEL_ORDER_HANDLER: Final = "order_saga.cancel_order_handler.lambda_handler"
+SAGA_PARK_HANDLER: Final = "order_saga.park_handler.lambda_handler"
+SAGA_FUNCTION_MEMORY_MB: Final = 256
+SAGA_FUNCTION_TIMEOUT_SECONDS: Final = 20
+
+# ASL placeholders of asl/order_saga.asl.json. A function's construct id is its placeholder
+# without "Arn" (BeginSagaFunctionArn -> OrderSaga/BeginSagaFunction/Function).
+SAGA_BEGIN_PLACEHOLDER: Final = "BeginSagaFunctionArn"
+SAGA_RESERVE_PLACEHOLDER: Final = "ReserveInventoryFunctionArn"
+SAGA_REQUEST_PAYMENT_PLACEHOLDER: Final = "RequestPaymentFunctionArn"
+SAGA_SHIP_PLACEHOLDER: Final = "ArrangeShipmentFunctionArn"
+SAGA_CONFIRM_PLACEHOLDER: Final = "ConfirmOrderFunctionArn"
+SAGA_CANCEL_SHIPMENT_PLACEHOLDER: Final = "CancelShipmentFunctionArn"
+SAGA_VOID_PAYMENT_PLACEHOLDER: Final = "VoidPaymentFunctionArn"
+SAGA_RELEASE_PLACEHOLDER: Final = "ReleaseInventoryFunctionArn"
+SAGA_CANCEL_ORDER_PLACEHOLDER: Final = "CancelOrderFunctionArn"
+SAGA_PARK_PLACEHOLDER: Final = "ParkOrderFunctionArn"
+SAGA_ALERT_TOPIC_PLACEHOLDER: Final = "AlertTopicArn"
+
+# Business settings of the saga's tasks.
+SAGA_PAYMENT_AUTHORIZATION_LIMIT: Final = 500_000
+SAGA_SUPPORTED_DESTINATIONS: Final[tuple[str, ...]] = (
+    "GB", "IE", "FR", "DE", "NL", "BE", "LU", "ES", "PT", "IT", "AT", "DK", "SE", "FI",
+)  # fmt: skip
+
+# The trigger: bus rule OrderPlaced -> queue -> pipe -> one execution per order.
+SAGA_QUEUE_VISIBILITY_TIMEOUT_SECONDS: Final = 60
+SAGA_PIPE_BATCH_SIZE: Final = 1
+# A Standard workflow accepts only FIRE_AND_FORGET from a pipe (see the failure rule below).
+SAGA_PIPE_INVOCATION_TYPE: Final = "FIRE_AND_FORGET"
+SAGA_PIPE_LOG_LEVEL: Final = "ERROR"
+SAGA_RULE_TARGET_MAX_RETRY_ATTEMPTS: Final = 8
+SAGA_RULE_TARGET_MAX_EVENT_AGE_HOURS: Final = 2
+
+# Failed executions never return their message to the queue: this rule parks them instead.
+STEP_FUNCTIONS_EVENT_SOURCE: Final = "aws.states"
+EXECUTION_STATUS_CHANGE_DETAIL_TYPE: Final = "Step Functions Execution Status Change"
+WORKFLOW_FAILURE_STATUSES: Final[tuple[str, ...]] = ("FAILED", "TIMED_OUT", "ABORTED")
+
+# --- payment webhook -------------------------------------------------------------------------
+
+PAYMENT_WEBHOOK_PACKAGE: Final = "payment_webhook"
+PAYMENT_WEBHOOK_HANDLER: Final = "payment_webhook.handler.lambda_handler"
+PAYMENT_WEBHOOK_SERVICE_NAME: Final = "payment-webhook"
+PAYMENT_WEBHOOK_PATH: Final = "payments/webhook"
+PAYMENT_WEBHOOK_REQUEST_MODEL: Final = "PaymentNotification"
+PAYMENT_WEBHOOK_MEMORY_MB: Final = 256
+PAYMENT_WEBHOOK_TIMEOUT_SECONDS: Final = 10

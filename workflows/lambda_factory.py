@@ -1,9 +1,10 @@
 """Shared Lambda defaults, so every task function is built the same way.
 
 Why a factory: runtime, architecture, tracing, logging, the Powertools layer and the
-packaging rule (a function ships its own package plus the shared packages, nothing else)
-are decisions made once. A construct that needs a function states only what is specific
-to it: handler, environment, memory and timeout, and what it may access.
+packaging rule (a function ships its own package, the workflow packages it declares and the
+shared packages, nothing else) are decisions made once. A construct that needs a function
+states only what is specific to it: handler, environment, memory and timeout, and what it
+may access.
 """
 
 from __future__ import annotations
@@ -27,16 +28,25 @@ LAMBDA_SOURCE_ROOT = Path(__file__).resolve().parent.parent / c.LAMBDA_SOURCE_DI
 _POWERTOOLS_LAYER_ID = "PowertoolsLayer"
 
 
-def asset_excludes(package: str) -> list[str]:
-    """Glob rules that keep only `package` and the shared packages in a function's asset.
+def asset_packages(package: str) -> tuple[str, ...]:
+    """The top-level packages a function of `package` ships, in order, without repeats.
 
-    Everything is excluded first, then the function's own package and the shared packages are
-    re-included (the directory itself and its contents), then caches and test folders are
-    dropped again: later rules win.
+    Its own package, the workflow packages it declares in `LAMBDA_PACKAGE_DEPENDENCIES`, and
+    the shared packages every function ships.
     """
-    keep = (package, *c.LAMBDA_SHARED_PACKAGES)
+    declared = c.LAMBDA_PACKAGE_DEPENDENCIES.get(package, ())
+    return tuple(dict.fromkeys((package, *declared, *c.LAMBDA_SHARED_PACKAGES)))
+
+
+def asset_excludes(package: str) -> list[str]:
+    """Glob rules that keep only `asset_packages(package)` in a function's asset.
+
+    Everything is excluded first, then the function's own package, its declared dependencies
+    and the shared packages are re-included (the directory itself and its contents), then
+    caches and test folders are dropped again: later rules win.
+    """
     rules = ["*"]
-    for name in keep:
+    for name in asset_packages(package):
         rules += [f"!{name}", f"!{name}/**"]
     rules += ["**/__pycache__", "**/__pycache__/**", "**/*.pyc", "**/tests", "**/tests/**", "**/.*"]
     return rules

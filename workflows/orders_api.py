@@ -10,6 +10,7 @@ from __future__ import annotations
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
@@ -19,7 +20,10 @@ from workflows.platform_foundation import PlatformFoundation
 
 
 class OrdersApi(Construct):
-    """`POST /orders` and `GET /orders/{orderId}` backed by the orders Lambda.
+    """`POST /orders` and `GET /orders/{orderId}` backed by the orders Lambda; `add_route` for more.
+
+    Workflows that need an HTTP entry point (the payment webhook) add a route to this API
+    rather than a second one, so every route shares the same authorization, throttling and logs.
 
     Attributes:
         api: the REST API.
@@ -144,8 +148,7 @@ class OrdersApi(Construct):
         return api
 
     def _build_routes(self) -> None:
-        integration = apigw.LambdaIntegration(self.function, allow_test_invoke=False)
-        body_validator = apigw.RequestValidator(
+        self._body_validator = apigw.RequestValidator(
             self,
             "BodyValidator",
             rest_api=self.api,
@@ -159,48 +162,62 @@ class OrdersApi(Construct):
             validate_request_body=False,
             validate_request_parameters=True,
         )
-        # The Lambda's pydantic model is the authoritative schema; the gateway only rejects
-        # bodies that are not a JSON object, so garbage never costs an invocation.
-        order_request = self.api.add_model(
-            "PlaceOrderRequest",
-            content_type="application/json",
-            model_name="PlaceOrderRequest",
-            schema=apigw.JsonSchema(
-                schema=apigw.JsonSchemaVersion.DRAFT4,
-                title="PlaceOrderRequest",
-                type=apigw.JsonSchemaType.OBJECT,
-            ),
-        )
-        orders = self.api.root.add_resource("orders")
-        post = orders.add_method(
-            "POST",
-            integration,
-            request_validator=body_validator,
-            request_models={"application/json": order_request},
-        )
-        order = orders.add_resource(f"{{{c.ORDER_ID_PATH_PARAMETER}}}")
+        self.add_route("POST", "orders", self.function, request_model_name="PlaceOrderRequest")
+        order = self.api.root.resource_for_path(f"orders/{{{c.ORDER_ID_PATH_PARAMETER}}}")
         get = order.add_method(
             "GET",
-            integration,
+            apigw.LambdaIntegration(self.function, allow_test_invoke=False),
             request_validator=parameter_validator,
             request_parameters={f"method.request.path.{c.ORDER_ID_PATH_PARAMETER}": True},
         )
-        for method in (post, get):
-            NagSuppressions.add_resource_suppressions(
-                method,
-                [
-                    NagPackSuppression(
-                        id="AwsSolutions-COG4",
-                        reason=(
-                            "Callers are services and operators signing with SigV4; the method uses "
-                            "AWS_IAM authorization, so a Cognito user pool authorizer would add a second, "
-                            "unused identity system."
-                        ),
-                    )
-                ],
-            )
+        _acknowledge_iam_authorization(get)
+
+    def add_route(
+        self, http_method: str, path: str, function: lambda_.IFunction, *, request_model_name: str
+    ) -> apigw.Method:
+        """Route `http_method /path` of this API to `function` (Lambda proxy, SigV4, validated body).
+
+        Every route of the platform's one API gets the same front door: AWS_IAM authorization
+        (the API's default), the stage's throttling and logs, and a body validator. The Lambda's
+        pydantic model is the authoritative schema; the gateway only rejects bodies that are not
+        a JSON object, so garbage never costs an invocation.
+        """
+        model = self.api.add_model(
+            request_model_name,
+            content_type="application/json",
+            model_name=request_model_name,
+            schema=apigw.JsonSchema(
+                schema=apigw.JsonSchemaVersion.DRAFT4,
+                title=request_model_name,
+                type=apigw.JsonSchemaType.OBJECT,
+            ),
+        )
+        method = self.api.root.resource_for_path(path).add_method(
+            http_method,
+            apigw.LambdaIntegration(function, allow_test_invoke=False),
+            request_validator=self._body_validator,
+            request_models={"application/json": model},
+        )
+        _acknowledge_iam_authorization(method)
+        return method
 
     @property
     def url(self) -> str:
         """The invoke URL of the deployed stage."""
         return self.api.url
+
+
+def _acknowledge_iam_authorization(method: apigw.Method) -> None:
+    NagSuppressions.add_resource_suppressions(
+        method,
+        [
+            NagPackSuppression(
+                id="AwsSolutions-COG4",
+                reason=(
+                    "Callers are services and operators signing with SigV4; the method uses "
+                    "AWS_IAM authorization, so a Cognito user pool authorizer would add a second, "
+                    "unused identity system."
+                ),
+            )
+        ],
+    )

@@ -1,8 +1,9 @@
 """Shared infrastructure every workflow builds on: key, bus, orders table, ops topic, queues.
 
 Why one construct: encryption, retention and dead-letter rules are platform decisions.
-Workflows ask the foundation for a queue or a log group instead of configuring their own,
-so "every queue has a DLQ and is encrypted" holds by construction and is tested once.
+Workflows ask the foundation for a table, a queue or a log group instead of configuring
+their own, so "every queue has a DLQ and is encrypted" holds by construction and is tested
+once.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class DlqBackedQueue:
 
 
 class PlatformFoundation(Construct):
-    """Customer-managed key, event bus, orders table, ops-alerts topic and queue helpers.
+    """Customer-managed key, event bus, orders table, ops-alerts topic; table and queue helpers.
 
     Attributes:
         key: the customer-managed KMS key (rotation on) that encrypts table, queues, topic, logs.
@@ -90,7 +91,7 @@ class PlatformFoundation(Construct):
         key = kms.Key(
             self,
             "Key",
-            description="Order platform data key: orders table, queues, ops topic and log groups",
+            description="Order platform data key: tables, queues, ops topic and log groups",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -134,23 +135,14 @@ class PlatformFoundation(Construct):
         return key
 
     def _build_orders_table(self) -> dynamodb.Table:
-        table = dynamodb.Table(
+        table = self.table(
             self,
             "OrdersTable",
-            partition_key=dynamodb.Attribute(
-                name=c.ORDERS_TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING
-            ),
-            sort_key=dynamodb.Attribute(name=c.ORDERS_TABLE_SORT_KEY, type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
+            partition_key=c.ORDERS_TABLE_PARTITION_KEY,
+            sort_key=c.ORDERS_TABLE_SORT_KEY,
             # The outbox pipe only needs what was written; NEW_IMAGE keeps stream records small.
             stream=dynamodb.StreamViewType.NEW_IMAGE,
             time_to_live_attribute=c.ORDERS_TABLE_TTL_ATTRIBUTE,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self.key,
-            removal_policy=RemovalPolicy.RETAIN,
         )
         # Sparse index: only outbox records still waiting to be published carry `pendingShard`,
         # so the sweeper reads exactly the backlog, oldest first.
@@ -165,6 +157,41 @@ class PlatformFoundation(Construct):
             projection_type=dynamodb.ProjectionType.ALL,
         )
         return table
+
+    def table(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        partition_key: str = c.TABLE_PARTITION_KEY,
+        sort_key: str | None = None,
+        stream: dynamodb.StreamViewType | None = None,
+        time_to_live_attribute: str | None = None,
+    ) -> dynamodb.Table:
+        """A platform table: string keys, on demand, point-in-time recovery, the platform key.
+
+        Tables hold business data (orders, stock, the payment ledger, shipments), so they are
+        retained when the stack is deleted.
+        """
+
+        def string_key(name: str) -> dynamodb.Attribute:
+            return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+
+        return dynamodb.Table(
+            scope,
+            construct_id,
+            partition_key=string_key(partition_key),
+            sort_key=string_key(sort_key) if sort_key else None,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            stream=stream,
+            time_to_live_attribute=time_to_live_attribute,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
 
     def log_group(
         self, scope: Construct, construct_id: str, *, log_group_name: str | None = None

@@ -28,6 +28,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     from workflows import constants as c
 
     context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    # The CDK CLI records each resource's construct path in its metadata; so do we, so tests
+    # (and the local runtime) can tell the outbox's pipe from the saga's by where it was built.
+    context["aws:cdk:enable-path-metadata"] = True
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = build_app(App(context=context, outdir=str(outdir)))
     app.synth()

@@ -31,3 +31,65 @@ class Synthesized:
         matches = self.of_type(resource_type)
         assert len(matches) == 1, f"expected one {resource_type}, found {sorted(matches)}"
         return next(iter(matches.items()))
+
+    def path_of(self, logical_id: str) -> str:
+        """The construct path CDK recorded for a resource (`OrderPlatformStack/OrderSaga/...`)."""
+        return str(self.resources[logical_id].get("Metadata", {}).get("aws:cdk:path", ""))
+
+    def under(self, resource_type: str, construct_path: str) -> dict[str, dict[str, Any]]:
+        """Resources of a type inside a construct, e.g. `under("AWS::Lambda::Function", "OrderSaga")`."""
+        prefix = f"{self.stack.stack_name}/{construct_path}/"
+        return {
+            lid: r for lid, r in self.of_type(resource_type).items() if self.path_of(lid).startswith(prefix)
+        }
+
+    def one_under(self, resource_type: str, construct_path: str) -> tuple[str, dict[str, Any]]:
+        matches = self.under(resource_type, construct_path)
+        assert len(matches) == 1, f"expected one {resource_type} in {construct_path}, found {sorted(matches)}"
+        return next(iter(matches.items()))
+
+    def statements(self, role_logical_id: str) -> list[dict[str, Any]]:
+        """Every statement of every IAM policy attached to a role."""
+        found: list[dict[str, Any]] = []
+        for policy in self.of_type("AWS::IAM::Policy").values():
+            roles = [ref_target(r) for r in policy["Properties"].get("Roles", [])]
+            if role_logical_id in roles:
+                found += policy["Properties"]["PolicyDocument"]["Statement"]
+        return found
+
+    def granted(self, role_logical_id: str) -> dict[str, set[str | None]]:
+        """action -> logical ids of the resources a role may use it on (None: not a reference)."""
+        grants: dict[str, set[str | None]] = {}
+        for statement in self.statements(role_logical_id):
+            assert statement["Effect"] == "Allow", statement
+            for action in statement_actions(statement):
+                targets = {ref_target(r) for r in statement_resources(statement)}
+                grants.setdefault(action, set()).update(targets)
+        return grants
+
+
+def ref_target(value: Any) -> str | None:
+    """Logical id a `Ref` / `Fn::GetAtt` points at, or None."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return str(value["Ref"])
+        if "Fn::GetAtt" in value:
+            return str(value["Fn::GetAtt"][0])
+    return None
+
+
+def ref_id(value: Any) -> str:
+    """Like `ref_target`, for values that must be a reference."""
+    target = ref_target(value)
+    assert target is not None, value
+    return target
+
+
+def statement_actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def statement_resources(statement: dict[str, Any]) -> list[Any]:
+    resources = statement["Resource"]
+    return resources if isinstance(resources, list) else [resources]

@@ -7,9 +7,12 @@ with a resource of this stack.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +22,50 @@ from workflows.asl import ASL_DIR, asl_path, load_definition, placeholders
 pytestmark = pytest.mark.infra
 
 ASL_FILES = sorted(ASL_DIR.glob("*.asl.json"))
+
+# Transient Lambda service errors every Lambda task retries (AWS's recommended set).
+LAMBDA_TRANSIENT_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
+# Business outcomes of the saga: retrying them cannot change the answer, only repeat effects.
+SAGA_BUSINESS_ERRORS = {"OutOfStock", "PaymentDeclined", "UnsupportedDestination", "InvalidOrderEvent"}
+
+
+def _states(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every state, including those of Parallel branches and Map processors."""
+    for name, state in states.items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from _states(branch["States"])
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            yield from _states(processor["States"])
+
+
+def _lambda_tasks(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: state
+        for name, state in _states(definition["States"])
+        if state["Type"] == "Task" and state["Resource"].startswith("arn:aws:states:::lambda:invoke")
+    }
+
+
+def _forward_path(definition: dict[str, Any]) -> set[str]:
+    """States reachable from StartAt without taking a Catch: the saga's happy path."""
+    seen: set[str] = set()
+    pending = [definition["StartAt"]]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        state = definition["States"][name]
+        pending += [choice["Next"] for choice in state.get("Choices", [])]
+        pending += [state[key] for key in ("Next", "Default") if key in state]
+    return seen
 
 
 def test_asl_directory_is_the_repository_one() -> None:
@@ -43,6 +90,47 @@ def test_asl_validator_accepts_every_definition(path: Path) -> None:
     )
     # Then it is valid
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", ASL_FILES, ids=lambda p: p.name)
+def test_every_lambda_task_retries_lambda_service_errors_with_full_jitter(path: Path) -> None:
+    # Given every Task of a definition that invokes Lambda
+    tasks = _lambda_tasks(json.loads(path.read_text(encoding="utf-8")))
+    for name, task in tasks.items():
+        # Then a retrier covers the transient Lambda errors (named, or through States.ALL on
+        # compensation steps that retry everything) ...
+        covering = [
+            retrier
+            for retrier in task.get("Retry", [])
+            if set(retrier["ErrorEquals"]) >= LAMBDA_TRANSIENT_ERRORS
+            or "States.ALL" in retrier["ErrorEquals"]
+        ]
+        assert covering, (path.name, name)
+        # ... with full jitter, so retries of many executions do not arrive in lockstep
+        assert all(retrier.get("JitterStrategy") == "FULL" for retrier in covering), (path.name, name)
+
+
+def test_saga_forward_steps_never_retry_business_errors() -> None:
+    # Given the saga's forward path (every state reachable without a Catch)
+    definition = json.loads(load_definition("order_saga"))
+    forward = _forward_path(definition)
+    tasks = _lambda_tasks(definition)
+    forward_tasks = {name: task for name, task in tasks.items() if name in forward}
+    assert set(forward_tasks) == {
+        "BeginSaga",
+        "ReserveInventory",
+        "AuthorizePayment",
+        "ArrangeShipment",
+        "ConfirmOrder",
+    }
+    for name, task in forward_tasks.items():
+        retried = {error for retrier in task.get("Retry", []) for error in retrier["ErrorEquals"]}
+        # Then no forward step retries a business error, not even through a catch-all
+        assert not retried & (SAGA_BUSINESS_ERRORS | {"States.ALL", "States.TaskFailed"}), (name, retried)
+        # And each retries the transient Lambda errors by name
+        assert retried >= LAMBDA_TRANSIENT_ERRORS, name
+        # And every failure of a forward step goes to compensation (or ends the saga early)
+        assert task["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
 
 
 def test_placeholders_finds_substitution_tokens_only() -> None:

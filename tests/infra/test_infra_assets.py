@@ -1,4 +1,5 @@
-"""Lambda packaging: a function's asset holds its own package and the shared packages only.
+"""Lambda packaging: a function's asset holds its own package, the packages it declares and
+the shared packages, nothing else.
 
 Why: a package that ships its neighbours' code (or tests, or caches) deploys code it never
 runs, and the local runtime would import from the same staged directories.
@@ -14,7 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from tests.infra.synthesis import Synthesized
 from workflows import constants as c
-from workflows.lambda_factory import LAMBDA_SOURCE_ROOT, asset_excludes
+from workflows.lambda_factory import LAMBDA_SOURCE_ROOT, asset_excludes, asset_packages
 
 pytestmark = pytest.mark.infra
 
@@ -73,6 +74,54 @@ def test_asset_excludes_keep_only_own_and_shared_packages(tmp_path: Path) -> Non
     }
 
 
+def test_a_package_ships_the_workflow_packages_it_declares(tmp_path: Path) -> None:
+    # Given a lambdas/ tree where the payment webhook imports the saga's package
+    source = tmp_path / "lambdas"
+    _write(
+        source,
+        "payment_webhook/__init__.py",
+        "payment_webhook/handler.py",
+        "order_saga/__init__.py",
+        "order_saga/models.py",
+        "order_saga/tests/test_models.py",
+        "outbox_publisher/__init__.py",
+        "order_store/__init__.py",
+        "observability/__init__.py",
+    )
+    outdir = tmp_path / "out"
+    app = App(outdir=str(outdir))
+    stack = Stack(app, "AssetProbe")
+
+    # When the webhook's code is staged with the factory's exclude rules
+    lambda_.Function(
+        stack,
+        "Probe",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="payment_webhook.handler.lambda_handler",
+        code=lambda_.Code.from_asset(str(source), exclude=asset_excludes("payment_webhook")),
+    )
+    app.synth()
+    (staged,) = [p for p in outdir.iterdir() if p.name.startswith("asset.")]
+
+    # Then the asset holds its own package, the declared saga package and the shared ones
+    assert asset_packages("payment_webhook") == (
+        "payment_webhook",
+        "order_saga",
+        "order_store",
+        "observability",
+    )
+    assert _staged_files(staged) == {
+        "payment_webhook/__init__.py",
+        "payment_webhook/handler.py",
+        "order_saga/__init__.py",
+        "order_saga/models.py",
+        "order_store/__init__.py",
+        "observability/__init__.py",
+    }
+    # And a package that declares nothing ships only itself and the shared packages
+    assert asset_packages("order_saga") == ("order_saga", *c.LAMBDA_SHARED_PACKAGES)
+
+
 def test_every_function_asset_is_limited_to_its_packages(synthesized: Synthesized) -> None:
     # Given every function of the stack and its staged asset
     functions = synthesized.of_type("AWS::Lambda::Function")
@@ -83,8 +132,8 @@ def test_every_function_asset_is_limited_to_its_packages(synthesized: Synthesize
         key = props["Code"]["S3Key"]
         staged = synthesized.assembly_dir / f"asset.{key.removesuffix('.zip')}"
         assert staged.is_dir(), logical_id
-        # Then its top-level entries are its own package and the shared packages only
-        allowed = {package, *c.LAMBDA_SHARED_PACKAGES}
+        # Then its top-level entries are its own, its declared and the shared packages only
+        allowed = set(asset_packages(package))
         top_level = {p.name for p in staged.iterdir()}
         assert top_level <= allowed, (logical_id, top_level - allowed)
         # And no caches or tests were packaged

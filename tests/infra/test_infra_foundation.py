@@ -55,3 +55,32 @@ def test_dlq_backed_queue_is_encrypted_ssl_only_and_redrives_to_a_14_day_dlq() -
         (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
         assert statement["Effect"] == "Deny"
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_platform_table_is_on_demand_recoverable_encrypted_and_retained() -> None:
+    # Given a foundation in a throwaway stack
+    stack = Stack(App(), "FoundationProbe")
+    foundation = PlatformFoundation(stack, "Foundation")
+
+    # When a construct asks it for a table with the defaults
+    table = foundation.table(stack, "Ledger")
+    template = Template.from_stack(stack)
+    table_id = stack.get_logical_id(table.node.default_child)  # type: ignore[arg-type]
+    key_id = stack.get_logical_id(foundation.key.node.default_child)  # type: ignore[arg-type]
+
+    # Then it is keyed by a string pk only, billed on demand, recoverable, on the platform key ...
+    resource = template.to_json()["Resources"][table_id]
+    assert resource["Properties"] == {
+        "AttributeDefinitions": [{"AttributeName": c.TABLE_PARTITION_KEY, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": c.TABLE_PARTITION_KEY, "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {
+            "SSEEnabled": True,
+            "SSEType": "KMS",
+            "KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]},
+        },
+    }
+    # ... and retained with the stack: tables hold business data
+    assert resource["DeletionPolicy"] == "Retain"
+    assert resource["UpdateReplacePolicy"] == "Retain"

@@ -13,48 +13,17 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
-from tests.infra.synthesis import Synthesized
+from tests.infra.synthesis import (
+    Synthesized,
+    ref_id,
+    ref_target,
+    statement_actions,
+    statement_resources,
+)
 from workflows import constants as c
 from workflows.outbox_publisher import OUTBOX_INSERT_FILTER
 
 pytestmark = pytest.mark.infra
-
-
-def _ref_target(value: Any) -> str | None:
-    """Logical id a `Ref` / `Fn::GetAtt` points at, or None."""
-    if isinstance(value, dict):
-        if "Ref" in value:
-            return str(value["Ref"])
-        if "Fn::GetAtt" in value:
-            return str(value["Fn::GetAtt"][0])
-    return None
-
-
-def _ref_id(value: Any) -> str:
-    """Like `_ref_target`, for values that must be a reference."""
-    target = _ref_target(value)
-    assert target is not None, value
-    return target
-
-
-def _statements(synthesized: Synthesized, role_logical_id: str) -> list[dict[str, Any]]:
-    """Every statement of every IAM policy attached to a role."""
-    found: list[dict[str, Any]] = []
-    for policy in synthesized.of_type("AWS::IAM::Policy").values():
-        roles = [_ref_target(r) for r in policy["Properties"].get("Roles", [])]
-        if role_logical_id in roles:
-            found += policy["Properties"]["PolicyDocument"]["Statement"]
-    return found
-
-
-def _actions(statement: dict[str, Any]) -> list[str]:
-    actions = statement["Action"]
-    return [actions] if isinstance(actions, str) else list(actions)
-
-
-def _resources(statement: dict[str, Any]) -> list[Any]:
-    resources = statement["Resource"]
-    return resources if isinstance(resources, list) else [resources]
 
 
 # --- state machine ---------------------------------------------------------------------
@@ -90,27 +59,27 @@ def test_every_state_machine_logs_all_and_traces(synthesized: Synthesized) -> No
         assert props["TracingConfiguration"] == {"Enabled": True}, logical_id
 
 
-def test_state_machine_role_invokes_exactly_its_three_tasks_and_publishes_to_the_bus(
+def test_outbox_state_machine_role_invokes_exactly_its_three_tasks_and_publishes_to_the_bus(
     synthesized: Synthesized,
 ) -> None:
     # Given the outbox state machine and its role
-    _, machine = synthesized.one_of_type("AWS::StepFunctions::StateMachine")
-    role_id = _ref_target(machine["Properties"]["RoleArn"])
+    _, machine = synthesized.one_under("AWS::StepFunctions::StateMachine", "OutboxPublisher")
+    role_id = ref_target(machine["Properties"]["RoleArn"])
     assert role_id
-    statements = _statements(synthesized, role_id)
-    substituted = {_ref_target(v) for v in machine["Properties"]["DefinitionSubstitutions"].values()}
+    statements = synthesized.statements(role_id)
+    substituted = {ref_target(v) for v in machine["Properties"]["DefinitionSubstitutions"].values()}
 
     # When we collect what it may invoke and where it may publish
-    invoke = [s for s in statements if "lambda:InvokeFunction" in _actions(s)]
-    put_events = [s for s in statements if "events:PutEvents" in _actions(s)]
+    invoke = [s for s in statements if "lambda:InvokeFunction" in statement_actions(s)]
+    put_events = [s for s in statements if "events:PutEvents" in statement_actions(s)]
 
     # Then it invokes exactly the substituted functions (no version wildcard) ...
     assert len(invoke) == 1
-    assert {_ref_target(r) for r in _resources(invoke[0])} == substituted
+    assert {ref_target(r) for r in statement_resources(invoke[0])} == substituted
     # ... and publishes only to the platform bus
     bus_id, _ = synthesized.one_of_type("AWS::Events::EventBus")
     assert len(put_events) == 1
-    assert [_ref_target(r) for r in _resources(put_events[0])] == [bus_id]
+    assert [ref_target(r) for r in statement_resources(put_events[0])] == [bus_id]
 
 
 # --- pipe ---------------------------------------------------------------------------------
@@ -118,8 +87,8 @@ def test_state_machine_role_invokes_exactly_its_three_tasks_and_publishes_to_the
 
 def test_outbox_pipe_reads_new_outbox_records_from_the_table_stream(synthesized: Synthesized) -> None:
     # Given the pipe and the orders table
-    _, pipe = synthesized.one_of_type("AWS::Pipes::Pipe")
-    table_id, _ = synthesized.one_of_type("AWS::DynamoDB::Table")
+    _, pipe = synthesized.one_under("AWS::Pipes::Pipe", "OutboxPublisher")
+    table_id, _ = synthesized.one_under("AWS::DynamoDB::Table", "Foundation")
     props = pipe["Properties"]
 
     # Then its source is the table's stream with bounded retries, bisection and a DLQ
@@ -130,7 +99,7 @@ def test_outbox_pipe_reads_new_outbox_records_from_the_table_stream(synthesized:
     assert stream["MaximumBatchingWindowInSeconds"] == 1
     assert stream["MaximumRetryAttempts"] == 3
     assert stream["OnPartialBatchItemFailure"] == "AUTOMATIC_BISECT"
-    dlq_id = _ref_id(stream["DeadLetterConfig"]["Arn"])
+    dlq_id = ref_id(stream["DeadLetterConfig"]["Arn"])
     assert synthesized.resources[dlq_id]["Type"] == "AWS::SQS::Queue"
 
     # And one filter lets through only INSERTs of outbox records
@@ -147,12 +116,12 @@ def test_outbox_pipe_starts_the_express_workflow_synchronously_and_logs_errors(
     synthesized: Synthesized,
 ) -> None:
     # Given the pipe and the state machine
-    _, pipe = synthesized.one_of_type("AWS::Pipes::Pipe")
-    machine_id, _ = synthesized.one_of_type("AWS::StepFunctions::StateMachine")
+    _, pipe = synthesized.one_under("AWS::Pipes::Pipe", "OutboxPublisher")
+    machine_id, _ = synthesized.one_under("AWS::StepFunctions::StateMachine", "OutboxPublisher")
     props = pipe["Properties"]
 
     # Then it targets the state machine REQUEST_RESPONSE, so failures come back to the pipe
-    assert _ref_target(props["Target"]) == machine_id
+    assert ref_target(props["Target"]) == machine_id
     assert props["TargetParameters"] == {
         "StepFunctionStateMachineParameters": {"InvocationType": "REQUEST_RESPONSE"}
     }
@@ -164,16 +133,16 @@ def test_outbox_pipe_starts_the_express_workflow_synchronously_and_logs_errors(
     assert "CloudwatchLogsLogDestination" in props["LogConfiguration"]
 
 
-def test_pipe_role_is_least_privilege(synthesized: Synthesized) -> None:
-    # Given the pipe's role (no cdk-nag rule reviews pipes, so this test does)
-    _, pipe = synthesized.one_of_type("AWS::Pipes::Pipe")
-    role_id = _ref_target(pipe["Properties"]["RoleArn"])
+def test_outbox_pipe_role_is_least_privilege(synthesized: Synthesized) -> None:
+    # Given the outbox pipe's role (no cdk-nag rule reviews pipes, so this test does)
+    _, pipe = synthesized.one_under("AWS::Pipes::Pipe", "OutboxPublisher")
+    role_id = ref_target(pipe["Properties"]["RoleArn"])
     assert role_id
     role = synthesized.resources[role_id]
-    table_id, _ = synthesized.one_of_type("AWS::DynamoDB::Table")
+    table_id, _ = synthesized.one_under("AWS::DynamoDB::Table", "Foundation")
     key_id, _ = synthesized.one_of_type("AWS::KMS::Key")
-    machine_id, _ = synthesized.one_of_type("AWS::StepFunctions::StateMachine")
-    dlq_id = _ref_target(
+    machine_id, _ = synthesized.one_under("AWS::StepFunctions::StateMachine", "OutboxPublisher")
+    dlq_id = ref_target(
         pipe["Properties"]["SourceParameters"]["DynamoDBStreamParameters"]["DeadLetterConfig"]["Arn"]
     )
 
@@ -186,11 +155,11 @@ def test_pipe_role_is_least_privilege(synthesized: Synthesized) -> None:
 
     # And every permission names one resource of this stack, and nothing more is granted
     granted: dict[str, set[str | None]] = {}
-    for statement in _statements(synthesized, role_id):
+    for statement in synthesized.statements(role_id):
         assert statement["Effect"] == "Allow"
-        assert "*" not in _resources(statement), statement
-        for action in _actions(statement):
-            granted.setdefault(action, set()).update(_ref_target(r) for r in _resources(statement))
+        assert "*" not in statement_resources(statement), statement
+        for action in statement_actions(statement):
+            granted.setdefault(action, set()).update(ref_target(r) for r in statement_resources(statement))
     stream_actions = ["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"]
     expected = {
         **{f"dynamodb:{a}": {table_id} for a in stream_actions},
@@ -268,6 +237,16 @@ def test_platform_key_rotates(synthesized: Synthesized) -> None:
 # --- queues, topic, alarms ----------------------------------------------------------------
 
 
+def _execution_status_parking_queues(synthesized: Synthesized) -> set[str]:
+    """Queues that rules on Step Functions execution status changes park failed executions in."""
+    parking = set()
+    for rule in synthesized.of_type("AWS::Events::Rule").values():
+        pattern = rule["Properties"].get("EventPattern", {})
+        if pattern.get("detail-type") == [c.EXECUTION_STATUS_CHANGE_DETAIL_TYPE]:
+            parking |= {ref_id(target["Arn"]) for target in rule["Properties"]["Targets"]}
+    return parking
+
+
 def test_every_queue_that_is_not_a_dlq_has_a_redrive_policy(synthesized: Synthesized) -> None:
     # Given every queue, and every place a queue is named as a dead-letter target
     queues = synthesized.of_type("AWS::SQS::Queue")
@@ -280,14 +259,18 @@ def test_every_queue_that_is_not_a_dlq_has_a_redrive_policy(synthesized: Synthes
         ]
         if any(marker in text for marker in used_as_dlq):
             dlq_ids.add(logical_id)
-    # Then each queue is either a dead-letter queue (of a queue, a pipe or a rule target) ...
+    parking_ids = _execution_status_parking_queues(synthesized)
+    # Then each queue is either a dead-letter queue (of a queue, a pipe or a rule target), or the
+    # queue failed executions are parked in (the DLQ of a FIRE_AND_FORGET workflow) ...
     # ... or has a RedrivePolicy of its own
     for logical_id, queue in queues.items():
-        if logical_id in dlq_ids:
+        if logical_id in dlq_ids | parking_ids:
+            assert "RedrivePolicy" not in queue["Properties"], f"{logical_id} is a DLQ with a DLQ"
             continue
         assert "RedrivePolicy" in queue["Properties"], f"{logical_id} is neither a DLQ nor has one"
-    # And the outbox publisher's two DLQs were recognised as such
-    assert len(dlq_ids) >= 2
+    # And the outbox publisher's two DLQs and the saga's four were recognised as such
+    assert len(dlq_ids) >= 5
+    assert len(parking_ids) == 1
 
 
 def test_every_queue_is_encrypted_with_the_platform_key_and_dlqs_keep_14_days(
@@ -311,7 +294,7 @@ def test_every_queue_and_the_topic_deny_insecure_transport(synthesized: Synthesi
         )
 
     policies = {
-        _ref_target(q): p["Properties"]["PolicyDocument"]
+        ref_target(q): p["Properties"]["PolicyDocument"]
         for p in synthesized.of_type("AWS::SQS::QueuePolicy").values()
         for q in p["Properties"]["Queues"]
     }
@@ -323,36 +306,45 @@ def test_every_queue_and_the_topic_deny_insecure_transport(synthesized: Synthesi
         assert denies_insecure_transport(policy["Properties"]["PolicyDocument"])
 
 
-def test_alarms_watch_both_dlqs_and_failed_executions_and_notify_ops(synthesized: Synthesized) -> None:
+def test_alarms_watch_every_dlq_and_every_workflow_and_notify_ops(synthesized: Synthesized) -> None:
     # Given the alarms and the ops topic
     topic_id, _ = synthesized.one_of_type("AWS::SNS::Topic")
-    alarms = list(synthesized.of_type("AWS::CloudWatch::Alarm").values())
-    by_metric: dict[str, int] = {}
-    for alarm in alarms:
+    watched: dict[str, set[str]] = {}
+    for logical_id, alarm in synthesized.of_type("AWS::CloudWatch::Alarm").items():
         props = alarm["Properties"]
         # Then every alarm fires on the first occurrence and notifies the ops topic
-        assert props["Threshold"] == 0
-        assert props["ComparisonOperator"] == "GreaterThanThreshold"
-        assert [_ref_target(a) for a in props["AlarmActions"]] == [topic_id]
-        by_metric[props["MetricName"]] = by_metric.get(props["MetricName"], 0) + 1
-    # And the two DLQs and the state machine's failures are watched
-    assert by_metric == {"ApproximateNumberOfMessagesVisible": 2, "ExecutionsFailed": 1}
+        assert props["Threshold"] == 0, logical_id
+        assert props["ComparisonOperator"] == "GreaterThanThreshold", logical_id
+        assert props["TreatMissingData"] == "notBreaching", logical_id
+        assert [ref_target(a) for a in props["AlarmActions"]] == [topic_id], logical_id
+        ((dimension,),) = [props["Dimensions"]]
+        watched.setdefault(props["MetricName"], set()).add(ref_id(dimension["Value"]))
+    # And every queue messages are parked in (no redrive of its own) is watched for messages ...
+    terminal_queues = {
+        logical_id
+        for logical_id, queue in synthesized.of_type("AWS::SQS::Queue").items()
+        if "RedrivePolicy" not in queue["Properties"]
+    }
+    assert watched.pop("ApproximateNumberOfMessagesVisible") == terminal_queues
+    # ... and every state machine for failed executions, and nothing else is alarmed on
+    assert watched == {"ExecutionsFailed": set(synthesized.of_type("AWS::StepFunctions::StateMachine"))}
+    assert len(terminal_queues) == 6
 
 
 def test_sweeper_runs_every_five_minutes_with_retry_and_dlq(synthesized: Synthesized) -> None:
     # Given the scheduled rule
-    machine_id, _ = synthesized.one_of_type("AWS::StepFunctions::StateMachine")
-    _, rule = synthesized.one_of_type("AWS::Events::Rule")
+    machine_id, _ = synthesized.one_under("AWS::StepFunctions::StateMachine", "OutboxPublisher")
+    _, rule = synthesized.one_under("AWS::Events::Rule", "OutboxPublisher")
     props = rule["Properties"]
     # Then it runs on the default bus every 5 minutes ...
     assert props["ScheduleExpression"] == "rate(5 minutes)"
     assert "EventBusName" not in props
     # ... and targets the state machine with the sweep input, a retry policy and a DLQ
     (target,) = props["Targets"]
-    assert _ref_target(target["Arn"]) == machine_id
+    assert ref_target(target["Arn"]) == machine_id
     assert json.loads(target["Input"]) == {"sweep": {"olderThanSeconds": 120}}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 3
-    assert synthesized.resources[_ref_id(target["DeadLetterConfig"]["Arn"])]["Type"] == "AWS::SQS::Queue"
+    assert synthesized.resources[ref_id(target["DeadLetterConfig"]["Arn"])]["Type"] == "AWS::SQS::Queue"
 
 
 # --- API ----------------------------------------------------------------------------------
@@ -394,15 +386,15 @@ def test_api_stage_logs_traces_and_throttles(synthesized: Synthesized) -> None:
 
 def test_orders_function_writes_only_items_of_the_orders_table(synthesized: Synthesized) -> None:
     # Given the orders Lambda and its role
-    table_id, _ = synthesized.one_of_type("AWS::DynamoDB::Table")
+    table_id, _ = synthesized.one_under("AWS::DynamoDB::Table", "Foundation")
     functions = synthesized.of_type("AWS::Lambda::Function")
     (orders_fn,) = [f for f in functions.values() if f["Properties"]["Handler"] == c.ORDERS_API_HANDLER]
-    role_id = _ref_target(orders_fn["Properties"]["Role"])
+    role_id = ref_target(orders_fn["Properties"]["Role"])
     assert role_id
     dynamodb_actions = {
         action
-        for statement in _statements(synthesized, role_id)
-        for action in _actions(statement)
+        for statement in synthesized.statements(role_id)
+        for action in statement_actions(statement)
         if action.startswith("dynamodb:")
     }
     # Then it can write and read single items (the transaction's parts) and nothing else
@@ -418,6 +410,17 @@ EXPECTED_HANDLERS = {
     "outbox_publisher.claim_handler.lambda_handler",
     "outbox_publisher.failed_entries_handler.lambda_handler",
     "outbox_publisher.mark_handler.lambda_handler",
+    "order_saga.begin_handler.lambda_handler",
+    "order_saga.reserve_handler.lambda_handler",
+    "order_saga.request_payment_handler.lambda_handler",
+    "order_saga.ship_handler.lambda_handler",
+    "order_saga.confirm_handler.lambda_handler",
+    "order_saga.cancel_shipment_handler.lambda_handler",
+    "order_saga.void_payment_handler.lambda_handler",
+    "order_saga.release_inventory_handler.lambda_handler",
+    "order_saga.cancel_order_handler.lambda_handler",
+    "order_saga.park_handler.lambda_handler",
+    "payment_webhook.handler.lambda_handler",
 }
 
 
@@ -443,22 +446,22 @@ def test_every_function_uses_the_platform_defaults(synthesized: Synthesized) -> 
             f"AWSLambdaPowertoolsPythonV3-python313-arm64:{c.POWERTOOLS_LAYER_VERSION}"
         }
         # And each function logs to its own explicit log group with retention
-        group_id = _ref_target(props["LoggingConfig"]["LogGroup"])
+        group_id = ref_target(props["LoggingConfig"]["LogGroup"])
         assert group_id in log_groups, logical_id
         assert log_groups[group_id]["Properties"]["RetentionInDays"] == c.LOG_RETENTION_DAYS
 
 
 def test_outbox_functions_get_only_the_data_access_they_use(synthesized: Synthesized) -> None:
     # Given the three outbox functions and their roles
-    table_id, _ = synthesized.one_of_type("AWS::DynamoDB::Table")
+    table_id, _ = synthesized.one_under("AWS::DynamoDB::Table", "Foundation")
     granted: dict[str, dict[str, list[Any]]] = {}
     for function in synthesized.of_type("AWS::Lambda::Function").values():
-        role_id = _ref_id(function["Properties"]["Role"])
+        role_id = ref_id(function["Properties"]["Role"])
         actions: dict[str, list[Any]] = {}
-        for statement in _statements(synthesized, role_id):
-            for action in _actions(statement):
+        for statement in synthesized.statements(role_id):
+            for action in statement_actions(statement):
                 if action.startswith("dynamodb:"):
-                    actions.setdefault(action, []).extend(_resources(statement))
+                    actions.setdefault(action, []).extend(statement_resources(statement))
         granted[function["Properties"]["Handler"]] = actions
     table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
     index_arn = {"Fn::Join": ["", [table_arn, "/index/PendingOutbox"]]}
@@ -475,7 +478,7 @@ def test_outbox_functions_get_only_the_data_access_they_use(synthesized: Synthes
 def test_outbox_functions_get_their_configuration(synthesized: Synthesized) -> None:
     # Given the three outbox functions
     bus_id, _ = synthesized.one_of_type("AWS::Events::EventBus")
-    table_id, _ = synthesized.one_of_type("AWS::DynamoDB::Table")
+    table_id, _ = synthesized.one_under("AWS::DynamoDB::Table", "Foundation")
     env_by_handler = {
         f["Properties"]["Handler"]: f["Properties"]["Environment"]["Variables"]
         for f in synthesized.of_type("AWS::Lambda::Function").values()
@@ -525,11 +528,11 @@ def test_wildcard_resources_appear_only_where_aws_allows_nothing_else(synthesize
     }
     for logical_id, policy in synthesized.of_type("AWS::IAM::Policy").items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            if "*" in _resources(statement):
+            if "*" in statement_resources(statement):
                 # Then every action in such a statement is one that supports no resource scoping
-                assert set(_actions(statement)) <= allowed, (logical_id, statement)
+                assert set(statement_actions(statement)) <= allowed, (logical_id, statement)
             # And no action is a wildcard
-            assert not any(a.endswith("*") for a in _actions(statement)), (logical_id, statement)
+            assert not any(a.endswith("*") for a in statement_actions(statement)), (logical_id, statement)
 
 
 def test_roles_carry_no_managed_policies_except_api_gateway_account_role(synthesized: Synthesized) -> None:
@@ -553,9 +556,33 @@ def test_stack_outputs_have_stable_logical_ids(synthesized: Synthesized) -> None
         "EventBusName",
         "OrdersTableName",
         "OutboxPublisherStateMachineArn",
+        "OrderSagaStateMachineArn",
+        "OrderSagaQueueUrl",
+        "WorkflowFailuresQueueUrl",
+        "InventoryTableName",
+        "PaymentsTableName",
+        "ShipmentsTableName",
     }
-    machine_id, _ = synthesized.one_of_type("AWS::StepFunctions::StateMachine")
+    machine_id, _ = synthesized.one_under("AWS::StepFunctions::StateMachine", "OutboxPublisher")
     assert outputs["OutboxPublisherStateMachineArn"]["Value"] == {"Ref": machine_id}
+    # And each saga output names the resource its name says
+    saga = {
+        path: synthesized.one_under(resource_type, f"OrderSaga/{path}")[0]
+        for resource_type, path in [
+            ("AWS::StepFunctions::StateMachine", "StateMachine"),
+            ("AWS::SQS::Queue", "OrderPlacedQueue"),
+            ("AWS::SQS::Queue", "WorkflowFailuresQueue"),
+            ("AWS::DynamoDB::Table", "InventoryTable"),
+            ("AWS::DynamoDB::Table", "PaymentsTable"),
+            ("AWS::DynamoDB::Table", "ShipmentsTable"),
+        ]
+    }
+    assert outputs["OrderSagaStateMachineArn"]["Value"] == {"Ref": saga["StateMachine"]}
+    assert outputs["OrderSagaQueueUrl"]["Value"] == {"Ref": saga["OrderPlacedQueue"]}
+    assert outputs["WorkflowFailuresQueueUrl"]["Value"] == {"Ref": saga["WorkflowFailuresQueue"]}
+    assert outputs["InventoryTableName"]["Value"] == {"Ref": saga["InventoryTable"]}
+    assert outputs["PaymentsTableName"]["Value"] == {"Ref": saga["PaymentsTable"]}
+    assert outputs["ShipmentsTableName"]["Value"] == {"Ref": saga["ShipmentsTable"]}
 
 
 def test_event_bus_has_the_platform_name(synthesized: Synthesized) -> None:

@@ -101,3 +101,13 @@ def test_the_filter_runs_before_batching(tiny_app: LocalApp) -> None:
     # Then the four inserts travel in one full batch: dropped records take no place in it
     (execution,) = tiny_app.executions("Tiny/BatchMachine/")
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in json.loads(execution["input"])] == ["a", "b", "c", "d"]
+
+
+def test_a_paused_pipe_leaves_its_source_alone_until_resumed(tiny_app: LocalApp) -> None:
+    tiny_app.pause_pipe("Tiny/StreamPipe")
+    _put(tiny_app, "held")
+    tiny_app.drain()
+    assert tiny_app.executions("Tiny/BatchMachine/") == []
+    tiny_app.resume_pipe("Tiny/StreamPipe")
+    tiny_app.drain()
+    assert len(tiny_app.executions("Tiny/BatchMachine/")) == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from demo.outbox import main as demo_main
+from demo.platform import main as demo_main
 
 pytestmark = pytest.mark.workflow
 
@@ -21,7 +21,8 @@ def test_the_demo_succeeds_on_the_embedded_runtime(
     output = capsys.readouterr().out
     assert exit_code == 0, output
     assert "Demo OK" in output
-    assert output.count("on the bus: OrderPlaced") == 3
+    assert output.count("bus:     OrderPlaced, OrderConfirmed") == 2
+    assert output.count("bus:     OrderPlaced, OrderCancelled") == 1
 
 
 def test_the_readme_python_example_runs(assembly_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,68 @@
+"""The payment provider's side of the callback, played locally.
+
+On AWS an external provider calls `POST /payments/webhook` when it has decided.
+Here the provider is the payments ledger (its adapter decides by rule when the
+saga asks) plus this small driver, which delivers the ledger's decision through
+the real webhook route: on time, late, twice, or never, as a scenario needs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from local_runtime import LocalApp
+
+_deserializer = TypeDeserializer()
+WEBHOOK_PATH = "/payments/webhook"
+
+
+class PaymentProvider:
+    def __init__(self, app: LocalApp) -> None:
+        self._app = app
+        self.answers: list[tuple[str, str, int]] = []
+
+    def ledger(self) -> list[dict[str, Any]]:
+        table = self._app.output("PaymentsTableName")
+        items = self._app.client("dynamodb").scan(TableName=table)["Items"]
+        return [{k: _deserializer.deserialize(v) for k, v in item.items()} for item in items]
+
+    def requested(self) -> list[dict[str, Any]]:
+        """Authorization requests still waiting for the provider's answer."""
+        return [entry for entry in self.ledger() if entry.get("status") == "REQUESTED"]
+
+    def answer(self, authorization_id: str, outcome: str, reason: str | None = None) -> int:
+        """Deliver one webhook call; returns the HTTP status the platform answered."""
+        body: dict[str, Any] = {"authorizationId": authorization_id, "outcome": outcome}
+        if reason:
+            body["reason"] = reason
+        response = self._app.api.request(
+            "POST", WEBHOOK_PATH, body=json.dumps(body), headers={"Content-Type": "application/json"}
+        )
+        self.answers.append((authorization_id, outcome, response.status))
+        return response.status
+
+    def decide(self, entry: dict[str, Any]) -> int:
+        """Answer one request with the decision the ledger's rules recorded."""
+        if entry.get("decision") == "DECLINE":
+            return self.answer(
+                entry["authorizationId"], "DECLINED", str(entry.get("declineReason", "declined"))
+            )
+        return self.answer(entry["authorizationId"], "AUTHORIZED")
+
+    def answer_pending(self) -> int:
+        """Answer every pending request once; returns how many were answered."""
+        pending = self.requested()
+        for entry in pending:
+            self.decide(entry)
+        return len(pending)
+
+    def settle(self, rounds: int = 20) -> None:
+        """Run the platform until nothing waits on the provider: drain, answer, repeat."""
+        for _ in range(rounds):
+            self._app.drain()
+            if not self.answer_pending():
+                return
+        raise RuntimeError(f"payments still pending after {rounds} rounds")
