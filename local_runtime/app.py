@@ -48,16 +48,19 @@ _PROCESS_ENV = {
 }
 
 
-class _DropMissingPathNoise(logging.Filter):
-    """moto's interpreter logs an ERROR each time a Choice's `IsPresent` finds a path absent,
-    which is the answer the Choice asked for, not an error. Real path errors still fail the
-    execution with States.Runtime and show in its history."""
+class _DropHandledFailureNoise(logging.Filter):
+    """moto's interpreter logs an ERROR each time a Choice's `IsPresent` finds a path absent
+    (the answer the Choice asked for) and each time a state fails (a Task error that Retry or
+    Catch handles, a Fail state). Both are ordinary control flow and are in the execution
+    history; anything else the interpreter logs stays visible."""
+
+    _HANDLED = ("Exception=NoSuchJsonPathError", "Exception=FailureEventException")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Exception=NoSuchJsonPathError")
+        return not record.getMessage().startswith(self._HANDLED)
 
 
-logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_DropMissingPathNoise())
+logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_DropHandledFailureNoise())
 
 
 class RuntimeNotQuiet(Exception):
