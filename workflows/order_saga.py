@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -32,14 +32,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
-from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from workflows import constants as c
-from workflows.asl import load_definition, placeholders
 from workflows.lambda_factory import PlatformFunction
 from workflows.orders_api import OrdersApi
 from workflows.platform_foundation import PlatformFoundation
+from workflows.workflow_parts import asl_state_machine, state_machine_pipe
 
 # Item-level DynamoDB access. IAM has no TransactWriteItems action: each item of a transaction
 # is authorized as the PutItem / UpdateItem it performs, so the transactional tasks (the
@@ -279,75 +278,29 @@ class OrderSaga(Construct):
 
     def _build_state_machine(self) -> sfn.StateMachine:
         foundation = self._foundation
-        definition = load_definition(c.SAGA_ASL_NAME)
-        substitutions = {name: function.function_arn for name, function in self.functions.items()}
-        substitutions[c.SAGA_ALERT_TOPIC_PLACEHOLDER] = foundation.alarm_topic.topic_arn
-        expected = placeholders(definition)
-        if expected != set(substitutions):
-            raise ValueError(
-                f"asl/{c.SAGA_ASL_NAME}.asl.json placeholders {sorted(expected)} do not match "
-                f"the substitutions {sorted(substitutions)}"
-            )
-
-        role = iam.Role(
+        return asl_state_machine(
             self,
-            "StateMachineRole",
-            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description="Order saga state machine: invokes its ten tasks, alerts the operators",
-        )
-        # Unqualified ARNs only: the ASL invokes $LATEST, so no ':*' version wildcard is needed.
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="InvokeSagaTasks",
-                actions=["lambda:InvokeFunction"],
-                resources=[function.function_arn for function in self.functions.values()],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="AlertOperators",
-                actions=["sns:Publish"],
-                resources=[foundation.alarm_topic.topic_arn],
-            )
-        )
-        # The ops topic is encrypted with the platform key: publishing needs a data key.
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="EncryptAlertsForTheTopic",
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[foundation.key.key_arn],
-            )
-        )
-        state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
+            asl_name=c.SAGA_ASL_NAME,
             state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_string(definition),
-            definition_substitutions=substitutions,
-            role=role,
-            logs=sfn.LogOptions(
-                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
-            ),
-            tracing_enabled=True,
-        )
-        NagSuppressions.add_resource_suppressions(
-            role,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-IAM5",
-                    reason=(
-                        "Added by CDK for logging level ALL and X-Ray: the CloudWatch Logs vended-delivery "
-                        "actions (logs:CreateLogDelivery, logs:PutResourcePolicy, ...) and "
-                        "xray:PutTraceSegments / GetSamplingRules support no resource-level permissions, "
-                        "so they need Resource '*'. Task invocation, sns:Publish and the key use name "
-                        "their resources."
-                    ),
-                    applies_to=["Resource::*"],
-                )
+            tasks=self.functions,
+            extra_substitutions={c.SAGA_ALERT_TOPIC_PLACEHOLDER: foundation.alarm_topic.topic_arn},
+            log_group=self.log_group,
+            role_description="Order saga state machine: invokes its ten tasks, alerts the operators",
+            invoke_sid="InvokeSagaTasks",
+            extra_statements=[
+                iam.PolicyStatement(
+                    sid="AlertOperators",
+                    actions=["sns:Publish"],
+                    resources=[foundation.alarm_topic.topic_arn],
+                ),
+                # The ops topic is encrypted with the platform key: publishing needs a data key.
+                iam.PolicyStatement(
+                    sid="EncryptAlertsForTheTopic",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=[foundation.key.key_arn],
+                ),
             ],
-            apply_to_children=True,
         )
-        return state_machine
 
     # --- payment webhook: the callback's other end -----------------------------------------
 
@@ -420,79 +373,38 @@ class OrderSaga(Construct):
         self.pipe_log_group: logs.LogGroup = foundation.log_group(
             self, "PipeLogGroup", log_group_name=c.SAGA_PIPE_LOG_GROUP
         )
-        pipe_log_group_arn = Stack.of(self).format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=c.SAGA_PIPE_LOG_GROUP,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-
-        # Reviewed by hand (no cdk-nag rule covers pipes): every statement names its resource.
-        role = iam.Role(
-            self,
-            "PipeRole",
-            assumed_by=iam.ServicePrincipal(
-                "pipes.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            ),
-            description="Order saga pipe: reads the OrderPlaced queue, starts one saga per message",
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ConsumeOrderPlacedQueue",
-                actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                resources=[self.queue.queue_arn],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="DecryptQueueMessages",
-                actions=["kms:Decrypt"],
-                resources=[foundation.key.key_arn],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="StartOrderSaga",
-                actions=["states:StartExecution"],
-                resources=[self.state_machine.state_machine_arn],
-            )
-        )
-        self.pipe_log_group.grant_write(role)
-        self.pipe_role = role
-
         # No dead-letter config on the pipe: Pipes supports none for SQS sources. A message the
         # pipe cannot start an execution for stays in the queue and, after the receive budget,
         # moves to `queue_dlq`.
-        self.pipe = pipes.CfnPipe(
+        self.pipe, self.pipe_role = state_machine_pipe(
             self,
-            "Pipe",
             description="OrderPlaced queue to the order saga, one execution per order",
-            desired_state="RUNNING",
-            role_arn=role.role_arn,
+            role_description="Order saga pipe: reads the OrderPlaced queue, starts one saga per message",
             source=self.queue.queue_arn,
             source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
                 sqs_queue_parameters=pipes.CfnPipe.PipeSourceSqsQueueParametersProperty(
                     batch_size=c.SAGA_PIPE_BATCH_SIZE
                 ),
             ),
-            target=self.state_machine.state_machine_arn,
-            target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
-                step_function_state_machine_parameters=pipes.CfnPipe.PipeTargetStateMachineParametersProperty(
-                    invocation_type=c.SAGA_PIPE_INVOCATION_TYPE
-                )
-            ),
-            log_configuration=pipes.CfnPipe.PipeLogConfigurationProperty(
-                cloudwatch_logs_log_destination=pipes.CfnPipe.CloudwatchLogsLogDestinationProperty(
-                    log_group_arn=pipe_log_group_arn
+            source_statements=[
+                iam.PolicyStatement(
+                    sid="ConsumeOrderPlacedQueue",
+                    actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                    resources=[self.queue.queue_arn],
                 ),
-                level=c.SAGA_PIPE_LOG_LEVEL,
-                include_execution_data=["ALL"],
-            ),
+                iam.PolicyStatement(
+                    sid="DecryptQueueMessages",
+                    actions=["kms:Decrypt"],
+                    resources=[foundation.key.key_arn],
+                ),
+            ],
+            state_machine=self.state_machine,
+            invocation_type=c.SAGA_PIPE_INVOCATION_TYPE,
+            start_sid="StartOrderSaga",
+            log_group=self.pipe_log_group,
+            log_group_name=c.SAGA_PIPE_LOG_GROUP,
+            log_level=c.SAGA_PIPE_LOG_LEVEL,
         )
-        # The pipe validates its role and log destination when it is created.
-        self.pipe.node.add_dependency(role)
-        self.pipe.node.add_dependency(self.pipe_log_group)
 
     # --- safety net: failed executions are parked -----------------------------------------
 

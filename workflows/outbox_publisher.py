@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -22,13 +22,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
-from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from workflows import constants as c
-from workflows.asl import load_definition, placeholders
 from workflows.lambda_factory import PlatformFunction
 from workflows.platform_foundation import PlatformFoundation
+from workflows.workflow_parts import asl_state_machine, state_machine_pipe
 
 # Only new outbox records start a publication: order items, updates (claims, marks) and TTL
 # deletions of the same table never reach the workflow.
@@ -168,140 +167,40 @@ class OutboxPublisher(Construct):
     # --- state machine ------------------------------------------------------------------
 
     def _build_state_machine(self) -> sfn.StateMachine:
-        definition = load_definition(c.OUTBOX_ASL_NAME)
-        substitutions = {name: function.function_arn for name, function in self.functions.items()}
-        expected = placeholders(definition)
-        if expected != set(substitutions):
-            raise ValueError(
-                f"asl/{c.OUTBOX_ASL_NAME}.asl.json placeholders {sorted(expected)} do not match "
-                f"the substitutions {sorted(substitutions)}"
-            )
-
-        role = iam.Role(
+        return asl_state_machine(
             self,
-            "StateMachineRole",
-            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description="Outbox publisher state machine: invokes its three tasks, publishes to the bus",
-        )
-        # Unqualified ARNs only: the ASL invokes $LATEST, so no ':*' version wildcard is needed.
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="InvokeOutboxTasks",
-                actions=["lambda:InvokeFunction"],
-                resources=[function.function_arn for function in self.functions.values()],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="PublishToOrderPlatformBus",
-                actions=["events:PutEvents"],
-                resources=[self._foundation.event_bus.event_bus_arn],
-            )
-        )
-        state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
+            asl_name=c.OUTBOX_ASL_NAME,
             state_machine_type=sfn.StateMachineType.EXPRESS,
-            definition_body=sfn.DefinitionBody.from_string(definition),
-            definition_substitutions=substitutions,
-            role=role,
-            logs=sfn.LogOptions(
-                destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
-            ),
-            tracing_enabled=True,
-        )
-        NagSuppressions.add_resource_suppressions(
-            role,
-            [
-                NagPackSuppression(
-                    id="AwsSolutions-IAM5",
-                    reason=(
-                        "Added by CDK for logging level ALL and X-Ray: the CloudWatch Logs vended-delivery "
-                        "actions (logs:CreateLogDelivery, logs:PutResourcePolicy, ...) and "
-                        "xray:PutTraceSegments / GetSamplingRules support no resource-level permissions, "
-                        "so they need Resource '*'. Task invocation and PutEvents name their resources."
-                    ),
-                    applies_to=["Resource::*"],
+            tasks=self.functions,
+            log_group=self.log_group,
+            role_description="Outbox publisher state machine: invokes its three tasks, publishes to the bus",
+            invoke_sid="InvokeOutboxTasks",
+            extra_statements=[
+                iam.PolicyStatement(
+                    sid="PublishToOrderPlatformBus",
+                    actions=["events:PutEvents"],
+                    resources=[self._foundation.event_bus.event_bus_arn],
                 )
             ],
-            apply_to_children=True,
         )
-        return state_machine
 
     # --- trigger: DynamoDB stream → pipe → state machine ---------------------------------
 
     def _build_pipe(self) -> None:
         foundation = self._foundation
-        table = foundation.orders_table
-        stream_arn = table.table_stream_arn
+        stream_arn = foundation.orders_table.table_stream_arn
         if stream_arn is None:  # pragma: no cover - the foundation always enables the stream
             raise ValueError("the orders table has no stream")
-
         self.pipe_dead_letter_queue: sqs.Queue = foundation.dead_letter_queue(
             self, "PipeDlq", parks="the outbox pipe (metadata of stream batches that failed every retry)"
         )
         self.pipe_log_group: logs.LogGroup = foundation.log_group(
             self, "PipeLogGroup", log_group_name=c.OUTBOX_PIPE_LOG_GROUP
         )
-        pipe_log_group_arn = Stack.of(self).format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=c.OUTBOX_PIPE_LOG_GROUP,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-
-        # Reviewed by hand (no cdk-nag rule covers pipes): every statement names its resource.
-        role = iam.Role(
+        self.pipe, self.pipe_role = state_machine_pipe(
             self,
-            "PipeRole",
-            assumed_by=iam.ServicePrincipal(
-                "pipes.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            ),
-            description="Outbox pipe: reads the orders table stream, starts the publisher synchronously",
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ReadOrdersTableStream",
-                actions=[
-                    "dynamodb:DescribeStream",
-                    "dynamodb:GetRecords",
-                    "dynamodb:GetShardIterator",
-                    "dynamodb:ListStreams",
-                ],
-                resources=[stream_arn],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="DecryptStreamAndEncryptDlq",
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[foundation.key.key_arn],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ParkFailedBatches",
-                actions=["sqs:SendMessage"],
-                resources=[self.pipe_dead_letter_queue.queue_arn],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="StartPublisherSynchronously",
-                actions=["states:StartSyncExecution"],
-                resources=[self.state_machine.state_machine_arn],
-            )
-        )
-        self.pipe_log_group.grant_write(role)
-        self.pipe_role = role
-
-        self.pipe = pipes.CfnPipe(
-            self,
-            "Pipe",
             description="Orders table stream (new outbox records) to the outbox publisher",
-            desired_state="RUNNING",
-            role_arn=role.role_arn,
+            role_description="Outbox pipe: reads the orders table stream, starts the publisher synchronously",
             source=stream_arn,
             source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
                 dynamo_db_stream_parameters=pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
@@ -318,23 +217,35 @@ class OutboxPublisher(Construct):
                     filters=[pipes.CfnPipe.FilterProperty(pattern=json.dumps(OUTBOX_INSERT_FILTER))]
                 ),
             ),
-            target=self.state_machine.state_machine_arn,
-            target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
-                step_function_state_machine_parameters=pipes.CfnPipe.PipeTargetStateMachineParametersProperty(
-                    invocation_type=c.OUTBOX_PIPE_INVOCATION_TYPE
-                )
-            ),
-            log_configuration=pipes.CfnPipe.PipeLogConfigurationProperty(
-                cloudwatch_logs_log_destination=pipes.CfnPipe.CloudwatchLogsLogDestinationProperty(
-                    log_group_arn=pipe_log_group_arn
+            source_statements=[
+                iam.PolicyStatement(
+                    sid="ReadOrdersTableStream",
+                    actions=[
+                        "dynamodb:DescribeStream",
+                        "dynamodb:GetRecords",
+                        "dynamodb:GetShardIterator",
+                        "dynamodb:ListStreams",
+                    ],
+                    resources=[stream_arn],
                 ),
-                level=c.OUTBOX_PIPE_LOG_LEVEL,
-                include_execution_data=["ALL"],
-            ),
+                iam.PolicyStatement(
+                    sid="DecryptStreamAndEncryptDlq",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=[foundation.key.key_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="ParkFailedBatches",
+                    actions=["sqs:SendMessage"],
+                    resources=[self.pipe_dead_letter_queue.queue_arn],
+                ),
+            ],
+            state_machine=self.state_machine,
+            invocation_type=c.OUTBOX_PIPE_INVOCATION_TYPE,
+            start_sid="StartPublisherSynchronously",
+            log_group=self.pipe_log_group,
+            log_group_name=c.OUTBOX_PIPE_LOG_GROUP,
+            log_level=c.OUTBOX_PIPE_LOG_LEVEL,
         )
-        # The pipe validates its role and log destination when it is created.
-        self.pipe.node.add_dependency(role)
-        self.pipe.node.add_dependency(self.pipe_log_group)
 
     # --- safety net: the sweeper --------------------------------------------------------
 

@@ -1,0 +1,171 @@
+"""The two pieces every workflow construct builds the same way: its state machine and its pipe.
+
+A state machine is always the ASL file with checked substitutions, a role that may invoke
+exactly the workflow's task functions (plus what the caller adds), logging level ALL with
+execution data, and X-Ray. A pipe is always a trigger (source → optional filter → start the
+state machine) with a hand-reviewed role and an error log. Building both here keeps those
+rules in one place; the resources keep the ids the workflows gave them before
+("StateMachineRole", "StateMachine", "PipeRole", "Pipe"), so logical ids are stable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import ArnFormat, Aws, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_pipes as pipes
+from aws_cdk import aws_stepfunctions as sfn
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+from workflows.asl import load_definition, placeholders
+
+_START_ACTION = {"REQUEST_RESPONSE": "states:StartSyncExecution", "FIRE_AND_FORGET": "states:StartExecution"}
+
+
+def asl_state_machine(
+    scope: Construct,
+    *,
+    asl_name: str,
+    state_machine_type: sfn.StateMachineType,
+    tasks: Mapping[str, lambda_.IFunction],
+    log_group: logs.ILogGroup,
+    role_description: str,
+    invoke_sid: str,
+    extra_substitutions: Mapping[str, str] | None = None,
+    extra_statements: Sequence[iam.PolicyStatement] = (),
+) -> sfn.StateMachine:
+    """`asl/<asl_name>.asl.json`, deployed verbatim; every `${Placeholder}` must be substituted.
+
+    `tasks` maps placeholders to the functions the definition invokes: the role may invoke
+    exactly those (unqualified ARNs: the ASL invokes $LATEST, so no ':*' wildcard).
+    """
+    definition = load_definition(asl_name)
+    substitutions = {name: function.function_arn for name, function in tasks.items()}
+    substitutions.update(extra_substitutions or {})
+    expected = placeholders(definition)
+    if expected != set(substitutions):
+        raise ValueError(
+            f"asl/{asl_name}.asl.json placeholders {sorted(expected)} do not match "
+            f"the substitutions {sorted(substitutions)}"
+        )
+    role = iam.Role(
+        scope,
+        "StateMachineRole",
+        assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+        description=role_description,
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid=invoke_sid,
+            actions=["lambda:InvokeFunction"],
+            resources=[function.function_arn for function in tasks.values()],
+        )
+    )
+    for statement in extra_statements:
+        role.add_to_principal_policy(statement)
+    state_machine = sfn.StateMachine(
+        scope,
+        "StateMachine",
+        state_machine_type=state_machine_type,
+        definition_body=sfn.DefinitionBody.from_string(definition),
+        definition_substitutions=substitutions,
+        role=role,
+        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        tracing_enabled=True,
+    )
+    NagSuppressions.add_resource_suppressions(
+        role,
+        [
+            NagPackSuppression(
+                id="AwsSolutions-IAM5",
+                reason=(
+                    "Added by CDK for logging level ALL and X-Ray: the CloudWatch Logs vended-delivery "
+                    "actions (logs:CreateLogDelivery, logs:PutResourcePolicy, ...) and "
+                    "xray:PutTraceSegments / GetSamplingRules support no resource-level permissions, "
+                    "so they need Resource '*'. Task invocation and every other statement name their "
+                    "resources."
+                ),
+                applies_to=["Resource::*"],
+            )
+        ],
+        apply_to_children=True,
+    )
+    return state_machine
+
+
+def state_machine_pipe(
+    scope: Construct,
+    *,
+    description: str,
+    role_description: str,
+    source: str,
+    source_parameters: pipes.CfnPipe.PipeSourceParametersProperty,
+    source_statements: Sequence[iam.PolicyStatement],
+    state_machine: sfn.IStateMachine,
+    invocation_type: str,
+    start_sid: str,
+    log_group: logs.ILogGroup,
+    log_group_name: str,
+    log_level: str,
+) -> tuple[pipes.CfnPipe, iam.Role]:
+    """A pipe that only triggers: it reads `source` and starts the state machine.
+
+    No cdk-nag rule covers pipes, so the role is reviewed here: the caller's source statements
+    name their resources, starting is allowed on this state machine only, and the role can be
+    assumed by Pipes for this account only.
+    """
+    role = iam.Role(
+        scope,
+        "PipeRole",
+        assumed_by=iam.ServicePrincipal(
+            "pipes.amazonaws.com",
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        ),
+        description=role_description,
+    )
+    for statement in source_statements:
+        role.add_to_principal_policy(statement)
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid=start_sid,
+            actions=[_START_ACTION[invocation_type]],
+            resources=[state_machine.state_machine_arn],
+        )
+    )
+    log_group.grant_write(role)
+    log_group_arn = Stack.of(scope).format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name=log_group_name,
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    pipe = pipes.CfnPipe(
+        scope,
+        "Pipe",
+        description=description,
+        desired_state="RUNNING",
+        role_arn=role.role_arn,
+        source=source,
+        source_parameters=source_parameters,
+        target=state_machine.state_machine_arn,
+        target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
+            step_function_state_machine_parameters=pipes.CfnPipe.PipeTargetStateMachineParametersProperty(
+                invocation_type=invocation_type
+            )
+        ),
+        log_configuration=pipes.CfnPipe.PipeLogConfigurationProperty(
+            cloudwatch_logs_log_destination=pipes.CfnPipe.CloudwatchLogsLogDestinationProperty(
+                log_group_arn=log_group_arn
+            ),
+            level=log_level,
+            include_execution_data=["ALL"],
+        ),
+    )
+    # The pipe validates its role and log destination when it is created.
+    pipe.node.add_dependency(role)
+    pipe.node.add_dependency(log_group)
+    return pipe, role
