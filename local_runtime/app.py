@@ -60,7 +60,9 @@ class _DropHandledFailureNoise(logging.Filter):
         return not record.getMessage().startswith(self._HANDLED)
 
 
-logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_DropHandledFailureNoise())
+logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(
+    _DropHandledFailureNoise()
+)
 
 
 class RuntimeNotQuiet(Exception):
