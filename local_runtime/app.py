@@ -17,6 +17,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -228,14 +229,15 @@ class LocalApp:
     def resume_pipe(self, path_contains: str) -> None:
         self.pipes.pipes[self.resource("AWS::Pipes::Pipe", path_contains).ref].enabled = True
 
-    def drain(self, timeout: float = 60.0) -> None:
+    def drain(self, timeout: float = 60.0, *, each_round: Callable[[], int] | None = None) -> None:
         """Pump every pipe until nothing moves, no function is busy and every execution has
         ended or is parked waiting for a callback (a task token only an outside party answers:
-        answer it, then drain again)."""
+        answer it, then drain again). `each_round` plays an outside party (a payment provider)
+        during the drain: it is called every round and returns how many things it did."""
         deadline = time.monotonic() + timeout
         quiet_rounds = 0
         while quiet_rounds < 2:
-            moved = self.pipes.pump()
+            moved = self.pipes.pump() + (each_round() if each_round else 0)
             running = self._running_executions()
             if moved or running or self.lambdas.busy or moto_patches.executions_ending():
                 quiet_rounds = 0

@@ -57,9 +57,11 @@ LAMBDA_SOURCE_DIR: Final = "lambdas"
 # shared observability constants the handlers import.
 LAMBDA_SHARED_PACKAGES: Final[tuple[str, ...]] = ("order_store", "observability")
 # Workflow packages a package imports besides the shared ones; its functions ship them too.
-# (The payment webhook answers the saga's callbacks with the saga's own payment model.)
+# (The payment webhook answers the saga's callbacks with the saga's own payment model; both HTTP
+# APIs share their request checks and JSON responses through http_api.)
 LAMBDA_PACKAGE_DEPENDENCIES: Final[dict[str, tuple[str, ...]]] = {
-    "payment_webhook": ("order_saga",),
+    "orders_api": ("http_api",),
+    "payment_webhook": ("order_saga", "http_api"),
 }
 LAMBDA_DEFAULT_MEMORY_MB: Final = 256
 LAMBDA_DEFAULT_TIMEOUT_SECONDS: Final = 10

@@ -4,22 +4,22 @@ Routes parse the request, call one domain function and render the result; refusa
 exceptions rendered by the handlers registered below, so no route builds an error itself.
 """
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from http_api.responses import json_response, register_refusal_handlers, service_unavailable
 from observability import powertools
 from order_store.dynamodb import order_repository
 from order_store.errors import OrderNotFound, OrderStoreUnavailable
 from order_store.ports import OrderRepository
 from order_store.settings import load_store_settings
-from orders_api.errors import ApiError, IdempotencyKeyReused, RequestValidationFailed
+from orders_api.errors import IdempotencyKeyReused
 from orders_api.logic import get_order, place_order
 from orders_api.schemas import order_view, parse_order_id, parse_place_order
 
@@ -35,15 +35,6 @@ repository_factory: Callable[[], OrderRepository] = _dynamodb_repository
 """Builds the repository for this invocation; tests replace it with an in-memory fake."""
 
 
-def _json_response(status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        status_code=status_code,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body),
-        headers=headers,
-    )
-
-
 @app.post("/orders")
 def create_order() -> Response:
     """Place an order; a replay of the same request answers 200 with the stored order."""
@@ -55,10 +46,10 @@ def create_order() -> Response:
     if placed.replayed:
         metrics.add_metric(name="IdempotentReplays", unit=MetricUnit.Count, value=1)
         logger.info("Order request replayed", extra={"orderId": order_id})
-        return _json_response(200, order_view(placed.order), {**headers, "Idempotent-Replayed": "true"})
+        return json_response(200, order_view(placed.order), {**headers, "Idempotent-Replayed": "true"})
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     logger.info("Order placed", extra={"orderId": order_id})
-    return _json_response(201, order_view(placed.order), headers)
+    return json_response(201, order_view(placed.order), headers)
 
 
 @app.get("/orders/<order_id>")
@@ -66,23 +57,11 @@ def read_order(order_id: str) -> Response:
     """Read one order."""
     order = get_order(parse_order_id(order_id), repository_factory())
     metrics.add_metric(name="OrdersRead", unit=MetricUnit.Count, value=1)
-    return _json_response(200, order_view(order))
+    return json_response(200, order_view(order))
 
 
-def _refusal(status_code: int, body: dict[str, Any]) -> Response:
-    """Every 4xx is counted: a rise in refusals is a client integration going wrong."""
-    metrics.add_metric(name="OrderRequestsRefused", unit=MetricUnit.Count, value=1)
-    return _json_response(status_code, body)
-
-
-@app.exception_handler(RequestValidationFailed)
-def _validation_failed(error: RequestValidationFailed) -> Response:
-    return _refusal(error.status_code, {"message": error.message, "errors": error.errors})
-
-
-@app.exception_handler(ApiError)
-def _refused(error: ApiError) -> Response:
-    return _refusal(error.status_code, {"message": error.message})
+_refusal = register_refusal_handlers(app, metrics, "OrderRequestsRefused")
+"""Renders (and counts) every 4xx: a rise in refusals is a client integration going wrong."""
 
 
 @app.exception_handler(IdempotencyKeyReused)
@@ -99,9 +78,7 @@ def _not_found(error: OrderNotFound) -> Response:
 def _unavailable(error: OrderStoreUnavailable) -> Response:
     logger.warning("Order store unavailable", extra={"error": str(error)})
     metrics.add_metric(name="OrderStoreUnavailable", unit=MetricUnit.Count, value=1)
-    return _json_response(
-        503, {"message": "Service temporarily unavailable, retry later"}, {"Retry-After": "1"}
-    )
+    return service_unavailable()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

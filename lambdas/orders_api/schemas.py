@@ -4,16 +4,15 @@ Every check that can refuse a request lives here and runs before the domain is c
 refused request (4xx) never reaches the store.
 """
 
-import base64
-import binascii
 import re
 import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-import pydantic_core
-from pydantic import ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import ConfigDict, Field, StringConstraints
 
+from http_api.errors import MalformedRequest
+from http_api.requests import json_body_bytes, parse_json_model
 from order_store.models import (
     MAX_ORDER_LINES,
     CamelModel,
@@ -23,7 +22,6 @@ from order_store.models import (
     OrderStatus,
     ShippingAddress,
 )
-from orders_api.errors import MalformedRequest, PayloadTooLarge, RequestValidationFailed, UnsupportedMediaType
 
 MAX_BODY_BYTES = 32 * 1024
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -64,34 +62,6 @@ def order_view(order: Order) -> dict[str, Any]:
     return view.model_dump(mode="json", exclude_none=True)
 
 
-def _is_json_media_type(content_type: str | None) -> bool:
-    if not content_type:
-        return False
-    media_type, *parameters = (part.strip().lower() for part in content_type.split(";"))
-    if media_type != "application/json":
-        return False
-    for parameter in parameters:
-        name, _, value = parameter.partition("=")
-        if name.strip() == "charset" and value.strip().strip('"') not in {"utf-8", "utf8"}:
-            return False
-    return True
-
-
-def _body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
-    if body is None:
-        return b""
-    if not is_base64_encoded:
-        return body.encode("utf-8")
-    try:
-        return base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise MalformedRequest("Request body is not valid base64") from error
-
-
-def _field_name(location: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in location) or "body"
-
-
 def parse_idempotency_key(headers: Mapping[str, str]) -> str:
     """The Idempotency-Key header (the mapping must be case-insensitive, as Powertools' is)."""
     key = headers.get(IDEMPOTENCY_KEY_HEADER)
@@ -109,26 +79,9 @@ def parse_place_order(
 ) -> tuple[PlaceOrderRequest, str]:
     """Validate a ``POST /orders`` request: media type (415), size (413), idempotency key and
     JSON syntax (400), then the order itself (422)."""
-    if not _is_json_media_type(headers.get("Content-Type")):
-        raise UnsupportedMediaType("Content-Type must be application/json")
-    raw = _body_bytes(body, is_base64_encoded)
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"Request body must not exceed {MAX_BODY_BYTES} bytes")
+    raw = json_body_bytes(headers, body, is_base64_encoded, max_body_bytes=MAX_BODY_BYTES)
     idempotency_key = parse_idempotency_key(headers)
-    try:
-        # RFC 8259 JSON only: NaN and Infinity are not JSON, whatever Python's parser accepts
-        document = pydantic_core.from_json(raw, allow_inf_nan=False)
-    except ValueError as error:
-        raise MalformedRequest("Request body is not valid JSON") from error
-    try:
-        request = PlaceOrderRequest.model_validate(document, strict=True, by_alias=True, by_name=False)
-    except ValidationError as error:
-        raise RequestValidationFailed(
-            [
-                {"field": _field_name(detail["loc"]), "message": detail["msg"]}
-                for detail in error.errors(include_url=False, include_input=False)
-            ]
-        ) from error
+    request = parse_json_model(PlaceOrderRequest, raw)
     return request, idempotency_key
 
 

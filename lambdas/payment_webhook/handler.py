@@ -5,27 +5,22 @@ exceptions rendered by the handlers registered below. A repeated or late notice 
 200 (ignored), because a provider retries anything else.
 """
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from http_api.responses import json_response, register_refusal_handlers, service_unavailable
 from observability import powertools
 from order_saga.dynamodb import payment_ledger
 from order_saga.errors import SagaStoreUnavailable
 from order_saga.ports import PaymentLedger
 from order_saga.settings import load_payments_settings
-from payment_webhook.errors import (
-    ApiError,
-    CallbackUnavailable,
-    PaymentNotFound,
-    RequestValidationFailed,
-)
+from payment_webhook.errors import CallbackUnavailable, PaymentNotFound
 from payment_webhook.logic import answer_payment
 from payment_webhook.ports import TaskCallbacks
 from payment_webhook.schemas import parse_notice
@@ -38,15 +33,6 @@ ledger_factory: Callable[[str], PaymentLedger] = payment_ledger
 """Builds the payment ledger for a table name; tests replace it with an in-memory fake."""
 callbacks_factory: Callable[[], TaskCallbacks] = step_functions_callbacks
 """Builds the Step Functions callbacks; tests replace them with a recording fake."""
-
-
-def _json_response(status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        status_code=status_code,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body),
-        headers=headers,
-    )
 
 
 @app.post("/payments/webhook")
@@ -65,23 +51,11 @@ def receive_notice() -> Response:
     else:
         metrics.add_metric(name="WebhookAnswersIgnored", unit=MetricUnit.Count, value=1)
         logger.info("Payment notice ignored", extra={"ledgerStatus": outcome.ledger_status})
-    return _json_response(200, outcome.body())
+    return json_response(200, outcome.body())
 
 
-def _refusal(status_code: int, body: dict[str, Any]) -> Response:
-    """Every 4xx is counted: a rise in refusals is a provider integration going wrong."""
-    metrics.add_metric(name="WebhookRequestsRefused", unit=MetricUnit.Count, value=1)
-    return _json_response(status_code, body)
-
-
-@app.exception_handler(RequestValidationFailed)
-def _validation_failed(error: RequestValidationFailed) -> Response:
-    return _refusal(error.status_code, {"message": error.message, "errors": error.errors})
-
-
-@app.exception_handler(ApiError)
-def _refused(error: ApiError) -> Response:
-    return _refusal(error.status_code, {"message": error.message})
+_refusal = register_refusal_handlers(app, metrics, "WebhookRequestsRefused")
+"""Renders (and counts) every 4xx: a rise in refusals is a provider integration going wrong."""
 
 
 @app.exception_handler(PaymentNotFound)
@@ -93,9 +67,7 @@ def _not_found(error: PaymentNotFound) -> Response:
 def _unavailable(error: Exception) -> Response:
     logger.warning("Webhook dependency unavailable", extra={"error": str(error)})
     metrics.add_metric(name="WebhookUnavailable", unit=MetricUnit.Count, value=1)
-    return _json_response(
-        503, {"message": "Service temporarily unavailable, retry later"}, {"Retry-After": "1"}
-    )
+    return service_unavailable()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

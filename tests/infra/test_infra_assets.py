@@ -103,10 +103,11 @@ def test_a_package_ships_the_workflow_packages_it_declares(tmp_path: Path) -> No
     app.synth()
     (staged,) = [p for p in outdir.iterdir() if p.name.startswith("asset.")]
 
-    # Then the asset holds its own package, the declared saga package and the shared ones
+    # Then the asset holds its own package, the declared saga and HTTP packages and the shared ones
     assert asset_packages("payment_webhook") == (
         "payment_webhook",
         "order_saga",
+        "http_api",
         "order_store",
         "observability",
     )
