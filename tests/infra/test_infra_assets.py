@@ -31,6 +31,22 @@ def _staged_files(staged: Path) -> set[str]:
     return {str(p.relative_to(staged)) for p in staged.rglob("*") if p.is_file()}
 
 
+def _stage(tmp_path: Path, source: Path, package: str) -> Path:
+    """Synthesize one function of `package` from `source` and return its staged asset directory."""
+    outdir = tmp_path / "out"
+    app = App(outdir=str(outdir))
+    lambda_.Function(
+        Stack(app, "AssetProbe"),
+        "Probe",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler=f"{package}.handler.lambda_handler",
+        code=lambda_.Code.from_asset(str(source), exclude=asset_excludes(package)),
+    )
+    app.synth()
+    (staged,) = [p for p in outdir.iterdir() if p.name.startswith("asset.")]
+    return staged
+
+
 def test_asset_excludes_keep_only_own_and_shared_packages(tmp_path: Path) -> None:
     # Given a lambdas/ tree with two workflow packages, the shared package and noise
     source = tmp_path / "lambdas"
@@ -49,20 +65,9 @@ def test_asset_excludes_keep_only_own_and_shared_packages(tmp_path: Path) -> Non
         "conftest.py",
         "requirements.txt",
     )
-    outdir = tmp_path / "out"
-    app = App(outdir=str(outdir))
-    stack = Stack(app, "AssetProbe")
 
     # When the orders function's code is staged with the factory's exclude rules
-    lambda_.Function(
-        stack,
-        "Probe",
-        runtime=lambda_.Runtime.PYTHON_3_13,
-        handler="orders_api.handler.lambda_handler",
-        code=lambda_.Code.from_asset(str(source), exclude=asset_excludes("orders_api")),
-    )
-    app.synth()
-    (staged,) = [p for p in outdir.iterdir() if p.name.startswith("asset.")]
+    staged = _stage(tmp_path, source, "orders_api")
 
     # Then the asset holds the orders package and the shared packages, nothing else
     assert _staged_files(staged) == {
@@ -88,20 +93,9 @@ def test_a_package_ships_the_workflow_packages_it_declares(tmp_path: Path) -> No
         "order_store/__init__.py",
         "observability/__init__.py",
     )
-    outdir = tmp_path / "out"
-    app = App(outdir=str(outdir))
-    stack = Stack(app, "AssetProbe")
 
     # When the webhook's code is staged with the factory's exclude rules
-    lambda_.Function(
-        stack,
-        "Probe",
-        runtime=lambda_.Runtime.PYTHON_3_13,
-        handler="payment_webhook.handler.lambda_handler",
-        code=lambda_.Code.from_asset(str(source), exclude=asset_excludes("payment_webhook")),
-    )
-    app.synth()
-    (staged,) = [p for p in outdir.iterdir() if p.name.startswith("asset.")]
+    staged = _stage(tmp_path, source, "payment_webhook")
 
     # Then the asset holds its own package, the declared saga and HTTP packages and the shared ones
     assert asset_packages("payment_webhook") == (
