@@ -451,35 +451,36 @@ class OrderSaga(Construct):
 
     def _build_alarms(self) -> dict[str, cloudwatch.Alarm]:
         foundation = self._foundation
-        return {
-            "QueueDlqNotEmpty": foundation.queue_not_empty_alarm(
-                self,
-                "QueueDlqNotEmptyAlarm",
-                queue=self.queue_dlq,
-                description="The order saga pipe could not start an execution for a placed order",
+        parked: list[tuple[str, sqs.IQueue, str]] = [
+            (
+                "QueueDlqNotEmpty",
+                self.queue_dlq,
+                "The order saga pipe could not start an execution for a placed order",
             ),
-            "WorkflowFailuresNotEmpty": foundation.queue_not_empty_alarm(
-                self,
-                "WorkflowFailuresNotEmptyAlarm",
-                queue=self.failures_queue,
-                description="An order saga execution failed, timed out or was aborted; its input is parked",
+            (
+                "WorkflowFailuresNotEmpty",
+                self.failures_queue,
+                "An order saga execution failed, timed out or was aborted; its input is parked",
             ),
-            "OrderPlacedTargetDlqNotEmpty": foundation.queue_not_empty_alarm(
-                self,
-                "OrderPlacedTargetDlqNotEmptyAlarm",
-                queue=self.order_placed_target_dlq,
-                description="The OrderPlaced rule could not deliver an event to the order saga queue",
+            (
+                "OrderPlacedTargetDlqNotEmpty",
+                self.order_placed_target_dlq,
+                "The OrderPlaced rule could not deliver an event to the order saga queue",
             ),
-            "WorkflowFailuresTargetDlqNotEmpty": foundation.queue_not_empty_alarm(
-                self,
-                "WorkflowFailuresTargetDlqNotEmptyAlarm",
-                queue=self.failure_target_dlq,
-                description="The workflow-failures rule could not park a failed order saga execution",
+            (
+                "WorkflowFailuresTargetDlqNotEmpty",
+                self.failure_target_dlq,
+                "The workflow-failures rule could not park a failed order saga execution",
             ),
-            "ExecutionsFailed": foundation.alarm_when_positive(
-                self,
-                "ExecutionsFailedAlarm",
-                metric=self.state_machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
-                description="Order saga executions failed: their inputs are in the workflow-failures queue",
-            ),
+        ]
+        alarms = {
+            name: foundation.queue_not_empty_alarm(self, f"{name}Alarm", queue=queue, description=description)
+            for name, queue, description in parked
         }
+        alarms["ExecutionsFailed"] = foundation.alarm_when_positive(
+            self,
+            "ExecutionsFailedAlarm",
+            metric=self.state_machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
+            description="Order saga executions failed: their inputs are in the workflow-failures queue",
+        )
+        return alarms

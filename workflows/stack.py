@@ -39,59 +39,50 @@ class OrderPlatformStack(Stack):
         self.order_saga = OrderSaga(self, "OrderSaga", foundation=self.foundation, api=self.orders_api)
 
         # Outputs live on the stack itself so their logical ids are exactly these names.
-        CfnOutput(self, c.OUTPUT_ORDERS_API_URL, value=self.orders_api.url, description="Orders API base URL")
-        CfnOutput(
-            self,
-            c.OUTPUT_EVENT_BUS_NAME,
-            value=self.foundation.event_bus.event_bus_name,
-            description="Bus the outbox publisher publishes integration events to",
-        )
-        CfnOutput(
-            self,
-            c.OUTPUT_ORDERS_TABLE_NAME,
-            value=self.foundation.orders_table.table_name,
-            description="Single table holding orders and their outbox records",
-        )
-        CfnOutput(
-            self,
-            c.OUTPUT_OUTBOX_STATE_MACHINE_ARN,
-            value=self.outbox_publisher.state_machine.state_machine_arn,
-            description="Outbox publisher (Express) state machine",
-        )
         saga = self.order_saga
-        CfnOutput(
-            self,
-            c.OUTPUT_ORDER_SAGA_STATE_MACHINE_ARN,
-            value=saga.state_machine.state_machine_arn,
-            description="Order saga (Standard) state machine",
-        )
-        CfnOutput(
-            self,
-            c.OUTPUT_ORDER_SAGA_QUEUE_URL,
-            value=saga.queue.queue_url,
-            description="Queue the OrderPlaced rule fills and the saga pipe drains",
-        )
-        CfnOutput(
-            self,
-            c.OUTPUT_WORKFLOW_FAILURES_QUEUE_URL,
-            value=saga.failures_queue.queue_url,
-            description="Events of failed, timed-out or aborted saga executions (detail.input is the input)",
-        )
-        CfnOutput(
-            self,
-            c.OUTPUT_INVENTORY_TABLE_NAME,
-            value=saga.inventory_table.table_name,
-            description="Stock per SKU and the saga's reservations",
-        )
-        CfnOutput(
-            self,
-            c.OUTPUT_PAYMENTS_TABLE_NAME,
-            value=saga.payments_table.table_name,
-            description="The payment provider's ledger of authorization requests",
-        )
-        CfnOutput(
-            self,
-            c.OUTPUT_SHIPMENTS_TABLE_NAME,
-            value=saga.shipments_table.table_name,
-            description="Shipments booked for orders",
-        )
+        outputs: list[tuple[str, str, str]] = [
+            (c.OUTPUT_ORDERS_API_URL, self.orders_api.url, "Orders API base URL"),
+            (
+                c.OUTPUT_EVENT_BUS_NAME,
+                self.foundation.event_bus.event_bus_name,
+                "Bus the outbox publisher publishes integration events to",
+            ),
+            (
+                c.OUTPUT_ORDERS_TABLE_NAME,
+                self.foundation.orders_table.table_name,
+                "Single table holding orders and their outbox records",
+            ),
+            (
+                c.OUTPUT_OUTBOX_STATE_MACHINE_ARN,
+                self.outbox_publisher.state_machine.state_machine_arn,
+                "Outbox publisher (Express) state machine",
+            ),
+            (
+                c.OUTPUT_ORDER_SAGA_STATE_MACHINE_ARN,
+                saga.state_machine.state_machine_arn,
+                "Order saga (Standard) state machine",
+            ),
+            (
+                c.OUTPUT_ORDER_SAGA_QUEUE_URL,
+                saga.queue.queue_url,
+                "Queue the OrderPlaced rule fills and the saga pipe drains",
+            ),
+            (
+                c.OUTPUT_WORKFLOW_FAILURES_QUEUE_URL,
+                saga.failures_queue.queue_url,
+                "Events of failed, timed-out or aborted saga executions (detail.input is the input)",
+            ),
+            (
+                c.OUTPUT_INVENTORY_TABLE_NAME,
+                saga.inventory_table.table_name,
+                "Stock per SKU and the saga's reservations",
+            ),
+            (
+                c.OUTPUT_PAYMENTS_TABLE_NAME,
+                saga.payments_table.table_name,
+                "The payment provider's ledger of authorization requests",
+            ),
+            (c.OUTPUT_SHIPMENTS_TABLE_NAME, saga.shipments_table.table_name, "Shipments booked for orders"),
+        ]
+        for output_id, value, description in outputs:
+            CfnOutput(self, output_id, value=value, description=description)
