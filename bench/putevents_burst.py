@@ -15,7 +15,7 @@ def measure(
 ) -> list[tuple[int, int, int, int, float]]:
     rows = []
     for size in burst_sizes:
-        with LocalApp(assembly, time_scale=0.001, log_level="WARNING") as app:
+        with LocalApp(assembly, log_level="WARNING") as app:
             app.pause_pipe("OrderSaga")  # the outbox alone: no saga writes its own events
             for n in range(size):
                 app.api.request(

@@ -22,7 +22,6 @@ from botocore.response import StreamingBody
 from moto import mock_aws
 
 from local_runtime import LocalApp, moto_patches
-from local_runtime.clock import Clock
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _ENTRY = {"Source": "bench", "DetailType": "OrderPlaced", "Detail": "{}", "EventBusName": "default"}
@@ -39,7 +38,7 @@ _NO_OP_RESULTS = {
 
 def _embedded(assembly: Path, sample: dict[str, Any], runs: int) -> list[float]:
     durations = []
-    with LocalApp(assembly, time_scale=0.001, log_level="WARNING") as app:
+    with LocalApp(assembly, log_level="WARNING") as app:
         app.pause_pipe("OrderSaga")  # the outbox alone, as the bare-moto side runs it
         for n in range(runs):
             started = time.perf_counter()
@@ -74,7 +73,6 @@ def _bare(runs: int) -> list[float]:
     durations = []
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         moto_patches.install()
-        Clock.set_scale(0.001)
         boto3._get_default_session().events.register("before-call.lambda.Invoke", no_op)
         sfn = boto3.client("stepfunctions", region_name="eu-west-1")
         arn = sfn.create_state_machine(
@@ -89,7 +87,6 @@ def _bare(runs: int) -> list[float]:
             while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
                 time.sleep(0.001)
             durations.append(time.perf_counter() - started)
-        Clock.set_scale(1.0)
     return durations
 
 

@@ -55,7 +55,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def _run(assembly: Path, sample: dict[str, Any], name: str, scenario: Scenario) -> tuple[int, int]:
-    with LocalApp(assembly, time_scale=0.01, log_level="WARNING") as app:
+    with LocalApp(assembly, log_level="WARNING") as app:
         table = app.output("InventoryTableName")
         for sku, available in STOCK.items():
             item = {"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": str(available)}}
@@ -71,7 +71,7 @@ def _run(assembly: Path, sample: dict[str, Any], name: str, scenario: Scenario) 
         if name == "payment timeout":
             app.drain()
             (saga,) = app.executions(app.output("OrderSagaStateMachineArn"))
-            app.wait_for(saga["executionArn"], timeout=120)
+            app.wait_for(saga["executionArn"])
         provider.settle()
         (saga,) = app.executions(app.output("OrderSagaStateMachineArn"))
         history = app.history(saga["executionArn"])

@@ -170,12 +170,9 @@ def run(app: LocalApp, sample: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the order platform end to end on the embedded runtime.")
     parser.add_argument("--assembly", default=str(REPO_ROOT / "cdk.out"), help="cloud assembly directory")
-    parser.add_argument(
-        "--time-scale", type=float, default=1.0, help="1.0 = Wait/Retry/timeouts in real time"
-    )
     args = parser.parse_args(argv)
     sample = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
-    with LocalApp(args.assembly, time_scale=args.time_scale, log_level="WARNING") as app:
+    with LocalApp(args.assembly, log_level="WARNING") as app:
         problems = run(app, sample)
     if problems:
         print("\nDEMO FAILED:")

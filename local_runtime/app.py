@@ -1,9 +1,18 @@
-"""`LocalApp`: the whole synthesized app, up on moto, in this process.
+"""`LocalApp`: the whole synthesized app, up on moto, in this process, on virtual time.
 
-    with LocalApp("cdk.out", time_scale=0.01) as app:
+    with LocalApp("cdk.out") as app:
         response = app.api.request("POST", "/orders", body={...}, headers={...})
-        app.drain()                      # pipes, executions, functions: until quiet
+        app.drain()                      # pipes, executions, functions, timers: until quiet
+        app.advance(timedelta(minutes=5))  # the sweeper's schedule fires on its own
         app.executions("OutboxPublisher")
+
+Time is virtual (see `clock.py`): it stands still while anything can run and
+jumps to the next timer when nothing can. What a test means is said with:
+`settle()` (run until quiescent at the current instant), `advance(duration)`
+(let that much time pass, firing whatever falls due, in order), `run_until(condition,
+within=...)`, `drain()` (run until only outside parties or schedules could move
+anything) and `now()`. Outside parties (a payment provider) are registered with
+`add_party` and act at their own virtual times (`after`, `at`).
 
 Start order matters: moto's `mock_aws` resets boto3's default session when it
 starts, and the Step Functions engine creates its clients from that session, so
@@ -12,29 +21,32 @@ the Lambda hook is registered on the default session *after* the mock started.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import logging
 import os
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 from moto import mock_aws
 
-from local_runtime import moto_patches
+from local_runtime import clock, environ, moto_patches
 from local_runtime.api_gateway import RestApi
 from local_runtime.assembly import AssemblyError, StackArtifact, load_stacks
-from local_runtime.clock import Clock
+from local_runtime.clock import CLOCK, as_seconds
 from local_runtime.execution_events import StatusChangePublisher
 from local_runtime.faults import EventBusProbe
 from local_runtime.function_logs import FunctionLogs, stdout_router
 from local_runtime.lambda_service import FunctionSpec, LambdaService
 from local_runtime.pipes import PipeRunner, pipe_from_template
 from local_runtime.resources import Provisioned, Provisioner, Resource
+from local_runtime.schedules import Schedule, UnsupportedSchedule, rate_seconds, scheduled_event
 
 LOCAL_ACCOUNT = "123456789012"
 
@@ -67,7 +79,36 @@ logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addF
 
 
 class RuntimeNotQuiet(Exception):
-    """`drain` gave up: something was still running when its timeout expired."""
+    """The app did not become quiet: a thread kept running past the real-time safety timeout, or
+    timers kept falling due past the virtual horizon."""
+
+
+class ConditionNotMet(Exception):
+    """`run_until` reached its virtual deadline and the condition still did not hold."""
+
+
+class Party(Protocol):
+    """An outside party (a payment provider, a partner): at each quiet instant it does what it
+    has to do now (or schedules it with `app.after`) and says how many things it did."""
+
+    def act(self, app: LocalApp) -> int: ...
+
+
+def _discarding(action: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        action()
+
+    return run
+
+
+class _Round:
+    """A plain callable as a party (what `drain(each_round=...)` takes)."""
+
+    def __init__(self, each_round: Callable[[], int]) -> None:
+        self._each_round = each_round
+
+    def act(self, app: LocalApp) -> int:
+        return self._each_round()
 
 
 class LocalApp:
@@ -77,7 +118,7 @@ class LocalApp:
         *,
         stack: str | None = None,
         region: str = "eu-west-1",
-        time_scale: float = 1.0,
+        start_time: datetime | None = None,
         log_level: str | None = None,
         echo_logs: bool = False,
     ) -> None:
@@ -88,33 +129,48 @@ class LocalApp:
         self.stack: StackArtifact = chosen[0]
         self.region = region
         self.account = LOCAL_ACCOUNT
-        self.time_scale = time_scale
+        self.start_time = start_time
+        self.clock = CLOCK
         self.logs = FunctionLogs(echo=echo_logs)
         self.lambdas = LambdaService(region, self.logs, log_level=log_level)
         self.api = RestApi(self.lambdas, self.account)
         self.bus = EventBusProbe(self.account, region)
-        self.pipes = PipeRunner(self.client, region, self.account, Clock)
+        self.pipes = PipeRunner(self.client, region, self.account)
         self.resources: Provisioned | None = None
+        self.schedules: dict[str, Schedule] = {}
+        self._parties: list[Party] = []
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._clients: dict[str, Any] = {}
-        self._unregister_status_events: Any = None
+        self._unregister: list[Callable[[], None]] = []
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> LocalApp:
+        if CLOCK.running:
+            raise RuntimeError("another LocalApp runs in this process: stop it first (one clock, one moto)")
         env = {**_PROCESS_ENV, "AWS_DEFAULT_REGION": self.region}
+        environ.install()
         self._saved_env = {key: os.environ.get(key) for key in env}
         os.environ.update(env)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         moto_patches.install()
-        Clock.set_scale(self.time_scale)
-        stdout_router()
+        CLOCK.start(self.start_time)
+        stdout_router().install()
         self.lambdas.install(boto3._get_default_session())
         deliver_unobserved = self.bus.install()
-        self._unregister_status_events = moto_patches.on_execution_end(
-            StatusChangePublisher(deliver_unobserved)
-        )
+        status_events = StatusChangePublisher(deliver_unobserved)
+
+        def execution_ended(execution: Any) -> None:
+            status = getattr(execution.exec_status, "value", str(execution.exec_status))
+            self.pipes.execution_ended(execution.exec_arn, status, execution.error, execution.cause)
+            status_events(execution)
+
+        self._unregister = [
+            moto_patches.on_execution_end(execution_ended),
+            moto_patches.on_source_write(self.pipes.source_written),
+        ]
+        CLOCK.add_timer_source(self.pipes.next_visible)
         provisioner = Provisioner(
             self.stack,
             self.region,
@@ -128,22 +184,36 @@ class LocalApp:
             },
         )
         self.resources = provisioner.provision_all()
+        self._arm_schedules()
         return self
 
     def stop(self) -> None:
-        if self._unregister_status_events is not None:
-            self._unregister_status_events()
-            self._unregister_status_events = None
+        """Abort what still runs (as deleting the stack would), release every waiting thread and
+        give the process back its clock, environment and stdout."""
+        for schedule in self.schedules.values():
+            schedule.cancel()
+        for execution in moto_patches.live_executions():
+            with contextlib.suppress(Exception):
+                execution.stop(stop_date=datetime.now(), error="LocalApp.Stopped", cause="the app stopped")
+        if CLOCK.running:
+            CLOCK.stop()
+        deadline = time.monotonic() + 2.0
+        while CLOCK.busy > 0 and time.monotonic() < deadline:
+            clock.real_sleep(0.005)
+        for unregister in self._unregister:
+            unregister()
+        self._unregister = []
         if self._mock is not None:
             self.lambdas.uninstall(boto3._get_default_session())
             self._mock.stop()
             self._mock = None
-        Clock.set_scale(1.0)
+        stdout_router().uninstall()
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        environ.uninstall()
         self._clients.clear()
 
     def __enter__(self) -> LocalApp:
@@ -151,6 +221,22 @@ class LocalApp:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    def _arm_schedules(self) -> None:
+        """Every enabled rule with a rate(...) ScheduleExpression ticks on the clock."""
+        assert self.resources is not None
+        for rule in self.resources.of_type("AWS::Events::Rule"):
+            expression = rule.properties.get("ScheduleExpression")
+            if not expression or rule.properties.get("State", "ENABLED") != "ENABLED":
+                continue
+            try:
+                period = rate_seconds(expression)
+            except UnsupportedSchedule as unsupported:
+                logging.getLogger(__name__).warning("%s: %s", rule.path, unsupported)
+                continue
+            schedule = Schedule(rule.path, period, functools.partial(self._fire_rule, rule))
+            schedule.arm()
+            self.schedules[rule.path] = schedule
 
     # -- claimed resource types -------------------------------------------------------------
     def _provision_function(
@@ -229,64 +315,132 @@ class LocalApp:
     def resume_pipe(self, path_contains: str) -> None:
         self.pipes.pipes[self.resource("AWS::Pipes::Pipe", path_contains).ref].enabled = True
 
-    def drain(self, timeout: float = 60.0, *, each_round: Callable[[], int] | None = None) -> None:
-        """Pump every pipe until nothing moves, no function is busy and every execution has
-        ended or is parked waiting for a callback (a task token only an outside party answers:
-        answer it, then drain again). `each_round` plays an outside party (a payment provider)
-        during the drain: it is called every round and returns how many things it did."""
+    # -- time -----------------------------------------------------------------------------
+    def now(self) -> datetime:
+        """The app's virtual now (what `datetime.now()` returns everywhere while it runs)."""
+        return CLOCK.now()
+
+    def add_party(self, party: Party) -> Party:
+        """An outside party that acts whenever the app is quiet (see `Party`); returns it."""
+        self._parties.append(party)
+        return party
+
+    def remove_party(self, party: Party) -> None:
+        self._parties.remove(party)
+
+    def after(self, delay: float | timedelta, action: Callable[[], object]) -> clock.Timer:
+        """Run `action` (an outside party's move) once `delay` of virtual time has passed."""
+        return CLOCK.call_later(as_seconds(delay), _discarding(action), clock.PARTY)
+
+    def at(self, when: datetime, action: Callable[[], object]) -> clock.Timer:
+        return CLOCK.call_at(when, _discarding(action), clock.PARTY)
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Run until quiescent at the current instant: no execution or function can take a step,
+        no pipe has anything to deliver, no party has anything to do now. Time does not move.
+        `timeout` is a real-time safety net (a handler spinning forever), never a timer."""
+        self._settle(time.monotonic() + timeout, self._parties)
+
+    def _settle(self, deadline: float, parties: list[Party]) -> None:
+        while True:
+            seen = CLOCK.activity
+            due = CLOCK.next_due()
+            if due is not None and due <= CLOCK.timestamp():
+                CLOCK.jump_to(CLOCK.timestamp())  # zero-delay timers of this instant
+                continue
+            if self.pipes.pump():
+                continue
+            if not CLOCK.wait_for_quiet(seen, deadline):
+                if time.monotonic() > deadline:
+                    raise RuntimeNotQuiet(self._busy_report("still busy after the real-time safety timeout"))
+                continue
+            if sum(party.act(self) for party in parties):
+                continue
+            if CLOCK.busy == 0 and CLOCK.activity == seen:
+                return
+
+    def _jump(self, when: float, deadline: float, parties: list[Party]) -> None:
+        CLOCK.jump_to(when)
+        self.pipes.time_passed()
+        self._settle(deadline, parties)
+
+    def advance(self, duration: float | timedelta, timeout: float = 60.0) -> None:
+        """Let `duration` of virtual time pass: every timer that falls due fires, in order, and the
+        app settles at each instant; then the clock stands at now + duration."""
         deadline = time.monotonic() + timeout
-        quiet_rounds = 0
-        while quiet_rounds < 2:
-            moved = self.pipes.pump() + (each_round() if each_round else 0)
-            running = self._running_executions()
-            if moved or running or self.lambdas.busy or moto_patches.executions_ending():
-                quiet_rounds = 0
-                if not moved:
-                    time.sleep(0.005)
-            else:
-                quiet_rounds += 1
-            if time.monotonic() > deadline:
-                raise RuntimeNotQuiet(f"still busy after {timeout}s: running executions {running}")
+        target = CLOCK.timestamp() + as_seconds(duration)
+        self._settle(deadline, self._parties)
+        while (due := CLOCK.next_due()) is not None and due <= target:
+            self._jump(due, deadline, self._parties)
+        self._jump(target, deadline, self._parties)
 
-    def _running_executions(self) -> list[str]:
-        """Executions still making progress on their own (not parked on a callback)."""
-        return [arn for arn in self._all_running() if not self._waiting_for_callback(arn)]
+    def run_until(
+        self,
+        condition: Callable[[], bool],
+        *,
+        within: float | timedelta = timedelta(hours=1),
+        timeout: float = 60.0,
+    ) -> datetime:
+        """Run, timer after timer, until `condition()` holds; returns the virtual time it held.
+        Raises `ConditionNotMet` once `within` of virtual time passed without it."""
+        deadline = time.monotonic() + timeout
+        limit = CLOCK.timestamp() + as_seconds(within)
+        self._settle(deadline, self._parties)
+        while not condition():
+            due = CLOCK.next_due()
+            if due is None or due > limit:
+                self._jump(limit, deadline, self._parties)
+                if condition():
+                    break
+                raise ConditionNotMet(f"not met within {within}; pending timers: {CLOCK.pending()[:10]}")
+            self._jump(due, deadline, self._parties)
+        return CLOCK.now()
 
+    def drain(
+        self,
+        timeout: float = 60.0,
+        *,
+        within: float | timedelta = timedelta(days=1),
+        each_round: Callable[[], int] | None = None,
+    ) -> None:
+        """Run until quiet: pipes, executions, functions and every timer they set, in virtual time,
+        until nothing is left but executions parked on a task token only an outside party can
+        answer (`parked_executions()`: answer, then drain again) and periodic schedules.
+        Registered parties act at their times (a provider answering after 4 minutes is waited
+        for, and a heartbeat that expires first fires first). `each_round` is a party for this
+        drain only. Raises `RuntimeNotQuiet` if timers still fall due after `within`."""
+        parties = [*self._parties, *([_Round(each_round)] if each_round else [])]
+        deadline = time.monotonic() + timeout
+        limit = CLOCK.timestamp() + as_seconds(within)
+        self._settle(deadline, parties)
+        while CLOCK.next_due(exclude=clock.WAITING_ON_OUTSIDE) is not None:
+            due = CLOCK.next_due()
+            assert due is not None
+            if due > limit:
+                raise RuntimeNotQuiet(f"timers still due after {within}: {CLOCK.pending()[:10]}")
+            self._jump(due, deadline, parties)
+
+    def _busy_report(self, headline: str) -> str:
+        running = [e.exec_arn.rsplit(":", 2)[-2] for e in moto_patches.live_executions()]
+        return f"{headline}: {CLOCK.busy} busy threads, running executions {running[:20]}"
+
+    # -- executions, read from the engine ---------------------------------------------------
     def parked_executions(self) -> list[str]:
         """Executions waiting for a task token to be answered (SendTaskSuccess/Failure/Heartbeat)."""
-        return [arn for arn in self._all_running() if self._waiting_for_callback(arn)]
+        return [e.exec_arn for e in moto_patches.live_executions() if moto_patches.awaiting_callback(e)]
 
-    def _all_running(self) -> list[str]:
-        sfn = self.client("stepfunctions")
-        running = []
-        for machine in sfn.list_state_machines()["stateMachines"]:
-            page = sfn.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
-            running += [e["executionArn"] for e in page["executions"]]
-        return running
-
-    def _waiting_for_callback(self, execution_arn: str) -> bool:
-        # moto ignores reverseOrder/maxResults: read the history and look at its last event.
-        events = self.history(execution_arn)
-        submitted = bool(events) and events[-1]["type"] == "TaskSubmitted"
-        return submitted and moto_patches.awaiting_callback(self.account, self.region, execution_arn)
+    def running_executions(self) -> list[str]:
+        return [e.exec_arn for e in moto_patches.live_executions()]
 
     def run_schedule(self, path_contains: str) -> list[str]:
         """Fire a scheduled rule now, as EventBridge would at its next tick; returns started executions."""
-        rule = self.resource("AWS::Events::Rule", path_contains)
-        scheduled_event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": self.account,
-            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": self.region,
-            "resources": [rule.arn()],
-            "detail": {},
-        }
+        return self._fire_rule(self.resource("AWS::Events::Rule", path_contains))
+
+    def _fire_rule(self, rule: Resource) -> list[str]:
+        event = scheduled_event(rule.arn(), self.account, self.region)
         started = []
         for target in rule.properties.get("Targets", []):
-            payload = target.get("Input") or json.dumps(scheduled_event)
+            payload = target.get("Input") or json.dumps(event)
             if ":states:" not in target["Arn"]:
                 raise NotImplementedError(f"scheduled target {target['Arn']} is not emulated")
             execution = self.client("stepfunctions").start_execution(
@@ -344,13 +498,11 @@ class LocalApp:
             if "stateEnteredEventDetails" in e
         ]
 
-    def wait_for(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
-        """Block until an execution leaves RUNNING; returns its description."""
+    def wait_for(self, execution_arn: str, within: float | timedelta = timedelta(hours=1)) -> dict[str, Any]:
+        """Run until an execution leaves RUNNING (time passes as needed); returns its description."""
         sfn = self.client("stepfunctions")
-        deadline = time.monotonic() + timeout
-        while (description := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
-            if time.monotonic() > deadline:
-                raise RuntimeNotQuiet(f"{execution_arn} still RUNNING after {timeout}s")
-            time.sleep(0.005)
-        result: dict[str, Any] = description
+        self.run_until(
+            lambda: sfn.describe_execution(executionArn=execution_arn)["status"] != "RUNNING", within=within
+        )
+        result: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
         return result

@@ -1,39 +1,393 @@
-"""Time compression for tests: Wait states, Retry intervals and queue visibility run faster.
+"""Virtual time: the runtime owns the clock, and it moves only when nothing else can.
 
-Only the local engine's sleeping is scaled (see `moto_patches`); the ASL and
-the template are never rewritten, so what is tested is what deploys. A scale of
-1.0 is real time (the demo's default); tests use a small scale so a workflow
-with a 1-2-4 s backoff finishes in milliseconds.
+Every timer in the app is a timer on this clock: Wait states, Retry intervals,
+TimeoutSeconds and HeartbeatSeconds, Lambda timeouts, scheduled rules, pipe
+batching windows, SQS visibility timeouts, and the outside parties a test
+registers. Time advances only when the system is quiescent (no engine or
+function thread can run, no pipe has anything to deliver, no party has anything
+to do at this instant); then the clock jumps to the earliest timer. This is how
+Temporal's time-skipping test server works: a 24-hour Wait takes milliseconds,
+and a heartbeat expires only when nobody answered within the heartbeat *in
+virtual time*, however busy the machine is.
+
+How quiescence is known without reading anything through the API: every thread
+the engine or the Lambda sandbox starts is a `ManagedThread`, counted as busy
+from the moment it is started (in the starting thread, so there is no gap) until
+it ends. A managed thread that blocks on a `VirtualEvent` (with or without a
+timeout) or in `sleep` stops counting while it waits; whoever wakes it (an
+event's `set`, a timer falling due) counts it busy again *before* it runs, under
+the clock's lock. So `busy == 0` means exactly: every managed thread is parked
+on a timer or on an event only someone else can set.
+
+What reads the clock: `time.time()` and `datetime.now()` are virtual for the
+whole process while the clock runs (time-machine, the well-kept library that
+patches them at the C level), so handlers, moto's timestamps, execution
+histories, `$$.Execution.StartTime` and stream record times all read the same
+virtual now. `time.monotonic()` stays real: it is what the runtime's own safety
+deadlines use. `time.sleep` in a managed thread is a virtual sleep.
 """
 
 from __future__ import annotations
 
-import math
+import heapq
+import itertools
 import threading
+import time as _time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+
+_real_sleep = _time.sleep
+_local = threading.local()
+
+# What a timer waits for. `drain()` jumps to timers of every kind but stops when only
+# callback waits (an outside party must answer) and periodic schedules remain.
+ENGINE = "engine"  # Wait states, Retry intervals, TimeoutSeconds, execution timeouts
+CALLBACK = "callback"  # HeartbeatSeconds / TimeoutSeconds of a task waiting for its token
+FUNCTION = "function"  # a Lambda invocation's timeout, a handler's own sleep
+PARTY = "party"  # an outside party acting at its own time (a payment provider)
+SCHEDULE = "schedule"  # a scheduled rule's next tick
+PIPE = "pipe"  # a pipe's batching window
+QUEUE = "queue"  # an SQS message becoming visible again
+
+WAITING_ON_OUTSIDE = frozenset({CALLBACK, SCHEDULE})
 
 
-class Clock:
-    """The process-wide time scale the patched engine reads at every wait."""
+class ClockDeadlock(RuntimeError):
+    """A thread the clock does not manage waits for something that can never happen."""
 
-    _lock = threading.Lock()
-    _scale = 1.0
 
-    @classmethod
-    def set_scale(cls, scale: float) -> None:
-        if not 0 < scale <= 1:
-            raise ValueError(f"time scale must be in (0, 1], got {scale}")
-        with cls._lock:
-            cls._scale = scale
+@dataclass(order=True)
+class Timer:
+    due: float
+    seq: int
+    kind: str = field(compare=False)
+    waiter: _Waiter | None = field(compare=False, default=None)
+    callback: Callable[[], None] | None = field(compare=False, default=None)
+    cancelled: bool = field(compare=False, default=False)
 
-    @classmethod
-    def scale(cls) -> float:
-        return cls._scale
+    def cancel(self) -> None:
+        self.cancelled = True
 
-    @classmethod
-    def scaled(cls, seconds: float) -> float:
-        return seconds * cls._scale
 
-    @classmethod
-    def scaled_whole_seconds(cls, seconds: float) -> int:
-        """For APIs that only take whole seconds (SQS visibility): round up, never below 0."""
-        return math.ceil(seconds) if cls._scale == 1.0 else int(seconds * cls._scale)
+class _Waiter:
+    __slots__ = ("event", "managed", "real", "reason", "timer")
+
+    def __init__(self, event: VirtualEvent, managed: bool) -> None:
+        self.event = event
+        self.managed = managed
+        self.real = threading.Event()
+        self.reason: str | None = None
+        self.timer: Timer | None = None
+
+
+def is_managed() -> bool:
+    """Whether the current thread is one the clock counts (engine or function thread)."""
+    return bool(getattr(_local, "managed", False))
+
+
+def current_kind(default: str = ENGINE) -> str:
+    return str(getattr(_local, "kind", None) or default)
+
+
+@contextmanager
+def timer_kind(kind: str) -> Iterator[None]:
+    """Classify the timers this thread (and the threads it starts) sets while inside."""
+    previous = getattr(_local, "kind", None)
+    _local.kind = kind
+    try:
+        yield
+    finally:
+        _local.kind = previous
+
+
+class VirtualClock:
+    """The app's clock: virtual now, timers, and the count of threads that can run."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._timers: list[Timer] = []
+        self._seq = itertools.count()
+        self._busy = 0
+        self._activity = 0
+        self._now = 0.0
+        self._traveller: time_machine.travel | None = None
+        self._coordinates: time_machine.Traveller | None = None
+        self._sources: list[Callable[[], float | None]] = []
+        self._waiting: set[_Waiter] = set()
+        self.running = False
+        self.jumps = 0
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self, at: datetime | None = None) -> None:
+        """Freeze the process's wall clock at `at` (now, to the millisecond, by default)."""
+        start = at or datetime.now(UTC)
+        start = start.replace(microsecond=start.microsecond // 1000 * 1000)
+        self._now = start.timestamp()
+        self._traveller = time_machine.travel(start, tick=False)
+        self._coordinates = self._traveller.start()
+        self.running = True
+        _time.sleep = _sleep  # type: ignore[assignment]
+
+    def stop(self) -> None:
+        """Release every waiter (as if its timer fired) and give the process its real clock back."""
+        with self._lock:
+            self.running = False
+            for waiter in list(self._waiting):
+                self._wake(waiter, "timeout")
+            self._timers.clear()
+            self._sources.clear()
+            self._changed.notify_all()
+        _time.sleep = _real_sleep
+        if self._traveller is not None:
+            self._traveller.stop()
+            self._traveller = self._coordinates = None
+
+    # -- reading ----------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self._now, UTC)
+
+    def timestamp(self) -> float:
+        return self._now
+
+    @property
+    def busy(self) -> int:
+        return self._busy
+
+    @property
+    def activity(self) -> int:
+        """A counter bumped by anything that may give the driver work (a record arriving, an
+        execution ending), so the driver knows to look again."""
+        return self._activity
+
+    def poke(self) -> None:
+        with self._lock:
+            self._activity += 1
+            self._changed.notify_all()
+
+    # -- threads ----------------------------------------------------------------------------
+    def spawned(self) -> None:
+        with self._lock:
+            self._busy += 1
+
+    def exited(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            self._activity += 1
+            self._changed.notify_all()
+
+    # -- timers -----------------------------------------------------------------------------
+    def call_at(self, when: float | datetime, callback: Callable[[], None], kind: str) -> Timer:
+        """Run `callback` in the driving thread when the clock reaches `when`."""
+        due = when.timestamp() if isinstance(when, datetime) else when
+        with self._lock:
+            timer = Timer(max(due, self._now), next(self._seq), kind, callback=callback)
+            heapq.heappush(self._timers, timer)
+            return timer
+
+    def call_later(self, seconds: float, callback: Callable[[], None], kind: str) -> Timer:
+        return self.call_at(self._now + max(0.0, seconds), callback, kind)
+
+    def add_timer_source(self, source: Callable[[], float | None]) -> None:
+        """A source of due times the clock does not own (SQS visibility): asked before each jump."""
+        self._sources.append(source)
+
+    def _live_timers(self) -> list[Timer]:
+        return [t for t in self._timers if not t.cancelled]
+
+    def next_due(self, *, exclude: frozenset[str] = frozenset()) -> float | None:
+        with self._lock:
+            while self._timers and self._timers[0].cancelled:
+                heapq.heappop(self._timers)
+            dues = [t.due for t in self._timers if not t.cancelled and t.kind not in exclude]
+            if QUEUE not in exclude:
+                dues += [d for source in self._sources if (d := source()) is not None]
+            return min(dues) if dues else None
+
+    def pending(self) -> list[tuple[datetime, str]]:
+        """Pending timers (due time, kind), soonest first: what a stuck test should print."""
+        with self._lock:
+            return [(datetime.fromtimestamp(t.due, UTC), t.kind) for t in sorted(self._live_timers())]
+
+    def jump_to(self, when: float) -> None:
+        """Move the clock to `when` (never backwards) and fire every timer due by then, in order:
+        waiting threads are woken (and counted busy), callbacks run here, in the driving thread."""
+        callbacks: list[Callable[[], None]] = []
+        with self._lock:
+            if when > self._now:
+                self._now = when
+                if self._coordinates is not None:
+                    self._coordinates.move_to(datetime.fromtimestamp(when, UTC), tick=False)
+                self.jumps += 1
+            while self._timers and self._timers[0].due <= self._now:
+                timer = heapq.heappop(self._timers)
+                if timer.cancelled:
+                    continue
+                timer.cancelled = True
+                if timer.waiter is not None:
+                    self._wake(timer.waiter, "timeout")
+                elif timer.callback is not None:
+                    callbacks.append(timer.callback)
+            self._activity += 1
+        for callback in callbacks:
+            callback()
+
+    # -- blocking ---------------------------------------------------------------------------
+    def _wake(self, waiter: _Waiter, reason: str) -> None:
+        """Under the lock: mark a waiter woken, count it busy again, and let it run."""
+        if waiter.reason is not None:
+            return
+        waiter.reason = reason
+        self._waiting.discard(waiter)
+        if waiter.timer is not None:
+            waiter.timer.cancelled = True
+        if reason != "set":
+            with suppress(ValueError):
+                waiter.event._waiters.remove(waiter)
+        if waiter.managed:
+            self._busy += 1
+        waiter.real.set()
+        self._changed.notify_all()
+
+    def block(self, event: VirtualEvent, timeout: float | None, kind: str | None = None) -> bool:
+        """Wait until `event` is set or `timeout` virtual seconds pass; True if it was set."""
+        managed = is_managed()
+        with self._lock:
+            if event._flag:
+                return True
+            if timeout is not None and timeout <= 0:
+                return False
+            if not self.running:
+                real_wait = True
+            else:
+                real_wait = False
+                waiter = _Waiter(event, managed)
+                event._waiters.append(waiter)
+                self._waiting.add(waiter)
+                if timeout is not None:
+                    waiter.timer = Timer(self._now + timeout, next(self._seq), kind or current_kind(), waiter)
+                    heapq.heappush(self._timers, waiter.timer)
+                if managed:
+                    self._busy -= 1
+                    self._changed.notify_all()
+        if real_wait:
+            return event._real.wait(timeout)
+        if managed:
+            waiter.real.wait()
+        else:
+            self._drive_until_woken(waiter)
+        return waiter.reason == "set"
+
+    def _drive_until_woken(self, waiter: _Waiter) -> None:
+        """A thread the clock does not count (a test calling a function) waits on virtual time:
+        while nothing else can run, it moves the clock itself."""
+        while True:
+            with self._lock:
+                while waiter.reason is None and self._busy > 0:
+                    self._changed.wait(0.5)
+                if waiter.reason is not None:
+                    return
+            due = self.next_due()
+            if due is None:
+                raise ClockDeadlock("an unmanaged thread waits for an event nobody can set")
+            self.jump_to(due)
+
+    def sleep(self, seconds: float, kind: str | None = None) -> None:
+        self.block(VirtualEvent(), max(0.0, seconds), kind)
+
+    def wait_for_quiet(self, since_activity: int, deadline: float) -> bool:
+        """Block (in real time, up to the monotonic `deadline`) until no managed thread can run or
+        something new happened; True when quiet with nothing new."""
+        with self._lock:
+            while self._busy > 0 and self._activity == since_activity:
+                remaining = deadline - _time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(min(remaining, 0.5))
+            return self._busy == 0 and self._activity == since_activity
+
+
+class VirtualEvent:
+    """`threading.Event` on the virtual clock: `wait(timeout)` is a timer, and a waiting managed
+    thread stops counting as busy until `set` (or the timer) wakes it."""
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._waiters: list[_Waiter] = []
+        self._real = threading.Event()
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    isSet = is_set  # noqa: N815 - threading.Event's old alias
+
+    def set(self) -> None:
+        clock = CLOCK
+        with clock._lock:
+            self._flag = True
+            self._real.set()
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                clock._wake(waiter, "set")
+
+    def clear(self) -> None:
+        with CLOCK._lock:
+            self._flag = False
+            self._real.clear()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return CLOCK.block(self, timeout)
+
+
+class ManagedThread(threading.Thread):
+    """A thread the clock counts as busy from `start()` until it ends; `join` is a virtual wait."""
+
+    def start(self) -> None:
+        self._finished = VirtualEvent()
+        self._inherited_kind = getattr(_local, "kind", None)
+        CLOCK.spawned()
+        try:
+            super().start()
+        except BaseException:
+            CLOCK.exited()
+            raise
+
+    def run(self) -> None:
+        _local.managed = True
+        _local.kind = self._inherited_kind
+        try:
+            super().run()
+        finally:
+            self._finished.set()
+            CLOCK.exited()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._finished.wait(timeout)
+
+    def is_alive(self) -> bool:
+        finished = getattr(self, "_finished", None)
+        return finished is not None and not finished.is_set()
+
+
+def _sleep(seconds: float) -> None:
+    """`time.sleep` while the clock runs: virtual in managed threads, real elsewhere."""
+    if is_managed() and CLOCK.running:
+        CLOCK.sleep(seconds, current_kind())
+    else:
+        _real_sleep(seconds)
+
+
+# One clock per process, as there is one moto and one wall clock per process.
+CLOCK = VirtualClock()
+
+
+def as_seconds(duration: float | timedelta) -> float:
+    return duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+
+
+def real_sleep(seconds: float) -> None:
+    _real_sleep(seconds)

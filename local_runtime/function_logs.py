@@ -1,11 +1,11 @@
 """Per-function log capture, the local stand-in for CloudWatch Logs.
 
 Handlers log to stdout (Powertools' JSON logger binds to whatever `sys.stdout`
-is when it is created). While a function runs, `sys.stdout` is one router
-object that sends the function thread's writes to the function's log and
-everything else to the stdout it stood in for (pytest's capture, a terminal).
-Loggers created during an invocation keep the router, so their later lines are
-routed too; outside invocations `sys.stdout` is left alone.
+is when it is created). While the app runs, `sys.stdout` is one router object
+that sends each function thread's writes to that function's log and everything
+else to the stdout it stood in for (pytest's capture, a terminal). Invocations
+run concurrently, so the router is installed once (`install`) and each
+invocation only names its function for its own thread (`routed`).
 """
 
 from __future__ import annotations
@@ -39,19 +39,23 @@ class _StdoutRouter:
     def isatty(self) -> bool:
         return False
 
+    def install(self) -> None:
+        if sys.stdout is not self:
+            self._passthrough = sys.stdout
+            sys.stdout = self
+
+    def uninstall(self) -> None:
+        if sys.stdout is self:
+            sys.stdout = self._passthrough
+
     @contextmanager
     def routed(self, sink: FunctionLogs, function: str) -> Iterator[None]:
-        previous = sys.stdout
-        if previous is not self:
-            self._passthrough = previous
-            sys.stdout = self
+        self.install()
         self._local.sink, self._local.function = sink, function
         try:
             yield
         finally:
             self._local.sink = self._local.function = None
-            if previous is not self:
-                sys.stdout = previous
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._passthrough, name)

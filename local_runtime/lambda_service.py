@@ -6,29 +6,38 @@ mechanism botocore's Stubber uses), and the Step Functions engine builds its
 clients from boto3's default session, so registering the handler there routes
 every Invoke (from the engine, a pipe or a test) to `LambdaService.invoke`.
 
-Each function gets its own sandbox, like its own Lambda execution environment:
-its staged asset directory from `cdk.out` (so a packaging mistake fails here
-too), its own copy of every module in that asset (module-level state is never
-shared between functions), its environment from the template, a Lambda
-context, and its timeout. A raised exception comes back as `FunctionError` with
-the exception's class name as `errorType`, which is what Step Functions matches
-in `Retry` / `Catch`.
+Each function runs in sandboxes, like Lambda's execution environments: one
+invocation at a time per sandbox, a new one (a cold start) when all are busy.
+A sandbox has its function's staged asset directory from `cdk.out` (so a
+packaging mistake fails here too) and its own copy of every module in that
+asset (module-level state is never shared between functions or sandboxes: the
+modules' `import` statements resolve through the sandbox, also when they run
+lazily inside a handler). An invocation gets its environment from the template
+(its own `os.environ`, see `environ.py`), a Lambda context and its timeout, a
+timer on the virtual clock. A raised exception comes back as `FunctionError`
+with the exception's class name as `errorType`, which is what Step Functions
+matches in `Retry` / `Catch`. Nothing process-wide is swapped per invocation:
+a handler that overran its timeout goes on in its own thread, on its own
+(discarded) sandbox and environment, and cannot disturb any other invocation.
 """
 
 from __future__ import annotations
 
+import builtins
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import io
 import json
-import os
 import sys
 import threading
 import time
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -38,11 +47,12 @@ from urllib.parse import unquote
 import boto3
 from botocore.response import StreamingBody
 
+from local_runtime import clock, environ
 from local_runtime.function_logs import FunctionLogs, stdout_router
 
-# One invocation at a time: a real Lambda environment has the process (and its
-# environment variables and sys.modules) to itself; here they are shared.
-_INVOCATION_LOCK = threading.RLock()
+# Importing a sandbox's modules puts them in sys.modules for the duration of the import
+# (pydantic and dataclasses resolve annotations through it); one import at a time.
+_IMPORT_LOCK = threading.RLock()
 
 # Values Lambda sets in every execution environment; the tracer is disabled
 # because there is no X-Ray daemon locally.
@@ -95,11 +105,48 @@ class LambdaContext:
         self._deadline = deadline
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+        """Virtual time left: `time.time()` reads the runtime's clock."""
+        return max(0, int((self._deadline - time.time()) * 1000))
+
+
+class _SandboxLoader(importlib.abc.Loader):
+    """Runs a sandbox module with the sandbox's builtins, so its `import` statements (also the
+    ones that run later, inside a handler) resolve to the sandbox's own modules."""
+
+    def __init__(self, wrapped: Any, sandbox_builtins: dict[str, Any]) -> None:
+        self._wrapped = wrapped
+        self._builtins = sandbox_builtins
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        created: ModuleType | None = self._wrapped.create_module(spec)
+        return created
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__dict__["__builtins__"] = self._builtins
+        self._wrapped.exec_module(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wrapped, name)
+
+
+class _SandboxFinder(importlib.abc.MetaPathFinder):
+    def __init__(self, sandbox: _Sandbox) -> None:
+        self._sandbox = sandbox
+
+    def find_spec(
+        self, fullname: str, path: Any = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not self._sandbox.owns(fullname):
+            return None
+        search = list(path) if path else [str(self._sandbox.spec.code_dir)]
+        spec = importlib.machinery.PathFinder.find_spec(fullname, search)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _SandboxLoader(spec.loader, self._sandbox.builtins)
+        return spec
 
 
 class _Sandbox:
-    """A function's private module namespace, loaded from its staged asset directory."""
+    """One execution environment of a function: its private modules, from its staged asset."""
 
     def __init__(self, spec: FunctionSpec) -> None:
         self.spec = spec
@@ -110,41 +157,58 @@ class _Sandbox:
         }
         self._modules: dict[str, ModuleType] = {}
         self._handler: Callable[[Any, Any], Any] | None = None
+        self.builtins: dict[str, Any] = {**builtins.__dict__, "__import__": self._import}
+        self._finder = _SandboxFinder(self)
+        self.timed_out = False
 
-    def _owned(self, name: str) -> bool:
+    def owns(self, name: str) -> bool:
         return name.split(".", 1)[0] in self._top_level
 
-    @contextmanager
-    def activated(self) -> Iterator[None]:
-        """Make this function's modules (and asset directory) the ones Python sees."""
-        displaced = {name: sys.modules.pop(name) for name in list(sys.modules) if self._owned(name)}
-        sys.modules.update(self._modules)
-        sys.path.insert(0, str(self.spec.code_dir))
-        try:
-            yield
-        finally:
-            sys.path.remove(str(self.spec.code_dir))
-            self._modules = {name: sys.modules.pop(name) for name in list(sys.modules) if self._owned(name)}
-            sys.modules.update(displaced)
+    def _load(self, name: str) -> ModuleType:
+        """Import `name` into this sandbox (its modules are in sys.modules only meanwhile)."""
+        with _IMPORT_LOCK:
+            displaced = {m: sys.modules.pop(m) for m in list(sys.modules) if self.owns(m)}
+            sys.modules.update(self._modules)
+            sys.meta_path.insert(0, self._finder)
+            try:
+                return importlib.import_module(name)
+            finally:
+                sys.meta_path.remove(self._finder)
+                self._modules.update({m: sys.modules.pop(m) for m in list(sys.modules) if self.owns(m)})
+                sys.modules.update(displaced)
 
-    def handler(self) -> Callable[[Any, Any], Any]:
-        """Import the handler named in the template (call inside `activated`)."""
+    def _import(
+        self,
+        name: str,
+        globals: dict[str, Any] | None = None,
+        locals: Any = None,
+        fromlist: Any = (),
+        level: int = 0,
+    ) -> ModuleType:
+        absolute = name
+        if level:
+            package = (globals or {}).get("__package__") or ""
+            absolute = importlib.util.resolve_name("." * level + name, package)
+        if not self.owns(absolute):
+            return builtins.__import__(name, globals, locals, fromlist, level)
+        module = self._modules.get(absolute) or self._load(absolute)
+        for item in fromlist or ():
+            if item != "*" and not hasattr(module, item):
+                with suppress(ModuleNotFoundError):
+                    self._modules.get(f"{absolute}.{item}") or self._load(f"{absolute}.{item}")
+        if fromlist or level:
+            return module
+        return self._modules[absolute.split(".", 1)[0]]
+
+    def handler(self, environment: dict[str, str]) -> Callable[[Any, Any], Any]:
+        """Import the handler named in the template (its module runs with the function's
+        environment, as Lambda's init phase does)."""
         if self._handler is None:
             module_name, _, attribute = self.spec.handler.rpartition(".")
-            module = importlib.import_module(module_name)
+            with environ.install().scoped(environment):
+                module = self._load(module_name)
             self._handler = getattr(module, attribute)
         return self._handler
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 class LambdaService:
@@ -155,8 +219,9 @@ class LambdaService:
         self._logs = logs
         self._log_level = log_level
         self._functions: dict[str, FunctionSpec] = {}
-        self._sandboxes: dict[str, _Sandbox] = {}
+        self._idle_sandboxes: dict[str, list[_Sandbox]] = {}
         self.invocations: Counter[str] = Counter()
+        self.cold_starts: Counter[str] = Counter()
         self._failures: dict[str, list[_InjectedFailure]] = {}
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
@@ -206,56 +271,31 @@ class LambdaService:
     def busy(self) -> bool:
         return self._in_flight > 0
 
+    # -- sandboxes --------------------------------------------------------------------------
+    def _acquire(self, spec: FunctionSpec) -> _Sandbox:
+        """A warm sandbox of the function if one is free, else a new one (a cold start)."""
+        with self._in_flight_lock:
+            idle = self._idle_sandboxes.setdefault(spec.name, [])
+            if idle:
+                return idle.pop()
+            self.cold_starts[spec.name] += 1
+        return _Sandbox(spec)
+
+    def _release(self, sandbox: _Sandbox) -> None:
+        """Back to the pool, unless it timed out: Lambda throws such an environment away."""
+        if not sandbox.timed_out:
+            with self._in_flight_lock:
+                self._idle_sandboxes.setdefault(sandbox.spec.name, []).append(sandbox)
+
     # -- invocation -------------------------------------------------------------------------
     def invoke(self, function: str, payload: bytes, asynchronous: bool = False) -> InvokeResult:
         spec = self.spec(function)
         if asynchronous:
-            with self._in_flight_lock:
-                self._in_flight += 1
-            threading.Thread(target=self._run_counted, args=(spec, payload), daemon=True).start()
+            clock.ManagedThread(target=self._run, args=(spec, payload), daemon=True).start()
             return InvokeResult(payload=b"")
         return self._run(spec, payload)
 
-    def _run_counted(self, spec: FunctionSpec, payload: bytes) -> None:
-        try:
-            self._run(spec, payload)
-        finally:
-            with self._in_flight_lock:
-                self._in_flight -= 1
-
-    def _run(self, spec: FunctionSpec, payload: bytes) -> InvokeResult:
-        event = json.loads(payload) if payload else {}
-        outcome: dict[str, Any] = {}
-        with self._in_flight_lock:
-            self._in_flight += 1
-        try:
-            with _INVOCATION_LOCK:
-                self.invocations[spec.name] += 1
-                deadline = time.monotonic() + spec.timeout_seconds
-                context = LambdaContext(spec, deadline)
-                worker = threading.Thread(
-                    target=self._call_handler, args=(spec, event, context, outcome), daemon=True
-                )
-                worker.start()
-                worker.join(spec.timeout_seconds)
-            if worker.is_alive():
-                return _error_result(
-                    "Sandbox.Timedout", f"Task timed out after {spec.timeout_seconds:.2f} seconds", context
-                )
-            if "error" in outcome:
-                error: BaseException = outcome["error"]
-                return _error_result(type(error).__name__, str(error), context, error)
-            return InvokeResult(payload=json.dumps(outcome.get("result")).encode())
-        finally:
-            with self._in_flight_lock:
-                self._in_flight -= 1
-
-    def _call_handler(
-        self, spec: FunctionSpec, event: Any, context: LambdaContext, outcome: dict[str, Any]
-    ) -> None:
-        sandbox = self._sandboxes.get(spec.name)
-        if sandbox is None:
-            sandbox = self._sandboxes[spec.name] = _Sandbox(spec)
+    def _environment(self, spec: FunctionSpec, context: LambdaContext) -> dict[str, str]:
         env = {
             **spec.environment,
             **_LOCAL_LAMBDA_ENV,
@@ -269,15 +309,61 @@ class LambdaService:
         }
         if self._log_level:
             env["POWERTOOLS_LOG_LEVEL"] = self._log_level
+        return env
+
+    def _run(self, spec: FunctionSpec, payload: bytes) -> InvokeResult:
+        """One invocation: the handler runs in its own (managed) thread; the caller waits for it
+        at most the function's timeout, in virtual time."""
+        event = json.loads(payload) if payload else {}
+        with self._in_flight_lock:
+            self._in_flight += 1
+            self.invocations[spec.name] += 1
         try:
-            with (
-                stdout_router().routed(self._logs, spec.name),
-                _environment(env),
-                sandbox.activated(),
-            ):
-                outcome["result"] = sandbox.handler()(event, context)
+            context = LambdaContext(spec, time.time() + spec.timeout_seconds)
+            env = self._environment(spec, context)
+            sandbox = self._acquire(spec)
+            outcome: dict[str, Any] = {}
+            finished = clock.VirtualEvent()
+            with clock.timer_kind(clock.FUNCTION):
+                worker = clock.ManagedThread(
+                    target=self._call_handler,
+                    args=(sandbox, env, event, context, outcome, finished),
+                    name=f"lambda:{spec.name}",
+                    daemon=True,
+                )
+                worker.start()
+                on_time = finished.wait(spec.timeout_seconds)
+            if not on_time:
+                sandbox.timed_out = True
+                return _error_result(
+                    "Sandbox.Timedout", f"Task timed out after {spec.timeout_seconds:.2f} seconds", context
+                )
+            self._release(sandbox)
+            if "error" in outcome:
+                error: BaseException = outcome["error"]
+                return _error_result(type(error).__name__, str(error), context, error)
+            return InvokeResult(payload=json.dumps(outcome.get("result")).encode())
+        finally:
+            with self._in_flight_lock:
+                self._in_flight -= 1
+
+    def _call_handler(
+        self,
+        sandbox: _Sandbox,
+        env: dict[str, str],
+        event: Any,
+        context: LambdaContext,
+        outcome: dict[str, Any],
+        finished: clock.VirtualEvent,
+    ) -> None:
+        try:
+            with stdout_router().routed(self._logs, sandbox.spec.name), environ.install().scoped(env):
+                handler = sandbox.handler(env)
+                outcome["result"] = handler(event, context)
         except Exception as error:  # noqa: BLE001 - every handler failure is reported, as Lambda does
             outcome["error"] = error
+        finally:
+            finished.set()
 
     # -- botocore hook ----------------------------------------------------------------------
     def install(self, session: boto3.session.Session) -> None:

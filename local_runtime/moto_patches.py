@@ -7,14 +7,19 @@ tests/local_runtime that fails without it.
 
 * `aws-sdk:eventbridge:*` tasks fail with "Unknown service: 'eventbridge'":
   map the SDK service name to boto3's `events`, with AWS's error prefix `EventBridge`.
-* Wait states and Retry intervals sleep in real time, and TimeoutSeconds /
-  HeartbeatSeconds run in real time: scale all of them by `Clock` (tests only;
-  the definitions never change).
+* Every thread, event and sleep of the engine is replaced by the virtual clock's
+  (`ManagedThread`, `VirtualEvent`; `time.sleep` is virtual while the clock runs), so
+  Wait states, Retry intervals, TimeoutSeconds and HeartbeatSeconds are timers on the
+  clock and the runtime knows when no execution can take a step. A task waiting for its
+  task token sets its timers as `CALLBACK` timers: only an outside party can end that wait.
 * EventBridge rules: a scheduled rule (no pattern) matches every event put on
   its bus, and a Step Functions target raises NotImplementedError; a target's
   `Input` / `InputPath` are ignored. Scheduled rules now match no event, state
   machine targets start a (named) execution, and `Input` / `InputPath` choose
   what a state machine or SQS target receives.
+* Nothing tells a poller that a queue or a stream received a record: every write is
+  reported to the listeners registered with `on_source_write` (the pipe runner marks
+  the pipe reading that source as having work, and the clock as having activity).
 * No "Step Functions Execution Status Change" event when an execution ends:
   every end is reported to the listeners registered with `on_execution_end`
   (the runtime puts the event on the default bus); `executions_ending()` says
@@ -25,29 +30,29 @@ tests/local_runtime that fails without it.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
+import pkgutil
 import threading
-import time as _real_time
 import uuid
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import boto3
 import moto
+from moto.dynamodb.models.table import StreamShard
 from moto.events.models import EventTemplateParser, Rule
-from moto.sqs.models import sqs_backends
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.common.timeouts.heartbeat import Heartbeat
-from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout
+from moto.sqs.models import Queue, sqs_backends
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service,
     state_task_service_aws_sdk,
 )
-from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
-from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from local_runtime.clock import Clock
+from local_runtime import clock
 
 PINNED_MOTO_VERSION = "5.2.5"
 
@@ -56,25 +61,59 @@ class UnsupportedMotoVersion(RuntimeError):
     """The patches were written against another moto; re-check each gap before moving the pin."""
 
 
-class _ScaledTime:
-    """Stands in for the `time` module inside moto's retrier: only `sleep` is scaled."""
+class _VirtualThreading(ModuleType):
+    """The `threading` module as the engine's modules see it: threads and events on the clock."""
 
-    def sleep(self, seconds: float) -> None:
-        _real_time.sleep(Clock.scaled(seconds))
+    Thread = clock.ManagedThread
+    Event = clock.VirtualEvent
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(_real_time, name)
+        return getattr(threading, name)
 
 
-def _scaled_wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
-    """A Wait state's interval, scaled; an aborted execution still interrupts it."""
-    if wait_seconds > 0:
-        env.program_state_event.wait(Clock.scaled(wait_seconds))
+_VIRTUAL_THREADING = _VirtualThreading("threading")
+_ENGINE_PACKAGE = "moto.stepfunctions.parser"
+_REPLACEMENTS: dict[int, Any] = {
+    id(threading): _VIRTUAL_THREADING,
+    id(threading.Thread): clock.ManagedThread,
+    id(threading.Event): clock.VirtualEvent,
+}
 
 
-def _scaled_timeout_body(self: Timeout | Heartbeat, env: Any) -> None:
-    """TimeoutSeconds / HeartbeatSeconds as the engine waits on them, scaled."""
-    env.stack.append(Clock.scaled(self._eval_seconds(env=env)))
+def _engine_modules() -> list[ModuleType]:
+    """Every module of moto's Step Functions engine (imported now, so none is missed; the few
+    that cannot be imported, such as LocalStack's usage analytics, cannot run either)."""
+    package = importlib.import_module(_ENGINE_PACKAGE)
+    modules = [package]
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{_ENGINE_PACKAGE}."):
+        try:
+            modules.append(importlib.import_module(info.name))
+        except ImportError:
+            continue
+    return modules
+
+
+def _virtualize_engine() -> list[tuple[ModuleType, str, Any]]:
+    """Point each engine module's `threading` / `Thread` / `Event` at the clock's; returns what
+    was replaced, so `uninstall` can put it back."""
+    replaced = []
+    for module in _engine_modules():
+        for attribute, value in list(vars(module).items()):
+            substitute = _REPLACEMENTS.get(id(value))
+            if substitute is not None:
+                replaced.append((module, attribute, value))
+                setattr(module, attribute, substitute)
+    return replaced
+
+
+def _evaluate_with_timeout(self: ExecutionState, env: Any) -> None:
+    """A task waiting for its token sets CALLBACK timers: only an outside party ends that wait."""
+    resource = getattr(self, "resource", None)
+    if getattr(resource, "condition", None) == ResourceCondition.WaitForTaskToken:
+        with clock.timer_kind(clock.CALLBACK):
+            _originals["evaluate_with_timeout"](self, env)
+    else:
+        _originals["evaluate_with_timeout"](self, env)
 
 
 ExecutionListener = Callable[[Execution], None]
@@ -96,12 +135,53 @@ def executions_ending() -> int:
     return _ending
 
 
+SourceListener = Callable[[str], None]
+_source_listeners: list[SourceListener] = []
+
+
+def on_source_write(listener: SourceListener) -> Callable[[], None]:
+    """Call `listener(source)` whenever a queue (its name) or a table's stream (the table's name)
+    receives a record; returns a function that unregisters it."""
+    _source_listeners.append(listener)
+    return lambda: _source_listeners.remove(listener) if listener in _source_listeners else None
+
+
+def _report_write(source: str) -> None:
+    for listener in list(_source_listeners):
+        listener(source)
+
+
+def _add_message(self: Queue, message: Any) -> None:
+    _originals["add_message"](self, message)
+    _report_write(self.name)
+
+
+def _add_stream_record(self: StreamShard, old: Any, new: Any) -> Any:
+    result = _originals["add_stream_record"](self, old, new)
+    _report_write(self.table.name)
+    return result
+
+
+_live: dict[str, Execution] = {}
+
+
+def live_executions() -> list[Execution]:
+    """Executions started and not yet ended (read from the engine, not through the API)."""
+    return list(_live.values())
+
+
+def _start_execution(self: Execution) -> None:
+    _live[self.exec_arn] = self
+    _originals["start_execution"](self)
+
+
 def _terminated_with_listeners(self: BaseExecutionWorkerCommunication) -> None:
     global _ending  # noqa: PLW0603 - a process-wide counter of the engine's own threads
     with _ending_lock:
         _ending += 1
     try:
         _originals["terminated"](self)
+        _live.pop(self.execution.exec_arn, None)
         for listener in list(_listeners):
             listener(self.execution)
     finally:
@@ -157,15 +237,13 @@ def _send_to_targets(self: Rule, original_event: dict[str, Any], transform_input
         _originals["send_to_targets"](rest, original_event, transform_input)
 
 
-def awaiting_callback(account: str, region: str, execution_arn: str) -> bool:
-    """Whether an execution waits on a task token nobody has answered yet.
+def awaiting_callback(execution: Execution) -> bool:
+    """Whether an execution waits on a task token nobody has answered yet (the engine's callback
+    pool holds an endpoint without an outcome).
 
-    Read from the engine's callback pool rather than the history: right after a
-    SendTaskSuccess the history still ends in TaskSubmitted for a moment, while the
-    pool already holds the answer.
+    Read from the engine rather than the history: right after a SendTaskSuccess the history
+    still ends in TaskSubmitted for a moment, while the pool already holds the answer.
     """
-    backend = stepfunctions_parser_backends[account][region]
-    execution = next((e for e in backend._get_executions() if e.execution_arn == execution_arn), None)
     worker = getattr(execution, "exec_worker", None)
     if worker is None or worker.env is None:
         return False
@@ -192,16 +270,17 @@ def install() -> None:
         error_names = state_task_service_aws_sdk._SERVICE_ERROR_NAMES
         _originals["error_names"] = dict(error_names)
         error_names["eventbridge"] = "EventBridge"
-        _originals["retrier_time"] = retrier_decl.time
-        retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
-        _originals["wait_interval"] = WaitFunction._wait_interval
-        WaitFunction._wait_interval = _scaled_wait_interval  # type: ignore[method-assign]
-        _originals["timeout_body"] = Timeout._eval_body
-        Timeout._eval_body = _scaled_timeout_body  # type: ignore[method-assign,assignment]
-        _originals["heartbeat_body"] = Heartbeat._eval_body
-        Heartbeat._eval_body = _scaled_timeout_body  # type: ignore[method-assign,assignment]
+        _originals["virtualized"] = _virtualize_engine()
+        _originals["evaluate_with_timeout"] = ExecutionState._evaluate_with_timeout
+        ExecutionState._evaluate_with_timeout = _evaluate_with_timeout  # type: ignore[method-assign]
         _originals["send_to_targets"] = Rule.send_to_targets
         Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign,assignment]
+        _originals["add_message"] = Queue.add_message
+        Queue.add_message = _add_message  # type: ignore[method-assign]
+        _originals["add_stream_record"] = StreamShard.add
+        StreamShard.add = _add_stream_record  # type: ignore[method-assign]
+        _originals["start_execution"] = Execution.start
+        Execution.start = _start_execution  # type: ignore[method-assign]
         _originals["terminated"] = BaseExecutionWorkerCommunication.terminated
         BaseExecutionWorkerCommunication.terminated = _terminated_with_listeners  # type: ignore[method-assign]
 
@@ -217,10 +296,12 @@ def uninstall() -> None:
         error_names = state_task_service_aws_sdk._SERVICE_ERROR_NAMES
         error_names.clear()
         error_names.update(_originals["error_names"])
-        retrier_decl.time = _originals["retrier_time"]
-        WaitFunction._wait_interval = _originals["wait_interval"]  # type: ignore[method-assign]
-        Timeout._eval_body = _originals["timeout_body"]  # type: ignore[method-assign]
-        Heartbeat._eval_body = _originals["heartbeat_body"]  # type: ignore[method-assign]
+        for module, attribute, value in _originals["virtualized"]:
+            setattr(module, attribute, value)
+        ExecutionState._evaluate_with_timeout = _originals["evaluate_with_timeout"]  # type: ignore[method-assign]
         BaseExecutionWorkerCommunication.terminated = _originals["terminated"]  # type: ignore[method-assign]
+        Queue.add_message = _originals["add_message"]  # type: ignore[method-assign]
+        StreamShard.add = _originals["add_stream_record"]  # type: ignore[method-assign]
+        Execution.start = _originals["start_execution"]  # type: ignore[method-assign]
         Rule.send_to_targets = _originals["send_to_targets"]  # type: ignore[method-assign]
         _originals.clear()

@@ -6,26 +6,30 @@ hand the batch (always a JSON array) to the target state machine, and settle
 the source the way Pipes does:
 
 * SQS: messages are deleted only once the target accepted them; a failed batch
-  is left to become visible again, so the queue's redrive policy moves poison
-  messages to its DLQ.
+  is left to become visible again (a timer on the virtual clock), so the
+  queue's redrive policy moves poison messages to its DLQ.
 * DynamoDB Streams: a failed batch is retried (split in halves first when
   `OnPartialBatchItemFailure` is `AUTOMATIC_BISECT`) until
   `MaximumRetryAttempts`, then its *metadata* (not the records) goes to the
-  pipe's dead-letter queue and the pipe moves on.
+  pipe's dead-letter queue and the pipe moves on. One batch at a time per shard.
+* `MaximumBatchingWindowInSeconds`: a batch that is not full waits, on the
+  virtual clock, until the window that opened with its first record closes.
 * `FIRE_AND_FORGET` counts as accepted once the execution started;
-  `REQUEST_RESPONSE` (Express only) waits for the execution and a failed
-  execution fails the batch. moto has no StartSyncExecution, so the runner
-  starts the execution and waits for it itself.
+  `REQUEST_RESPONSE` (Express only) waits for the execution, without blocking
+  the runner: the batch is settled when the engine reports the execution's end,
+  and a failed execution fails the batch. (moto has no StartSyncExecution.)
 
-Pipes cannot name executions and moto names unnamed ones "None"; the runner
-names each execution after the pipe and a fresh id.
+A pipe is only looked at when its source received something, an execution it
+waits for ended, or time passed (`time_passed`): the runner's cost does not grow
+with the executions that already ended. Pipes cannot name executions and moto
+names unnamed ones "None"; the runner names each execution after the pipe and a
+fresh id.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,11 +37,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.events.models import EventPattern
+from moto.sqs.models import sqs_backends
 
-from local_runtime.clock import Clock
+from local_runtime import clock
 
 _DEFAULT_BATCH_SIZE = {"sqs": 10, "dynamodb": 100}
 _STREAM_READ_LIMIT = 1000  # GetRecords' own maximum
+_SQS_BATCHES_PER_PUMP = 10
 _PLACEHOLDER = re.compile(r"<(\$[^>]*)>")
 
 
@@ -61,16 +67,30 @@ class PipeSpec:
         return "dynamodb" if ":dynamodb:" in self.source_arn else "sqs"
 
     @property
+    def source_name(self) -> str:
+        """The queue's name, or the name of the table whose stream this is."""
+        if self.source_kind == "dynamodb":
+            return self.source_arn.split(":table/", 1)[1].split("/", 1)[0]
+        return self.source_arn.rsplit(":", 1)[-1]
+
+    @property
+    def _source_settings(self) -> dict[str, Any]:
+        key = "DynamoDBStreamParameters" if self.source_kind == "dynamodb" else "SqsQueueParameters"
+        params: dict[str, Any] = self.source_parameters.get(key, {})
+        return params
+
+    @property
     def stream_parameters(self) -> dict[str, Any]:
         params: dict[str, Any] = self.source_parameters.get("DynamoDBStreamParameters", {})
         return params
 
     @property
     def batch_size(self) -> int:
-        key = "DynamoDBStreamParameters" if self.source_kind == "dynamodb" else "SqsQueueParameters"
-        return int(
-            self.source_parameters.get(key, {}).get("BatchSize", _DEFAULT_BATCH_SIZE[self.source_kind])
-        )
+        return int(self._source_settings.get("BatchSize", _DEFAULT_BATCH_SIZE[self.source_kind]))
+
+    @property
+    def batching_window(self) -> float:
+        return float(self._source_settings.get("MaximumBatchingWindowInSeconds", 0))
 
     @property
     def invocation_type(self) -> str:
@@ -89,42 +109,104 @@ class PipeStats:
 
 
 @dataclass
-class _StreamPosition:
+class _InFlight:
+    """A batch handed to a REQUEST_RESPONSE target, waiting for its execution to end."""
+
+    execution_arn: str
+    name: str
+    records: list[dict[str, Any]]
+    attempts: int = 0
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    outcome: tuple[str, str | None, str | None] | None = None
+
+
+@dataclass
+class _PipeState:
     after_sequence: str | None = None
+    buffer: list[dict[str, Any]] = field(default_factory=list)
+    buffer_since: float | None = None
+    window_timer: bool = False
     pending: list[tuple[list[dict[str, Any]], int]] = field(default_factory=list)
+    in_flight: list[_InFlight] = field(default_factory=list)
+    dirty: bool = True
 
 
 class PipeRunner:
     """Moves records from each pipe's source to its target, one `pump()` at a time."""
 
-    def __init__(self, clients: Callable[[str], Any], region: str, account: str, clock: type[Clock]) -> None:
+    def __init__(self, clients: Callable[[str], Any], region: str, account: str) -> None:
         self._client = clients
         self._region = region
         self._account = account
-        self._clock = clock
         self.pipes: dict[str, PipeSpec] = {}
         self.stats: dict[str, PipeStats] = {}
-        self._positions: dict[str, _StreamPosition] = {}
+        self._state: dict[str, _PipeState] = {}
+        self._flights: dict[str, tuple[str, _InFlight]] = {}  # execution ARN -> (pipe, flight)
 
     def add(self, spec: PipeSpec) -> None:
         self.pipes[spec.name] = spec
         self.stats[spec.name] = PipeStats()
-        if spec.source_kind == "dynamodb":
-            self._positions[spec.name] = self._initial_position(spec)
+        self._state[spec.name] = (
+            self._initial_position(spec) if spec.source_kind == "dynamodb" else _PipeState()
+        )
+
+    # -- what wakes a pipe ------------------------------------------------------------------
+    def source_written(self, source: str) -> None:
+        """A queue or a table's stream received a record (called from any thread)."""
+        for spec in self.pipes.values():
+            if spec.source_name == source:
+                self._state[spec.name].dirty = True
+                clock.CLOCK.poke()
+
+    def execution_ended(self, execution_arn: str, status: str, error: str | None, cause: str | None) -> None:
+        """The engine reports an execution's end (called from the engine's thread)."""
+        waiting = self._flights.pop(execution_arn, None)
+        if waiting is None:
+            return
+        name, flight = waiting
+        flight.outcome = (status, error, cause)
+        self._state[name].dirty = True
+        clock.CLOCK.poke()
+
+    def time_passed(self) -> None:
+        """The clock moved: messages may be visible again, batching windows may have closed."""
+        for name, spec in self.pipes.items():
+            if spec.source_kind == "sqs":
+                self._state[name].dirty = True
+
+    def next_visible(self) -> float | None:
+        """When the next message in a polled queue becomes visible (a timer the clock asks for)."""
+        backend = sqs_backends[self._account][self._region]
+        dues: list[float] = []
+        for spec in self.pipes.values():
+            if not spec.enabled or spec.source_kind != "sqs":
+                continue
+            queue = backend.queues.get(spec.source_name)
+            for message in list(queue._messages) if queue is not None else ():
+                if not message.visible:
+                    dues.append(message.visible_at / 1000)
+                elif message.delayed:
+                    dues.append(message.delayed_until / 1000)
+        return min(dues) if dues else None
 
     def pump(self) -> int:
-        """Deliver at most one batch per pipe; returns how many records moved (0 = nothing to do)."""
-        return sum(self._pump_pipe(spec) for spec in self.pipes.values() if spec.enabled)
+        """Deliver what each pipe has to deliver now; returns how many things moved (0 = none)."""
+        moved = 0
+        for spec in self.pipes.values():
+            state = self._state[spec.name]
+            if spec.enabled and state.dirty:
+                state.dirty = False
+                moved += self._pump_stream(spec, state) if spec.source_kind == "dynamodb" else 0
+                moved += self._pump_queue(spec, state) if spec.source_kind == "sqs" else 0
+        return moved
 
-    # -- sources ----------------------------------------------------------------------------
-    def _initial_position(self, spec: PipeSpec) -> _StreamPosition:
+    # -- DynamoDB streams -------------------------------------------------------------------
+    def _initial_position(self, spec: PipeSpec) -> _PipeState:
         """LATEST starts after whatever the stream already holds; TRIM_HORIZON from its start."""
         if spec.stream_parameters.get("StartingPosition", "LATEST") == "TRIM_HORIZON":
-            return _StreamPosition()
+            return _PipeState()
         existing = self._read_stream(spec, None, limit=1000)
-        return _StreamPosition(
-            after_sequence=existing[-1]["dynamodb"]["SequenceNumber"] if existing else None
-        )
+        return _PipeState(after_sequence=existing[-1]["dynamodb"]["SequenceNumber"] if existing else None)
 
     def _read_stream(self, spec: PipeSpec, after: str | None, limit: int) -> list[dict[str, Any]]:
         streams = self._client("dynamodbstreams")
@@ -139,45 +221,86 @@ class PipeRunner:
         records: list[dict[str, Any]] = streams.get_records(ShardIterator=iterator, Limit=limit)["Records"]
         return records
 
-    def _pump_pipe(self, spec: PipeSpec) -> int:
-        if spec.source_kind == "dynamodb":
-            return self._pump_stream(spec)
-        return self._pump_queue(spec)
-
-    def _pump_stream(self, spec: PipeSpec) -> int:
-        """One batch of *matching* records: Pipes filters before batching, so records the
-        filter drops never take a place in a batch."""
-        position = self._positions[spec.name]
-        examined = 0
-        if not position.pending:
-            records = self._read_stream(spec, position.after_sequence, _STREAM_READ_LIMIT)
-            if not records:
-                return 0
-            matching: list[dict[str, Any]] = []
-            for record in records:
-                examined += 1
-                position.after_sequence = record["dynamodb"]["SequenceNumber"]
-                shaped = self._stream_record(spec, record)
-                if self._filter(spec, [shaped]):
-                    matching.append(shaped)
-                    if len(matching) == spec.batch_size:
-                        break
-            self.stats[spec.name].filtered_out += examined - len(matching)
-            if not matching:
-                return examined
-            position.pending.append((matching, 0))
-        batch, attempts = position.pending.pop(0)
+    def _pump_stream(self, spec: PipeSpec, state: _PipeState) -> int:
+        """One batch at a time per shard. Pipes filters before batching, so records the filter
+        drops never take a place in a batch; a batch that is not full waits for its window."""
+        moved = self._settle_stream_flight(spec, state)
+        if state.in_flight:
+            return moved
+        moved += self._read_into_buffer(spec, state)
+        self._cut_batch(spec, state)
+        if not state.pending:
+            return moved
+        batch, attempts = state.pending.pop(0)
         try:
-            self._deliver(spec, batch)
+            flight = self._start(spec, batch)
         except PipeTargetFailed as failure:
             self.stats[spec.name].failed_batches += 1
-            self._stream_batch_failed(spec, position, batch, attempts, failure)
-        return max(examined, len(batch))
+            self._stream_batch_failed(spec, state, batch, attempts, failure)
+            state.dirty = True
+            return moved + len(batch)
+        if flight is not None:
+            flight.attempts = attempts
+            state.in_flight.append(flight)
+        else:
+            state.dirty = bool(state.pending or state.buffer)
+        return moved + len(batch)
+
+    def _read_into_buffer(self, spec: PipeSpec, state: _PipeState) -> int:
+        records = self._read_stream(spec, state.after_sequence, _STREAM_READ_LIMIT)
+        matching = 0
+        for record in records:
+            state.after_sequence = record["dynamodb"]["SequenceNumber"]
+            shaped = self._stream_record(spec, record)
+            if self._filter(spec, [shaped]):
+                state.buffer.append(shaped)
+                matching += 1
+        self.stats[spec.name].filtered_out += len(records) - matching
+        if state.buffer and state.buffer_since is None:
+            state.buffer_since = clock.CLOCK.timestamp()
+        if len(records) == _STREAM_READ_LIMIT:
+            state.dirty = True
+        return len(records)
+
+    def _cut_batch(self, spec: PipeSpec, state: _PipeState) -> None:
+        """Move a batch from the buffer to `pending` when it is full or its window closed."""
+        if state.pending or not state.buffer:
+            return
+        window_closed = (
+            state.buffer_since is not None
+            and clock.CLOCK.timestamp() >= state.buffer_since + spec.batching_window
+        )
+        if len(state.buffer) >= spec.batch_size or window_closed:
+            batch, state.buffer = state.buffer[: spec.batch_size], state.buffer[spec.batch_size :]
+            state.pending.append((batch, 0))
+            state.buffer_since = clock.CLOCK.timestamp() if state.buffer else None
+            state.dirty = state.dirty or bool(state.buffer)
+        elif not state.window_timer and state.buffer_since is not None:
+            state.window_timer = True
+            clock.CLOCK.call_at(
+                state.buffer_since + spec.batching_window, lambda: self._window_closed(spec.name), clock.PIPE
+            )
+
+    def _window_closed(self, name: str) -> None:
+        self._state[name].window_timer = False
+        self._state[name].dirty = True
+
+    def _settle_stream_flight(self, spec: PipeSpec, state: _PipeState) -> int:
+        if not state.in_flight or state.in_flight[0].outcome is None:
+            return 0
+        flight = state.in_flight.pop(0)
+        status, error, cause = flight.outcome or ("", None, None)
+        if status != "SUCCEEDED":
+            self.stats[spec.name].failed_batches += 1
+            failure = PipeTargetFailed(f"execution {flight.name} {status}: {error} {cause}")
+            self._stream_batch_failed(spec, state, flight.records, flight.attempts, failure)
+        state.dirty = True
+        return 1
 
     def _stream_batch_failed(
         self,
         spec: PipeSpec,
-        position: _StreamPosition,
+        state: _PipeState,
         batch: list[dict[str, Any]],
         attempts: int,
         failure: PipeTargetFailed,
@@ -189,9 +312,9 @@ class PipeRunner:
         bisect = spec.stream_parameters.get("OnPartialBatchItemFailure") == "AUTOMATIC_BISECT"
         if bisect and len(batch) > 1:
             middle = len(batch) // 2
-            position.pending[:0] = [(batch[:middle], attempts + 1), (batch[middle:], attempts + 1)]
+            state.pending[:0] = [(batch[:middle], attempts + 1), (batch[middle:], attempts + 1)]
         else:
-            position.pending.insert(0, (batch, attempts + 1))
+            state.pending.insert(0, (batch, attempts + 1))
 
     def _dead_letter_stream_batch(
         self, spec: PipeSpec, batch: list[dict[str, Any]], attempts: int, failure: PipeTargetFailed
@@ -235,50 +358,101 @@ class PipeRunner:
             dynamodb["ApproximateCreationDateTime"] = created.timestamp()
         return {**record, "dynamodb": dynamodb, "awsRegion": self._region, "eventSourceARN": spec.source_arn}
 
-    def _pump_queue(self, spec: PipeSpec) -> int:
+    # -- SQS --------------------------------------------------------------------------------
+    def _visible_count(self, spec: PipeSpec) -> int:
+        queue = sqs_backends[self._account][self._region].queues.get(spec.source_name)
+        return 0 if queue is None else int(queue.approximate_number_of_messages)
+
+    def _pump_queue(self, spec: PipeSpec, state: _PipeState) -> int:
+        """Settle batches whose execution ended, then deliver every visible message, a batch at a
+        time (Pipes scales its pollers out; a few batches per pump keeps the others fair)."""
+        moved = self._settle_queue_flights(spec, state)
+        queue_url = self._queue_url(spec)
+        for _ in range(_SQS_BATCHES_PER_PUMP):
+            visible = self._visible_count(spec)
+            if visible == 0:
+                state.buffer_since = None
+                return moved
+            if visible < spec.batch_size and spec.batching_window > 0:
+                now = clock.CLOCK.timestamp()
+                if state.buffer_since is None:
+                    state.buffer_since = now
+                if now < state.buffer_since + spec.batching_window:
+                    if not state.window_timer:
+                        state.window_timer = True
+                        clock.CLOCK.call_at(
+                            state.buffer_since + spec.batching_window,
+                            lambda: self._window_closed(spec.name),
+                            clock.PIPE,
+                        )
+                    return moved
+            state.buffer_since = None
+            moved += self._deliver_queue_batch(spec, state, queue_url)
+        state.dirty = True
+        return moved
+
+    def _queue_url(self, spec: PipeSpec) -> str:
+        url: str = self._client("sqs").get_queue_url(QueueName=spec.source_name)["QueueUrl"]
+        return url
+
+    def _deliver_queue_batch(self, spec: PipeSpec, state: _PipeState, queue_url: str) -> int:
         sqs = self._client("sqs")
-        queue_url = sqs.get_queue_url(QueueName=spec.source_arn.rsplit(":", 1)[-1])["QueueUrl"]
-        messages = sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=min(spec.batch_size, 10),
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        messages: list[dict[str, Any]] = []
+        while len(messages) < spec.batch_size:
+            received = sqs.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=min(spec.batch_size - len(messages), 10),
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not received:
+                break
+            messages += received
         if not messages:
             return 0
         stats = self.stats[spec.name]
         records = [self._queue_record(spec, message) for message in messages]
-        matching = self._filter(spec, records)
+        keep = [self._filter(spec, [record]) != [] for record in records]
+        matching = [r for r, k in zip(records, keep, strict=True) if k]
         stats.filtered_out += len(records) - len(matching)
         # Pipes deletes messages that do not match the filter: they are consumed, not retried.
-        try:
-            if matching:
-                self._deliver(spec, matching)
-        except PipeTargetFailed:
-            stats.failed_batches += 1
-            unmatched = [m for m, r in zip(messages, records, strict=True) if r not in matching]
-            self._delete(queue_url, unmatched)
-            visibility = int(
-                sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])[
-                    "Attributes"
-                ]["VisibilityTimeout"]
-            )
-            for message, record in zip(messages, records, strict=True):
-                if record in matching:
-                    sqs.change_message_visibility(
-                        QueueUrl=queue_url,
-                        ReceiptHandle=message["ReceiptHandle"],
-                        VisibilityTimeout=self._clock.scaled_whole_seconds(visibility),
-                    )
+        self._delete(queue_url, [m for m, k in zip(messages, keep, strict=True) if not k])
+        delivered = [m for m, k in zip(messages, keep, strict=True) if k]
+        if not matching:
             return len(messages)
-        self._delete(queue_url, messages)
+        try:
+            flight = self._start(spec, matching)
+        except PipeTargetFailed:
+            # Left alone, the messages become visible again when their visibility timeout (running
+            # since they were received) ends: a timer on the clock; redrive counts the receives.
+            stats.failed_batches += 1
+            return len(messages)
+        if flight is None:
+            self._delete(queue_url, delivered)
+        else:
+            flight.messages = delivered
+            state.in_flight.append(flight)
         return len(messages)
 
+    def _settle_queue_flights(self, spec: PipeSpec, state: _PipeState) -> int:
+        ended = [f for f in state.in_flight if f.outcome is not None]
+        if not ended:
+            return 0
+        queue_url = self._queue_url(spec)
+        for flight in ended:
+            state.in_flight.remove(flight)
+            if flight.outcome is not None and flight.outcome[0] == "SUCCEEDED":
+                self._delete(queue_url, flight.messages)
+            else:
+                self.stats[spec.name].failed_batches += 1  # left to become visible again
+        return len(ended)
+
     def _delete(self, queue_url: str, messages: list[dict[str, Any]]) -> None:
-        if messages:
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
             self._client("sqs").delete_message_batch(
                 QueueUrl=queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
 
     def _queue_record(self, spec: PipeSpec, message: dict[str, Any]) -> dict[str, Any]:
@@ -300,7 +474,9 @@ class PipeRunner:
             return records
         return [r for r in records if any(p.matches_event(_filterable(r)) for p in spec.filters)]  # type: ignore[arg-type]
 
-    def _deliver(self, spec: PipeSpec, records: list[dict[str, Any]]) -> None:
+    def _start(self, spec: PipeSpec, records: list[dict[str, Any]]) -> _InFlight | None:
+        """Start the target with the batch; None when the batch is settled by starting it
+        (FIRE_AND_FORGET), else the flight to settle when the execution ends."""
         stats = self.stats[spec.name]
         stats.batches += 1
         stats.records += len(records)
@@ -316,14 +492,16 @@ class PipeRunner:
             raise PipeTargetFailed(f"StartExecution failed: {error}") from error
         stats.executions.append(execution_arn)
         if spec.invocation_type != "REQUEST_RESPONSE":
-            return
-        while (description := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
-            time.sleep(0.01)
-        if description["status"] != "SUCCEEDED":
-            raise PipeTargetFailed(
-                f"execution {name} {description['status']}: "
-                f"{description.get('error')} {description.get('cause')}"
+            return None
+        flight = _InFlight(execution_arn=execution_arn, name=name, records=records)
+        self._flights[execution_arn] = (spec.name, flight)
+        # The execution may have ended before its flight was recorded: ask the engine once.
+        description = sfn.describe_execution(executionArn=execution_arn)
+        if description["status"] != "RUNNING":
+            self.execution_ended(
+                execution_arn, description["status"], description.get("error"), description.get("cause")
             )
+        return flight
 
 
 def _filterable(record: dict[str, Any]) -> dict[str, Any]:

@@ -238,5 +238,5 @@ def tiny_assembly(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def tiny_app(tiny_assembly: Path) -> Iterator[LocalApp]:
-    with LocalApp(tiny_assembly, time_scale=0.001) as app:
+    with LocalApp(tiny_assembly) as app:
         yield app

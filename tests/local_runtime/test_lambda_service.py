@@ -36,7 +36,7 @@ def test_environment_refs_resolve_to_local_physical_names(tiny_app: LocalApp) ->
 
 def test_functions_do_not_share_module_state(tiny_assembly: Any) -> None:
     # Given the same module loaded by two functions
-    with LocalApp(tiny_assembly, time_scale=0.001) as app:
+    with LocalApp(tiny_assembly) as app:
         names = [app.function_name("Tiny/Work/"), app.function_name("Tiny/Other/")]
         lam = app.client("lambda")
         # When the first is invoked twice and the second once

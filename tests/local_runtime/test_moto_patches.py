@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from local_runtime import LocalApp, moto_patches
-from local_runtime.clock import Clock
 
 
 def _run(app: LocalApp, definition: dict[str, Any], name: str, payload: Any = None) -> str:
@@ -64,19 +64,27 @@ def test_without_the_patch_sdk_eventbridge_is_an_unknown_service(unpatched: Loca
 LONG_WAIT = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}}
 
 
-def test_a_wait_state_is_time_compressed(tiny_app: LocalApp) -> None:
-    # Given a one-hour Wait and a 1/10,000 time scale, the execution ends within the test's patience
-    Clock.set_scale(0.0001)
-    description = tiny_app.wait_for(_run(tiny_app, LONG_WAIT, "wait"), timeout=30)
+def _virtual_seconds(description: dict[str, Any]) -> float:
+    return float((description["stopDate"] - description["startDate"]).total_seconds())
+
+
+def _still_running_after_hours(app: LocalApp, arn: str) -> bool:
+    """Let two hours of virtual time pass; an engine on real time has not moved meanwhile."""
+    app.advance(timedelta(hours=2))
+    running = app.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING"
+    app.client("stepfunctions").stop_execution(executionArn=arn)
+    return running
+
+
+def test_a_wait_state_is_a_timer_on_the_virtual_clock(tiny_app: LocalApp) -> None:
+    # Given a one-hour Wait: it ends exactly one virtual hour after it started
+    description = tiny_app.wait_for(_run(tiny_app, LONG_WAIT, "wait"))
     assert description["status"] == "SUCCEEDED"
+    assert _virtual_seconds(description) == 3600
 
 
 def test_without_the_patch_a_wait_state_sleeps_in_real_time(unpatched: LocalApp) -> None:
-    Clock.set_scale(0.0001)
-    arn = _run(unpatched, LONG_WAIT, "wait-unpatched")
-    time.sleep(1.0)
-    assert unpatched.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING"
-    unpatched.client("stepfunctions").stop_execution(executionArn=arn)
+    assert _still_running_after_hours(unpatched, _run(unpatched, LONG_WAIT, "wait-unpatched"))
 
 
 def _retrying(function_arn: str) -> dict[str, Any]:
@@ -94,25 +102,23 @@ def _retrying(function_arn: str) -> dict[str, Any]:
     }
 
 
-def test_retry_intervals_are_time_compressed(tiny_app: LocalApp) -> None:
-    # Given a task retried twice, ten minutes apart, that always fails
-    Clock.set_scale(0.0001)
+def test_retry_intervals_are_timers_on_the_virtual_clock(tiny_app: LocalApp) -> None:
+    # Given a task retried twice (10 then 20 minutes apart: BackoffRate 2.0) that always fails
     work = tiny_app.resource("AWS::Lambda::Function", "Tiny/Work/").arn()
     arn = _run(tiny_app, _retrying(work), "retry", {"fail": "SKU"})
-    description = tiny_app.wait_for(arn, timeout=30)
-    # Then all three attempts ran and the error surfaced
+    description = tiny_app.wait_for(arn)
+    # Then all three attempts ran, at the virtual times the Retry policy says, and the error surfaced
     assert description["status"] == "FAILED"
     assert description["error"] == "OutOfStock"
-    assert sum(1 for e in tiny_app.history(arn) if e["type"] == "TaskFailed") == 3
+    failed_at = [e["timestamp"] for e in tiny_app.history(arn) if e["type"] == "TaskFailed"]
+    assert [(t - failed_at[0]).total_seconds() for t in failed_at] == [0, 600, 1800]
 
 
 def test_without_the_patch_a_retry_interval_sleeps_in_real_time(unpatched: LocalApp) -> None:
-    Clock.set_scale(0.0001)
     work = unpatched.resource("AWS::Lambda::Function", "Tiny/Work/").arn()
-    arn = _run(unpatched, _retrying(work), "retry-unpatched", {"fail": "SKU"})
-    time.sleep(1.0)
-    assert unpatched.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING"
-    unpatched.client("stepfunctions").stop_execution(executionArn=arn)
+    assert _still_running_after_hours(
+        unpatched, _run(unpatched, _retrying(work), "retry-unpatched", {"fail": "S"})
+    )
 
 
 def test_a_different_moto_version_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,7 +168,11 @@ def test_without_the_patch_no_status_change_event_is_emitted(unpatched: LocalApp
         name="bad",
         input=json.dumps({"fail": "X"}),
     )["executionArn"]
-    unpatched.wait_for(arn)
+    sfn = unpatched.client("stepfunctions")
+    deadline = time.monotonic() + 10  # an unpatched engine runs on real threads, outside the clock
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sfn.describe_execution(executionArn=arn)["status"] == "FAILED"
     assert unpatched.receive_all(queue) == []
 
 
@@ -211,16 +221,17 @@ def _callback(app: LocalApp) -> dict[str, Any]:
     return dict(json.loads(text))
 
 
-def test_a_task_timeout_is_time_compressed(tiny_app: LocalApp) -> None:
-    Clock.set_scale(0.0001)
-    description = tiny_app.wait_for(_run(tiny_app, _callback(tiny_app), "callback"), timeout=30)
-    assert description["status"] == "FAILED"
-    assert description["error"] == "States.Timeout"
+def test_a_task_timeout_is_a_timer_on_the_virtual_clock(tiny_app: LocalApp) -> None:
+    # Given a callback nobody answers, with TimeoutSeconds 3600
+    arn = _run(tiny_app, _callback(tiny_app), "callback")
+    # Then draining leaves it parked (only an outside party could answer)...
+    tiny_app.drain()
+    assert tiny_app.parked_executions() == [arn]
+    # ...and when the hour has passed, it times out, exactly then
+    description = tiny_app.wait_for(arn)
+    assert (description["status"], description["error"]) == ("FAILED", "States.Timeout")
+    assert _virtual_seconds(description) == 3600
 
 
 def test_without_the_patch_a_task_timeout_runs_in_real_time(unpatched: LocalApp) -> None:
-    Clock.set_scale(0.0001)
-    arn = _run(unpatched, _callback(unpatched), "callback-unpatched")
-    time.sleep(1.0)
-    assert unpatched.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING"
-    unpatched.client("stepfunctions").stop_execution(executionArn=arn)
+    assert _still_running_after_hours(unpatched, _run(unpatched, _callback(unpatched), "callback-unpatched"))

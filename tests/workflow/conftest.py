@@ -14,6 +14,6 @@ from local_runtime import LocalApp
 def app(assembly_dir: Path) -> Iterator[LocalApp]:
     """The outbox on its own: the saga's pipe is paused, so every outbox record a test sees is one
     the orders API wrote (the saga's own OrderConfirmed/OrderCancelled records are its tests' concern)."""
-    with LocalApp(assembly_dir, time_scale=0.001, log_level="WARNING") as local_app:
+    with LocalApp(assembly_dir, log_level="WARNING") as local_app:
         local_app.pause_pipe("OrderSaga")
         yield local_app

@@ -17,7 +17,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def test_the_demo_succeeds_on_the_embedded_runtime(
     assembly_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    exit_code = demo_main(["--assembly", str(assembly_dir), "--time-scale", "0.01"])
+    exit_code = demo_main(["--assembly", str(assembly_dir)])
     output = capsys.readouterr().out
     assert exit_code == 0, output
     assert "Demo OK" in output

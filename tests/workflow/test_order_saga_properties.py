@@ -47,7 +47,7 @@ FAILING_STEPS = (
 @pytest.fixture(scope="module")
 def world(assembly_dir: Path) -> Iterator[tuple[LocalApp, PaymentProvider, str]]:
     """One app for every example: each example places its own order. Time scale 1/200."""
-    with LocalApp(assembly_dir, time_scale=0.005, log_level="WARNING") as app:
+    with LocalApp(assembly_dir, log_level="WARNING") as app:
         seed_stock(app, {"SKU-KETTLE-01": 1_000, "SKU-MUG-02": 1_000})
         yield app, PaymentProvider(app), subscribe_alerts(app)
 
@@ -93,7 +93,7 @@ def test_compensations_are_the_exact_reverse_of_what_completed(
     order_id = start_order(app, _order(sample_order, failing_step))
     if failing_step == "payment_timeout":
         app.drain()
-        app.wait_for(saga_of(app, order_id)["executionArn"], timeout=60)
+        app.wait_for(saga_of(app, order_id)["executionArn"])
     provider.settle()
 
     execution = saga_of(app, order_id)
