@@ -40,8 +40,22 @@ class PaymentProvider:
         return [{k: _deserializer.deserialize(v) for k, v in item.items()} for item in items]
 
     def requested(self) -> list[dict[str, Any]]:
-        """Authorization requests still waiting for the provider's answer."""
-        return [entry for entry in self.ledger() if entry.get("status") == "REQUESTED"]
+        """Authorization requests still waiting for the provider's answer (filtered by the scan
+        itself: the provider looks at every quiet instant, and the ledger grows with the orders)."""
+        pages = (
+            self._app.client("dynamodb")
+            .get_paginator("scan")
+            .paginate(
+                TableName=self._app.output("PaymentsTableName"),
+                FilterExpression="#status = :requested",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":requested": {"S": "REQUESTED"}},
+            )
+        )
+        return [
+            {k: _deserializer.deserialize(v) for k, v in item.items()}
+            for item in pages.build_full_result()["Items"]
+        ]
 
     def answer(self, authorization_id: str, outcome: str, reason: str | None = None) -> int:
         """Deliver one webhook call; returns the HTTP status the platform answered."""

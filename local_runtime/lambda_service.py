@@ -35,7 +35,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -214,12 +214,21 @@ class _Sandbox:
 class LambdaService:
     """The functions of the template, invocable through boto3 as on AWS."""
 
-    def __init__(self, region: str, logs: FunctionLogs, log_level: str | None = None) -> None:
+    def __init__(
+        self,
+        region: str,
+        logs: FunctionLogs,
+        log_level: str | None = None,
+        environments_per_function: int = 1,
+    ) -> None:
         self._region = region
+        self._max_environments = environments_per_function
         self._logs = logs
         self._log_level = log_level
         self._functions: dict[str, FunctionSpec] = {}
         self._idle_sandboxes: dict[str, list[_Sandbox]] = {}
+        self._environments: Counter[str] = Counter()
+        self._queued: dict[str, deque[tuple[clock.VirtualEvent, list[_Sandbox]]]] = {}
         self.invocations: Counter[str] = Counter()
         self.cold_starts: Counter[str] = Counter()
         self._failures: dict[str, list[_InjectedFailure]] = {}
@@ -273,19 +282,38 @@ class LambdaService:
 
     # -- sandboxes --------------------------------------------------------------------------
     def _acquire(self, spec: FunctionSpec) -> _Sandbox:
-        """A warm sandbox of the function if one is free, else a new one (a cold start)."""
+        """A warm sandbox of the function if one is free, a new one (a cold start) while the
+        function has fewer than its maximum, else the next one released (a virtual wait, first
+        come first served). Every sandbox takes one invocation at a time, as Lambda's do."""
         with self._in_flight_lock:
             idle = self._idle_sandboxes.setdefault(spec.name, [])
             if idle:
                 return idle.pop()
-            self.cold_starts[spec.name] += 1
-        return _Sandbox(spec)
+            if self._environments[spec.name] < self._max_environments:
+                self._environments[spec.name] += 1
+                self.cold_starts[spec.name] += 1
+                return _Sandbox(spec)
+            handed: list[_Sandbox] = []
+            turn = clock.VirtualEvent()
+            self._queued.setdefault(spec.name, deque()).append((turn, handed))
+        turn.wait()
+        return handed[0]
 
     def _release(self, sandbox: _Sandbox) -> None:
-        """Back to the pool, unless it timed out: Lambda throws such an environment away."""
-        if not sandbox.timed_out:
-            with self._in_flight_lock:
-                self._idle_sandboxes.setdefault(sandbox.spec.name, []).append(sandbox)
+        """To the next invocation waiting for one, else back to the pool; a sandbox that timed out
+        is thrown away (as Lambda does) and a fresh one takes its place."""
+        name = sandbox.spec.name
+        with self._in_flight_lock:
+            if sandbox.timed_out:
+                sandbox = _Sandbox(sandbox.spec)
+                self.cold_starts[name] += 1
+            queued = self._queued.get(name)
+            if queued:
+                turn, handed = queued.popleft()
+                handed.append(sandbox)
+                turn.set()
+                return
+            self._idle_sandboxes.setdefault(name, []).append(sandbox)
 
     # -- invocation -------------------------------------------------------------------------
     def invoke(self, function: str, payload: bytes, asynchronous: bool = False) -> InvokeResult:
@@ -335,6 +363,7 @@ class LambdaService:
                 on_time = finished.wait(spec.timeout_seconds)
             if not on_time:
                 sandbox.timed_out = True
+                self._release(sandbox)
                 return _error_result(
                     "Sandbox.Timedout", f"Task timed out after {spec.timeout_seconds:.2f} seconds", context
                 )

@@ -20,6 +20,10 @@ tests/local_runtime that fails without it.
 * Nothing tells a poller that a queue or a stream received a record: every write is
   reported to the listeners registered with `on_source_write` (the pipe runner marks
   the pipe reading that source as having work, and the clock as having activity).
+* DynamoDB TransactWriteItems deep-copies every table it touches (all items and the
+  whole stream) before it starts, to roll back on failure: each transaction costs as
+  much as the table is big. It now snapshots only the items it touches (and the
+  stream's length) and restores exactly those on failure.
 * No "Step Functions Execution Status Change" event when an execution ends:
   every end is reported to the listeners registered with `on_execution_end`
   (the runtime puts the event on the default bus); `executions_ending()` says
@@ -37,11 +41,12 @@ import threading
 import uuid
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import moto
-from moto.dynamodb.models.table import StreamShard
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import StreamShard, Table
 from moto.events.models import EventTemplateParser, Rule
 from moto.sqs.models import Queue, sqs_backends
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
@@ -51,6 +56,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from local_runtime import clock
 
@@ -104,6 +110,18 @@ def _virtualize_engine() -> list[tuple[ModuleType, str, Any]]:
                 replaced.append((module, attribute, value))
                 setattr(module, attribute, substitute)
     return replaced
+
+
+_parsed: dict[str, Any] = {}
+
+
+def _parse_once(self: ExecutionWorker) -> Any:
+    """The engine parses the definition (ANTLR) for every execution; the parsed program keeps
+    no execution state (that lives in the environment), so each definition is parsed once."""
+    definition = self._evaluation_details.state_machine_details.definition
+    if definition not in _parsed:
+        _parsed[definition] = _originals["entrypoint"](self)
+    return _parsed[definition]
 
 
 def _evaluate_with_timeout(self: ExecutionState, env: Any) -> None:
@@ -160,6 +178,59 @@ def _add_stream_record(self: StreamShard, old: Any, new: Any) -> Any:
     result = _originals["add_stream_record"](self, old, new)
     _report_write(self.table.name)
     return result
+
+
+_transaction = threading.local()
+
+
+def _table_deepcopy(self: Table, memo: dict[int, Any]) -> Table:
+    """Inside a patched transaction a table's "backup" is the table itself (the transaction keeps
+    its own, narrower snapshot); anywhere else, a deep copy as before."""
+    if getattr(_transaction, "active", False):
+        return self
+    clone = cast(Table, self.__class__.__new__(self.__class__))
+    memo[id(self)] = clone
+    for name, value in self.__dict__.items():
+        setattr(clone, name, copy.deepcopy(value, memo))
+    return clone
+
+
+def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    snapshots: list[tuple[Table, Any, Any, Any]] = []
+    stream_lengths: dict[str, tuple[Table, int]] = {}
+    for entry in transact_items:
+        op: dict[str, Any] = next(iter(entry.values()), {}) if isinstance(entry, dict) else {}
+        table = self.tables.get(str(op.get("TableName"))) if isinstance(op, dict) else None
+        if table is None:
+            continue
+        try:
+            keys = op.get("Key") or {
+                name: op["Item"][name] for name in (table.hash_key_attr, table.range_key_attr) if name
+            }
+            hash_key, range_key = self.get_keys_value(table, keys)
+            current = table.get_item(hash_key, range_key)
+        except Exception:  # noqa: BLE001 - an invalid request: the original raises the right error
+            continue
+        snapshots.append((table, hash_key, range_key, copy.deepcopy(current)))
+        if table.stream_shard is not None:
+            stream_lengths.setdefault(table.name, (table, len(table.stream_shard.items)))
+    _transaction.active = True
+    try:
+        _originals["transact_write_items"](self, transact_items)
+    except Exception:
+        for table, hash_key, range_key, before in reversed(snapshots):
+            if before is None:
+                (table.items[hash_key] if range_key else table.items).pop(range_key or hash_key, None)
+            elif range_key:
+                table.items[hash_key][range_key] = before
+            else:
+                table.items[hash_key] = before
+        for table, length in stream_lengths.values():
+            if table.stream_shard is not None:
+                del table.stream_shard.items[length:]
+        raise
+    finally:
+        _transaction.active = False
 
 
 _live: dict[str, Execution] = {}
@@ -271,10 +342,15 @@ def install() -> None:
         _originals["error_names"] = dict(error_names)
         error_names["eventbridge"] = "EventBridge"
         _originals["virtualized"] = _virtualize_engine()
+        _originals["entrypoint"] = ExecutionWorker._get_evaluation_entrypoint
+        ExecutionWorker._get_evaluation_entrypoint = _parse_once  # type: ignore[method-assign]
         _originals["evaluate_with_timeout"] = ExecutionState._evaluate_with_timeout
         ExecutionState._evaluate_with_timeout = _evaluate_with_timeout  # type: ignore[method-assign]
         _originals["send_to_targets"] = Rule.send_to_targets
         Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign,assignment]
+        _originals["transact_write_items"] = DynamoDBBackend.transact_write_items
+        DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+        Table.__deepcopy__ = _table_deepcopy  # type: ignore[attr-defined]
         _originals["add_message"] = Queue.add_message
         Queue.add_message = _add_message  # type: ignore[method-assign]
         _originals["add_stream_record"] = StreamShard.add
@@ -299,8 +375,12 @@ def uninstall() -> None:
         for module, attribute, value in _originals["virtualized"]:
             setattr(module, attribute, value)
         ExecutionState._evaluate_with_timeout = _originals["evaluate_with_timeout"]  # type: ignore[method-assign]
+        ExecutionWorker._get_evaluation_entrypoint = _originals["entrypoint"]  # type: ignore[method-assign]
+        _parsed.clear()
         BaseExecutionWorkerCommunication.terminated = _originals["terminated"]  # type: ignore[method-assign]
         Queue.add_message = _originals["add_message"]  # type: ignore[method-assign]
+        DynamoDBBackend.transact_write_items = _originals["transact_write_items"]  # type: ignore[method-assign]
+        del Table.__deepcopy__  # type: ignore[attr-defined]
         StreamShard.add = _originals["add_stream_record"]  # type: ignore[method-assign]
         Execution.start = _originals["start_execution"]  # type: ignore[method-assign]
         Rule.send_to_targets = _originals["send_to_targets"]  # type: ignore[method-assign]
