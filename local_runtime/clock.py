@@ -74,19 +74,21 @@ class Timer:
 
 
 class _Waiter:
-    __slots__ = ("event", "managed", "real", "reason", "timer")
+    __slots__ = ("event", "generation", "managed", "real", "reason", "timer")
 
-    def __init__(self, event: VirtualEvent, managed: bool) -> None:
+    def __init__(self, event: VirtualEvent, managed: bool, generation: int) -> None:
         self.event = event
         self.managed = managed
+        self.generation = generation
         self.real = threading.Event()
         self.reason: str | None = None
         self.timer: Timer | None = None
 
 
 def is_managed() -> bool:
-    """Whether the current thread is one the clock counts (engine or function thread)."""
-    return bool(getattr(_local, "managed", False))
+    """Whether the current thread is one the clock counts (an engine or function thread of the
+    app now running: a thread left over from an app that stopped counts for nothing)."""
+    return bool(getattr(_local, "managed", False)) and getattr(_local, "generation", -1) == CLOCK.generation
 
 
 def current_kind(default: str = ENGINE) -> str:
@@ -121,12 +123,19 @@ class VirtualClock:
         self._waiting: set[_Waiter] = set()
         self.running = False
         self.jumps = 0
+        self.generation = 0
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, at: datetime | None = None) -> None:
         """Freeze the process's wall clock at `at` (now, to the millisecond, by default)."""
         start = at or datetime.now(UTC)
         start = start.replace(microsecond=start.microsecond // 1000 * 1000)
+        with self._lock:
+            self.generation += 1
+            self._busy = 0
+            self._timers.clear()
+            self._waiting.clear()
+            self.jumps = 0
         self._now = start.timestamp()
         self._traveller = time_machine.travel(start, tick=False)
         self._coordinates = self._traveller.start()
@@ -170,13 +179,16 @@ class VirtualClock:
             self._changed.notify_all()
 
     # -- threads ----------------------------------------------------------------------------
-    def spawned(self) -> None:
+    def spawned(self) -> int:
+        """A managed thread is about to start: count it busy; returns the generation it belongs to."""
         with self._lock:
             self._busy += 1
+            return self.generation
 
-    def exited(self) -> None:
+    def exited(self, generation: int) -> None:
         with self._lock:
-            self._busy -= 1
+            if generation == self.generation:
+                self._busy -= 1
             self._activity += 1
             self._changed.notify_all()
 
@@ -243,6 +255,8 @@ class VirtualClock:
             return
         waiter.reason = reason
         self._waiting.discard(waiter)
+        if waiter.generation != self.generation:
+            waiter.managed = False
         if waiter.timer is not None:
             waiter.timer.cancelled = True
         if reason != "set":
@@ -265,7 +279,7 @@ class VirtualClock:
                 real_wait = True
             else:
                 real_wait = False
-                waiter = _Waiter(event, managed)
+                waiter = _Waiter(event, managed, self.generation)
                 event._waiters.append(waiter)
                 self._waiting.add(waiter)
                 if timeout is not None:
@@ -349,21 +363,22 @@ class ManagedThread(threading.Thread):
     def start(self) -> None:
         self._finished = VirtualEvent()
         self._inherited_kind = getattr(_local, "kind", None)
-        CLOCK.spawned()
+        self._generation = CLOCK.spawned()
         try:
             super().start()
         except BaseException:
-            CLOCK.exited()
+            CLOCK.exited(self._generation)
             raise
 
     def run(self) -> None:
         _local.managed = True
+        _local.generation = self._generation
         _local.kind = self._inherited_kind
         try:
             super().run()
         finally:
             self._finished.set()
-            CLOCK.exited()
+            CLOCK.exited(self._generation)
 
     def join(self, timeout: float | None = None) -> None:
         self._finished.wait(timeout)

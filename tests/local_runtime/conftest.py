@@ -40,6 +40,10 @@ HANDLER_SOURCE = textwrap.dedent(
             raise OutOfStock(f"no stock for {event['fail']}")
         if isinstance(event, dict) and event.get("sleep"):
             time.sleep(event["sleep"])
+        if isinstance(event, dict) and event.get("then_set"):
+            os.environ.update(event["then_set"])
+            with open(event["then_touch"], "w") as done:
+                done.write(os.environ["GREETING"])
         return {
             "greeting": os.environ["GREETING"],
             "function": context.function_name,

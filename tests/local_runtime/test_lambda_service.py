@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import time
+import os
+from pathlib import Path
 from typing import Any
 
 from local_runtime import LocalApp
@@ -57,15 +58,41 @@ def test_a_raised_exception_is_a_function_error_named_after_its_class(tiny_app: 
 
 
 def test_a_handler_running_past_its_timeout_is_reported_as_a_sandbox_timeout(tiny_app: LocalApp) -> None:
-    # Given a function whose template timeout is 1 second (time compression never shortens it)
+    # Given a function whose template timeout is 1 second
     slow = tiny_app.function_name("Tiny/Slow/")
-    # When its handler runs for longer
+    started = tiny_app.now()
+    # When its handler sleeps for 1.5 s (virtual: the clock moves because nothing else can)
     response = tiny_app.client("lambda").invoke(FunctionName=slow, Payload=json.dumps({"sleep": 1.5}))
     body = json.loads(response["Payload"].read())
-    time.sleep(0.6)  # let the abandoned handler finish before the sandbox is torn down
-    # Then the caller sees Lambda's timeout error
+    # Then the caller sees Lambda's timeout error, exactly when the timeout expired
     assert response["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Sandbox.Timedout"
+    assert (tiny_app.now() - started).total_seconds() == 1
+
+
+def test_a_timed_out_handler_that_goes_on_running_changes_nothing_another_invocation_sees(
+    tiny_app: LocalApp, tmp_path: Path
+) -> None:
+    # Given a handler that overruns its 1 s timeout, then writes to os.environ
+    slow = tiny_app.function_name("Tiny/Slow/")
+    touched = tmp_path / "late-write"
+    late = {
+        "sleep": 30,
+        "then_set": {"GREETING": "tampered", "AWS_REGION": "mars-1"},
+        "then_touch": str(touched),
+    }
+    response = tiny_app.client("lambda").invoke(FunctionName=slow, Payload=json.dumps(late))
+    assert json.loads(response["Payload"].read())["errorType"] == "Sandbox.Timedout"
+    # When the abandoned handler wakes up and writes (30 virtual seconds later)
+    tiny_app.advance(60)
+    assert touched.read_text() == "tampered"
+    # Then no other invocation, of that function or another, and not the process, sees the write
+    for function in ("Tiny/Slow/", "Tiny/Work/"):
+        spec = tiny_app.lambdas.spec(tiny_app.function_name(function))
+        assert _invoke(tiny_app, function, {})["body"]["greeting"] == spec.environment["GREETING"]
+    assert os.environ.get("GREETING") is None
+    assert os.environ["AWS_DEFAULT_REGION"] == tiny_app.region
+    assert os.environ.get("AWS_REGION") != "mars-1"
 
 
 def test_an_unknown_function_is_resource_not_found(tiny_app: LocalApp) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -53,21 +52,3 @@ def tap_bus(app: LocalApp) -> str:
 
 def delivered_event_ids(app: LocalApp, tap: str) -> Counter[str]:
     return Counter(event["detail"]["eventId"] for event in app.receive_all(tap))
-
-
-def age_outbox_records(app: LocalApp, minutes: int) -> None:
-    """Back-date every unpublished record, as if the sweeper's threshold had passed."""
-    table = app.output("OrdersTableName")
-    created = (
-        (datetime.now(UTC) - timedelta(minutes=minutes))
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z")
-    )
-    for record in outbox_records(app):
-        if record["status"] != "PUBLISHED":
-            app.client("dynamodb").update_item(
-                TableName=table,
-                Key={"pk": {"S": record["pk"]}, "sk": {"S": record["sk"]}},
-                UpdateExpression="SET createdAt = :created",
-                ExpressionAttributeValues={":created": {"S": created}},
-            )
