@@ -332,9 +332,6 @@ class LocalApp:
         """Run `action` (an outside party's move) once `delay` of virtual time has passed."""
         return CLOCK.call_later(as_seconds(delay), _discarding(action), clock.PARTY)
 
-    def at(self, when: datetime, action: Callable[[], object]) -> clock.Timer:
-        return CLOCK.call_at(when, _discarding(action), clock.PARTY)
-
     def settle(self, timeout: float = 60.0) -> None:
         """Run until quiescent at the current instant: no execution or function can take a step,
         no pipe has anything to deliver, no party has anything to do now. Time does not move.
@@ -359,6 +356,24 @@ class LocalApp:
             if CLOCK.busy == 0 and CLOCK.activity == seen:
                 return
 
+    def _run_timers(
+        self,
+        done: Callable[[], bool],
+        limit: float,
+        deadline: float,
+        parties: list[Party],
+        *,
+        exclude: frozenset[str] = frozenset(),
+    ) -> bool:
+        """Settle, then jump timer after timer (never past `limit`) until `done()`; True if it got
+        there, False once nothing (not excluded) is due before `limit`."""
+        self._settle(deadline, parties)
+        while not done():
+            if CLOCK.next_due(exclude=exclude) is None or (due := CLOCK.next_due()) is None or due > limit:
+                return False
+            self._jump(due, deadline, parties)
+        return True
+
     def _jump(self, when: float, deadline: float, parties: list[Party]) -> None:
         CLOCK.jump_to(when)
         self.pipes.time_passed()
@@ -369,9 +384,7 @@ class LocalApp:
         app settles at each instant; then the clock stands at now + duration."""
         deadline = time.monotonic() + timeout
         target = CLOCK.timestamp() + as_seconds(duration)
-        self._settle(deadline, self._parties)
-        while (due := CLOCK.next_due()) is not None and due <= target:
-            self._jump(due, deadline, self._parties)
+        self._run_timers(lambda: False, target, deadline, self._parties)
         self._jump(target, deadline, self._parties)
 
     def run_until(
@@ -385,15 +398,10 @@ class LocalApp:
         Raises `ConditionNotMet` once `within` of virtual time passed without it."""
         deadline = time.monotonic() + timeout
         limit = CLOCK.timestamp() + as_seconds(within)
-        self._settle(deadline, self._parties)
-        while not condition():
-            due = CLOCK.next_due()
-            if due is None or due > limit:
-                self._jump(limit, deadline, self._parties)
-                if condition():
-                    break
+        if not self._run_timers(condition, limit, deadline, self._parties):
+            self.advance(limit - CLOCK.timestamp(), timeout)
+            if not condition():
                 raise ConditionNotMet(f"not met within {within}; pending timers: {CLOCK.pending()[:10]}")
-            self._jump(due, deadline, self._parties)
         return CLOCK.now()
 
     def drain(
@@ -412,13 +420,9 @@ class LocalApp:
         parties = [*self._parties, *([_Round(each_round)] if each_round else [])]
         deadline = time.monotonic() + timeout
         limit = CLOCK.timestamp() + as_seconds(within)
-        self._settle(deadline, parties)
-        while CLOCK.next_due(exclude=clock.WAITING_ON_OUTSIDE) is not None:
-            due = CLOCK.next_due()
-            assert due is not None
-            if due > limit:
-                raise RuntimeNotQuiet(f"timers still due after {within}: {CLOCK.pending()[:10]}")
-            self._jump(due, deadline, parties)
+        self._run_timers(lambda: False, limit, deadline, parties, exclude=clock.WAITING_ON_OUTSIDE)
+        if CLOCK.next_due(exclude=clock.WAITING_ON_OUTSIDE) is not None:
+            raise RuntimeNotQuiet(f"timers still due after {within}: {CLOCK.pending()[:10]}")
 
     def _busy_report(self, headline: str) -> str:
         running = [e.exec_arn.rsplit(":", 2)[-2] for e in moto_patches.live_executions()]
@@ -428,9 +432,6 @@ class LocalApp:
     def parked_executions(self) -> list[str]:
         """Executions waiting for a task token to be answered (SendTaskSuccess/Failure/Heartbeat)."""
         return [e.exec_arn for e in moto_patches.live_executions() if moto_patches.awaiting_callback(e)]
-
-    def running_executions(self) -> list[str]:
-        return [e.exec_arn for e in moto_patches.live_executions()]
 
     def run_schedule(self, path_contains: str) -> list[str]:
         """Fire a scheduled rule now, as EventBridge would at its next tick; returns started executions."""

@@ -337,8 +337,6 @@ class VirtualEvent:
     def is_set(self) -> bool:
         return self._flag
 
-    isSet = is_set  # noqa: N815 - threading.Event's old alias
-
     def set(self) -> None:
         clock = CLOCK
         with clock._lock:

@@ -200,14 +200,12 @@ class _Sandbox:
             return module
         return self._modules[absolute.split(".", 1)[0]]
 
-    def handler(self, environment: dict[str, str]) -> Callable[[Any, Any], Any]:
-        """Import the handler named in the template (its module runs with the function's
-        environment, as Lambda's init phase does)."""
+    def handler(self) -> Callable[[Any, Any], Any]:
+        """Import the handler named in the template (call it within the invocation's environment:
+        its module runs with the function's variables, as in Lambda's init phase)."""
         if self._handler is None:
             module_name, _, attribute = self.spec.handler.rpartition(".")
-            with environ.install().scoped(environment):
-                module = self._load(module_name)
-            self._handler = getattr(module, attribute)
+            self._handler = getattr(self._load(module_name), attribute)
         return self._handler
 
 
@@ -232,8 +230,7 @@ class LambdaService:
         self.invocations: Counter[str] = Counter()
         self.cold_starts: Counter[str] = Counter()
         self._failures: dict[str, list[_InjectedFailure]] = {}
-        self._in_flight = 0
-        self._in_flight_lock = threading.Lock()
+        self._lock = threading.Lock()
 
     # -- provisioning -----------------------------------------------------------------------
     def add(self, spec: FunctionSpec) -> None:
@@ -265,27 +262,23 @@ class LambdaService:
 
     def clear_failures(self) -> None:
         """Forget every injected failure not yet used."""
-        with self._in_flight_lock:
+        with self._lock:
             self._failures.clear()
 
     def _take_failure(self, name: str) -> _InjectedFailure | None:
-        with self._in_flight_lock:
+        with self._lock:
             for failure in self._failures.get(name, []):
                 if failure.remaining > 0:
                     failure.remaining -= 1
                     return failure
         return None
 
-    @property
-    def busy(self) -> bool:
-        return self._in_flight > 0
-
     # -- sandboxes --------------------------------------------------------------------------
     def _acquire(self, spec: FunctionSpec) -> _Sandbox:
         """A warm sandbox of the function if one is free, a new one (a cold start) while the
         function has fewer than its maximum, else the next one released (a virtual wait, first
         come first served). Every sandbox takes one invocation at a time, as Lambda's do."""
-        with self._in_flight_lock:
+        with self._lock:
             idle = self._idle_sandboxes.setdefault(spec.name, [])
             if idle:
                 return idle.pop()
@@ -303,7 +296,7 @@ class LambdaService:
         """To the next invocation waiting for one, else back to the pool; a sandbox that timed out
         is thrown away (as Lambda does) and a fresh one takes its place."""
         name = sandbox.spec.name
-        with self._in_flight_lock:
+        with self._lock:
             if sandbox.timed_out:
                 sandbox = _Sandbox(sandbox.spec)
                 self.cold_starts[name] += 1
@@ -343,38 +336,33 @@ class LambdaService:
         """One invocation: the handler runs in its own (managed) thread; the caller waits for it
         at most the function's timeout, in virtual time."""
         event = json.loads(payload) if payload else {}
-        with self._in_flight_lock:
-            self._in_flight += 1
+        with self._lock:
             self.invocations[spec.name] += 1
-        try:
-            context = LambdaContext(spec, time.time() + spec.timeout_seconds)
-            env = self._environment(spec, context)
-            sandbox = self._acquire(spec)
-            outcome: dict[str, Any] = {}
-            finished = clock.VirtualEvent()
-            with clock.timer_kind(clock.FUNCTION):
-                worker = clock.ManagedThread(
-                    target=self._call_handler,
-                    args=(sandbox, env, event, context, outcome, finished),
-                    name=f"lambda:{spec.name}",
-                    daemon=True,
-                )
-                worker.start()
-                on_time = finished.wait(spec.timeout_seconds)
-            if not on_time:
-                sandbox.timed_out = True
-                self._release(sandbox)
-                return _error_result(
-                    "Sandbox.Timedout", f"Task timed out after {spec.timeout_seconds:.2f} seconds", context
-                )
+        context = LambdaContext(spec, time.time() + spec.timeout_seconds)
+        env = self._environment(spec, context)
+        sandbox = self._acquire(spec)
+        outcome: dict[str, Any] = {}
+        finished = clock.VirtualEvent()
+        with clock.timer_kind(clock.FUNCTION):
+            worker = clock.ManagedThread(
+                target=self._call_handler,
+                args=(sandbox, env, event, context, outcome, finished),
+                name=f"lambda:{spec.name}",
+                daemon=True,
+            )
+            worker.start()
+            on_time = finished.wait(spec.timeout_seconds)
+        if not on_time:
+            sandbox.timed_out = True
             self._release(sandbox)
-            if "error" in outcome:
-                error: BaseException = outcome["error"]
-                return _error_result(type(error).__name__, str(error), context, error)
-            return InvokeResult(payload=json.dumps(outcome.get("result")).encode())
-        finally:
-            with self._in_flight_lock:
-                self._in_flight -= 1
+            return _error_result(
+                "Sandbox.Timedout", f"Task timed out after {spec.timeout_seconds:.2f} seconds", context
+            )
+        self._release(sandbox)
+        if "error" in outcome:
+            error: BaseException = outcome["error"]
+            return _error_result(type(error).__name__, str(error), context, error)
+        return InvokeResult(payload=json.dumps(outcome.get("result")).encode())
 
     def _call_handler(
         self,
@@ -387,7 +375,7 @@ class LambdaService:
     ) -> None:
         try:
             with stdout_router().routed(self._logs, sandbox.spec.name), environ.install().scoped(env):
-                handler = sandbox.handler(env)
+                handler = sandbox.handler()
                 outcome["result"] = handler(event, context)
         except Exception as error:  # noqa: BLE001 - every handler failure is reported, as Lambda does
             outcome["error"] = error

@@ -26,9 +26,8 @@ tests/local_runtime that fails without it.
   stream's length) and restores exactly those on failure.
 * No "Step Functions Execution Status Change" event when an execution ends:
   every end is reported to the listeners registered with `on_execution_end`
-  (the runtime puts the event on the default bus); `executions_ending()` says
-  whether an end is still being reported, so a caller waiting for quiet also
-  waits for the event.
+  (the runtime puts the event on the default bus) in the execution's own
+  thread, which the clock counts busy until the event is out.
 """
 
 from __future__ import annotations
@@ -144,15 +143,6 @@ def on_execution_end(listener: ExecutionListener) -> Callable[[], None]:
     return lambda: _listeners.remove(listener) if listener in _listeners else None
 
 
-_ending = 0
-_ending_lock = threading.Lock()
-
-
-def executions_ending() -> int:
-    """Executions whose end is being recorded right now (their status-change event may not be out yet)."""
-    return _ending
-
-
 SourceListener = Callable[[str], None]
 _source_listeners: list[SourceListener] = []
 
@@ -247,17 +237,10 @@ def _start_execution(self: Execution) -> None:
 
 
 def _terminated_with_listeners(self: BaseExecutionWorkerCommunication) -> None:
-    global _ending  # noqa: PLW0603 - a process-wide counter of the engine's own threads
-    with _ending_lock:
-        _ending += 1
-    try:
-        _originals["terminated"](self)
-        _live.pop(self.execution.exec_arn, None)
-        for listener in list(_listeners):
-            listener(self.execution)
-    finally:
-        with _ending_lock:
-            _ending -= 1
+    _originals["terminated"](self)
+    _live.pop(self.execution.exec_arn, None)
+    for listener in list(_listeners):
+        listener(self.execution)
 
 
 def _target_input(target: dict[str, Any], event: dict[str, Any]) -> str:

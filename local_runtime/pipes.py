@@ -275,7 +275,12 @@ class PipeRunner:
             state.pending.append((batch, 0))
             state.buffer_since = clock.CLOCK.timestamp() if state.buffer else None
             state.dirty = state.dirty or bool(state.buffer)
-        elif not state.window_timer and state.buffer_since is not None:
+        elif state.buffer_since is not None:
+            self._arm_window(spec, state)
+
+    def _arm_window(self, spec: PipeSpec, state: _PipeState) -> None:
+        """A timer at the end of the window that opened with the batch's first record."""
+        if not state.window_timer and state.buffer_since is not None:
             state.window_timer = True
             clock.CLOCK.call_at(
                 state.buffer_since + spec.batching_window, lambda: self._window_closed(spec.name), clock.PIPE
@@ -379,13 +384,7 @@ class PipeRunner:
                 if state.buffer_since is None:
                     state.buffer_since = now
                 if now < state.buffer_since + spec.batching_window:
-                    if not state.window_timer:
-                        state.window_timer = True
-                        clock.CLOCK.call_at(
-                            state.buffer_since + spec.batching_window,
-                            lambda: self._window_closed(spec.name),
-                            clock.PIPE,
-                        )
+                    self._arm_window(spec, state)
                     return moved
             state.buffer_since = None
             moved += self._deliver_queue_batch(spec, state, queue_url)
