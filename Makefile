@@ -33,8 +33,9 @@ lint: $(DEPS)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy lambdas local_runtime workflows app.py
 
+# One pytest worker per core (2 here): the tiers are independent processes, each with its own moto and clock.
 test: cdk.out/manifest.json lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 unit: $(DEPS)
 	$(PY) -m pytest tests/unit

@@ -182,6 +182,7 @@ class LocalApp:
                 "AWS::ApiGateway::Resource": self.api.provision_resource,
                 "AWS::ApiGateway::Method": self.api.provision_method,
             },
+            clients=self.client,
         )
         self.resources = provisioner.provision_all()
         self._arm_schedules()

@@ -69,13 +69,16 @@ class Provisioner:
         region: str,
         account: str,
         extra: dict[str, ProvisionFn] | None = None,
+        clients: Callable[[str], Any] | None = None,
     ) -> None:
-        """`extra` lets runtime components (Lambda sandboxes, pipes, API routes) claim resource types."""
+        """`extra` lets runtime components (Lambda sandboxes, pipes, API routes) claim resource types;
+        `clients` shares the caller's boto3 clients (creating clients is a good part of start-up)."""
         self.stack = stack
         self._provisioners = {**PROVISIONERS, **(extra or {})}
         self.region = region
         self.account = account
         self.result = Provisioned(stack=stack, region=region, account=account)
+        self._shared_clients = clients
         self._session = boto3.session.Session(region_name=region)
         self._clients: dict[str, Any] = {}
         self.resolver = Resolver(
@@ -92,6 +95,8 @@ class Provisioner:
         )
 
     def client(self, service: str) -> Any:
+        if self._shared_clients is not None:
+            return self._shared_clients(service)
         if service not in self._clients:
             self._clients[service] = self._session.client(service)
         return self._clients[service]

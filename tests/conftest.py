@@ -7,6 +7,7 @@ before any test reads it.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -42,6 +43,16 @@ def _newest_source_mtime() -> float:
 
 @pytest.fixture(scope="session")
 def assembly_dir() -> Path:
+    """The assembly, synthesized first if stale; with parallel workers (pytest -n), one worker
+    synthesizes while the others wait on the lock and then find it fresh."""
+    ASSEMBLY_DIR.mkdir(exist_ok=True)
+    with open(REPO_ROOT / ".synth.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _synthesize_if_stale()
+    return ASSEMBLY_DIR
+
+
+def _synthesize_if_stale() -> None:
     manifest = ASSEMBLY_DIR / "manifest.json"
     if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
         subprocess.run(
@@ -55,7 +66,6 @@ def assembly_dir() -> Path:
             },
             stdout=subprocess.DEVNULL,
         )
-    return ASSEMBLY_DIR
 
 
 @pytest.fixture(scope="session")

@@ -55,8 +55,18 @@ def test_sdk_eventbridge_tasks_reach_the_bus(tiny_app: LocalApp) -> None:
     assert json.loads(description["output"])["FailedEntryCount"] == 0
 
 
+def _wait_in_real_time(app: LocalApp, arn: str) -> dict[str, Any]:
+    """An unpatched engine runs on real threads, outside the clock: poll until it ends."""
+    sfn = app.client("stepfunctions")
+    deadline = time.monotonic() + 10
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    description: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+    return description
+
+
 def test_without_the_patch_sdk_eventbridge_is_an_unknown_service(unpatched: LocalApp) -> None:
-    description = unpatched.wait_for(_run(unpatched, PUT_EVENTS, "sdk-put-unpatched"))
+    description = _wait_in_real_time(unpatched, _run(unpatched, PUT_EVENTS, "sdk-put-unpatched"))
     assert description["status"] == "FAILED"
     assert "Unknown service: 'eventbridge'" in description["cause"]
 
@@ -168,11 +178,7 @@ def test_without_the_patch_no_status_change_event_is_emitted(unpatched: LocalApp
         name="bad",
         input=json.dumps({"fail": "X"}),
     )["executionArn"]
-    sfn = unpatched.client("stepfunctions")
-    deadline = time.monotonic() + 10  # an unpatched engine runs on real threads, outside the clock
-    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert sfn.describe_execution(executionArn=arn)["status"] == "FAILED"
+    assert _wait_in_real_time(unpatched, arn)["status"] == "FAILED"
     assert unpatched.receive_all(queue) == []
 
 
