@@ -109,6 +109,26 @@ class LambdaContext:
         return max(0, int((self._deadline - time.time()) * 1000))
 
 
+# Libraries shared by every sandbox (they are not in the asset) that keep per-process state at
+# class level, where on AWS each function has its own process: Powertools' Metrics keeps one
+# metric set for all its instances, so one function's flush would empty another's metrics
+# mid-invocation. Each sandbox's instances get fresh sets (they bind them when created, at import).
+_PROCESS_STATE = {
+    "aws_lambda_powertools.metrics.metrics": (
+        "Metrics",
+        ("_metrics", "_dimensions", "_metadata", "_default_dimensions"),
+    ),
+}
+
+
+def _fresh_process_state() -> None:
+    for module_name, (class_name, attributes) in _PROCESS_STATE.items():
+        module = sys.modules.get(module_name)
+        if module is not None:
+            for attribute in attributes:
+                setattr(getattr(module, class_name), attribute, {})
+
+
 class _SandboxLoader(importlib.abc.Loader):
     """Runs a sandbox module with the sandbox's builtins, so its `import` statements (also the
     ones that run later, inside a handler) resolve to the sandbox's own modules."""
@@ -167,6 +187,8 @@ class _Sandbox:
     def _load(self, name: str) -> ModuleType:
         """Import `name` into this sandbox (its modules are in sys.modules only meanwhile)."""
         with _IMPORT_LOCK:
+            if not self._modules:
+                _fresh_process_state()
             displaced = {m: sys.modules.pop(m) for m in list(sys.modules) if self.owns(m)}
             sys.modules.update(self._modules)
             sys.meta_path.insert(0, self._finder)

@@ -27,7 +27,10 @@ HANDLER_SOURCE = textwrap.dedent(
     import os
     import time
 
+    from aws_lambda_powertools import Metrics
+
     CALLS = []
+    METRICS = Metrics(namespace="Tiny", service="tiny")
 
 
     class OutOfStock(Exception):
@@ -44,7 +47,10 @@ HANDLER_SOURCE = textwrap.dedent(
             os.environ.update(event["then_set"])
             with open(event["then_touch"], "w") as done:
                 done.write(os.environ["GREETING"])
+        if isinstance(event, dict) and event.get("add_metric"):
+            METRICS.add_metric(name="Worked", unit="Count", value=1)
         return {
+            "metrics_pending": len(METRICS.metric_set),
             "greeting": os.environ["GREETING"],
             "function": context.function_name,
             "calls_in_this_sandbox": len(CALLS),

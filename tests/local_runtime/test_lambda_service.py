@@ -48,6 +48,15 @@ def test_functions_do_not_share_module_state(tiny_assembly: Any) -> None:
     assert other["calls_in_this_sandbox"] == 1
 
 
+def test_functions_do_not_share_powertools_metrics(tiny_app: LocalApp) -> None:
+    # Given one function that records a metric and has not flushed it yet
+    assert _invoke(tiny_app, "Tiny/Work/", {"add_metric": True})["body"]["metrics_pending"] == 1
+    # Then another function's Metrics (same library, same process here) does not see it: on AWS
+    # each function has its own process, and a flush there never empties another's metrics
+    assert _invoke(tiny_app, "Tiny/Other/", {})["body"]["metrics_pending"] == 0
+    assert _invoke(tiny_app, "Tiny/Work/", {})["body"]["metrics_pending"] == 1
+
+
 def test_a_raised_exception_is_a_function_error_named_after_its_class(tiny_app: LocalApp) -> None:
     # When the handler raises a domain exception
     result = _invoke(tiny_app, "Tiny/Work/", {"fail": "SKU-1"})

@@ -79,7 +79,17 @@ def _virtual_seconds(description: dict[str, Any]) -> float:
 
 
 def _still_running_after_hours(app: LocalApp, arn: str) -> bool:
-    """Let two hours of virtual time pass; an engine on real time has not moved meanwhile."""
+    """Let two hours of virtual time pass; an engine on real time has not moved meanwhile.
+
+    Its threads are not the clock's, so first wait (in real time) until it is blocked in its
+    long wait: its history stops growing. Otherwise the clock could jump while it still works."""
+    previous, stable_since = -1, time.monotonic()
+    give_up = stable_since + 10
+    while time.monotonic() - stable_since < 0.3 and time.monotonic() < give_up:
+        length = len(app.history(arn))
+        if length != previous:
+            previous, stable_since = length, time.monotonic()
+        time.sleep(0.02)
     app.advance(timedelta(hours=2))
     running = app.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING"
     app.client("stepfunctions").stop_execution(executionArn=arn)
