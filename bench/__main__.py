@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from bench import cold_imports, putevents_burst, runtime_overhead, saga_costs
+from bench import cold_imports, platform_load, putevents_burst, runtime_overhead, saga_costs
 from bench.table import render
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,25 @@ def main() -> None:
             "PutEvents calls per published event, burst of orders placed at once",
             ["orders", "executions", "PutEvents calls", "entries", "calls per event"],
             putevents_burst.measure(assembly, sample, (1, 10, 50, 200)),
+        )
+    )
+    print()
+    print(
+        render(
+            "Whole platform, API to OrderConfirmed (payment answered 2 s after its request), orders placed"
+            " at once, each size in a fresh interpreter; floor = moto running the saga ASL and two outbox"
+            " publications with no-op tasks, one order at a time",
+            ["setup", "orders", "ms per order", "x floor", "peak RSS MiB", "confirmed", "distinct histories"],
+            platform_load.measure_platform(),
+        )
+    )
+    print()
+    print(
+        render(
+            "PutEvents calls per event, orders arriving one at a time at a steady rate (virtual clock;"
+            " the outbox pipe's batching window is 1 s)",
+            ["orders per second", "orders", "PutEvents calls", "events", "calls per event"],
+            platform_load.measure_steady(),
         )
     )
     print()

@@ -1,0 +1,233 @@
+"""The whole platform under load, against the bare-moto floor measured in the same run.
+
+Whole platform: N orders placed at once through the orders API; outbox stream pipe →
+publisher → bus → saga queue → pipe → saga (reserve, payment answered by the provider
+2 s after its request, shipment, confirm) → outbox → bus, until every order is CONFIRMED.
+Each size runs in a fresh interpreter, so its peak RSS is its own. The floor is moto's
+interpreter running the same ASL with no-op tasks, one order at a time: one saga and
+two outbox publications (OrderPlaced, OrderConfirmed), also in a fresh interpreter.
+
+Steady arrivals: orders arrive one at a time at a fixed rate (an outside party on the
+virtual clock); the outbox pipe's batching window decides how many events share a
+PutEvents call.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_ACCOUNT, _REGION = "123456789012", "eu-west-1"
+
+
+def _in_fresh_interpreter(*args: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.platform_load", *args],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- the floor: moto's interpreter, no-op tasks ---------------------------------------------------
+_NO_OP = {
+    "BeginSaga": {"duplicate": False, "order": {"orderId": "o"}},
+    "OutboxClaim": {
+        "claimToken": "t",
+        "claimed": 1,
+        "skipped": 0,
+        "batches": [
+            {
+                "attempt": 1,
+                "entries": [
+                    {"Source": "bench", "DetailType": "Bench", "Detail": "{}", "EventBusName": "default"}
+                ],
+                "keys": [{"pk": "p", "sk": "s", "eventId": "e"}],
+            }
+        ],
+    },
+    "OutboxMark": {"published": 1, "failed": 0, "failedEventIds": []},
+}
+
+
+def _floor(runs: int) -> dict[str, Any]:
+    """Per order: one saga (happy path) and two outbox publications, sequentially, no-op tasks."""
+    import boto3
+    from botocore.response import StreamingBody
+    from moto import mock_aws
+
+    from local_runtime import moto_patches
+
+    def definition(name: str) -> str:
+        text = (REPO_ROOT / "asl" / f"{name}.asl.json").read_text()
+        return re.sub(
+            r"\$\{(\w+?)(FunctionArn|TopicArn|Arn)?\}",
+            lambda m: f"arn:aws:lambda:{_REGION}:{_ACCOUNT}:function:{m.group(1)}",
+            text,
+        )
+
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        moto_patches.install()  # aws-sdk:eventbridge needs it; no clock runs: waits are real
+        sfn = boto3.client("stepfunctions", region_name=_REGION)
+
+        def no_op(params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+            name = params["url_path"].split("function%3A", 1)[1].split("/", 1)[0]
+            payload = json.loads(params.get("body") or b"{}")
+            if isinstance(payload, dict) and "taskToken" in payload:
+                # The provider answers once the task waits for it (moto drops an answer that arrives
+                # before the heartbeat wait is set up): a few milliseconds later, from its own thread.
+                threading.Timer(
+                    0.005, sfn.send_task_success, kwargs={"taskToken": payload["taskToken"], "output": "{}"}
+                ).start()
+            body = json.dumps(_NO_OP.get(name, {})).encode()
+            response = {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(body), len(body))}
+            return type("R", (), {"status_code": 200, "headers": {}})(), response
+
+        boto3._get_default_session().events.register("before-call.lambda.Invoke", no_op)
+        machines = {
+            name: sfn.create_state_machine(
+                name=name, definition=definition(name), roleArn=f"arn:aws:iam::{_ACCOUNT}:role/b", type=kind
+            )["stateMachineArn"]
+            for name, kind in (("order_saga", "STANDARD"), ("outbox_publisher", "EXPRESS"))
+        }
+
+        def run(machine: str, payload: str) -> None:
+            arn = sfn.start_execution(stateMachineArn=machine, name=uuid.uuid4().hex, input=payload)[
+                "executionArn"
+            ]
+            while (status := sfn.describe_execution(executionArn=arn)["status"]) == "RUNNING":
+                time.sleep(0.001)
+            assert status == "SUCCEEDED", status
+
+        durations = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            run(machines["outbox_publisher"], "[]")
+            run(machines["order_saga"], "[]")
+            run(machines["outbox_publisher"], "[]")
+            durations.append(time.perf_counter() - started)
+    return {"per_order_s": statistics.median(durations)}
+
+
+# -- the whole platform ---------------------------------------------------------------------------
+def _platform(orders: int) -> dict[str, Any]:
+    from demo.payment_provider import PaymentProvider
+    from local_runtime import LocalApp
+
+    sample = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
+    with LocalApp(REPO_ROOT / "cdk.out", log_level="WARNING") as app:
+        inventory = app.output("InventoryTableName")
+        for line in sample["items"]:
+            item = {
+                "pk": {"S": f"SKU#{line['sku']}"},
+                "sku": {"S": line["sku"]},
+                "available": {"N": "1000000"},
+            }
+            app.client("dynamodb").put_item(TableName=inventory, Item=item)
+        app.add_party(PaymentProvider(app, answer_after=timedelta(seconds=2)))
+        started = time.perf_counter()
+        for n in range(orders):
+            response = app.api.request(
+                "POST",
+                "/orders",
+                body=json.dumps({**sample, "customerId": f"load-{n}"}),
+                headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
+            )
+            assert response.status == 201, response.body
+        app.drain(timeout=3600)
+        wall = time.perf_counter() - started
+        sagas = app.executions(app.output("OrderSagaStateMachineArn"))
+        histories = Counter(tuple(app.states_visited(e["executionArn"])) for e in sagas)
+        confirmed = sum(1 for e in sagas if app.states_visited(e["executionArn"])[-1:] == ["OrderConfirmed"])
+        return {
+            "orders": orders,
+            "per_order_s": wall / orders,
+            "rss_mib": _peak_rss_mib(),
+            "confirmed": confirmed,
+            "distinct_histories": len(histories),
+        }
+
+
+def _steady(rate_per_second: float, orders: int) -> dict[str, Any]:
+    from local_runtime import LocalApp
+
+    sample = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
+    with LocalApp(REPO_ROOT / "cdk.out", log_level="WARNING") as app:
+        app.pause_pipe("OrderSaga")  # the outbox alone: one event per order
+        placed = []
+
+        def place() -> None:
+            app.api.request(
+                "POST",
+                "/orders",
+                body=json.dumps({**sample, "customerId": f"steady-{len(placed)}"}),
+                headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
+            )
+            placed.append(1)
+            if len(placed) < orders:
+                app.after(1 / rate_per_second, place)
+
+        place()
+        app.drain(timeout=600)
+        return {"rate": rate_per_second, "orders": orders, "calls": app.bus.calls, "entries": app.bus.entries}
+
+
+def measure_platform(sizes: tuple[int, ...] = (10, 100, 500)) -> list[tuple[Any, ...]]:
+    floor = _in_fresh_interpreter("floor", "10")["per_order_s"]
+    rows: list[tuple[Any, ...]] = [
+        ("bare moto floor (no-op tasks, sequential)", 10, floor * 1000, 1.0, "", "", "")
+    ]
+    for size in sizes:
+        run = _in_fresh_interpreter("platform", str(size))
+        rows.append(
+            (
+                "embedded runtime, orders at once",
+                size,
+                run["per_order_s"] * 1000,
+                run["per_order_s"] / floor,
+                f"{run['rss_mib']:.0f}",
+                f"{run['confirmed']}/{size}",
+                run["distinct_histories"],
+            )
+        )
+    return rows
+
+
+def measure_steady(rates: tuple[float, ...] = (1, 2, 5, 10, 20), orders: int = 100) -> list[tuple[Any, ...]]:
+    rows = []
+    for rate in rates:
+        run = _in_fresh_interpreter("steady", str(rate), str(orders))
+        rows.append((rate, orders, run["calls"], run["entries"], run["calls"] / run["entries"]))
+    return rows
+
+
+if __name__ == "__main__":
+    mode, *args = sys.argv[1:]
+    if mode == "floor":
+        print(json.dumps(_floor(int(args[0]))))
+    elif mode == "platform":
+        print(json.dumps(_platform(int(args[0]))))
+    elif mode == "steady":
+        print(json.dumps(_steady(float(args[0]), int(args[1]))))
+    else:
+        raise SystemExit(f"unknown mode {mode!r}: floor RUNS | platform ORDERS | steady RATE ORDERS")
