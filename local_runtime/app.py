@@ -171,6 +171,7 @@ class LocalApp:
             moto_patches.on_source_write(self.pipes.source_written),
         ]
         CLOCK.add_timer_source(self.pipes.next_visible)
+        CLOCK.on_jump(self.pipes.time_passed)
         provisioner = Provisioner(
             self.stack,
             self.region,
@@ -377,7 +378,6 @@ class LocalApp:
 
     def _jump(self, when: float, deadline: float, parties: list[Party]) -> None:
         CLOCK.jump_to(when)
-        self.pipes.time_passed()
         self._settle(deadline, parties)
 
     def advance(self, duration: float | timedelta, timeout: float = 60.0) -> None:

@@ -121,6 +121,7 @@ class VirtualClock:
         self._coordinates: time_machine.Traveller | None = None
         self._sources: list[Callable[[], float | None]] = []
         self._waiting: set[_Waiter] = set()
+        self._jump_listeners: list[Callable[[], None]] = []
         self.running = False
         self.jumps = 0
         self.generation = 0
@@ -150,6 +151,7 @@ class VirtualClock:
                 self._wake(waiter, "timeout")
             self._timers.clear()
             self._sources.clear()
+            self._jump_listeners.clear()
             self._changed.notify_all()
         _time.sleep = _real_sleep
         if self._traveller is not None:
@@ -204,6 +206,12 @@ class VirtualClock:
     def call_later(self, seconds: float, callback: Callable[[], None], kind: str) -> Timer:
         return self.call_at(self._now + max(0.0, seconds), callback, kind)
 
+    def on_jump(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after every jump, whoever made it (the driver, or a test thread
+        waiting on a function): what depends on time passing without a timer of its own (SQS
+        visibility) looks again."""
+        self._jump_listeners.append(listener)
+
     def add_timer_source(self, source: Callable[[], float | None]) -> None:
         """A source of due times the clock does not own (SQS visibility): asked before each jump."""
         self._sources.append(source)
@@ -231,6 +239,7 @@ class VirtualClock:
         callbacks: list[Callable[[], None]] = []
         with self._lock:
             if when > self._now:
+                callbacks += self._jump_listeners
                 self._now = when
                 if self._coordinates is not None:
                     self._coordinates.move_to(datetime.fromtimestamp(when, UTC), tick=False)

@@ -198,8 +198,8 @@ class PipeRunner:
             state = self._state[spec.name]
             if spec.enabled and state.dirty:
                 state.dirty = False
-                moved += self._pump_stream(spec, state) if spec.source_kind == "dynamodb" else 0
-                moved += self._pump_queue(spec, state) if spec.source_kind == "sqs" else 0
+                pump = self._pump_stream if spec.source_kind == "dynamodb" else self._pump_queue
+                moved += pump(spec, state)
         return moved
 
     # -- DynamoDB streams -------------------------------------------------------------------
