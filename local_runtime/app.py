@@ -39,6 +39,7 @@ from moto import mock_aws
 from local_runtime import clock, environ, moto_patches
 from local_runtime.api_gateway import RestApi
 from local_runtime.assembly import AssemblyError, StackArtifact, load_stacks
+from local_runtime.call_faults import CallFaults
 from local_runtime.clock import CLOCK, as_seconds
 from local_runtime.execution_events import StatusChangePublisher
 from local_runtime.faults import EventBusProbe
@@ -135,6 +136,7 @@ class LocalApp:
         self.lambdas = LambdaService(region, self.logs, log_level=log_level)
         self.api = RestApi(self.lambdas, self.account)
         self.bus = EventBusProbe(self.account, region)
+        self.calls = CallFaults()
         self.pipes = PipeRunner(self.client, region, self.account)
         self.resources: Provisioned | None = None
         self.schedules: dict[str, Schedule] = {}
@@ -158,6 +160,7 @@ class LocalApp:
         CLOCK.start(self.start_time)
         stdout_router().install()
         self.lambdas.install(boto3._get_default_session())
+        self.calls.install(boto3._get_default_session())
         deliver_unobserved = self.bus.install()
         status_events = StatusChangePublisher(deliver_unobserved)
 
@@ -207,6 +210,7 @@ class LocalApp:
         self._unregister = []
         if self._mock is not None:
             self.lambdas.uninstall(boto3._get_default_session())
+            self.calls.uninstall()
             self._mock.stop()
             self._mock = None
         stdout_router().uninstall()

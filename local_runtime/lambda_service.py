@@ -71,6 +71,7 @@ class _InjectedFailure:
     error: str
     message: str
     remaining: int
+    after_effect: bool = False
 
 
 @dataclass(frozen=True)
@@ -272,15 +273,29 @@ class LambdaService:
         except KeyError as missing:
             raise FunctionNotFound(f"Function not found: {function}") from missing
 
-    def inject_failure(self, function: str, error: str, *, times: int = 1, message: str = "injected") -> None:
-        """Make the next `times` invocations of a function fail without running it.
+    def inject_failure(
+        self,
+        function: str,
+        error: str,
+        *,
+        times: int = 1,
+        message: str = "injected",
+        after_effect: bool = False,
+    ) -> None:
+        """Make the next `times` invocations of a function fail.
+
+        By default the handler does not run (the request never reached it). With
+        `after_effect=True` the handler runs to the end, its writes commit, and then the caller
+        gets the error instead of the result: the response was lost, the sandbox timed out after
+        the write, the service failed on the way back. That is the failure that breaks sagas.
 
         `Lambda.<Code>` errors (Lambda.ServiceException, Lambda.TooManyRequestsException...)
-        come back as the Lambda service's own errors; any other name comes back as if the
-        handler had raised an exception of that class.
+        come back as the Lambda service's own errors; `Sandbox.Timedout` as a function timeout;
+        any other name as if the handler had raised an exception of that class.
         """
         name = self.spec(function).name
-        self._failures.setdefault(name, []).append(_InjectedFailure(error, message, times))
+        with self._lock:
+            self._failures.setdefault(name, []).append(_InjectedFailure(error, message, times, after_effect))
 
     def clear_failures(self) -> None:
         """Forget every injected failure not yet used."""
@@ -422,15 +437,17 @@ class LambdaService:
         try:
             spec = self.spec(function)
             failure = self._take_failure(spec.name)
+            if failure is None or failure.after_effect:
+                result = self.invoke(function, payload, asynchronous=invocation_type == "Event")
             if failure is not None and failure.error.startswith("Lambda."):
                 code = failure.error.removeprefix("Lambda.")
                 return _http(500), _service_error(500, code, failure.message)
             if failure is not None:
-                self.invocations[spec.name] += 1
+                if not failure.after_effect:
+                    with self._lock:
+                        self.invocations[spec.name] += 1
                 body = {"errorMessage": failure.message, "errorType": failure.error}
                 result = InvokeResult(payload=json.dumps(body).encode(), function_error="Unhandled")
-            else:
-                result = self.invoke(function, payload, asynchronous=invocation_type == "Event")
         except FunctionNotFound as missing:
             return _http(404), _service_error(404, "ResourceNotFoundException", str(missing))
         status = 202 if invocation_type == "Event" else 200

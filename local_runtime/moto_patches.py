@@ -24,6 +24,12 @@ tests/local_runtime that fails without it.
   whole stream) before it starts, to roll back on failure: each transaction costs as
   much as the table is big. It now snapshots only the items it touches (and the
   stream's length) and restores exactly those on failure.
+* A task token answered while its task's Lambda still runs (a retried payment request
+  answering its own new token with the answer already on record) is lost when the task
+  has HeartbeatSeconds: the heartbeat wait starts after the invocation, clears its event
+  and waits for the next heartbeat, so the task times out with the answer in hand. On AWS
+  the token is open from the moment the task starts. The wait now returns an outcome that
+  is already there.
 * No "Step Functions Execution Status Change" event when an execution ends:
   every end is reported to the listeners registered with `on_execution_end`
   (the runtime puts the event on the default bus) in the execution's own
@@ -52,6 +58,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.execute_state import Exe
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service,
     state_task_service_aws_sdk,
+    state_task_service_callback,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
@@ -305,6 +312,20 @@ def awaiting_callback(execution: Execution) -> bool:
     return any(endpoint.get_outcome() is None for endpoint in list(pool.values()))
 
 
+def _wait_for_task_token_heartbeat(
+    self: Any, env: Any, callback_endpoint: Any, heartbeat_endpoint: Any
+) -> Any:
+    """moto's heartbeat wait, except that an answer given before the wait began is returned."""
+    answered = callback_endpoint.get_outcome()
+    if answered is not None:
+        return answered
+    return _originals["heartbeat_wait"](
+        self, env=env, callback_endpoint=callback_endpoint, heartbeat_endpoint=heartbeat_endpoint
+    )
+
+
+_Callback = state_task_service_callback.StateTaskServiceCallback
+
 _lock = threading.Lock()
 _originals: dict[str, Any] = {}
 
@@ -340,6 +361,8 @@ def install() -> None:
         StreamShard.add = _add_stream_record  # type: ignore[method-assign]
         _originals["start_execution"] = Execution.start
         Execution.start = _start_execution  # type: ignore[method-assign]
+        _originals["heartbeat_wait"] = _Callback._wait_for_task_token_heartbeat
+        _Callback._wait_for_task_token_heartbeat = _wait_for_task_token_heartbeat  # type: ignore[method-assign]
         _originals["terminated"] = BaseExecutionWorkerCommunication.terminated
         BaseExecutionWorkerCommunication.terminated = _terminated_with_listeners  # type: ignore[method-assign]
 
@@ -366,5 +389,6 @@ def uninstall() -> None:
         del Table.__deepcopy__  # type: ignore[attr-defined]
         StreamShard.add = _originals["add_stream_record"]  # type: ignore[method-assign]
         Execution.start = _originals["start_execution"]  # type: ignore[method-assign]
+        _Callback._wait_for_task_token_heartbeat = _originals["heartbeat_wait"]  # type: ignore[method-assign]
         Rule.send_to_targets = _originals["send_to_targets"]  # type: ignore[method-assign]
         _originals.clear()

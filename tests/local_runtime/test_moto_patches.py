@@ -251,3 +251,45 @@ def test_a_task_timeout_is_a_timer_on_the_virtual_clock(tiny_app: LocalApp) -> N
 
 def test_without_the_patch_a_task_timeout_runs_in_real_time(unpatched: LocalApp) -> None:
     assert _still_running_after_hours(unpatched, _run(unpatched, _callback(unpatched), "callback-unpatched"))
+
+
+SELF_ANSWERING = {
+    "StartAt": "Ask",
+    "States": {
+        "Ask": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "${Fn}", "Payload": {"answer_own_token.$": "$$.Task.Token"}},
+            "TimeoutSeconds": 900,
+            "HeartbeatSeconds": 300,
+            "End": True,
+        }
+    },
+}
+
+
+def _self_answering(app: LocalApp) -> dict[str, Any]:
+    text = json.dumps(SELF_ANSWERING).replace(
+        "${Fn}", app.resource("AWS::Lambda::Function", "Tiny/Work/").arn()
+    )
+    return dict(json.loads(text))
+
+
+def test_a_token_answered_during_its_invocation_completes_the_task_at_once(tiny_app: LocalApp) -> None:
+    # Given a callback task with a heartbeat whose Lambda answers its own token before returning
+    arn = _run(tiny_app, _self_answering(tiny_app), "self-answering")
+    # Then the task succeeds with that answer, at the instant it started (no heartbeat timeout)
+    description = tiny_app.wait_for(arn)
+    assert description["status"] == "SUCCEEDED", description
+    assert json.loads(description["output"]) == {"answered": "during the invocation"}
+    assert _virtual_seconds(description) == 0
+
+
+def test_without_the_patch_an_early_answer_is_lost_and_the_heartbeat_times_out(
+    tiny_app: LocalApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        moto_patches._Callback, "_wait_for_task_token_heartbeat", moto_patches._originals["heartbeat_wait"]
+    )
+    description = tiny_app.wait_for(_run(tiny_app, _self_answering(tiny_app), "self-answering-unpatched"))
+    assert (description["status"], description["error"]) == ("FAILED", "States.Timeout")
