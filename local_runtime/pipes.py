@@ -28,6 +28,7 @@ fresh id.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -461,7 +462,7 @@ class PipeRunner:
             "receiptHandle": message["ReceiptHandle"],
             "body": message["Body"],
             "attributes": message.get("Attributes", {}),
-            "messageAttributes": message.get("MessageAttributes", {}),
+            "messageAttributes": _pipe_message_attributes(message.get("MessageAttributes", {})),
             "md5OfBody": message.get("MD5OfBody"),
             "eventSource": "aws:sqs",
             "eventSourceARN": spec.source_arn,
@@ -552,3 +553,22 @@ def pipe_from_template(name: str, props: dict[str, Any]) -> PipeSpec:
         dead_letter_arn=dead_letter,
         enabled=props.get("DesiredState", "RUNNING") == "RUNNING",
     )
+
+
+def _pipe_message_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """SQS message attributes as Pipes (like Lambda's SQS events) spell them: ``stringValue``,
+    ``binaryValue``, ``stringListValues``, ``binaryListValues``, ``dataType``."""
+    spelled: dict[str, Any] = {}
+    for name, attribute in attributes.items():
+        record: dict[str, Any] = {
+            "stringListValues": attribute.get("StringListValues", []),
+            "binaryListValues": attribute.get("BinaryListValues", []),
+            "dataType": attribute.get("DataType", "String"),
+        }
+        if "StringValue" in attribute:
+            record["stringValue"] = attribute["StringValue"]
+        if "BinaryValue" in attribute:
+            binary = attribute["BinaryValue"]
+            record["binaryValue"] = base64.b64encode(binary).decode() if isinstance(binary, bytes) else binary
+        spelled[name] = record
+    return spelled

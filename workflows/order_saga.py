@@ -80,7 +80,7 @@ class _Task:
         return self.placeholder.removesuffix("Arn")
 
 
-# The ten task functions, in the order the saga runs them (forward steps, then compensations).
+# The eleven task functions, in the order the saga runs them (forward steps, then compensations).
 SAGA_TASKS: tuple[_Task, ...] = (
     _Task(
         c.SAGA_BEGIN_PLACEHOLDER,
@@ -88,6 +88,7 @@ SAGA_TASKS: tuple[_Task, ...] = (
         "Order saga: validates OrderPlaced, checks the SKUs, takes the saga's idempotency lock",
         # The lock is a conditional put/update on the order; the SKU check only reads stock.
         {ORDERS_TABLE_ENV: _WRITE_ITEMS, INVENTORY_TABLE_ENV: _READ_ITEMS},
+        {"SAGA_MAX_REDRIVES": str(c.SAGA_MAX_REDRIVES)},
     ),
     _Task(
         c.SAGA_RESERVE_PLACEHOLDER,
@@ -114,6 +115,13 @@ SAGA_TASKS: tuple[_Task, ...] = (
         c.SAGA_CONFIRM_HANDLER,
         "Order saga: sets the order CONFIRMED and writes OrderConfirmed to the outbox in one transaction",
         {ORDERS_TABLE_ENV: _WRITE_ITEMS},
+    ),
+    _Task(
+        c.SAGA_COMPENSATE_PLACEHOLDER,
+        c.SAGA_COMPENSATE_HANDLER,
+        "Order saga: reads the order before undoing anything; fences the saga so no confirmation can commit",
+        # Reads the order, conditionally moves the saga lock next to it.
+        {ORDERS_TABLE_ENV: _UPDATE_ITEMS},
     ),
     _Task(
         c.SAGA_CANCEL_SHIPMENT_PLACEHOLDER,
@@ -155,7 +163,7 @@ class OrderSaga(Construct):
         inventory_table, payments_table, shipments_table: the saga's tables (`pk` only);
             the payments table stands for the payment provider's ledger.
         tables: the same three, keyed by their environment variable (INVENTORY_TABLE_NAME...).
-        functions: the ten task Lambdas, keyed by their ASL placeholder.
+        functions: the eleven task Lambdas, keyed by their ASL placeholder.
         webhook_function: the payment webhook Lambda (`POST /payments/webhook` on the orders API),
             which answers the AuthorizePayment callback.
         webhook_method: that API method.
@@ -189,6 +197,7 @@ class OrderSaga(Construct):
             self, "StateMachineLogGroup", log_group_name=c.SAGA_STATE_MACHINE_LOG_GROUP
         )
         self.state_machine = self._build_state_machine()
+        self._grant_recorded_answers()
         self._build_webhook(api)
         self._build_trigger()
         self._build_failure_rule()
@@ -285,7 +294,7 @@ class OrderSaga(Construct):
             tasks=self.functions,
             extra_substitutions={c.SAGA_ALERT_TOPIC_PLACEHOLDER: foundation.alarm_topic.topic_arn},
             log_group=self.log_group,
-            role_description="Order saga state machine: invokes its ten tasks, alerts the operators",
+            role_description="Order saga state machine: invokes its eleven tasks, alerts the operators",
             invoke_sid="InvokeSagaTasks",
             extra_statements=[
                 iam.PolicyStatement(
@@ -300,6 +309,29 @@ class OrderSaga(Construct):
                     resources=[foundation.key.key_arn],
                 ),
             ],
+        )
+
+    def _grant_recorded_answers(self) -> None:
+        """A retried AuthorizePayment delivers an answer already on record to its new token.
+
+        A separate policy rather than the role's default one: the function must not depend on
+        the state machine, whose definition names the function (a dependency cycle otherwise).
+        """
+        request_payment = self.functions[c.SAGA_REQUEST_PAYMENT_PLACEHOLDER]
+        role = request_payment.role
+        if role is None:  # pragma: no cover - PlatformFunction always creates a role
+            raise ValueError("the payment request function has no role")
+        iam.Policy(
+            self,
+            "RequestPaymentAnswersItsTask",
+            statements=[
+                iam.PolicyStatement(
+                    sid="AnswerOwnPaymentCallback",
+                    actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                    resources=[self.state_machine.state_machine_arn],
+                )
+            ],
+            roles=[role],
         )
 
     # --- payment webhook: the callback's other end -----------------------------------------

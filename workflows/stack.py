@@ -83,6 +83,11 @@ class OrderPlatformStack(Stack):
                 "The payment provider's ledger of authorization requests",
             ),
             (c.OUTPUT_SHIPMENTS_TABLE_NAME, saga.shipments_table.table_name, "Shipments booked for orders"),
+            (
+                c.OUTPUT_OPS_ALERT_TOPIC_ARN,
+                self.foundation.alarm_topic.topic_arn,
+                "Alarms and saga alerts for the operators (parked orders, refused redrives)",
+            ),
         ]
         for output_id, value, description in outputs:
             CfnOutput(self, output_id, value=value, description=description)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
 from order_saga.dynamodb import inventory, saga_locks
-from order_saga.errors import InvalidOrderEvent
+from order_saga.errors import InvalidOrderEvent, RedriveRefused
 from order_saga.logic import begin_saga
 from order_saga.ports import Inventory, SagaLocks
 from order_saga.schemas import BeginRequest, BeginResult, parse_task_input, task_output
@@ -27,7 +27,7 @@ locks_factory: Callable[[str], SagaLocks] = saga_locks
 @logger.inject_lambda_context(correlation_id_path="executionId", clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@count_failures(logger, metrics, {InvalidOrderEvent: "InvalidOrderEvents"})
+@count_failures(logger, metrics, {InvalidOrderEvent: "InvalidOrderEvents", RedriveRefused: "RedrivesRefused"})
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point named by the infrastructure: ``order_saga.begin_handler.lambda_handler``."""
     settings = load_begin_settings()
@@ -38,11 +38,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         inventory_factory(settings.inventory_table_name),
         locks_factory(settings.orders_table_name),
         datetime.now(UTC),
+        settings.max_redrives,
     )
     logger.append_keys(orderId=start.order.order_id)
     if start.duplicate:
         metrics.add_metric(name="DuplicateSagas", unit=MetricUnit.Count, value=1)
         logger.info("Another execution owns this order's saga; nothing to do")
+    elif start.redrive_count:
+        metrics.add_metric(name="SagasRedriven", unit=MetricUnit.Count, value=1)
+        logger.info("Parked saga resumed by a redrive", extra={"redriveCount": start.redrive_count})
     else:
         metrics.add_metric(name="SagasStarted", unit=MetricUnit.Count, value=1)
         logger.info("Saga started")

@@ -43,6 +43,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     cancellation = cancel_order(
         order_id,
         request.failure,
+        request.execution_id,
         repository_factory(settings.orders_table_name),
         locks_factory(settings.orders_table_name),
         datetime.now(UTC),

@@ -8,9 +8,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
-from order_saga.dynamodb import saga_locks, saga_order_repository
+from order_saga.dynamodb import saga_order_repository
 from order_saga.outcome import confirm_order
-from order_saga.ports import SagaLocks
 from order_saga.schemas import Confirmation, ConfirmRequest, parse_task_input, task_output
 from order_saga.telemetry import count_failures
 from order_store.ports import OrderRepository
@@ -20,8 +19,6 @@ logger, tracer, metrics = powertools("order-saga")
 
 repository_factory: Callable[[str], OrderRepository] = saga_order_repository
 """Builds the order repository for a table name; tests replace it with an in-memory fake."""
-locks_factory: Callable[[str], SagaLocks] = saga_locks
-"""Builds the saga locks for the order table's name; tests replace it with an in-memory fake."""
 
 
 @logger.inject_lambda_context(correlation_id_path="order.orderId", clear_state=True)
@@ -36,8 +33,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         request.order,
         request.payment,
         request.shipment,
+        request.execution_id,
         repository_factory(settings.orders_table_name),
-        locks_factory(settings.orders_table_name),
         datetime.now(UTC),
     )
     if confirmed.written:

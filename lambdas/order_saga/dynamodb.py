@@ -135,8 +135,17 @@ class DynamoSagaLocks(_SagaTable):
     def _key(order_id: str) -> dict[str, str]:
         return {"pk": order_pk(order_id), "sk": SAGA_SK}
 
-    def acquire(self, order_id: str, execution_id: str, now: datetime) -> bool:
-        """Conditional put: free, or already held by the same execution (a retried BeginSaga)."""
+    def acquire(
+        self,
+        order_id: str,
+        execution_id: str,
+        now: datetime,
+        *,
+        takeover_from: str | None = None,
+        redrive_count: int = 0,
+    ) -> bool:
+        """Conditional put: free, already held by the same execution (a retried BeginSaga), or
+        held by the parked execution a redrive resumes, whose saga did not end cleanly."""
         moment = iso_timestamp(now)
         item = {
             **self._key(order_id),
@@ -147,15 +156,30 @@ class DynamoSagaLocks(_SagaTable):
                 execution_id=execution_id,
                 started_at=moment,
                 updated_at=moment,
+                redrive_count=redrive_count,
             ).model_dump(exclude_none=True),
         }
+        condition = "attribute_not_exists(pk) OR #executionId = :me"
+        values: dict[str, Any] = {":me": execution_id}
+        names = {"#executionId": "executionId"}
+        if takeover_from is not None:
+            condition += " OR (#executionId = :parked AND #status IN (:running, :compensating, :attention))"
+            names["#status"] = "status"
+            values.update(
+                {
+                    ":parked": takeover_from,
+                    ":running": "RUNNING",
+                    ":compensating": "COMPENSATING",
+                    ":attention": "NEEDS_ATTENTION",
+                }
+            )
         try:
             self._call(
                 "put_item",
                 Item=to_item(item),
-                ConditionExpression="attribute_not_exists(pk) OR #executionId = :me",
-                ExpressionAttributeNames={"#executionId": "executionId"},
-                ExpressionAttributeValues=to_item({":me": execution_id}),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
             )
         except ClientError as error:
             if is_condition_failure(error):
@@ -166,28 +190,43 @@ class DynamoSagaLocks(_SagaTable):
     def get(self, order_id: str) -> SagaLock | None:
         return self._get_model(SagaLock, self._key(order_id))
 
-    def settle(self, order_id: str, status: SagaStatus, now: datetime) -> None:
-        self._call(
-            "update_item",
-            Key=to_item(self._key(order_id)),
-            UpdateExpression=(
+    def fence(self, order_id: str, execution_id: str, now: datetime) -> bool:
+        return self._update_if(
+            self._key(order_id),
+            update="SET #status = :compensating, #updatedAt = :now",
+            condition="#executionId = :me AND #status <> :completed",
+            names={"#status": "status", "#updatedAt": "updatedAt", "#executionId": "executionId"},
+            values={
+                ":compensating": "COMPENSATING",
+                ":completed": "COMPLETED",
+                ":now": iso_timestamp(now),
+                ":me": execution_id,
+            },
+        )
+
+    def settle(self, order_id: str, status: SagaStatus, execution_id: str, now: datetime) -> bool:
+        return self._update_if(
+            self._key(order_id),
+            update=(
                 "SET #status = :status, #updatedAt = :now, #orderId = if_not_exists(#orderId, :orderId),"
-                " #recordType = if_not_exists(#recordType, :recordType)"
+                " #recordType = if_not_exists(#recordType, :recordType),"
+                " #executionId = if_not_exists(#executionId, :me)"
             ),
-            ExpressionAttributeNames={
+            condition="attribute_not_exists(pk) OR #executionId = :me",
+            names={
                 "#status": "status",
                 "#updatedAt": "updatedAt",
                 "#orderId": "orderId",
                 "#recordType": "recordType",
+                "#executionId": "executionId",
             },
-            ExpressionAttributeValues=to_item(
-                {
-                    ":status": status,
-                    ":now": iso_timestamp(now),
-                    ":orderId": order_id,
-                    ":recordType": SAGA_RECORD_TYPE,
-                }
-            ),
+            values={
+                ":status": status,
+                ":now": iso_timestamp(now),
+                ":orderId": order_id,
+                ":recordType": SAGA_RECORD_TYPE,
+                ":me": execution_id,
+            },
         )
 
 
@@ -297,10 +336,15 @@ class DynamoPaymentLedger(_SagaTable):
     def refresh_token(self, authorization_id: str, task_token: str) -> bool:
         return self._update_if(
             self._key(authorization_id),
-            update="SET #token = :token",
-            condition="#status = :requested",
-            names={"#token": "taskToken", "#status": "status"},
-            values={":token": task_token, ":requested": "REQUESTED"},
+            update="SET #token = :token REMOVE #notifiedAt",
+            condition="#status IN (:requested, :authorized, :declined)",
+            names={"#token": "taskToken", "#status": "status", "#notifiedAt": "notifiedAt"},
+            values={
+                ":token": task_token,
+                ":requested": "REQUESTED",
+                ":authorized": "AUTHORIZED",
+                ":declined": "DECLINED",
+            },
         )
 
     def transition(
@@ -339,13 +383,13 @@ class DynamoPaymentLedger(_SagaTable):
             values=values,
         )
 
-    def mark_notified(self, authorization_id: str, now: datetime) -> None:
-        self._update_if(
+    def mark_notified(self, authorization_id: str, task_token: str, now: datetime) -> bool:
+        return self._update_if(
             self._key(authorization_id),
-            update="SET #notifiedAt = if_not_exists(#notifiedAt, :now) REMOVE #token",
-            condition="attribute_exists(pk)",
+            update="SET #notifiedAt = :now REMOVE #token",
+            condition="#token = :token",
             names={"#notifiedAt": "notifiedAt", "#token": "taskToken"},
-            values={":now": iso_timestamp(now)},
+            values={":now": iso_timestamp(now), ":token": task_token},
         )
 
 

@@ -47,5 +47,25 @@ class StepAlreadyCompensated(Exception):
     (released stock, cancelled shipment): redoing it would contradict the compensation."""
 
 
+class OrderAlreadyConfirmed(Exception):
+    """A cancellation found the order CONFIRMED: past the saga's pivot nothing is undone; the
+    saga parks the order and alerts instead."""
+
+
+class RedriveRefused(Exception):
+    """A redrive of a parked saga was refused: it already redrove the configured number of
+    times (the loop guard), or it names no parked execution."""
+
+
 class OrderStateConflict(Exception):
     """The order is in a status the step cannot act on (e.g. confirming a cancelled order)."""
+
+
+class TaskNoLongerOpen(Exception):
+    """Step Functions no longer waits on the token (answered, timed out, execution ended): the
+    answer is moot, and the webhook acknowledges it so the provider stops retrying."""
+
+
+class CallbackUnavailable(Exception):
+    """Step Functions throttled or failed transiently; the caller should retry (the webhook
+    answers 503, the payment request fails and the state machine retries it)."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from order_saga.errors import (
     InvalidOrderEvent,
+    RedriveRefused,
     SagaStoreUnavailable,
     StepAlreadyCompensated,
     UnsupportedDestination,
@@ -28,8 +29,9 @@ from order_saga.models import (
     reserved_lines,
     shipment_id_for,
 )
-from order_saga.order_placed import parse_order_placed
-from order_saga.ports import Inventory, PaymentLedger, SagaLocks, Shipments
+from order_saga.order_placed import parse_order_placed, redrive_of
+from order_saga.payment_answers import deliver_answer
+from order_saga.ports import Inventory, PaymentLedger, SagaLocks, Shipments, TaskCallbacks
 from order_store.timestamps import iso_timestamp
 
 DEFAULT_CARRIER = "DHL"
@@ -39,26 +41,50 @@ CARRIERS: dict[str, str] = {"GB": "ROYAL_MAIL", "IE": "AN_POST"}
 
 @dataclass(frozen=True)
 class SagaStart:
-    """BeginSaga's outcome: the validated order, and whether another execution owns its saga."""
+    """BeginSaga's outcome: the validated order, whether another execution owns its saga, and
+    how many times this saga was redriven (0 for a first delivery)."""
 
     order: SagaOrder
     duplicate: bool
+    redrive_count: int = 0
 
 
 def begin_saga(
-    records: Any, execution_id: str, inventory: Inventory, locks: SagaLocks, now: datetime
+    records: Any,
+    execution_id: str,
+    inventory: Inventory,
+    locks: SagaLocks,
+    now: datetime,
+    max_redrives: int,
 ) -> SagaStart:
     """Validate the batch's OrderPlaced event and take the order's saga lock.
 
     Validation comes first and writes nothing, so an invalid event leaves no lock behind (its
-    cancellation can then tell that no saga ever owned the order). Raises InvalidOrderEvent.
+    cancellation can then tell that no saga ever owned the order). A redrive takes over the lock
+    of the parked execution it names (the same saga, resumed: every step is idempotent and finds
+    what the parked execution did); a redrive beyond ``max_redrives`` is refused (the loop
+    guard). Raises InvalidOrderEvent, RedriveRefused.
     """
     order = parse_order_placed(records)
+    redrive = redrive_of(records)
+    if redrive is not None and redrive.count > max_redrives:
+        raise RedriveRefused(
+            f"order {order.order_id}: redrive {redrive.count} of {redrive.parked_execution} is"
+            f" beyond the limit of {max_redrives}"
+        )
     missing = inventory.missing_skus({line.sku for line in order.items})
     if missing:
         raise InvalidOrderEvent(f"unknown SKU(s): {', '.join(sorted(missing))}")
-    acquired = locks.acquire(order.order_id, execution_id, now)
-    return SagaStart(order=order, duplicate=not acquired)
+    acquired = locks.acquire(
+        order.order_id,
+        execution_id,
+        now,
+        takeover_from=None if redrive is None else redrive.parked_execution,
+        redrive_count=0 if redrive is None else redrive.count,
+    )
+    return SagaStart(
+        order=order, duplicate=not acquired, redrive_count=0 if redrive is None else redrive.count
+    )
 
 
 def reserve_stock(order: SagaOrder, inventory: Inventory, now: datetime) -> Reservation:
@@ -96,13 +122,21 @@ def provider_decision(amount: int, limit: int) -> tuple[PaymentDecision, str | N
 
 
 def request_payment(
-    order: SagaOrder, task_token: str, ledger: PaymentLedger, limit: int, now: datetime
+    order: SagaOrder,
+    task_token: str,
+    ledger: PaymentLedger,
+    callbacks: TaskCallbacks,
+    limit: int,
+    now: datetime,
 ) -> PaymentEntry:
-    """Open the order's authorization request with the provider, or keep the open one.
+    """Open the order's authorization request with the provider, or go on with the open one.
 
-    The provider answers later through the webhook, using the stored task token; a retried
-    request refreshes the token (the workflow now waits on the new one) and keeps the decision.
-    An entry already answered, voided or withdrawn is returned unchanged.
+    The provider answers later through the webhook, to the stored task token. A retried request
+    (its first attempt's response was lost) waits on a new token, so it stores that one: if the
+    provider has not answered yet, the webhook will answer it; if it has, the recorded answer is
+    delivered to the new token at once instead of leaving it to wait for its heartbeat. Raises
+    StepAlreadyCompensated when the request was voided or withdrawn before (a redriven saga
+    must not wait for an answer that will never come).
     """
     decision, decline_reason = provider_decision(order.total_amount, limit)
     authorization_id = authorization_id_for(order.order_id)
@@ -122,12 +156,17 @@ def request_payment(
     existing = ledger.get(authorization_id)
     if existing is None:
         raise SagaStoreUnavailable(f"payment request of order {order.order_id} vanished; retry")
-    if existing.status == "REQUESTED" and existing.task_token != task_token:
-        if ledger.refresh_token(authorization_id, task_token):
-            return existing.model_copy(update={"task_token": task_token})
-        refreshed = ledger.get(authorization_id)
-        return refreshed if refreshed is not None else existing
-    return existing
+    if existing.status in ("VOIDED", "WITHDRAWN"):
+        raise StepAlreadyCompensated(
+            f"payment of order {order.order_id} was already requested and {existing.status.lower()}"
+        )
+    if existing.task_token != task_token and not ledger.refresh_token(authorization_id, task_token):
+        closed = ledger.get(authorization_id)
+        status = "closed" if closed is None else closed.status.lower()
+        raise StepAlreadyCompensated(f"payment of order {order.order_id} was {status} meanwhile")
+    delivery = deliver_answer(authorization_id, ledger, callbacks, now)
+    current = delivery.entry if delivery.entry is not None else existing
+    return current.model_copy(update={"task_token": task_token})
 
 
 def carrier_for(country: str) -> str:

@@ -18,6 +18,7 @@ from order_store.models import (
     CountryCode,
     CurrencyCode,
     OrderLine,
+    SagaStatus,
     Sku,
     order_total,
 )
@@ -36,7 +37,6 @@ OrderId = Annotated[str, StringConstraints(pattern=ORDER_ID_PATTERN)]
 """Order ids become key parts (``RESERVATION#<id>``): no ``#``, no whitespace, bounded length."""
 CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
-SagaStatus = Literal["RUNNING", "COMPLETED", "CANCELLED", "NEEDS_ATTENTION"]
 ReservationStatus = Literal["RESERVED", "RELEASED"]
 PaymentStatus = Literal["REQUESTED", "AUTHORIZED", "DECLINED", "VOIDED", "WITHDRAWN"]
 PaymentAnswer = Literal["AUTHORIZED", "DECLINED"]
@@ -120,14 +120,17 @@ def reserved_lines(items: Iterable[OrderLine]) -> list[ReservedLine]:
 
 
 class SagaLock(CamelModel):
-    """The saga item ``ORDER#<id>`` / ``SAGA``: which execution owns the order's saga and how it
-    ended. A lock written by a cancellation of an invalid event has no execution id."""
+    """The saga item ``ORDER#<id>`` / ``SAGA``: which execution owns the order's saga, where it
+    is (RUNNING forward, COMPENSATING) or how it ended. Owned by an execution identity, so a
+    redrive of a parked saga can take it over from the execution it names, and nobody else can.
+    A lock written by a cancellation of an invalid event has no execution id."""
 
     order_id: str
     status: SagaStatus
     execution_id: str | None = None
     started_at: str | None = None
     updated_at: str | None = None
+    redrive_count: int = Field(default=0, ge=0)
 
 
 class Reservation(CamelModel):

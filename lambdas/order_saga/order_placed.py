@@ -2,10 +2,13 @@
 
 Pipes always deliver a JSON array (the pipe's batch size is 1: one order per execution). The
 record body is the EventBridge event as the bus delivered it to the queue; its ``detail`` is the
-outbox envelope written by ``order_store.events.bus_entry``.
+outbox envelope written by ``order_store.events.bus_entry``. A redrive of a parked saga sends
+the same body again with two message attributes: the parked execution it resumes
+(``sagaRedriveOf``) and how many times this message has been redriven (``sagaRedriveCount``).
 """
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic_core
@@ -18,6 +21,19 @@ from order_store.models import CamelModel
 
 _ORDER_ID = re.compile(ORDER_ID_PATTERN)
 _MAX_PROBLEMS = 10
+
+REDRIVE_OF_ATTRIBUTE = "sagaRedriveOf"
+REDRIVE_COUNT_ATTRIBUTE = "sagaRedriveCount"
+_EXECUTION_ARN = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[^:\s]+:[^:\s]+$")
+_MAX_REDRIVE_COUNT = 1_000_000
+
+
+@dataclass(frozen=True)
+class Redrive:
+    """A redrive of a parked saga: the execution it resumes and the how-manieth redrive it is."""
+
+    parked_execution: str
+    count: int
 
 
 class OrderPlacedDetail(CamelModel):
@@ -97,3 +113,32 @@ def order_id_from_batch(records: Any) -> str | None:
         if isinstance(candidate, str) and _ORDER_ID.fullmatch(candidate):
             return candidate
     return None
+
+
+def _string_attribute(record: dict[str, Any], name: str) -> str | None:
+    """A message attribute's string value, as Pipes deliver SQS records (``stringValue``); the
+    SDK's spelling (``StringValue``) is accepted too."""
+    attributes = record.get("messageAttributes")
+    if not isinstance(attributes, dict):
+        return None
+    attribute = attributes.get(name)
+    if not isinstance(attribute, dict):
+        return None
+    value = attribute.get("stringValue", attribute.get("StringValue"))
+    return value if isinstance(value, str) else None
+
+
+def redrive_of(records: Any) -> Redrive | None:
+    """The redrive a batch's record carries, or None for a first delivery; InvalidOrderEvent when
+    its attributes are malformed (a redrive must name an execution ARN and count from 1)."""
+    if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
+        return None
+    parked = _string_attribute(records[0], REDRIVE_OF_ATTRIBUTE)
+    count_text = _string_attribute(records[0], REDRIVE_COUNT_ATTRIBUTE)
+    if parked is None and count_text is None:
+        return None
+    if parked is None or not _EXECUTION_ARN.fullmatch(parked):
+        raise InvalidOrderEvent(f"{REDRIVE_OF_ATTRIBUTE} is not a Step Functions execution ARN")
+    if count_text is None or not count_text.isdigit() or not 1 <= int(count_text) <= _MAX_REDRIVE_COUNT:
+        raise InvalidOrderEvent(f"{REDRIVE_COUNT_ATTRIBUTE} must be a whole number from 1")
+    return Redrive(parked_execution=parked, count=int(count_text))

@@ -2,22 +2,41 @@
 
 Confirmation and cancellation change the order and write the event announcing it through the
 outbox, in one transaction (``OrderRepository.append_event``), conditional on the order's
-outbox sequence; a concurrent writer of the same order makes it re-read and decide again. The
-event ids are derived from the order id, so a replayed step reports the id of the event its
-first attempt wrote. Parking only marks the order: operators, not consumers, act on it.
+outbox sequence and status; a concurrent writer of the same order makes it re-read and decide
+again. The event ids are derived from the order id, so a replayed step reports the id of the
+event its first attempt wrote. Parking only marks the order: operators, not consumers, act on it.
+
+The pivot is the saga lock, moved in the same transactions. A confirmation commits only while
+its execution's saga is RUNNING (and sets it COMPLETED); compensation begins by fencing the lock
+(RUNNING -> COMPENSATING) after reading the order. Whichever comes first wins, so a confirmed
+order is never compensated and a compensating saga never confirms, even when a confirmation's
+outcome was unknown (it timed out, its response was lost) or a late write is still in flight.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from order_saga.errors import InvalidSagaInput, OrderStateConflict, SagaStoreUnavailable
+from order_saga.errors import (
+    InvalidSagaInput,
+    OrderAlreadyConfirmed,
+    OrderStateConflict,
+    SagaStoreUnavailable,
+)
 from order_saga.models import ORDER_CANCELLED, ORDER_CONFIRMED, SagaOrder, saga_event_id
 from order_saga.ports import SagaLocks
 from order_saga.schemas import AuthorizedPayment, ShipmentResult, TaskFailure
-from order_store.errors import OrderNotFound, OutboxSequenceConflict
-from order_store.models import MAX_REASON_LENGTH, Order
+from order_store.errors import OrderNotFound, OutboxSequenceConflict, SagaLockConflict
+from order_store.models import MAX_REASON_LENGTH, Order, SagaLockChange, SagaStatus
 from order_store.ports import OrderRepository
+
+TERMINAL_STATUSES = frozenset({"CONFIRMED", "CANCELLED"})
+"""Order statuses consumers were told about (OrderConfirmed / OrderCancelled): final. Parking an
+order in one of them flags it for operators but keeps its status."""
+
+COMPENSABLE_LOCK: tuple[SagaStatus, ...] = ("COMPENSATING", "NEEDS_ATTENTION", "CANCELLED")
+"""Where our saga lock may be when the cancellation commits: fenced for compensation (or parked
+and resumed by a redrive of the same execution)."""
 
 MAX_APPEND_ATTEMPTS = 4
 """Re-reads after a sequence conflict; beyond that the task fails as SagaStoreUnavailable and the
@@ -52,16 +71,17 @@ def confirm_order(
     order: SagaOrder,
     payment: AuthorizedPayment,
     shipment: ShipmentResult,
+    execution_id: str,
     orders: OrderRepository,
-    locks: SagaLocks,
     now: datetime,
 ) -> Confirmed:
-    """Set the order CONFIRMED and write OrderConfirmed, then mark the saga COMPLETED.
+    """Set the order CONFIRMED and write OrderConfirmed, and mark our saga COMPLETED, in one
+    transaction that commits only while our saga is RUNNING (the pivot).
 
-    Already CONFIRMED (a retried task): no second event; the lock is settled again in case the
-    first attempt failed after its transaction. Raises InvalidSagaInput when the authorization
-    does not cover the order, OrderStateConflict when the order was cancelled or parked meanwhile,
-    OrderNotFound when the order does not exist.
+    Already CONFIRMED (a retried task whose first attempt committed): no second event. Raises
+    InvalidSagaInput when the authorization does not cover the order, OrderStateConflict when
+    the order is not PLACED, SagaLockConflict when our saga is no longer RUNNING (compensation
+    began, or a redrive took it over), OrderNotFound when the order does not exist.
     """
     if (payment.amount, payment.currency) != (order.total_amount, order.currency):
         raise InvalidSagaInput(
@@ -81,7 +101,6 @@ def confirm_order(
     for _ in range(MAX_APPEND_ATTEMPTS):
         stored = _read_order(orders, order.order_id)
         if stored.status == "CONFIRMED":
-            locks.settle(order.order_id, "COMPLETED", now)
             return Confirmed(event_id=event_id, written=False)
         if stored.status != "PLACED":
             raise OrderStateConflict(f"order {order.order_id} is {stored.status}; it cannot be confirmed")
@@ -94,17 +113,50 @@ def confirm_order(
                 "CONFIRMED",
                 now=now,
                 event_id=event_id,
+                expected_status="PLACED",
+                lock_change=SagaLockChange("COMPLETED", owner=execution_id, expected=("RUNNING",)),
             )
         except OutboxSequenceConflict:
             continue
-        locks.settle(order.order_id, "COMPLETED", now)
         return Confirmed(event_id=event_id, written=True)
     raise SagaStoreUnavailable(f"order {order.order_id} kept changing while it was being confirmed")
+
+
+@dataclass(frozen=True)
+class CompensationStart:
+    """Whether the order turned out CONFIRMED (the saga goes forward: nothing is undone), else
+    our saga is fenced and its compensations may run."""
+
+    confirmed: bool
+
+
+def begin_compensation(
+    order_id: str, execution_id: str, orders: OrderRepository, locks: SagaLocks, now: datetime
+) -> CompensationStart:
+    """Resolve the saga's outcome by reading the order before anything is undone.
+
+    CONFIRMED: the confirmation committed (its task failed after the effect, or its outcome is
+    unknown); the saga is past its pivot and only goes forward. Otherwise fence our lock
+    (-> COMPENSATING) so no confirmation can commit any more, and read again in case one
+    committed in between. Raises SagaLockConflict when another execution owns the saga.
+    """
+    order = orders.get_order(order_id)
+    if order is not None and order.status == "CONFIRMED":
+        return CompensationStart(confirmed=True)
+    if locks.fence(order_id, execution_id, now):
+        return CompensationStart(confirmed=False)
+    order = orders.get_order(order_id)
+    if order is not None and order.status == "CONFIRMED":
+        return CompensationStart(confirmed=True)
+    lock = locks.get(order_id)
+    held = "no saga lock" if lock is None else f"a {lock.status} saga of {lock.execution_id}"
+    raise SagaLockConflict(f"order {order_id} has {held}; execution {execution_id} does not own it")
 
 
 def cancel_order(
     order_id: str | None,
     failure: TaskFailure,
+    execution_id: str,
     orders: OrderRepository,
     locks: SagaLocks,
     now: datetime,
@@ -112,55 +164,85 @@ def cancel_order(
     invalid_event: bool,
 ) -> Cancellation:
     """Set the order CANCELLED with the failure as reason, write OrderCancelled (data: orderId,
-    customerId, reason = the error name), and mark the saga CANCELLED.
+    customerId, reason = the error name), and mark the saga CANCELLED, in one transaction.
 
-    Already CANCELLED: no second event. After an invalid event (``invalid_event``) the order is
-    cancelled only if it is still PLACED and no saga owns it: a malformed duplicate of an event
-    must not cancel an order whose valid saga is running or finished.
+    After compensation the transaction requires our saga to be fenced (COMPENSATING), so it
+    can never cancel an order whose confirmation won the pivot; a CONFIRMED order raises
+    OrderAlreadyConfirmed. After an invalid event (``invalid_event``) it requires the order to
+    be PLACED and no saga to own it, checked in the same conditional write: a malformed
+    duplicate never cancels an order whose valid saga is running or finished. Already
+    CANCELLED: no second event.
     """
     if order_id is None:
         return Cancellation(cancelled=False, reason="the event names no order")
-    reason = failure.reason()
     for _ in range(MAX_APPEND_ATTEMPTS):
         stored = orders.get_order(order_id)
         if stored is None:
             return Cancellation(cancelled=False, reason=f"order {order_id} does not exist")
         if stored.status == "CANCELLED":
-            locks.settle(order_id, "CANCELLED", now)
-            return Cancellation(cancelled=True, reason=stored.cancellation_reason or reason)
-        if invalid_event:
-            refusal = _invalid_event_refusal(stored, locks)
-            if refusal is not None:
-                return Cancellation(cancelled=False, reason=refusal)
-        try:
-            orders.append_event(
-                order_id,
-                stored.outbox_sequence,
-                ORDER_CANCELLED,
-                {"orderId": order_id, "customerId": stored.customer_id, "reason": failure.error},
-                "CANCELLED",
-                now=now,
-                event_id=saga_event_id(order_id, ORDER_CANCELLED),
-                attributes={"cancellationReason": reason},
-            )
-        except OutboxSequenceConflict:
-            continue
-        locks.settle(order_id, "CANCELLED", now)
-        return Cancellation(cancelled=True, reason=reason, written=True)
+            if not invalid_event:
+                locks.settle(order_id, "CANCELLED", execution_id, now)
+            return Cancellation(cancelled=True, reason=stored.cancellation_reason or failure.reason())
+        if invalid_event and stored.status != "PLACED":
+            return Cancellation(cancelled=False, reason=_refusal(stored, stored.status))
+        if stored.status == "CONFIRMED":
+            raise OrderAlreadyConfirmed(f"order {order_id} is CONFIRMED; a confirmed order is never undone")
+        cancellation = _append_cancellation(stored, failure, execution_id, orders, locks, now, invalid_event)
+        if cancellation is not None:
+            return cancellation
     raise SagaStoreUnavailable(f"order {order_id} kept changing while it was being cancelled")
 
 
-def _invalid_event_refusal(order: Order, locks: SagaLocks) -> str | None:
-    if order.status != "PLACED":
-        return f"order {order.order_id} is {order.status}; an invalid event does not cancel it"
-    lock = locks.get(order.order_id)
-    if lock is not None and lock.status != "CANCELLED":
-        return f"order {order.order_id} is owned by a {lock.status} saga; an invalid event does not cancel it"
-    return None
+def _append_cancellation(
+    stored: Order,
+    failure: TaskFailure,
+    execution_id: str,
+    orders: OrderRepository,
+    locks: SagaLocks,
+    now: datetime,
+    invalid_event: bool,
+) -> Cancellation | None:
+    """One conditional cancellation of ``stored``; None when the order changed meanwhile."""
+    order_id = stored.order_id
+    reason = failure.reason()
+    lock_change = (
+        SagaLockChange("CANCELLED", owner=None, expected=("CANCELLED",))
+        if invalid_event
+        else SagaLockChange("CANCELLED", owner=execution_id, expected=COMPENSABLE_LOCK)
+    )
+    try:
+        orders.append_event(
+            order_id,
+            stored.outbox_sequence,
+            ORDER_CANCELLED,
+            {"orderId": order_id, "customerId": stored.customer_id, "reason": failure.error},
+            "CANCELLED",
+            now=now,
+            event_id=saga_event_id(order_id, ORDER_CANCELLED),
+            attributes={"cancellationReason": reason},
+            expected_status=stored.status,
+            lock_change=lock_change,
+        )
+    except OutboxSequenceConflict:
+        return None
+    except SagaLockConflict:
+        if not invalid_event:
+            raise
+        lock = locks.get(order_id)
+        owner = "a saga" if lock is None else f"a {lock.status} saga"
+        return Cancellation(
+            cancelled=False,
+            reason=f"order {order_id} is owned by {owner}; an invalid event does not cancel it",
+        )
+    return Cancellation(cancelled=True, reason=reason, written=True)
+
+
+def _refusal(order: Order, status: str) -> str:
+    return f"order {order.order_id} is {status}; an invalid event does not cancel it"
 
 
 def attention_reason(failure: TaskFailure, compensation_failure: TaskFailure) -> str:
-    """Both error names: what failed, and what failed while undoing it."""
+    """Both error names: what failed, and what failed while undoing it (or going forward)."""
     reason = f"{failure.error}; compensation failed: {compensation_failure.error}"
     return reason[:MAX_REASON_LENGTH]
 
@@ -169,13 +251,27 @@ def park_order(
     order_id: str,
     failure: TaskFailure,
     compensation_failure: TaskFailure,
+    execution_id: str,
     orders: OrderRepository,
     locks: SagaLocks,
     now: datetime,
 ) -> str:
-    """Mark the order NEEDS_ATTENTION with both errors, and the saga likewise; returns the
-    attention reason. Idempotent. Raises OrderNotFound."""
+    """Flag the order for an operator with both errors, and our saga NEEDS_ATTENTION; returns
+    the attention reason. Idempotent.
+
+    An order consumers were told about (CONFIRMED, CANCELLED) keeps its status and only gets the
+    reason: parking never undoes what was announced. Any other order becomes NEEDS_ATTENTION.
+    Raises OrderNotFound.
+    """
     reason = attention_reason(failure, compensation_failure)
-    orders.update_status(order_id, "NEEDS_ATTENTION", attributes={"attentionReason": reason})
-    locks.settle(order_id, "NEEDS_ATTENTION", now)
+    for _ in range(MAX_APPEND_ATTEMPTS):
+        stored = _read_order(orders, order_id)
+        status = stored.status if stored.status in TERMINAL_STATUSES else "NEEDS_ATTENTION"
+        if orders.update_status(
+            order_id, status, attributes={"attentionReason": reason}, expected_status=stored.status
+        ):
+            break
+    else:
+        raise SagaStoreUnavailable(f"order {order_id} kept changing while it was being parked")
+    locks.settle(order_id, "NEEDS_ATTENTION", execution_id, now)
     return reason

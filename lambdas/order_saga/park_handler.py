@@ -1,4 +1,5 @@
-"""Lambda shell of the ParkOrder task: a compensation failed for good; NEEDS_ATTENTION."""
+"""Lambda shell of the ParkOrder task: a compensation (or the way forward after the pivot)
+failed for good; the order is flagged for an operator and the saga NEEDS_ATTENTION."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -36,10 +37,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         request.order.order_id,
         request.failure,
         request.compensation_failure,
+        request.execution_id,
         repository_factory(settings.orders_table_name),
         locks_factory(settings.orders_table_name),
         datetime.now(UTC),
     )
     metrics.add_metric(name="OrdersParked", unit=MetricUnit.Count, value=1)
     logger.error("Order needs attention", extra={"attentionReason": reason})
-    return task_output(ParkResult())
+    return task_output(ParkResult(reason=reason))

@@ -6,9 +6,9 @@ reports whether it happened, and the domain functions decide what to do when it 
 keeps every retry and race decision in plain, tested code, and the adapters small.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from order_saga.models import (
     PaymentEntry,
@@ -21,19 +21,35 @@ from order_saga.models import (
 
 
 class SagaLocks(Protocol):
-    """The per-order saga lock in the order table."""
+    """The per-order saga lock in the order table, owned by an execution identity."""
 
-    def acquire(self, order_id: str, execution_id: str, now: datetime) -> bool:
+    def acquire(
+        self,
+        order_id: str,
+        execution_id: str,
+        now: datetime,
+        *,
+        takeover_from: str | None = None,
+        redrive_count: int = 0,
+    ) -> bool:
         """Take the lock for ``execution_id`` (RUNNING) unless another execution holds it;
-        True when it is ours (newly, or again on a retried first step)."""
+        True when it is ours (newly, or again on a retried first step). A redrive names the
+        parked execution it resumes (``takeover_from``): it takes over that execution's lock if
+        the saga did not end cleanly (RUNNING, COMPENSATING or NEEDS_ATTENTION)."""
         ...
 
     def get(self, order_id: str) -> SagaLock | None:
         """The lock, read consistently, or None."""
         ...
 
-    def settle(self, order_id: str, status: SagaStatus, now: datetime) -> None:
-        """Record how the saga ended; creates the item if no saga ever took the lock."""
+    def fence(self, order_id: str, execution_id: str, now: datetime) -> bool:
+        """Move our lock to COMPENSATING unless the saga COMPLETED: from then on no confirmation
+        of this order can commit. False when the lock is not ours or the saga completed."""
+        ...
+
+    def settle(self, order_id: str, status: SagaStatus, execution_id: str, now: datetime) -> bool:
+        """Record where our saga ended (creating the lock if there is none); False when another
+        execution owns it."""
         ...
 
 
@@ -72,7 +88,9 @@ class PaymentLedger(Protocol):
         ...
 
     def refresh_token(self, authorization_id: str, task_token: str) -> bool:
-        """Replace the task token of a REQUESTED entry; False if it is no longer REQUESTED."""
+        """Make ``task_token`` the one the entry's answer goes to (a retried request waits on a
+        new token), and mark the answer undelivered; False when the entry is closed (VOIDED,
+        WITHDRAWN)."""
         ...
 
     def transition(
@@ -89,8 +107,10 @@ class PaymentLedger(Protocol):
         declineReason of a DECLINED answer). False when it is not in ``expected``."""
         ...
 
-    def mark_notified(self, authorization_id: str, now: datetime) -> None:
-        """The answer reached the workflow (or the task is gone): drop the task token."""
+    def mark_notified(self, authorization_id: str, task_token: str, now: datetime) -> bool:
+        """The answer reached the task waiting on ``task_token`` (or that task is gone): drop the
+        token, only if it is still ``task_token``. False when a retried request replaced it
+        meanwhile: its new token has yet to get the answer."""
         ...
 
 
@@ -107,4 +127,24 @@ class Shipments(Protocol):
 
     def cancel(self, order_id: str, now: datetime) -> bool:
         """BOOKED -> CANCELLED; False when the shipment is not BOOKED (or absent)."""
+        ...
+
+
+class TaskCallbacks(Protocol):
+    """Answers to a ``waitForTaskToken`` task.
+
+    Every method raises TaskNoLongerOpen when Step Functions no longer waits on the token, and
+    CallbackUnavailable when the call may succeed if repeated later.
+    """
+
+    def succeed(self, task_token: str, output: Mapping[str, Any]) -> None:
+        """SendTaskSuccess: the task's result is ``output``."""
+        ...
+
+    def fail(self, task_token: str, error: str, cause: str) -> None:
+        """SendTaskFailure: the task fails with ``error`` (caught by the state's Catch)."""
+        ...
+
+    def heartbeat(self, task_token: str) -> None:
+        """SendTaskHeartbeat: still working, restart the state's heartbeat timer."""
         ...

@@ -1,8 +1,9 @@
 """Lambda shell of the AuthorizePayment task (``lambda:invoke.waitForTaskToken``).
 
 It opens the authorization request with the provider and returns; the state waits until the
-payment webhook answers the task token. The task token is a bearer credential for the
-execution, so it is neither logged nor traced.
+payment webhook answers the task token (or, for a retried request the provider had already
+answered, until this function delivers the recorded answer to the new token). The task token
+is a bearer credential for the execution, so it is neither logged nor traced.
 """
 
 from collections.abc import Callable
@@ -15,15 +16,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from observability import powertools
 from order_saga.dynamodb import payment_ledger
 from order_saga.logic import request_payment
-from order_saga.ports import PaymentLedger
+from order_saga.ports import PaymentLedger, TaskCallbacks
 from order_saga.schemas import PaymentRequest, PaymentRequested, parse_task_input, task_output
 from order_saga.settings import load_payment_request_settings
+from order_saga.task_callbacks import step_functions_callbacks
 from order_saga.telemetry import count_failures
 
 logger, tracer, metrics = powertools("order-saga")
 
 ledger_factory: Callable[[str], PaymentLedger] = payment_ledger
 """Builds the payment ledger for a table name; tests replace it with an in-memory fake."""
+callbacks_factory: Callable[[], TaskCallbacks] = step_functions_callbacks
+"""Answers a retried request's new token with an answer already on record; tests replace it."""
 
 
 @logger.inject_lambda_context(correlation_id_path="order.orderId", clear_state=True)
@@ -38,6 +42,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         request.order,
         request.task_token,
         ledger_factory(settings.payments_table_name),
+        callbacks_factory(),
         settings.payment_authorization_limit,
         datetime.now(UTC),
     )

@@ -95,13 +95,22 @@ class AuthorizedPayment(CamelModel):
 
 
 class ConfirmRequest(CamelModel):
-    """ConfirmOrder: the order and the results of the three forward steps (the reservation is
-    checked for shape only: OrderConfirmed names the payment and the shipment)."""
+    """ConfirmOrder: the order, the results of the three forward steps (the reservation is
+    checked for shape only: OrderConfirmed names the payment and the shipment) and the
+    execution, whose saga lock the confirmation requires."""
 
     order: SagaOrder
     reservation: ReservationResult
     payment: AuthorizedPayment
     shipment: ShipmentResult
+    execution_id: str = Field(min_length=1)
+
+
+class CompensationStartRequest(CamelModel):
+    """Compensate: the order and the execution whose saga is to be fenced."""
+
+    order: OrderRef
+    execution_id: str = Field(min_length=1)
 
 
 class CompensationRequest(CamelModel):
@@ -118,6 +127,7 @@ class CancelOrderRequest(CamelModel):
     order: OrderRef | None = None
     records: Any = None
     failure: TaskFailure
+    execution_id: str = Field(min_length=1)
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
@@ -132,6 +142,7 @@ class ParkRequest(CamelModel):
     order: OrderRef
     failure: TaskFailure
     compensation_failure: TaskFailure
+    execution_id: str = Field(min_length=1)
 
 
 # --- outputs ------------------------------------------------------------------------------------
@@ -158,6 +169,12 @@ class Confirmation(CamelModel):
     event_id: str
 
 
+class CompensationStarted(CamelModel):
+    """Compensate's result: ``confirmed`` when the order turned out CONFIRMED (nothing is undone)."""
+
+    confirmed: bool
+
+
 class CompensationResult(CamelModel):
     """A compensation's result."""
 
@@ -173,9 +190,10 @@ class CancellationResult(CamelModel):
 
 
 class ParkResult(CamelModel):
-    """ParkOrder's result."""
+    """ParkOrder's result: the saga NEEDS_ATTENTION, and why."""
 
     status: Literal["NEEDS_ATTENTION"] = "NEEDS_ATTENTION"
+    reason: str = ""
 
 
 RequestT = TypeVar("RequestT", bound=BaseModel)

@@ -12,6 +12,7 @@ from order_store.settings import EnvironmentSettings, settings_from_environment
 
 DEFAULT_AUTHORIZATION_LIMIT = 500_000
 DEFAULT_SUPPORTED_DESTINATIONS = "GB,IE,FR,DE,NL,BE,LU,ES,PT,IT,AT,DK,SE,FI"
+DEFAULT_MAX_REDRIVES = 3
 
 
 class BeginSettings(EnvironmentSettings):
@@ -19,6 +20,8 @@ class BeginSettings(EnvironmentSettings):
 
     orders_table_name: str = Field(alias="ORDERS_TABLE_NAME", min_length=1)
     inventory_table_name: str = Field(alias="INVENTORY_TABLE_NAME", min_length=1)
+    max_redrives: int = Field(default=DEFAULT_MAX_REDRIVES, alias="SAGA_MAX_REDRIVES", ge=0)
+    """The loop guard: a parked saga may be redriven this many times; the next redrive is refused."""
 
 
 class InventorySettings(EnvironmentSettings):

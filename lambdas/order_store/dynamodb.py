@@ -32,6 +32,7 @@ from order_store.errors import (
     OrderStoreUnavailable,
     OutboxSequenceConflict,
     OutboxStoreUnavailable,
+    SagaLockConflict,
     StoreUnavailable,
 )
 from order_store.events import new_order_event
@@ -39,6 +40,8 @@ from order_store.keys import (
     ORDER_RECORD_TYPE,
     ORDER_SK,
     PENDING_OUTBOX_INDEX,
+    SAGA_RECORD_TYPE,
+    SAGA_SK,
     order_pk,
     pending_shards,
 )
@@ -48,6 +51,7 @@ from order_store.models import (
     OrderStatus,
     OutboxKey,
     OutboxRecord,
+    SagaLockChange,
     status_detail_updates,
 )
 from order_store.timestamps import epoch_seconds, iso_timestamp
@@ -73,6 +77,7 @@ _BATCH_GET_LIMIT = 100
 _BATCH_GET_ATTEMPTS = 4
 _BATCH_GET_BACKOFF_SECONDS = 0.05
 _MAX_ERROR_LENGTH = 1000
+_CONDITION_FAILED = "ConditionalCheckFailed"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -195,6 +200,45 @@ class DynamoTable:
             self._raise_unavailable("TransactWriteItems", error)
 
 
+def _lock_change_item(order_id: str, change: SagaLockChange, moment: str) -> dict[str, Any]:
+    """The transaction item that moves the saga lock, conditional on its owner and status."""
+    expected = {f":expected{i}": status for i, status in enumerate(change.expected)}
+    in_expected = f"#status IN ({', '.join(expected)})"
+    key = {"pk": order_pk(order_id), "sk": SAGA_SK}
+    if change.owner is not None:
+        return {
+            "Update": {
+                "Key": to_item(key),
+                "UpdateExpression": "SET #status = :new, #updatedAt = :now",
+                "ConditionExpression": f"#executionId = :owner AND {in_expected}",
+                "ExpressionAttributeNames": {
+                    "#status": "status",
+                    "#updatedAt": "updatedAt",
+                    "#executionId": "executionId",
+                },
+                "ExpressionAttributeValues": to_item(
+                    {":new": change.status, ":now": moment, ":owner": change.owner, **expected}
+                ),
+            }
+        }
+    return {
+        "Put": {
+            "Item": to_item(
+                {
+                    **key,
+                    "recordType": SAGA_RECORD_TYPE,
+                    "orderId": order_id,
+                    "status": change.status,
+                    "updatedAt": moment,
+                }
+            ),
+            "ConditionExpression": f"attribute_not_exists(pk) OR {in_expected}",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_item(expected),
+        }
+    }
+
+
 def is_condition_failure(error: ClientError) -> bool:
     """True when a conditional write (or a transaction, through one of its items) failed its
     condition: the state was not what the caller expected, which is never transient."""
@@ -260,82 +304,117 @@ class DynamoOrderRepository(DynamoTable):
         now: datetime | None = None,
         event_id: str | None = None,
         attributes: Mapping[str, str] | None = None,
+        expected_status: OrderStatus | None = None,
+        lock_change: SagaLockChange | None = None,
     ) -> OutboxRecord:
         """Bump ``outboxSequence`` from ``expected_sequence`` (optionally setting the status and
-        its detail attributes) and put outbox record ``expected_sequence + 1``, in one
-        transaction."""
+        its detail attributes, and moving the saga lock) and put outbox record
+        ``expected_sequence + 1``, in one transaction."""
+        moment = now if now is not None else datetime.now(UTC)
         details = status_detail_updates(attributes)
         record = new_order_event(
             order_id=order_id,
             sequence=expected_sequence + 1,
             event_type=event_type,
             data=data,
-            now=now if now is not None else datetime.now(UTC),
+            now=moment,
             event_id=event_id if event_id is not None else str(uuid4()),
         )
         set_clauses = ["#sequence = :next"]
         values: dict[str, Any] = {":next": record.sequence, ":expected": expected_sequence}
         names = {"#sequence": "outboxSequence"}
+        condition = "attribute_exists(pk) AND #sequence = :expected"
+        if status_update is not None or expected_status is not None:
+            names["#status"] = "status"
         if status_update is not None:
             set_clauses.append("#status = :status")
-            names["#status"] = "status"
             values[":status"] = status_update
+        if expected_status is not None:
+            condition += " AND #status = :expectedStatus"
+            values[":expectedStatus"] = expected_status
         for position, (attribute, value) in enumerate(_detail_attributes(details).items()):
             set_clauses.append(f"#detail{position} = :detail{position}")
             names[f"#detail{position}"] = attribute
             values[f":detail{position}"] = value
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "Key": to_item({"pk": order_pk(order_id), "sk": ORDER_SK}),
+                    "UpdateExpression": "SET " + ", ".join(set_clauses),
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": to_item(values),
+                }
+            },
+            {
+                "Put": {
+                    "Item": to_item(record.model_dump(exclude_none=True)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        if lock_change is not None:
+            items.append(_lock_change_item(order_id, lock_change, iso_timestamp(moment)))
         try:
-            self._transact(
-                [
-                    {
-                        "Update": {
-                            "Key": to_item({"pk": order_pk(order_id), "sk": ORDER_SK}),
-                            "UpdateExpression": "SET " + ", ".join(set_clauses),
-                            "ConditionExpression": "attribute_exists(pk) AND #sequence = :expected",
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": to_item(values),
-                        }
-                    },
-                    {
-                        "Put": {
-                            "Item": to_item(record.model_dump(exclude_none=True)),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                ]
-            )
+            self._transact(items)
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
+            codes = cancellation_codes(error)
             current = self.get_order(order_id)
             if current is None:
                 raise OrderNotFound(order_id) from error
+            if codes:
+                order_failed = codes[0] == _CONDITION_FAILED
+            else:  # no reasons given: judge the order's own condition from what it is now
+                order_failed = current.outbox_sequence != expected_sequence or (
+                    expected_status is not None and current.status != expected_status
+                )
+            if lock_change is not None and not order_failed:
+                raise SagaLockConflict(
+                    f"the saga lock of order {order_id} is not {'/'.join(lock_change.expected)}"
+                    f"{'' if lock_change.owner is None else ' under ' + lock_change.owner}"
+                ) from error
             raise OutboxSequenceConflict(order_id, expected_sequence, current.outbox_sequence) from error
         return record
 
     def update_status(
-        self, order_id: str, status: OrderStatus, *, attributes: Mapping[str, str] | None = None
-    ) -> None:
-        """Set the status (and its detail attributes) of an existing order, without an event."""
+        self,
+        order_id: str,
+        status: OrderStatus,
+        *,
+        attributes: Mapping[str, str] | None = None,
+        expected_status: OrderStatus | None = None,
+    ) -> bool:
+        """Set the status (and its detail attributes) of an existing order, without an event;
+        only if it is ``expected_status`` when given (False otherwise)."""
         details = _detail_attributes(status_detail_updates(attributes))
         names = {"#status": "status", **{f"#detail{i}": name for i, name in enumerate(details)}}
         values: dict[str, Any] = {
             ":status": status,
             **{f":detail{i}": value for i, value in enumerate(details.values())},
         }
+        update = "SET " + ", ".join(f"{name} = :{name[1:]}" for name in names)
+        condition = "attribute_exists(pk)"
+        if expected_status is not None:
+            condition += " AND #status = :expectedStatus"
+            values[":expectedStatus"] = expected_status
         try:
             self._call(
                 "update_item",
                 Key=to_item({"pk": order_pk(order_id), "sk": ORDER_SK}),
-                UpdateExpression="SET " + ", ".join(f"{name} = :{name[1:]}" for name in names),
-                ConditionExpression="attribute_exists(pk)",
+                UpdateExpression=update,
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=to_item(values),
             )
         except ClientError as error:
-            if is_condition_failure(error):
+            if not is_condition_failure(error):
+                raise
+            if expected_status is None or self.get_order(order_id) is None:
                 raise OrderNotFound(order_id) from error
-            raise
+            return False
+        return True
 
 
 def _detail_attributes(details: Mapping[str, str]) -> dict[str, str]:

@@ -47,6 +47,12 @@ class OutboxSequenceConflict(OrderStoreError):
         self.actual = actual
 
 
+class SagaLockConflict(OrderStoreError):
+    """The order's saga lock is not where a write required it: another execution owns the saga
+    (a redrive took it over), or the saga moved on (it is compensating, or it was completed).
+    Nothing was written. Never retried: the caller decides from the lock and the order."""
+
+
 class CorruptRecord(OrderStoreError):
     """A stored item does not match the model; a bug or a manual edit, never retried."""
 

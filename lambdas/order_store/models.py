@@ -6,6 +6,7 @@ DynamoDB returns numbers as ``Decimal`` and floats would lose cents.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -14,6 +15,9 @@ from pydantic.alias_generators import to_camel
 from order_store.countries import ISO_3166_ALPHA2
 
 OrderStatus = Literal["PLACED", "CONFIRMED", "CANCELLED", "NEEDS_ATTENTION"]
+SagaStatus = Literal["RUNNING", "COMPENSATING", "COMPLETED", "CANCELLED", "NEEDS_ATTENTION"]
+"""The order saga's lock (``ORDER#<id>`` / ``SAGA``): RUNNING forward, COMPENSATING once it has
+begun to undo (a confirmation can no longer commit), then how it ended."""
 """NEEDS_ATTENTION: the order saga could not undo a failed order by itself; an operator must."""
 OutboxStatus = Literal["PENDING", "PUBLISHING", "PUBLISHED"]
 
@@ -180,3 +184,20 @@ def status_detail_updates(attributes: Mapping[str, str] | None) -> dict[str, str
             raise ValueError(f"{attribute} must be 1-{MAX_REASON_LENGTH} characters")
         updates[field] = value
     return updates
+
+
+@dataclass(frozen=True)
+class SagaLockChange:
+    """A move of the order's saga lock, made in the same transaction as an order event.
+
+    The event is written only if the lock is where the change expects it: that is how the
+    saga's pivot is one atomic decision (a confirmation commits only while its execution's saga
+    is RUNNING; compensation begins only by moving the lock away from RUNNING), and how an
+    invalid event's cancellation checks that no saga owns the order in the same write.
+    """
+
+    status: SagaStatus
+    owner: str | None
+    """The execution that must hold the lock; None when no execution may hold it (no lock yet,
+    or a lock in one of ``expected``): the lock is then written without an owner."""
+    expected: tuple[SagaStatus, ...]

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from order_store.models import Order, OrderStatus, OutboxKey, OutboxRecord
+from order_store.models import Order, OrderStatus, OutboxKey, OutboxRecord, SagaLockChange
 
 
 class OrderRepository(Protocol):
@@ -32,20 +32,31 @@ class OrderRepository(Protocol):
         now: datetime | None = None,
         event_id: str | None = None,
         attributes: Mapping[str, str] | None = None,
+        expected_status: OrderStatus | None = None,
+        lock_change: SagaLockChange | None = None,
     ) -> OutboxRecord:
         """Atomically bump the order's outbox sequence (optionally changing its status and
-        setting status details such as ``cancellationReason``) and put the next outbox record.
+        setting status details such as ``cancellationReason``) and put the next outbox record;
+        with ``lock_change``, move the order's saga lock in the same transaction.
 
-        Raises OrderNotFound, or OutboxSequenceConflict when ``expected_sequence`` is stale;
-        ValueError for an attribute that is not a status detail (see STATUS_DETAIL_FIELDS).
+        Raises OrderNotFound; OutboxSequenceConflict when ``expected_sequence`` is stale or the
+        order is not ``expected_status``; SagaLockConflict when the lock is not where
+        ``lock_change`` expects it; ValueError for an attribute that is not a status detail
+        (see STATUS_DETAIL_FIELDS).
         """
         ...
 
     def update_status(
-        self, order_id: str, status: OrderStatus, *, attributes: Mapping[str, str] | None = None
-    ) -> None:
+        self,
+        order_id: str,
+        status: OrderStatus,
+        *,
+        attributes: Mapping[str, str] | None = None,
+        expected_status: OrderStatus | None = None,
+    ) -> bool:
         """Set an existing order's status and status details without announcing it (no event):
-        for states only operators act on, such as NEEDS_ATTENTION.
+        for states only operators act on, such as NEEDS_ATTENTION. With ``expected_status``,
+        only if the order is in it (False when it is not).
 
         Raises OrderNotFound.
         """

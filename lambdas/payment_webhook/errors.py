@@ -10,12 +10,3 @@ class PaymentNotFound(Exception):
     def __init__(self, authorization_id: str) -> None:
         super().__init__(f"authorization {authorization_id} not found")
         self.authorization_id = authorization_id
-
-
-class TaskNoLongerOpen(Exception):
-    """Step Functions no longer waits on the token (answered, timed out, execution ended): the
-    answer is moot, and the webhook acknowledges it so the provider stops retrying."""
-
-
-class CallbackUnavailable(Exception):
-    """Step Functions throttled or failed transiently; the provider should retry (503)."""

@@ -17,14 +17,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from http_api.responses import json_response, register_refusal_handlers, service_unavailable
 from observability import powertools
 from order_saga.dynamodb import payment_ledger
-from order_saga.errors import SagaStoreUnavailable
-from order_saga.ports import PaymentLedger
+from order_saga.errors import CallbackUnavailable, SagaStoreUnavailable
+from order_saga.ports import PaymentLedger, TaskCallbacks
 from order_saga.settings import load_payments_settings
-from payment_webhook.errors import CallbackUnavailable, PaymentNotFound
+from order_saga.task_callbacks import step_functions_callbacks
+from payment_webhook.errors import PaymentNotFound
 from payment_webhook.logic import answer_payment
-from payment_webhook.ports import TaskCallbacks
 from payment_webhook.schemas import parse_notice
-from payment_webhook.stepfunctions import step_functions_callbacks
 
 logger, tracer, metrics = powertools("payment-webhook")
 app = APIGatewayRestResolver()

@@ -3,23 +3,22 @@
 The ledger entry is the single point of truth and every change to it is conditional on its
 status: the first answer moves REQUESTED to AUTHORIZED/DECLINED and a compensation moves it to
 VOIDED/WITHDRAWN; whoever loses that race finds the entry changed and does nothing. The answer
-is delivered to the workflow after the ledger write, and the token is dropped only once it was
-delivered (or Step Functions no longer waits for it): a webhook retried after a failed delivery
-delivers it then, and any other repeat is ignored without calling Step Functions.
+is then delivered to the task waiting for it (``order_saga.payment_answers``): to the token
+current when it is sent, dropped only once that token got it, so a webhook retried after a
+failed delivery delivers it then, a retried payment request replacing the token gets it too,
+and any other repeat is ignored without calling Step Functions.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from order_saga.errors import PAYMENT_DECLINED
+from order_saga.errors import TaskNoLongerOpen
 from order_saga.models import PaymentEntry
-from order_saga.ports import PaymentLedger
-from payment_webhook.errors import PaymentNotFound, TaskNoLongerOpen
-from payment_webhook.ports import TaskCallbacks
+from order_saga.payment_answers import deliver_answer
+from order_saga.ports import PaymentLedger, TaskCallbacks
+from payment_webhook.errors import PaymentNotFound
 from payment_webhook.schemas import PaymentNotice
-
-DEFAULT_DECLINE_CAUSE = "declined by the payment provider"
 
 
 @dataclass(frozen=True)
@@ -46,11 +45,6 @@ def _entry(ledger: PaymentLedger, authorization_id: str) -> PaymentEntry:
     return entry
 
 
-def _awaiting_delivery(entry: PaymentEntry, outcome: str) -> bool:
-    """The entry holds this answer and the workflow has not received it yet."""
-    return entry.status == outcome and entry.task_token is not None and entry.notified_at is None
-
-
 def answer_payment(
     notice: PaymentNotice, ledger: PaymentLedger, callbacks: TaskCallbacks, now: datetime
 ) -> WebhookOutcome:
@@ -69,31 +63,17 @@ def answer_payment(
             return WebhookOutcome(accepted=False)
         return WebhookOutcome(accepted=True)
 
-    if entry.status == "REQUESTED":
-        if ledger.transition(authorization_id, "REQUESTED", notice.outcome, now, reason=notice.reason):
-            entry = entry.model_copy(
-                update={"status": notice.outcome, "decline_reason": notice.reason or entry.decline_reason}
-            )
-        else:  # answered or withdrawn meanwhile
-            entry = _entry(ledger, authorization_id)
-    if not _awaiting_delivery(entry, notice.outcome) or entry.task_token is None:
+    if entry.status == "REQUESTED" and not ledger.transition(
+        authorization_id, "REQUESTED", notice.outcome, now, reason=notice.reason
+    ):
+        entry = _entry(ledger, authorization_id)  # answered or withdrawn meanwhile
+    elif entry.status == "REQUESTED":
+        entry = entry.model_copy(update={"status": notice.outcome})
+    if entry.status != notice.outcome:
         return WebhookOutcome(accepted=False, ledger_status=entry.status)
-
-    try:
-        if entry.status == "AUTHORIZED":
-            callbacks.succeed(
-                entry.task_token,
-                {
-                    "authorizationId": entry.authorization_id,
-                    "amount": entry.amount,
-                    "currency": entry.currency,
-                    "status": "AUTHORIZED",
-                },
-            )
-        else:
-            callbacks.fail(entry.task_token, PAYMENT_DECLINED, entry.decline_reason or DEFAULT_DECLINE_CAUSE)
-    except TaskNoLongerOpen:
-        ledger.mark_notified(authorization_id, now)
-        return WebhookOutcome(accepted=False)
-    ledger.mark_notified(authorization_id, now)
-    return WebhookOutcome(accepted=True)
+    delivery = deliver_answer(authorization_id, ledger, callbacks, now)
+    if delivery.delivered:
+        return WebhookOutcome(accepted=True)
+    status = None if delivery.entry is None else delivery.entry.status
+    already_delivered = delivery.entry is not None and delivery.entry.notified_at is not None
+    return WebhookOutcome(accepted=False, ledger_status=status if already_delivered else None)

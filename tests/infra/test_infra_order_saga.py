@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from order_saga.settings import DEFAULT_MAX_REDRIVES
 from tests.infra.synthesis import (
     Synthesized,
     ref_id,
@@ -34,6 +35,7 @@ SAGA_HANDLERS = {
     "RequestPaymentFunctionArn": "order_saga.request_payment_handler.lambda_handler",
     "ArrangeShipmentFunctionArn": "order_saga.ship_handler.lambda_handler",
     "ConfirmOrderFunctionArn": "order_saga.confirm_handler.lambda_handler",
+    "CompensateFunctionArn": "order_saga.compensate_handler.lambda_handler",
     "CancelShipmentFunctionArn": "order_saga.cancel_shipment_handler.lambda_handler",
     "VoidPaymentFunctionArn": "order_saga.void_payment_handler.lambda_handler",
     "ReleaseInventoryFunctionArn": "order_saga.release_inventory_handler.lambda_handler",
@@ -55,6 +57,7 @@ EXPECTED_TABLE_ACCESS: dict[str, dict[str, set[str]]] = {
     "order_saga.request_payment_handler.lambda_handler": {"Payments": WRITE},
     "order_saga.ship_handler.lambda_handler": {"Shipments": WRITE},
     "order_saga.confirm_handler.lambda_handler": {"Orders": WRITE},
+    "order_saga.compensate_handler.lambda_handler": {"Orders": UPDATE},
     "order_saga.cancel_shipment_handler.lambda_handler": {"Shipments": WRITE},
     "order_saga.void_payment_handler.lambda_handler": {"Payments": WRITE},
     "order_saga.release_inventory_handler.lambda_handler": {"Inventory": WRITE},
@@ -144,7 +147,7 @@ def test_saga_is_standard_with_full_logging_and_tracing(synthesized: Synthesized
     assert props["TracingConfiguration"] == {"Enabled": True}
 
 
-def test_saga_substitutions_are_its_ten_functions_and_the_ops_topic(synthesized: Synthesized) -> None:
+def test_saga_substitutions_are_its_eleven_functions_and_the_ops_topic(synthesized: Synthesized) -> None:
     # Given the saga's substitutions and the functions of the saga construct
     _, machine = _saga_machine(synthesized)
     substitutions = machine["Properties"]["DefinitionSubstitutions"]
@@ -164,7 +167,7 @@ def test_saga_substitutions_are_its_ten_functions_and_the_ops_topic(synthesized:
     assert substitutions["AlertTopicArn"] == {"Ref": topic_id}
 
 
-def test_saga_role_invokes_exactly_its_ten_tasks_and_publishes_only_alerts(
+def test_saga_role_invokes_exactly_its_eleven_tasks_and_publishes_only_alerts(
     synthesized: Synthesized,
 ) -> None:
     # Given the saga's role
@@ -174,7 +177,7 @@ def test_saga_role_invokes_exactly_its_ten_tasks_and_publishes_only_alerts(
     functions = {ref_id(substitutions[p]) for p in SAGA_HANDLERS}
     topic_id, _ = synthesized.one_of_type("AWS::SNS::Topic")
     key_id, _ = synthesized.one_of_type("AWS::KMS::Key")
-    # Then it invokes exactly the ten task functions (unqualified: no version wildcard),
+    # Then it invokes exactly the eleven task functions (unqualified: no version wildcard),
     # publishes only to the ops topic, and uses the key only to encrypt for that topic
     assert _without_wildcards(synthesized.granted(role_id)) == {
         "lambda:InvokeFunction": functions,
@@ -182,7 +185,7 @@ def test_saga_role_invokes_exactly_its_ten_tasks_and_publishes_only_alerts(
         "kms:Decrypt": {key_id},
         "kms:GenerateDataKey": {key_id},
     }
-    assert len(functions) == 10
+    assert len(functions) == 11
 
 
 # --- trigger: OrderPlaced → queue → pipe -------------------------------------------------------
@@ -390,10 +393,38 @@ def test_each_saga_function_touches_only_its_tables(synthesized: Synthesized) ->
             assert env[TABLE_ENV[name]] == {"Ref": tables[name]}, (logical_id, name)
 
 
+def test_only_the_webhook_and_the_payment_request_answer_task_tokens_of_the_saga_alone(
+    synthesized: Synthesized,
+) -> None:
+    # Given every saga function's grants on Step Functions
+    machine_id, _ = _saga_machine(synthesized)
+    answers = {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
+    granted = {
+        handler: {
+            action: resources
+            for action, resources in _without_wildcards(
+                synthesized.granted(ref_id(function["Properties"]["Role"]))
+            ).items()
+            if action in answers
+        }
+        for handler, (_, function) in _functions_by_handler(synthesized).items()
+    }
+    # Then the webhook answers (and heartbeats) the saga's tokens; a retried payment request may
+    # deliver an answer already on record to its own new token; no other function answers any
+    assert granted.pop(WEBHOOK_HANDLER) == {action: {machine_id} for action in answers}
+    assert granted.pop(SAGA_HANDLERS["RequestPaymentFunctionArn"]) == {
+        "states:SendTaskSuccess": {machine_id},
+        "states:SendTaskFailure": {machine_id},
+    }
+    assert all(not actions for actions in granted.values()), granted
+
+
 def test_saga_functions_get_their_business_settings(synthesized: Synthesized) -> None:
     # Given the saga's functions
     functions = _functions_by_handler(synthesized)
     env = {handler: f["Properties"]["Environment"]["Variables"] for handler, (_, f) in functions.items()}
+    # Then BeginSaga's loop guard is the one the task code defaults to
+    assert env[SAGA_HANDLERS["BeginSagaFunctionArn"]]["SAGA_MAX_REDRIVES"] == str(DEFAULT_MAX_REDRIVES)
     # Then the payment request knows the authorization limit, shipping the destinations served
     assert env[SAGA_HANDLERS["RequestPaymentFunctionArn"]]["PAYMENT_AUTHORIZATION_LIMIT"] == "500000"
     assert (

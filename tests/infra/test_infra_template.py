@@ -415,6 +415,7 @@ EXPECTED_HANDLERS = {
     "order_saga.request_payment_handler.lambda_handler",
     "order_saga.ship_handler.lambda_handler",
     "order_saga.confirm_handler.lambda_handler",
+    "order_saga.compensate_handler.lambda_handler",
     "order_saga.cancel_shipment_handler.lambda_handler",
     "order_saga.void_payment_handler.lambda_handler",
     "order_saga.release_inventory_handler.lambda_handler",
@@ -562,6 +563,7 @@ def test_stack_outputs_have_stable_logical_ids(synthesized: Synthesized) -> None
         "InventoryTableName",
         "PaymentsTableName",
         "ShipmentsTableName",
+        "OpsAlertTopicArn",
     }
     machine_id, _ = synthesized.one_under("AWS::StepFunctions::StateMachine", "OutboxPublisher")
     assert outputs["OutboxPublisherStateMachineArn"]["Value"] == {"Ref": machine_id}

@@ -7,8 +7,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from order_saga.task_callbacks import stepfunctions_client
 from order_store.dynamodb import dynamodb_client
-from payment_webhook.stepfunctions import stepfunctions_client
 
 REGION = "eu-west-1"
 TABLE_NAME = "Orders"

@@ -16,7 +16,7 @@ from order_saga.dynamodb import (
     DynamoShipments,
     SagaOrderRepository,
 )
-from order_saga.errors import OutOfStock
+from order_saga.errors import OrderAlreadyConfirmed, OutOfStock
 from order_saga.logic import book_shipment, request_payment, reserve_stock
 from order_saga.models import (
     PaymentEntry,
@@ -26,14 +26,14 @@ from order_saga.models import (
     Shipment,
     authorization_id_for,
 )
-from order_saga.outcome import cancel_order
+from order_saga.outcome import begin_compensation, cancel_order, confirm_order
 from order_saga.ports import Inventory, PaymentLedger, SagaLocks, Shipments
-from order_saga.schemas import TaskFailure
+from order_saga.schemas import AuthorizedPayment, ShipmentResult, TaskFailure
+from order_saga.task_callbacks import step_functions_callbacks
 from order_store.dynamodb import from_item, to_item
-from order_store.errors import OrderNotFound
+from order_store.errors import OrderNotFound, SagaLockConflict
 from payment_webhook.logic import answer_payment
 from payment_webhook.schemas import PaymentNotice
-from payment_webhook.stepfunctions import step_functions_callbacks
 from tests.unit.fakes import (
     FakeTaskCallbacks,
     InMemoryInventory,
@@ -136,19 +136,46 @@ def test_the_lock_belongs_to_the_first_execution(locks: SagaLocks) -> None:
 
 def test_settling_records_the_end_and_keeps_the_owner(locks: SagaLocks) -> None:
     locks.acquire(ORDER_ID, "exec-1", NOW)
-    locks.settle(ORDER_ID, "COMPLETED", NOW)
+    assert locks.settle(ORDER_ID, "NEEDS_ATTENTION", "exec-1", NOW)
+    assert not locks.settle(ORDER_ID, "CANCELLED", "exec-2", NOW)
     lock = locks.get(ORDER_ID)
-    assert lock is not None and (lock.execution_id, lock.status) == ("exec-1", "COMPLETED")
+    assert lock is not None and (lock.execution_id, lock.status) == ("exec-1", "NEEDS_ATTENTION")
     assert not locks.acquire(ORDER_ID, "exec-2", NOW)
 
 
-def test_a_lock_settled_without_a_saga_blocks_later_executions(locks: SagaLocks) -> None:
-    # Given an order cancelled for an invalid event (no execution ever owned it)
-    locks.settle(ORDER_ID, "CANCELLED", NOW)
-    # When a redelivery starts a saga / Then it is a duplicate
-    assert not locks.acquire(ORDER_ID, "exec-2", NOW)
+def test_only_the_owner_fences_a_saga_and_never_a_completed_one(locks: SagaLocks) -> None:
+    locks.acquire(ORDER_ID, "exec-1", NOW)
+    assert not locks.fence(ORDER_ID, "exec-2", NOW)
+    assert locks.fence(ORDER_ID, "exec-1", NOW)
+    assert locks.fence(ORDER_ID, "exec-1", NOW)  # a retried Compensate
     lock = locks.get(ORDER_ID)
-    assert lock is not None and lock.status == "CANCELLED" and lock.execution_id is None
+    assert lock is not None and lock.status == "COMPENSATING"
+    locks.settle(ORDER_ID, "COMPLETED", "exec-1", NOW)
+    assert not locks.fence(ORDER_ID, "exec-1", NOW)
+    assert not locks.fence("another-order", "exec-1", NOW)
+
+
+@pytest.mark.parametrize(
+    ("status", "resumable"),
+    [
+        ("RUNNING", True),
+        ("COMPENSATING", True),
+        ("NEEDS_ATTENTION", True),
+        ("COMPLETED", False),
+        ("CANCELLED", False),
+    ],
+)
+def test_a_redrive_takes_over_only_the_parked_execution_of_an_unfinished_saga(
+    locks: SagaLocks, status: str, resumable: bool
+) -> None:
+    locks.acquire(ORDER_ID, "parked", NOW)
+    locks.settle(ORDER_ID, status, "parked", NOW)  # type: ignore[arg-type]
+    assert not locks.acquire(ORDER_ID, "redrive", NOW, takeover_from="someone-else", redrive_count=1)
+    assert locks.acquire(ORDER_ID, "redrive", NOW, takeover_from="parked", redrive_count=1) is resumable
+    lock = locks.get(ORDER_ID)
+    assert lock is not None
+    expected = ("redrive", "RUNNING", 1) if resumable else ("parked", status, 0)
+    assert (lock.execution_id, lock.status, lock.redrive_count) == expected
 
 
 def test_the_lock_lives_next_to_the_order(dynamodb: Any, orders_table: str) -> None:
@@ -268,11 +295,27 @@ def test_a_ledger_entry_is_created_once(ledger: PaymentLedger) -> None:
     assert ledger.get(AUTH_ID) == _entry()
 
 
-def test_the_token_is_refreshed_only_while_requested(ledger: PaymentLedger) -> None:
+def test_the_token_is_refreshed_until_the_request_is_closed(ledger: PaymentLedger) -> None:
     ledger.create(_entry())
     assert ledger.refresh_token(AUTH_ID, "token-2")
+    # an answered request takes a new token too (a retried request waits on it), undelivered again
     ledger.transition(AUTH_ID, "REQUESTED", "AUTHORIZED", NOW)
-    assert not ledger.refresh_token(AUTH_ID, "token-3")
+    assert ledger.mark_notified(AUTH_ID, "token-2", NOW)
+    assert ledger.refresh_token(AUTH_ID, "token-3")
+    entry = ledger.get(AUTH_ID)
+    assert entry is not None and (entry.task_token, entry.notified_at) == ("token-3", None)
+    # a voided one does not
+    ledger.transition(AUTH_ID, "AUTHORIZED", "VOIDED", NOW)
+    assert not ledger.refresh_token(AUTH_ID, "token-4")
+    entry = ledger.get(AUTH_ID)
+    assert entry is not None and entry.task_token is None
+
+
+def test_only_the_answered_token_is_dropped(ledger: PaymentLedger) -> None:
+    ledger.create(_entry())
+    ledger.transition(AUTH_ID, "REQUESTED", "AUTHORIZED", NOW)
+    ledger.refresh_token(AUTH_ID, "token-2")
+    assert not ledger.mark_notified(AUTH_ID, "token-1", NOW)
     entry = ledger.get(AUTH_ID)
     assert entry is not None and entry.task_token == "token-2"
 
@@ -292,7 +335,7 @@ def test_only_one_answer_moves_a_request(ledger: PaymentLedger) -> None:
         "token-1",
     )
     assert entry.answered_at is not None
-    ledger.mark_notified(AUTH_ID, NOW)
+    assert ledger.mark_notified(AUTH_ID, "token-1", NOW)
     entry = ledger.get(AUTH_ID)
     assert entry is not None and entry.task_token is None and entry.notified_at is not None
 
@@ -309,8 +352,8 @@ def test_voiding_drops_the_token_and_blocks_a_late_answer(ledger: PaymentLedger)
 def test_the_webhook_and_the_void_on_dynamodb(dynamodb: Any, payments_table: str) -> None:
     # Given a payment requested on the real ledger
     ledger = DynamoPaymentLedger(payments_table, dynamodb)
-    request_payment(ORDER, "token-1", ledger, 500_000, NOW)
     callbacks = FakeTaskCallbacks()
+    request_payment(ORDER, "token-1", ledger, callbacks, 500_000, NOW)
     notice = PaymentNotice(authorization_id=AUTH_ID, outcome="AUTHORIZED")
     # When the provider authorizes twice, and the saga then voids twice
     assert answer_payment(notice, ledger, callbacks, NOW).accepted
@@ -398,9 +441,10 @@ def test_cancelling_writes_status_reason_and_event_in_one_transaction(
     locks = DynamoSagaLocks(orders_table, dynamodb)
     locks.acquire(ORDER_ID, "exec-1", NOW)
     failure = TaskFailure(error="OutOfStock", cause='{"errorType": "OutOfStock", "errorMessage": "SKU-2"}')
-    # When cancelled twice
-    assert cancel_order(ORDER_ID, failure, placed, locks, NOW, invalid_event=False).written
-    assert not cancel_order(ORDER_ID, failure, placed, locks, NOW, invalid_event=False).written
+    # When the saga is fenced and the order cancelled twice
+    assert not begin_compensation(ORDER_ID, "exec-1", placed, locks, NOW).confirmed
+    assert cancel_order(ORDER_ID, failure, "exec-1", placed, locks, NOW, invalid_event=False).written
+    assert not cancel_order(ORDER_ID, failure, "exec-1", placed, locks, NOW, invalid_event=False).written
     # Then the order item holds the status and reason, and exactly one OrderCancelled follows OrderPlaced
     item = _raw(dynamodb, orders_table, pk=f"ORDER#{ORDER_ID}", sk="ORDER")
     assert item is not None
@@ -414,6 +458,60 @@ def test_cancelling_writes_status_reason_and_event_in_one_transaction(
     assert _raw(dynamodb, orders_table, pk=f"ORDER#{ORDER_ID}", sk="OUTBOX#0000000003") is None
     lock = locks.get(ORDER_ID)
     assert lock is not None and lock.status == "CANCELLED"
+
+
+def _confirm(placed: SagaOrderRepository, execution_id: str) -> Any:
+    order = SagaOrder.model_validate(saga_order(order_model(ORDER_ID)))
+    payment = AuthorizedPayment(
+        authorization_id=AUTH_ID, amount=order.total_amount, currency="EUR", status="AUTHORIZED"
+    )
+    shipment = ShipmentResult(shipment_id="s-1", carrier="DHL")
+    return confirm_order(order, payment, shipment, execution_id, placed, NOW)
+
+
+def test_the_pivot_on_dynamodb_confirmation_and_fence_exclude_each_other(
+    placed: SagaOrderRepository, dynamodb: Any, orders_table: str
+) -> None:
+    # Given a running saga that is fenced for compensation
+    locks = DynamoSagaLocks(orders_table, dynamodb)
+    locks.acquire(ORDER_ID, "exec-1", NOW)
+    assert locks.fence(ORDER_ID, "exec-1", NOW)
+    # When a late confirmation tries to commit / Then the transaction's lock condition refuses it
+    with pytest.raises(SagaLockConflict):
+        _confirm(placed, "exec-1")
+    item = _raw(dynamodb, orders_table, pk=f"ORDER#{ORDER_ID}", sk="ORDER")
+    assert item is not None and (item["status"], item["outboxSequence"]) == ("PLACED", 1)
+
+
+def test_a_confirmation_completes_the_saga_in_its_own_transaction(
+    placed: SagaOrderRepository, dynamodb: Any, orders_table: str
+) -> None:
+    locks = DynamoSagaLocks(orders_table, dynamodb)
+    locks.acquire(ORDER_ID, "exec-1", NOW)
+    assert _confirm(placed, "exec-1").written
+    lock = locks.get(ORDER_ID)
+    assert lock is not None and lock.status == "COMPLETED"
+    # and resolving the outcome afterwards goes forward, fencing nothing
+    assert begin_compensation(ORDER_ID, "exec-1", placed, locks, NOW).confirmed
+    with pytest.raises(OrderAlreadyConfirmed):
+        cancel_order(ORDER_ID, TaskFailure(error="X"), "exec-1", placed, locks, NOW, invalid_event=False)
+
+
+def test_an_invalid_event_cancels_only_an_order_no_saga_owns_in_one_write(
+    placed: SagaOrderRepository, dynamodb: Any, orders_table: str
+) -> None:
+    locks = DynamoSagaLocks(orders_table, dynamodb)
+    failure = TaskFailure(error="InvalidOrderEvent")
+    # Given a valid saga owning the order: a malformed duplicate cancels nothing
+    locks.acquire(ORDER_ID, "valid", NOW)
+    refused = cancel_order(ORDER_ID, failure, "invalid", placed, locks, NOW, invalid_event=True)
+    assert not refused.cancelled and "RUNNING saga" in refused.reason
+    # Given no saga: it is cancelled, and the lock (without owner) makes later sagas duplicates
+    dynamodb.delete_item(TableName=orders_table, Key=to_item({"pk": f"ORDER#{ORDER_ID}", "sk": "SAGA"}))
+    assert cancel_order(ORDER_ID, failure, "invalid", placed, locks, NOW, invalid_event=True).written
+    lock = locks.get(ORDER_ID)
+    assert lock is not None and (lock.status, lock.execution_id) == ("CANCELLED", None)
+    assert not locks.acquire(ORDER_ID, "late-saga", NOW)
 
 
 def test_a_status_change_sets_only_status_details(placed: SagaOrderRepository) -> None:

@@ -16,6 +16,7 @@ import pytest
 from order_saga import (
     begin_handler,
     cancel_order_handler,
+    compensate_handler,
     confirm_handler,
     release_inventory_handler,
     request_payment_handler,
@@ -64,6 +65,7 @@ def environment(
 def callbacks(monkeypatch: pytest.MonkeyPatch) -> FakeTaskCallbacks:
     fake = FakeTaskCallbacks()
     monkeypatch.setattr(webhook_handler, "callbacks_factory", lambda: fake)
+    monkeypatch.setattr(request_payment_handler, "callbacks_factory", lambda: fake)
     return fake
 
 
@@ -135,7 +137,13 @@ def test_an_order_is_confirmed_end_to_end(
     shipment = _task(ship_handler, {"order": order}, lambda_context)
     confirmation = _task(
         confirm_handler,
-        {"order": order, "reservation": reservation, "payment": payment, "shipment": shipment},
+        {
+            "order": order,
+            "reservation": reservation,
+            "payment": payment,
+            "shipment": shipment,
+            "executionId": EXECUTION,
+        },
         lambda_context,
     )
     # Then the order is confirmed, announced once through the outbox, and its stock is taken
@@ -174,9 +182,14 @@ def test_a_declined_payment_is_compensated_and_the_order_cancelled(
     [(kind, _, sent)] = callbacks.calls
     assert kind == "failure" and sent["error"] == "PaymentDeclined"
     failure = {"Error": sent["error"], "Cause": sent["cause"]}  # the Catch's output at $.failure
-    # And the saga compensates what completed (no payment to void: AuthorizePayment failed) and cancels
+    # And the saga reads the order (not confirmed: it fences the saga), compensates what completed
+    # (no payment to void: AuthorizePayment failed) and cancels
+    fenced = _task(compensate_handler, {"order": order, "executionId": EXECUTION}, lambda_context)
+    assert fenced == {"confirmed": False}
     released = _task(release_inventory_handler, {"order": order, "reservation": reservation}, lambda_context)
-    cancelled = _task(cancel_order_handler, {"order": order, "failure": failure}, lambda_context)
+    cancelled = _task(
+        cancel_order_handler, {"order": order, "failure": failure, "executionId": EXECUTION}, lambda_context
+    )
     # Then the stock is back, the order is CANCELLED with the error name, announced once
     assert released == {"compensated": True, "previousStatus": "RESERVED"}
     assert cancelled == {"cancelled": True, "reason": "PaymentDeclined"}

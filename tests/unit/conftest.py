@@ -51,9 +51,9 @@ def publisher_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def locks() -> InMemorySagaLocks:
-    """No saga has started."""
-    return InMemorySagaLocks()
+def locks(store: InMemoryOrderStore) -> InMemorySagaLocks:
+    """No saga has started; the locks live in the store's table (confirmations move them)."""
+    return InMemorySagaLocks(locks=store.saga_locks)
 
 
 @pytest.fixture

@@ -11,14 +11,21 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from order_saga.errors import OutOfStock
-from order_saga.models import PaymentEntry, PaymentStatus, Reservation, SagaLock, SagaStatus, Shipment
-from order_store.errors import OrderAlreadyExists, OrderNotFound, OutboxSequenceConflict
+from order_saga.errors import CallbackUnavailable, OutOfStock, TaskNoLongerOpen
+from order_saga.models import PaymentEntry, PaymentStatus, Reservation, SagaLock, Shipment
+from order_store.errors import OrderAlreadyExists, OrderNotFound, OutboxSequenceConflict, SagaLockConflict
 from order_store.events import new_order_event
 from order_store.keys import order_pk
-from order_store.models import Order, OrderStatus, OutboxKey, OutboxRecord, status_detail_updates
+from order_store.models import (
+    Order,
+    OrderStatus,
+    OutboxKey,
+    OutboxRecord,
+    SagaLockChange,
+    SagaStatus,
+    status_detail_updates,
+)
 from order_store.timestamps import epoch_seconds, iso_timestamp
-from payment_webhook.errors import CallbackUnavailable, TaskNoLongerOpen
 
 
 @dataclass
@@ -31,6 +38,9 @@ class InMemoryOrderStore:
     """Successful writes, so tests can assert that a refused request wrote nothing."""
     fail_with: Exception | None = None
     """Raised by the next call, to simulate the store being unavailable."""
+    saga_locks: dict[str, SagaLock] = field(default_factory=dict)
+    """The saga locks of the same table (share it with ``InMemorySagaLocks(locks=...)``), which
+    ``append_event`` moves in the same transaction as the order."""
 
     def _maybe_fail(self) -> None:
         if self.fail_with is not None:
@@ -62,14 +72,20 @@ class InMemoryOrderStore:
         now: datetime | None = None,
         event_id: str | None = None,
         attributes: Mapping[str, str] | None = None,
+        expected_status: OrderStatus | None = None,
+        lock_change: SagaLockChange | None = None,
     ) -> OutboxRecord:
         self._maybe_fail()
         details = status_detail_updates(attributes)
         order = self.orders.get(order_id)
         if order is None:
             raise OrderNotFound(order_id)
-        if order.outbox_sequence != expected_sequence:
+        if order.outbox_sequence != expected_sequence or (
+            expected_status is not None and order.status != expected_status
+        ):
             raise OutboxSequenceConflict(order_id, expected_sequence, order.outbox_sequence)
+        if lock_change is not None:
+            self._move_lock(order_id, lock_change, now or datetime.now(UTC))
         record = new_order_event(
             order_id=order_id,
             sequence=expected_sequence + 1,
@@ -86,16 +102,40 @@ class InMemoryOrderStore:
         self.writes += 1
         return record
 
+    def _move_lock(self, order_id: str, change: SagaLockChange, now: datetime) -> None:
+        held = self.saga_locks.get(order_id)
+        moment = iso_timestamp(now)
+        if change.owner is not None:
+            if held is None or held.execution_id != change.owner or held.status not in change.expected:
+                raise SagaLockConflict(
+                    f"saga lock of {order_id} is not {change.expected} under {change.owner}"
+                )
+            self.saga_locks[order_id] = held.model_copy(
+                update={"status": change.status, "updated_at": moment}
+            )
+            return
+        if held is not None and held.status not in change.expected:
+            raise SagaLockConflict(f"saga lock of {order_id} is {held.status}")
+        self.saga_locks[order_id] = SagaLock(order_id=order_id, status=change.status, updated_at=moment)
+
     def update_status(
-        self, order_id: str, status: OrderStatus, *, attributes: Mapping[str, str] | None = None
-    ) -> None:
+        self,
+        order_id: str,
+        status: OrderStatus,
+        *,
+        attributes: Mapping[str, str] | None = None,
+        expected_status: OrderStatus | None = None,
+    ) -> bool:
         self._maybe_fail()
         details = status_detail_updates(attributes)
         order = self.orders.get(order_id)
         if order is None:
             raise OrderNotFound(order_id)
+        if expected_status is not None and order.status != expected_status:
+            return False
         self.orders[order_id] = order.model_copy(update={"status": status, **details})
         self.writes += 1
+        return True
 
     # OutboxRepository
 
@@ -218,14 +258,29 @@ class _Interleaving:
 
 @dataclass
 class InMemorySagaLocks(_Interleaving):
-    """SagaLocks with the adapter's conditions."""
+    """SagaLocks with the adapter's conditions; pass the order store's ``saga_locks`` as
+    ``locks`` so confirmations and cancellations move the same locks."""
 
     locks: dict[str, SagaLock] = field(default_factory=dict)
 
-    def acquire(self, order_id: str, execution_id: str, now: datetime) -> bool:
+    def acquire(
+        self,
+        order_id: str,
+        execution_id: str,
+        now: datetime,
+        *,
+        takeover_from: str | None = None,
+        redrive_count: int = 0,
+    ) -> bool:
         self._before_write()
         held = self.locks.get(order_id)
-        if held is not None and held.execution_id != execution_id:
+        resumable = (
+            held is not None
+            and takeover_from is not None
+            and held.execution_id == takeover_from
+            and held.status in ("RUNNING", "COMPENSATING", "NEEDS_ATTENTION")
+        )
+        if held is not None and held.execution_id != execution_id and not resumable:
             return False
         moment = iso_timestamp(now)
         self.locks[order_id] = SagaLock(
@@ -234,6 +289,7 @@ class InMemorySagaLocks(_Interleaving):
             execution_id=execution_id,
             started_at=moment,
             updated_at=moment,
+            redrive_count=redrive_count,
         )
         self.writes += 1
         return True
@@ -241,10 +297,25 @@ class InMemorySagaLocks(_Interleaving):
     def get(self, order_id: str) -> SagaLock | None:
         return self.locks.get(order_id)
 
-    def settle(self, order_id: str, status: SagaStatus, now: datetime) -> None:
-        held = self.locks.get(order_id) or SagaLock(order_id=order_id, status=status)
+    def fence(self, order_id: str, execution_id: str, now: datetime) -> bool:
+        self._before_write()
+        held = self.locks.get(order_id)
+        if held is None or held.execution_id != execution_id or held.status == "COMPLETED":
+            return False
+        self.locks[order_id] = held.model_copy(
+            update={"status": "COMPENSATING", "updated_at": iso_timestamp(now)}
+        )
+        self.writes += 1
+        return True
+
+    def settle(self, order_id: str, status: SagaStatus, execution_id: str, now: datetime) -> bool:
+        held = self.locks.get(order_id)
+        if held is not None and held.execution_id != execution_id:
+            return False
+        held = held or SagaLock(order_id=order_id, status=status, execution_id=execution_id)
         self.locks[order_id] = held.model_copy(update={"status": status, "updated_at": iso_timestamp(now)})
         self.writes += 1
+        return True
 
 
 @dataclass
@@ -311,9 +382,11 @@ class InMemoryPaymentLedger(_Interleaving):
     def refresh_token(self, authorization_id: str, task_token: str) -> bool:
         self._before_write()
         entry = self.entries.get(authorization_id)
-        if entry is None or entry.status != "REQUESTED":
+        if entry is None or entry.status not in ("REQUESTED", "AUTHORIZED", "DECLINED"):
             return False
-        self.entries[authorization_id] = entry.model_copy(update={"task_token": task_token})
+        self.entries[authorization_id] = entry.model_copy(
+            update={"task_token": task_token, "notified_at": None}
+        )
         self.writes += 1
         return True
 
@@ -344,14 +417,16 @@ class InMemoryPaymentLedger(_Interleaving):
         self.writes += 1
         return True
 
-    def mark_notified(self, authorization_id: str, now: datetime) -> None:
+    def mark_notified(self, authorization_id: str, task_token: str, now: datetime) -> bool:
+        self._before_write()
         entry = self.entries.get(authorization_id)
-        if entry is None:
-            return
+        if entry is None or entry.task_token != task_token:
+            return False
         self.entries[authorization_id] = entry.model_copy(
-            update={"task_token": None, "notified_at": entry.notified_at or iso_timestamp(now)}
+            update={"task_token": None, "notified_at": iso_timestamp(now)}
         )
         self.writes += 1
+        return True
 
 
 @dataclass

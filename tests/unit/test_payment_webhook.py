@@ -39,7 +39,7 @@ def _fakes(
 @pytest.fixture
 def requested(ledger: InMemoryPaymentLedger) -> None:
     """The saga asked for the authorization and waits on TOKEN."""
-    request_payment(ORDER, TOKEN, ledger, 500_000, NOW)
+    request_payment(ORDER, TOKEN, ledger, FakeTaskCallbacks(), 500_000, NOW)
 
 
 def _notice(**fields: Any) -> dict[str, Any]:
@@ -112,7 +112,7 @@ def test_a_decline_fails_the_task_with_payment_declined(
 def test_a_decline_without_a_reason_uses_the_providers_rule(
     lambda_context: FakeLambdaContext, ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
 ) -> None:
-    request_payment(ORDER, TOKEN, ledger, 1000, NOW)
+    request_payment(ORDER, TOKEN, ledger, FakeTaskCallbacks(), 1000, NOW)
     _post(_notice(outcome="DECLINED"), lambda_context)
     assert callbacks.calls[0][2]["cause"] == "amount 3499 exceeds the authorization limit 1000"
 

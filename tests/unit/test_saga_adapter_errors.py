@@ -12,11 +12,10 @@ from order_saga.dynamodb import (
     DynamoShipments,
     SagaOrderRepository,
 )
-from order_saga.errors import SagaStoreUnavailable
+from order_saga.errors import CallbackUnavailable, SagaStoreUnavailable, TaskNoLongerOpen
 from order_saga.models import Reservation, ReservedLine
+from order_saga.task_callbacks import StepFunctionsTaskCallbacks
 from order_store.dynamodb import TRANSIENT_ERROR_CODES
-from payment_webhook.errors import CallbackUnavailable, TaskNoLongerOpen
-from payment_webhook.stepfunctions import StepFunctionsTaskCallbacks
 from tests.unit.samples import NOW
 
 

@@ -11,7 +11,7 @@ from order_saga.errors import OutOfStock, SagaStoreUnavailable, StepAlreadyCompe
 from order_saga.logic import book_shipment, request_payment, reserve_stock
 from order_saga.models import SagaOrder, authorization_id_for
 from order_saga.schemas import CompensationResult
-from tests.unit.fakes import InMemoryInventory, InMemoryPaymentLedger, InMemoryShipments
+from tests.unit.fakes import FakeTaskCallbacks, InMemoryInventory, InMemoryPaymentLedger, InMemoryShipments
 from tests.unit.samples import NOW, saga_order
 
 ORDER = SagaOrder.model_validate(saga_order())
@@ -20,7 +20,7 @@ AUTH_ID = authorization_id_for(ORDER_ID)
 
 
 def _requested(ledger: InMemoryPaymentLedger) -> None:
-    request_payment(ORDER, "token-1", ledger, 500_000, NOW)
+    request_payment(ORDER, "token-1", ledger, FakeTaskCallbacks(), 500_000, NOW)
 
 
 # --- shipment ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ JSON as between states, and every invocation path must publish at least one metr
 """
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from order_saga import (
     begin_handler,
     cancel_order_handler,
     cancel_shipment_handler,
+    compensate_handler,
     confirm_handler,
     park_handler,
     release_inventory_handler,
@@ -32,6 +34,7 @@ from order_saga.models import authorization_id_for, reservation_id_for, shipment
 from order_store.errors import InvalidConfiguration
 from tests.unit.fakes import (
     FakeLambdaContext,
+    FakeTaskCallbacks,
     InMemoryInventory,
     InMemoryOrderStore,
     InMemoryPaymentLedger,
@@ -65,6 +68,7 @@ def _fakes(
     inventory: InMemoryInventory,
     ledger: InMemoryPaymentLedger,
     shipments: InMemoryShipments,
+    callbacks: FakeTaskCallbacks,
 ) -> None:
     def table(name: str, fake: Any) -> Any:
         def factory(table_name: str) -> Any:
@@ -77,10 +81,11 @@ def _fakes(
     store.put_outbox(outbox_record(ORDER_ID, 1))
     for module in (begin_handler, reserve_handler, release_inventory_handler):
         monkeypatch.setattr(module, "inventory_factory", table("Inventory", inventory))
-    for module in (begin_handler, confirm_handler, cancel_order_handler, park_handler):
+    for module in (begin_handler, compensate_handler, cancel_order_handler, park_handler):
         monkeypatch.setattr(module, "locks_factory", table("Orders", locks))
-    for module in (confirm_handler, cancel_order_handler, park_handler):
+    for module in (confirm_handler, compensate_handler, cancel_order_handler, park_handler):
         monkeypatch.setattr(module, "repository_factory", table("Orders", store))
+    monkeypatch.setattr(request_payment_handler, "callbacks_factory", lambda: callbacks)
     for module in (request_payment_handler, void_payment_handler):
         monkeypatch.setattr(module, "ledger_factory", table("Payments", ledger))
     for module in (ship_handler, cancel_shipment_handler):
@@ -142,7 +147,13 @@ def test_the_happy_path_hands_each_step_what_the_next_one_reads(
     }
     confirmation = _invoke(
         confirm_handler,
-        {"order": order, "reservation": reservation, "payment": payment, "shipment": shipment},
+        {
+            "order": order,
+            "reservation": reservation,
+            "payment": payment,
+            "shipment": shipment,
+            "executionId": EXECUTION_ID,
+        },
         lambda_context,
     )
     # Then the order is confirmed through the outbox and the saga completed
@@ -281,18 +292,26 @@ def test_a_compensation_without_an_order_breaks_the_contract(
 
 
 def test_cancel_order_after_compensation(
-    lambda_context: FakeLambdaContext, capsys: pytest.CaptureFixture[str], store: InMemoryOrderStore
+    lambda_context: FakeLambdaContext,
+    capsys: pytest.CaptureFixture[str],
+    store: InMemoryOrderStore,
+    locks: InMemorySagaLocks,
 ) -> None:
+    locks.acquire(ORDER_ID, EXECUTION_ID, datetime.now(UTC))
     failure = {
         "Error": "OutOfStock",
         "Cause": lambda_error_cause("OutOfStock", "not enough stock for SKU(s): SKU-1"),
     }
-    result = _invoke(cancel_order_handler, {"order": saga_order(), "failure": failure}, lambda_context)
+    payload = {"order": saga_order(), "failure": failure, "executionId": EXECUTION_ID}
+    # Given the saga fenced by Compensate, which found the order unconfirmed
+    fenced = _invoke(compensate_handler, {"order": saga_order(), "executionId": EXECUTION_ID}, lambda_context)
+    assert fenced == {"confirmed": False}
+    result = _invoke(cancel_order_handler, payload, lambda_context)
     assert result == {"cancelled": True, "reason": "OutOfStock: not enough stock for SKU(s): SKU-1"}
     assert store.orders[ORDER_ID].status == "CANCELLED"
     assert "OrdersCancelled" in _metrics(capsys)
     # And a retry writes no second event
-    again = _invoke(cancel_order_handler, {"order": saga_order(), "failure": failure}, lambda_context)
+    again = _invoke(cancel_order_handler, payload, lambda_context)
     assert again["cancelled"] is True
     assert [r.event_type for r in store.order_records(ORDER_ID)] == ["OrderPlaced", "OrderCancelled"]
     assert "CancellationsReplayed" in _metrics(capsys)
@@ -306,7 +325,7 @@ def test_cancel_order_after_an_invalid_event_reads_the_raw_batch(
         "Error": "InvalidOrderEvent",
         "Cause": lambda_error_cause("InvalidOrderEvent", "unknown SKU(s): SKU-9"),
     }
-    payload = {"records": order_placed_batch(), "failure": failure}
+    payload = {"records": order_placed_batch(), "failure": failure, "executionId": EXECUTION_ID}
     # When it runs / Then the order named by the event is cancelled
     result = _invoke(cancel_order_handler, payload, lambda_context)
     assert result == {"cancelled": True, "reason": "InvalidOrderEvent: unknown SKU(s): SKU-9"}
@@ -316,7 +335,11 @@ def test_cancel_order_after_an_invalid_event_reads_the_raw_batch(
 def test_cancel_order_for_a_batch_naming_no_order_cancels_nothing(
     lambda_context: FakeLambdaContext, capsys: pytest.CaptureFixture[str], store: InMemoryOrderStore
 ) -> None:
-    payload = {"records": [{"body": "{not json"}], "failure": {"Error": "InvalidOrderEvent", "Cause": "x"}}
+    payload = {
+        "records": [{"body": "{not json"}],
+        "failure": {"Error": "InvalidOrderEvent", "Cause": "x"},
+        "executionId": EXECUTION_ID,
+    }
     result = _invoke(cancel_order_handler, payload, lambda_context)
     assert result == {"cancelled": False, "reason": "the event names no order"}
     assert "CancellationsSkipped" in _metrics(capsys)
@@ -325,9 +348,10 @@ def test_cancel_order_for_a_batch_naming_no_order_cancels_nothing(
 @pytest.mark.parametrize(
     "payload",
     [
-        {"failure": {"Error": "X"}},
-        {"order": saga_order(), "records": [], "failure": {"Error": "X"}},
-        {"order": saga_order()},
+        {"failure": {"Error": "X"}, "executionId": EXECUTION_ID},
+        {"order": saga_order(), "records": [], "failure": {"Error": "X"}, "executionId": EXECUTION_ID},
+        {"order": saga_order(), "executionId": EXECUTION_ID},
+        {"order": saga_order(), "failure": {"Error": "X"}},
     ],
 )
 def test_cancel_order_needs_exactly_one_source_and_a_failure(
@@ -347,8 +371,10 @@ def test_park_order(
         "order": saga_order(),
         "failure": {"Error": "UnsupportedDestination", "Cause": "{}"},
         "compensationFailure": {"Error": "SagaStoreUnavailable", "Cause": "{}"},
+        "executionId": EXECUTION_ID,
     }
-    assert _invoke(park_handler, payload, lambda_context) == {"status": "NEEDS_ATTENTION"}
+    reason = "UnsupportedDestination; compensation failed: SagaStoreUnavailable"
+    assert _invoke(park_handler, payload, lambda_context) == {"status": "NEEDS_ATTENTION", "reason": reason}
     order = store.orders[ORDER_ID]
     assert order.status == "NEEDS_ATTENTION"
     assert order.attention_reason == "UnsupportedDestination; compensation failed: SagaStoreUnavailable"

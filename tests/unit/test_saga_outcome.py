@@ -5,11 +5,16 @@ from typing import Any
 
 import pytest
 
-from order_saga.errors import InvalidSagaInput, OrderStateConflict, SagaStoreUnavailable
+from order_saga.errors import (
+    InvalidSagaInput,
+    OrderAlreadyConfirmed,
+    OrderStateConflict,
+    SagaStoreUnavailable,
+)
 from order_saga.models import SagaOrder, authorization_id_for, saga_event_id, shipment_id_for
-from order_saga.outcome import cancel_order, confirm_order, park_order
+from order_saga.outcome import begin_compensation, cancel_order, confirm_order, park_order
 from order_saga.schemas import AuthorizedPayment, ShipmentResult, TaskFailure
-from order_store.errors import OrderNotFound, OutboxSequenceConflict
+from order_store.errors import OrderNotFound, OutboxSequenceConflict, SagaLockConflict
 from order_store.models import OrderStatus, OutboxRecord
 from tests.unit.fakes import InMemoryOrderStore, InMemorySagaLocks
 from tests.unit.samples import EXECUTION_ID, NOW, lambda_error_cause, order_model, outbox_record, saga_order
@@ -33,6 +38,11 @@ def _placed_order(store: InMemoryOrderStore, locks: InMemorySagaLocks) -> None:
     locks.acquire(ORDER_ID, EXECUTION_ID, NOW)
 
 
+def _fenced(store: InMemoryOrderStore, locks: InMemorySagaLocks) -> None:
+    """Compensation began: what every cancellation after compensation finds."""
+    assert not begin_compensation(ORDER_ID, EXECUTION_ID, store, locks, NOW).confirmed
+
+
 def _events(store: InMemoryOrderStore, event_type: str) -> list[OutboxRecord]:
     return [record for record in store.order_records(ORDER_ID) if record.event_type == event_type]
 
@@ -48,7 +58,7 @@ def test_confirming_writes_one_event_and_completes_the_saga(
     store: InMemoryOrderStore, locks: InMemorySagaLocks
 ) -> None:
     # When the order is confirmed
-    confirmed = confirm_order(ORDER, PAYMENT, SHIPMENT, store, locks, NOW)
+    confirmed = confirm_order(ORDER, PAYMENT, SHIPMENT, EXECUTION_ID, store, NOW)
     # Then the order is CONFIRMED and OrderConfirmed is outbox record 2, with the documented facts
     assert confirmed.written and confirmed.event_id == saga_event_id(ORDER_ID, "OrderConfirmed")
     assert _status(store) == "CONFIRMED"
@@ -71,16 +81,74 @@ def test_confirming_writes_one_event_and_completes_the_saga(
 def test_a_retried_confirmation_writes_no_second_event(
     store: InMemoryOrderStore, locks: InMemorySagaLocks
 ) -> None:
-    # Given a confirmed order whose lock was not settled (the first attempt failed after its transaction)
-    first = confirm_order(ORDER, PAYMENT, SHIPMENT, store, locks, NOW)
-    locks.settle(ORDER_ID, "RUNNING", NOW)
+    # Given a confirmed order (the first attempt failed after its transaction)
+    first = confirm_order(ORDER, PAYMENT, SHIPMENT, EXECUTION_ID, store, NOW)
     # When the task is retried
-    again = confirm_order(ORDER, PAYMENT, SHIPMENT, store, locks, NOW)
-    # Then it reports the same event, writes none, and settles the lock
+    again = confirm_order(ORDER, PAYMENT, SHIPMENT, EXECUTION_ID, store, NOW)
+    # Then it reports the same event, writes none, and the lock stays COMPLETED
     assert (again.event_id, again.written) == (first.event_id, False)
     assert len(_events(store, "OrderConfirmed")) == 1
     lock = locks.get(ORDER_ID)
     assert lock is not None and lock.status == "COMPLETED"
+
+
+def test_a_fenced_saga_cannot_confirm(store: InMemoryOrderStore, locks: InMemorySagaLocks) -> None:
+    # Given compensation began (the saga is fenced)
+    assert locks.fence(ORDER_ID, EXECUTION_ID, NOW)
+    # When a late confirmation arrives / Then it is refused and writes nothing
+    with pytest.raises(SagaLockConflict):
+        confirm_order(ORDER, PAYMENT, SHIPMENT, EXECUTION_ID, store, NOW)
+    assert _status(store) == "PLACED" and not _events(store, "OrderConfirmed")
+
+
+def test_another_execution_cannot_confirm_the_order(store: InMemoryOrderStore) -> None:
+    with pytest.raises(SagaLockConflict):
+        confirm_order(ORDER, PAYMENT, SHIPMENT, "arn:aws:states:eu-west-1:1:execution:s:other", store, NOW)
+    assert _status(store) == "PLACED"
+
+
+# --- the pivot: resolving an outcome by reading the order ----------------------------------------
+
+
+def test_a_confirmed_order_is_resolved_as_confirmed_and_nothing_is_fenced(
+    store: InMemoryOrderStore, locks: InMemorySagaLocks
+) -> None:
+    # Given the confirmation committed, then its task failed (the response was lost)
+    confirm_order(ORDER, PAYMENT, SHIPMENT, EXECUTION_ID, store, NOW)
+    # When the saga resolves the outcome before compensating
+    start = begin_compensation(ORDER_ID, EXECUTION_ID, store, locks, NOW)
+    # Then it goes forward: confirmed, the lock stays COMPLETED
+    assert start.confirmed
+    lock = locks.get(ORDER_ID)
+    assert lock is not None and lock.status == "COMPLETED"
+
+
+def test_an_unconfirmed_order_is_fenced_before_anything_is_undone(
+    store: InMemoryOrderStore, locks: InMemorySagaLocks
+) -> None:
+    start = begin_compensation(ORDER_ID, EXECUTION_ID, store, locks, NOW)
+    assert not start.confirmed
+    lock = locks.get(ORDER_ID)
+    assert lock is not None and lock.status == "COMPENSATING"
+    # and resolving again (a retried task) is harmless
+    assert not begin_compensation(ORDER_ID, EXECUTION_ID, store, locks, NOW).confirmed
+
+
+def test_a_confirmation_committing_between_the_read_and_the_fence_wins(
+    store: InMemoryOrderStore, locks: InMemorySagaLocks
+) -> None:
+    # Given a late confirmation that commits right before the fence
+    locks.interleave(lambda: confirm_order(ORDER, PAYMENT, SHIPMENT, EXECUTION_ID, store, NOW))
+    # When the saga resolves / Then it sees the confirmation and undoes nothing
+    assert begin_compensation(ORDER_ID, EXECUTION_ID, store, locks, NOW).confirmed
+
+
+def test_a_saga_taken_over_by_a_redrive_undoes_nothing(
+    store: InMemoryOrderStore, locks: InMemorySagaLocks
+) -> None:
+    locks.acquire(ORDER_ID, "redrive-execution", NOW, takeover_from=EXECUTION_ID, redrive_count=1)
+    with pytest.raises(SagaLockConflict, match="redrive-execution"):
+        begin_compensation(ORDER_ID, EXECUTION_ID, store, locks, NOW)
 
 
 def test_a_concurrent_writer_makes_confirmation_re_read_and_retry(
@@ -99,9 +167,9 @@ def test_a_concurrent_writer_makes_confirmation_re_read_and_retry(
                 raise OutboxSequenceConflict(order_id, expected_sequence, expected_sequence + 1)
             return super().append_event(order_id, expected_sequence, *args, **kwargs)
 
-    contended = Contended(orders=dict(store.orders), outbox=dict(store.outbox))
+    contended = Contended(orders=dict(store.orders), outbox=dict(store.outbox), saga_locks=store.saga_locks)
     # When confirmed / Then it succeeds on the fresh sequence
-    confirm_order(ORDER, PAYMENT, SHIPMENT, contended, locks, NOW)
+    confirm_order(ORDER, PAYMENT, SHIPMENT, EXECUTION_ID, contended, NOW)
     [event] = [r for r in contended.order_records(ORDER_ID) if r.event_type == "OrderConfirmed"]
     assert event.sequence == 3 and contended.orders[ORDER_ID].outbox_sequence == 3
 
@@ -116,7 +184,7 @@ def test_an_order_that_never_stops_changing_fails_as_retryable(
             raise OutboxSequenceConflict(order_id, expected_sequence, expected_sequence + 1)
 
     with pytest.raises(SagaStoreUnavailable, match="kept changing"):
-        confirm_order(ORDER, PAYMENT, SHIPMENT, AlwaysContended(orders=dict(store.orders)), locks, NOW)
+        confirm_order(ORDER, PAYMENT, SHIPMENT, EXECUTION_ID, AlwaysContended(orders=dict(store.orders)), NOW)
 
 
 def test_an_authorization_that_does_not_cover_the_order_is_refused(
@@ -124,7 +192,7 @@ def test_an_authorization_that_does_not_cover_the_order_is_refused(
 ) -> None:
     payment = PAYMENT.model_copy(update={"amount": 1})
     with pytest.raises(InvalidSagaInput, match="totals 3499 EUR"):
-        confirm_order(ORDER, payment, SHIPMENT, store, locks, NOW)
+        confirm_order(ORDER, payment, SHIPMENT, EXECUTION_ID, store, NOW)
     assert _status(store) == "PLACED"
 
 
@@ -134,13 +202,13 @@ def test_an_order_cancelled_or_parked_meanwhile_is_not_confirmed(
 ) -> None:
     store.orders[ORDER_ID] = store.orders[ORDER_ID].model_copy(update={"status": status})
     with pytest.raises(OrderStateConflict, match=status):
-        confirm_order(ORDER, PAYMENT, SHIPMENT, store, locks, NOW)
+        confirm_order(ORDER, PAYMENT, SHIPMENT, EXECUTION_ID, store, NOW)
     assert not _events(store, "OrderConfirmed")
 
 
 def test_confirming_an_unknown_order_fails(locks: InMemorySagaLocks) -> None:
     with pytest.raises(OrderNotFound):
-        confirm_order(ORDER, PAYMENT, SHIPMENT, InMemoryOrderStore(), locks, NOW)
+        confirm_order(ORDER, PAYMENT, SHIPMENT, EXECUTION_ID, InMemoryOrderStore(), NOW)
 
 
 # --- cancel --------------------------------------------------------------------------------------
@@ -149,8 +217,9 @@ def test_confirming_an_unknown_order_fails(locks: InMemorySagaLocks) -> None:
 def test_cancelling_records_the_reason_and_announces_it(
     store: InMemoryOrderStore, locks: InMemorySagaLocks
 ) -> None:
-    # When the order is cancelled after an OutOfStock failure
-    cancellation = cancel_order(ORDER_ID, OUT_OF_STOCK, store, locks, NOW, invalid_event=False)
+    # When the order is cancelled after an OutOfStock failure (the saga fenced first)
+    _fenced(store, locks)
+    cancellation = cancel_order(ORDER_ID, OUT_OF_STOCK, EXECUTION_ID, store, locks, NOW, invalid_event=False)
     # Then the reason is the error name plus the Lambda error message
     reason = "OutOfStock: not enough stock for SKU(s): SKU-2"
     assert (cancellation.cancelled, cancellation.reason, cancellation.written) == (True, reason, True)
@@ -172,9 +241,10 @@ def test_cancelling_twice_writes_one_order_cancelled(
     store: InMemoryOrderStore, locks: InMemorySagaLocks
 ) -> None:
     # Given a cancelled order / When the task runs again (even with another failure)
-    cancel_order(ORDER_ID, OUT_OF_STOCK, store, locks, NOW, invalid_event=False)
+    _fenced(store, locks)
+    cancel_order(ORDER_ID, OUT_OF_STOCK, EXECUTION_ID, store, locks, NOW, invalid_event=False)
     again = cancel_order(
-        ORDER_ID, TaskFailure(error="States.Timeout"), store, locks, NOW, invalid_event=False
+        ORDER_ID, TaskFailure(error="States.Timeout"), EXECUTION_ID, store, locks, NOW, invalid_event=False
     )
     # Then it reports the first reason and writes nothing
     assert (again.cancelled, again.written) == (True, False)
@@ -200,7 +270,10 @@ def test_cancelling_twice_writes_one_order_cancelled(
 def test_the_reason_quotes_only_lambda_error_messages(
     store: InMemoryOrderStore, locks: InMemorySagaLocks, failure: TaskFailure, reason: str
 ) -> None:
-    assert cancel_order(ORDER_ID, failure, store, locks, NOW, invalid_event=False).reason == reason
+    _fenced(store, locks)
+    assert (
+        cancel_order(ORDER_ID, failure, EXECUTION_ID, store, locks, NOW, invalid_event=False).reason == reason
+    )
 
 
 def test_after_an_invalid_event_an_order_without_a_saga_is_cancelled(
@@ -212,7 +285,7 @@ def test_after_an_invalid_event_an_order_without_a_saga_is_cancelled(
         error="InvalidOrderEvent", cause=lambda_error_cause("InvalidOrderEvent", "unknown SKU(s): X")
     )
     # When the invalid event's order is cancelled
-    cancellation = cancel_order(ORDER_ID, failure, store, locks, NOW, invalid_event=True)
+    cancellation = cancel_order(ORDER_ID, failure, EXECUTION_ID, store, locks, NOW, invalid_event=True)
     # Then it is cancelled, and the saga is marked CANCELLED so a redelivery is a duplicate
     assert cancellation.cancelled and cancellation.reason == "InvalidOrderEvent: unknown SKU(s): X"
     lock = locks.get(ORDER_ID)
@@ -225,7 +298,7 @@ def test_an_invalid_duplicate_does_not_cancel_an_order_a_saga_owns(
 ) -> None:
     # Given a valid saga running for the order / When a malformed duplicate's cancellation runs
     failure = TaskFailure(error="InvalidOrderEvent")
-    cancellation = cancel_order(ORDER_ID, failure, store, locks, NOW, invalid_event=True)
+    cancellation = cancel_order(ORDER_ID, failure, EXECUTION_ID, store, locks, NOW, invalid_event=True)
     # Then nothing is cancelled, and the reason says why
     assert not cancellation.cancelled and "RUNNING saga" in cancellation.reason
     assert _status(store) == "PLACED" and not _events(store, "OrderCancelled")
@@ -237,9 +310,47 @@ def test_an_invalid_duplicate_does_not_cancel_a_confirmed_order(
     store.orders[ORDER_ID] = store.orders[ORDER_ID].model_copy(update={"status": "CONFIRMED"})
     locks.locks.clear()
     cancellation = cancel_order(
-        ORDER_ID, TaskFailure(error="InvalidOrderEvent"), store, locks, NOW, invalid_event=True
+        ORDER_ID, TaskFailure(error="InvalidOrderEvent"), EXECUTION_ID, store, locks, NOW, invalid_event=True
     )
     assert not cancellation.cancelled and "CONFIRMED" in cancellation.reason
+
+
+def test_a_confirmed_order_is_never_cancelled(store: InMemoryOrderStore, locks: InMemorySagaLocks) -> None:
+    # Given the order was confirmed (the saga is past its pivot)
+    confirm_order(ORDER, PAYMENT, SHIPMENT, EXECUTION_ID, store, NOW)
+    # When a cancellation runs anyway / Then it refuses by name and writes nothing
+    with pytest.raises(OrderAlreadyConfirmed):
+        cancel_order(ORDER_ID, OUT_OF_STOCK, EXECUTION_ID, store, locks, NOW, invalid_event=False)
+    assert _status(store) == "CONFIRMED" and not _events(store, "OrderCancelled")
+
+
+def test_an_unfenced_saga_cannot_cancel(store: InMemoryOrderStore, locks: InMemorySagaLocks) -> None:
+    # Given the saga still RUNNING (nobody resolved the outcome first)
+    with pytest.raises(SagaLockConflict):
+        cancel_order(ORDER_ID, OUT_OF_STOCK, EXECUTION_ID, store, locks, NOW, invalid_event=False)
+    assert _status(store) == "PLACED"
+
+
+def test_an_invalid_duplicate_racing_a_valid_saga_checks_and_cancels_in_one_write(
+    store: InMemoryOrderStore, locks: InMemorySagaLocks
+) -> None:
+    # Given no saga owned the order when the invalid event's cancellation read it ...
+    locks.locks.clear()
+
+    class ValidSagaStartsMeanwhile(InMemoryOrderStore):
+        def append_event(
+            self, order_id: str, expected_sequence: int, *args: Any, **kwargs: Any
+        ) -> OutboxRecord:
+            locks.acquire(ORDER_ID, "valid-saga", NOW)  # ... then the valid saga took the lock
+            return super().append_event(order_id, expected_sequence, *args, **kwargs)
+
+    racing = ValidSagaStartsMeanwhile(orders=store.orders, outbox=store.outbox, saga_locks=store.saga_locks)
+    # When the cancellation writes / Then its condition sees the lock: nothing is cancelled
+    cancellation = cancel_order(
+        ORDER_ID, TaskFailure(error="InvalidOrderEvent"), EXECUTION_ID, racing, locks, NOW, invalid_event=True
+    )
+    assert not cancellation.cancelled and "RUNNING saga" in cancellation.reason
+    assert _status(store) == "PLACED" and not _events(store, "OrderCancelled")
 
 
 @pytest.mark.parametrize(
@@ -249,7 +360,7 @@ def test_nothing_is_cancelled_without_a_known_order(
     store: InMemoryOrderStore, locks: InMemorySagaLocks, order_id: str | None, reason: str
 ) -> None:
     cancellation = cancel_order(
-        order_id, TaskFailure(error="InvalidOrderEvent"), store, locks, NOW, invalid_event=True
+        order_id, TaskFailure(error="InvalidOrderEvent"), EXECUTION_ID, store, locks, NOW, invalid_event=True
     )
     assert not cancellation.cancelled and reason in cancellation.reason
     assert store.writes == 0
@@ -264,6 +375,7 @@ def test_parking_records_both_errors(store: InMemoryOrderStore, locks: InMemoryS
         ORDER_ID,
         TaskFailure(error="PaymentDeclined", cause="declined"),
         TaskFailure(error="SagaStoreUnavailable", cause="{}"),
+        EXECUTION_ID,
         store,
         locks,
         NOW,
@@ -280,5 +392,34 @@ def test_parking_records_both_errors(store: InMemoryOrderStore, locks: InMemoryS
 def test_parking_an_unknown_order_fails(locks: InMemorySagaLocks) -> None:
     with pytest.raises(OrderNotFound):
         park_order(
-            "unknown", TaskFailure(error="A"), TaskFailure(error="B"), InMemoryOrderStore(), locks, NOW
+            "unknown",
+            TaskFailure(error="A"),
+            TaskFailure(error="B"),
+            EXECUTION_ID,
+            InMemoryOrderStore(),
+            locks,
+            NOW,
         )
+
+
+@pytest.mark.parametrize("status", ["CONFIRMED", "CANCELLED"])
+def test_parking_an_announced_order_keeps_its_status(
+    store: InMemoryOrderStore, locks: InMemorySagaLocks, status: OrderStatus
+) -> None:
+    # Given an order consumers were told about
+    store.orders[ORDER_ID] = store.orders[ORDER_ID].model_copy(update={"status": status})
+    # When the saga parks it / Then it keeps its status and gets the reason; the saga needs attention
+    reason = park_order(
+        ORDER_ID, TaskFailure(error="A"), TaskFailure(error="B"), EXECUTION_ID, store, locks, NOW
+    )
+    order = store.orders[ORDER_ID]
+    assert (order.status, order.attention_reason) == (status, reason)
+    lock = locks.get(ORDER_ID)
+    assert lock is not None and lock.status == "NEEDS_ATTENTION"
+
+
+def test_a_failure_without_a_cause_still_parks(store: InMemoryOrderStore, locks: InMemorySagaLocks) -> None:
+    reason = park_order(
+        ORDER_ID, TaskFailure(error="States.Timeout"), TaskFailure(error="X"), EXECUTION_ID, store, locks, NOW
+    )
+    assert _status(store) == "NEEDS_ATTENTION" and "States.Timeout" in reason

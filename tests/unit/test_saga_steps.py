@@ -5,6 +5,7 @@ import pytest
 from order_saga.errors import (
     InvalidOrderEvent,
     OutOfStock,
+    RedriveRefused,
     SagaStoreUnavailable,
     StepAlreadyCompensated,
     UnsupportedDestination,
@@ -17,11 +18,35 @@ from order_saga.models import (
     shipment_id_for,
 )
 from order_store.models import OrderLine
-from tests.unit.fakes import InMemoryInventory, InMemoryPaymentLedger, InMemorySagaLocks, InMemoryShipments
+from tests.unit.fakes import (
+    FakeTaskCallbacks,
+    InMemoryInventory,
+    InMemoryPaymentLedger,
+    InMemorySagaLocks,
+    InMemoryShipments,
+)
 from tests.unit.samples import EXECUTION_ID, NOW, order_placed_batch, saga_order
 
 LIMIT = 500_000
 DESTINATIONS = frozenset({"DE", "GB", "IE"})
+MAX_REDRIVES = 3
+PARKED = "arn:aws:states:eu-west-1:123456789012:execution:OrderSaga:parked-1"
+REDRIVE = "arn:aws:states:eu-west-1:123456789012:execution:OrderSaga:redrive-1"
+
+
+@pytest.fixture
+def callbacks() -> FakeTaskCallbacks:
+    return FakeTaskCallbacks()
+
+
+def _redriven(count: int, parked: str = PARKED) -> list[dict[str, object]]:
+    """The batch a redrive delivers: the same body, with the redrive's message attributes."""
+    (record,) = order_placed_batch()
+    attributes = {
+        "sagaRedriveOf": {"stringValue": parked, "dataType": "String"},
+        "sagaRedriveCount": {"stringValue": str(count), "dataType": "Number"},
+    }
+    return [{**record, "messageAttributes": attributes}]
 
 
 def _order(**overrides: object) -> SagaOrder:
@@ -36,7 +61,7 @@ def test_begin_takes_the_lock_for_the_execution(
 ) -> None:
     # Given a valid event whose SKUs all exist
     # When the saga begins
-    start = begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW)
+    start = begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW, MAX_REDRIVES)
     # Then it is not a duplicate and the lock is RUNNING for this execution
     assert not start.duplicate
     lock = locks.get(start.order.order_id)
@@ -47,19 +72,21 @@ def test_a_retried_begin_of_the_same_execution_is_not_a_duplicate(
     inventory: InMemoryInventory, locks: InMemorySagaLocks
 ) -> None:
     # Given the lock taken by this execution (its first attempt's response was lost)
-    begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW)
+    begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW, MAX_REDRIVES)
     # When the task is retried / Then it still owns the saga
-    assert not begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW).duplicate
+    assert not begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW, MAX_REDRIVES).duplicate
 
 
 def test_a_second_execution_for_the_same_order_is_a_duplicate_without_side_effects(
     inventory: InMemoryInventory, locks: InMemorySagaLocks
 ) -> None:
     # Given a saga running for the order
-    begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW)
+    begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW, MAX_REDRIVES)
     writes = locks.writes
     # When a duplicate delivery starts another execution
-    start = begin_saga(order_placed_batch(), "arn:...:execution:OrderSaga:exec-2", inventory, locks, NOW)
+    start = begin_saga(
+        order_placed_batch(), "arn:...:execution:OrderSaga:exec-2", inventory, locks, NOW, MAX_REDRIVES
+    )
     # Then it is told so, and the lock still names the first execution
     assert start.duplicate
     lock = locks.get(start.order.order_id)
@@ -73,7 +100,7 @@ def test_an_unknown_sku_makes_the_event_invalid_and_takes_no_lock(
     del inventory.stock["SKU-2"]
     # When the saga begins / Then the event is invalid, naming the SKU, and nothing was locked
     with pytest.raises(InvalidOrderEvent, match=r"unknown SKU.*SKU-2"):
-        begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW)
+        begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW, MAX_REDRIVES)
     assert not locks.locks
 
 
@@ -145,9 +172,11 @@ def test_a_reservation_that_exists_but_cannot_be_read_is_retried(inventory: InMe
 # --- request payment ---------------------------------------------------------------------------
 
 
-def test_a_payment_request_is_recorded_with_the_token_and_the_decision(ledger: InMemoryPaymentLedger) -> None:
+def test_a_payment_request_is_recorded_with_the_token_and_the_decision(
+    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+) -> None:
     # Given an order under the limit / When payment is requested
-    entry = request_payment(_order(), "token-1", ledger, LIMIT, NOW)
+    entry = request_payment(_order(), "token-1", ledger, callbacks, LIMIT, NOW)
     # Then the provider's entry is REQUESTED, approved, holds the token, and its id is derived
     assert entry.authorization_id == authorization_id_for(entry.order_id)
     assert (entry.status, entry.decision, entry.task_token) == ("REQUESTED", "APPROVE", "token-1")
@@ -155,42 +184,138 @@ def test_a_payment_request_is_recorded_with_the_token_and_the_decision(ledger: I
     assert ledger.get(entry.authorization_id) == entry
 
 
-def test_an_amount_above_the_limit_will_be_declined(ledger: InMemoryPaymentLedger) -> None:
+def test_an_amount_above_the_limit_will_be_declined(
+    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+) -> None:
     # Given a limit below the order total / When payment is requested
-    entry = request_payment(_order(), "token-1", ledger, 3498, NOW)
+    entry = request_payment(_order(), "token-1", ledger, callbacks, 3498, NOW)
     # Then the provider will decline, and says why
     assert entry.decision == "DECLINE"
     assert entry.decline_reason == "amount 3499 exceeds the authorization limit 3498"
     # And exactly the limit is still approved
-    assert request_payment(_order(), "t", InMemoryPaymentLedger(), 3499, NOW).decision == "APPROVE"
+    assert request_payment(_order(), "t", InMemoryPaymentLedger(), callbacks, 3499, NOW).decision == "APPROVE"
 
 
-def test_a_retried_request_keeps_the_decision_and_refreshes_the_token(ledger: InMemoryPaymentLedger) -> None:
+def test_a_retried_request_keeps_the_decision_and_refreshes_the_token(
+    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+) -> None:
     # Given a request made with a first token
-    first = request_payment(_order(), "token-1", ledger, LIMIT, NOW)
+    first = request_payment(_order(), "token-1", ledger, callbacks, LIMIT, NOW)
     # When the task is retried with a new token, under a limit that would now decline
-    again = request_payment(_order(), "token-2", ledger, 1, NOW)
+    again = request_payment(_order(), "token-2", ledger, callbacks, 1, NOW)
     # Then the decision is kept and the webhook will answer the new token
     assert again.decision == "APPROVE" and again.task_token == "token-2"
     stored = ledger.get(first.authorization_id)
     assert stored is not None and stored.task_token == "token-2" and len(ledger.entries) == 1
 
 
-def test_a_request_answered_meanwhile_is_returned_as_it_is(ledger: InMemoryPaymentLedger) -> None:
-    # Given an entry the provider answered between the create and the token refresh
-    first = request_payment(_order(), "token-1", ledger, LIMIT, NOW)
+def test_a_retried_request_gets_the_recorded_answer_at_once(
+    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+) -> None:
+    # Given a request the provider answered, delivered to the first attempt's token (now dead)
+    first = request_payment(_order(), "token-1", ledger, callbacks, LIMIT, NOW)
+    ledger.transition(first.authorization_id, "REQUESTED", "AUTHORIZED", NOW)
+    ledger.mark_notified(first.authorization_id, "token-1", NOW)
+    # When AuthorizePayment is retried (the first response was lost) with a new token
+    again = request_payment(_order(), "token-2", ledger, callbacks, LIMIT, NOW)
+    # Then the new token gets the recorded authorization at once, and the entry says so
+    assert again.status == "AUTHORIZED"
+    assert [(kind, token) for kind, token, _ in callbacks.calls] == [("success", "token-2")]
+    assert callbacks.calls[0][2]["output"]["authorizationId"] == first.authorization_id
+    stored = ledger.get(first.authorization_id)
+    assert stored is not None and stored.task_token is None and stored.notified_at is not None
+
+
+def test_a_retried_request_gets_a_recorded_decline_at_once(
+    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+) -> None:
+    first = request_payment(_order(), "token-1", ledger, callbacks, 1, NOW)
+    ledger.transition(first.authorization_id, "REQUESTED", "DECLINED", NOW, reason="over the limit")
+    request_payment(_order(), "token-2", ledger, callbacks, 1, NOW)
+    assert callbacks.calls == [
+        ("failure", "token-2", {"error": "PaymentDeclined", "cause": "over the limit"})
+    ]
+
+
+def test_an_answer_racing_a_retried_request_reaches_the_new_token(
+    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+) -> None:
+    # Given the provider answering between the retried request's token refresh and its read
+    first = request_payment(_order(), "token-1", ledger, callbacks, LIMIT, NOW)
     ledger.interleave(lambda: ledger.transition(first.authorization_id, "REQUESTED", "AUTHORIZED", NOW))
-    # When the retried request refreshes the token / Then the answered entry comes back unchanged
-    again = request_payment(_order(), "token-2", ledger, LIMIT, NOW)
-    assert again.status == "AUTHORIZED" and again.task_token == "token-1"
+    # When the retried request runs / Then the answer goes to the token now waiting, once
+    request_payment(_order(), "token-2", ledger, callbacks, LIMIT, NOW)
+    assert [(kind, token) for kind, token, _ in callbacks.calls] == [("success", "token-2")]
 
 
-def test_a_request_for_a_voided_payment_changes_nothing(ledger: InMemoryPaymentLedger) -> None:
-    # Given a voided authorization
-    first = request_payment(_order(), "token-1", ledger, LIMIT, NOW)
+def test_a_request_for_a_voided_payment_is_refused(
+    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+) -> None:
+    # Given a withdrawn authorization (the saga compensated it)
+    first = request_payment(_order(), "token-1", ledger, callbacks, LIMIT, NOW)
     ledger.transition(first.authorization_id, "REQUESTED", "WITHDRAWN", NOW)
-    # When requested again / Then it stays withdrawn
-    assert request_payment(_order(), "token-2", ledger, LIMIT, NOW).status == "WITHDRAWN"
+    # When requested again (a redriven saga) / Then it refuses instead of waiting forever
+    with pytest.raises(StepAlreadyCompensated, match="withdrawn"):
+        request_payment(_order(), "token-2", ledger, callbacks, LIMIT, NOW)
+    assert not callbacks.calls
+
+
+# --- redrive -----------------------------------------------------------------------------------
+
+
+def test_a_redrive_takes_over_the_lock_of_the_parked_execution(
+    inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    # Given a saga parked while RUNNING under the parked execution
+    begin_saga(order_placed_batch(), PARKED, inventory, locks, NOW, MAX_REDRIVES)
+    # When a redrive names it / Then the redrive owns the same saga, counted
+    start = begin_saga(_redriven(1), REDRIVE, inventory, locks, NOW, MAX_REDRIVES)
+    assert not start.duplicate and start.redrive_count == 1
+    lock = locks.get(start.order.order_id)
+    assert lock is not None and (lock.execution_id, lock.status, lock.redrive_count) == (
+        REDRIVE,
+        "RUNNING",
+        1,
+    )
+
+
+def test_a_redrive_naming_another_execution_is_a_duplicate(
+    inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW, MAX_REDRIVES)
+    assert begin_saga(_redriven(1), REDRIVE, inventory, locks, NOW, MAX_REDRIVES).duplicate
+
+
+@pytest.mark.parametrize("ended", ["COMPLETED", "CANCELLED"])
+def test_a_saga_that_ended_cleanly_is_not_taken_over(
+    inventory: InMemoryInventory, locks: InMemorySagaLocks, ended: str
+) -> None:
+    start = begin_saga(order_placed_batch(), PARKED, inventory, locks, NOW, MAX_REDRIVES)
+    locks.settle(start.order.order_id, ended, PARKED, NOW)  # type: ignore[arg-type]
+    assert begin_saga(_redriven(1), REDRIVE, inventory, locks, NOW, MAX_REDRIVES).duplicate
+
+
+def test_the_loop_guard_refuses_a_redrive_beyond_the_limit(
+    inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    begin_saga(order_placed_batch(), PARKED, inventory, locks, NOW, MAX_REDRIVES)
+    with pytest.raises(RedriveRefused, match="limit of 3"):
+        begin_saga(_redriven(4), REDRIVE, inventory, locks, NOW, MAX_REDRIVES)
+    lock = locks.get(_order().order_id)
+    assert lock is not None and lock.execution_id == PARKED
+
+
+@pytest.mark.parametrize(
+    ("parked", "count"), [("not-an-arn", "1"), (PARKED, "0"), (PARKED, "one"), (PARKED, "-1")]
+)
+def test_malformed_redrive_attributes_are_an_invalid_event(
+    inventory: InMemoryInventory, locks: InMemorySagaLocks, parked: str, count: str
+) -> None:
+    (record,) = _redriven(1, parked)
+    record["messageAttributes"]["sagaRedriveCount"]["stringValue"] = count  # type: ignore[index]
+    with pytest.raises(InvalidOrderEvent, match="sagaRedrive"):
+        begin_saga([record], REDRIVE, inventory, locks, NOW, MAX_REDRIVES)
+    assert not locks.locks
 
 
 # --- ship --------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""TaskCallbacks on the Step Functions API (boto3)."""
+"""TaskCallbacks on the Step Functions API (boto3): how the payment webhook, and a retried
+payment request, answer the saga's AuthorizePayment task."""
 
 import functools
 import json
@@ -14,7 +15,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from payment_webhook.errors import CallbackUnavailable, TaskNoLongerOpen
+from order_saga.errors import CallbackUnavailable, TaskNoLongerOpen
 
 CLOSED_TASK_CODES = frozenset({"TaskDoesNotExist", "InvalidToken", "TaskTimedOut"})
 """The token is dead: answered already, timed out, or its execution ended."""
