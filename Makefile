@@ -31,7 +31,7 @@ demo: cdk.out/manifest.json
 lint: $(DEPS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy lambdas local_runtime workflows app.py
+	$(VENV)/bin/mypy lambdas local_runtime workflows operations app.py
 
 # One pytest worker per core (2 here): the tiers are independent processes, each with its own moto and clock.
 test: cdk.out/manifest.json lint

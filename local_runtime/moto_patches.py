@@ -30,6 +30,18 @@ tests/local_runtime that fails without it.
   and waits for the next heartbeat, so the task times out with the answer in hand. On AWS
   the token is open from the moment the task starts. The wait now returns an outcome that
   is already there.
+* SendTaskFailure drops its `cause` (the response handler passes only the error), so a
+  Catch sees `Cause: null` where AWS gives the sender's cause. It is passed on.
+* StopExecution stops the program but not a task waiting for its token: the execution
+  ends only when the wait's heartbeat or timeout expires (its status-change event, which
+  parks its input, that late), and the wait's expiry then turns it FAILED (States.Timeout).
+  Stopping now interrupts the execution's callback waits, and a stopped program stays
+  stopped (a failure raised by its interrupted task no longer overrides it): ABORTED at once,
+  as on AWS.
+* An SQS message is visible again only once the clock has moved *past* its visibility
+  deadline: on a wall clock that is a millisecond later, on the virtual clock (which stands
+  still while anything can run) never, so a message given back with ChangeMessageVisibility 0
+  stayed hidden. It is visible from its deadline on.
 * No "Step Functions Execution Status Change" event when an execution ends:
   every end is reported to the listeners registered with `on_execution_end`
   (the runtime puts the event on the default bus) in the execution's own
@@ -50,10 +62,12 @@ from typing import Any, cast
 
 import boto3
 import moto
+from moto.core.responses import EmptyResult
+from moto.core.utils import unix_time_millis
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.events.models import EventTemplateParser, Rule
-from moto.sqs.models import Queue, sqs_backends
+from moto.sqs.models import Message, Queue, sqs_backends
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service,
@@ -61,8 +75,11 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
     state_task_service_callback,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
+from moto.stepfunctions.responses import StepFunctionResponse
 
 from local_runtime import clock
 
@@ -326,6 +343,37 @@ def _wait_for_task_token_heartbeat(
 
 _Callback = state_task_service_callback.StateTaskServiceCallback
 
+
+def _send_task_failure(self: StepFunctionResponse) -> Any:
+    """moto's SendTaskFailure, with the cause the caller sent."""
+    backend: Any = self.stepfunction_backend  # the parser backend, whose signature takes the cause
+    backend.send_task_failure(
+        self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+    )
+    return EmptyResult()
+
+
+def _visible_from_deadline(self: Message) -> bool:
+    return bool(unix_time_millis() >= self.visible_at)
+
+
+def _set_error_unless_stopped(self: Environment, error: Any) -> None:
+    """moto's set_error, except that an execution stopped by StopExecution stays ABORTED."""
+    if isinstance(self.program_state(), ProgramStopped):
+        return
+    _originals["set_error"](self, error)
+
+
+def _stop_execution(self: Execution, stop_date: Any, error: str | None, cause: str | None) -> None:
+    """moto's stop, then every callback wait of the execution is interrupted so it ends now."""
+    _originals["stop_execution"](self, stop_date, error, cause)
+    worker = getattr(self, "exec_worker", None)
+    if worker is None or worker.env is None:
+        return
+    for endpoint in list(worker.env.callback_pool_manager._pool.values()):
+        endpoint.interrupt_all()
+
+
 _lock = threading.Lock()
 _originals: dict[str, Any] = {}
 
@@ -361,6 +409,14 @@ def install() -> None:
         StreamShard.add = _add_stream_record  # type: ignore[method-assign]
         _originals["start_execution"] = Execution.start
         Execution.start = _start_execution  # type: ignore[method-assign]
+        _originals["send_task_failure"] = StepFunctionResponse.send_task_failure
+        StepFunctionResponse.send_task_failure = _send_task_failure  # type: ignore[method-assign]
+        _originals["stop_execution"] = Execution.stop
+        Execution.stop = _stop_execution  # type: ignore[method-assign]
+        _originals["message_visible"] = Message.visible
+        Message.visible = property(_visible_from_deadline)  # type: ignore[method-assign,assignment]
+        _originals["set_error"] = Environment.set_error
+        Environment.set_error = _set_error_unless_stopped  # type: ignore[method-assign]
         _originals["heartbeat_wait"] = _Callback._wait_for_task_token_heartbeat
         _Callback._wait_for_task_token_heartbeat = _wait_for_task_token_heartbeat  # type: ignore[method-assign]
         _originals["terminated"] = BaseExecutionWorkerCommunication.terminated
@@ -390,5 +446,9 @@ def uninstall() -> None:
         StreamShard.add = _originals["add_stream_record"]  # type: ignore[method-assign]
         Execution.start = _originals["start_execution"]  # type: ignore[method-assign]
         _Callback._wait_for_task_token_heartbeat = _originals["heartbeat_wait"]  # type: ignore[method-assign]
+        StepFunctionResponse.send_task_failure = _originals["send_task_failure"]  # type: ignore[method-assign]
+        Execution.stop = _originals["stop_execution"]  # type: ignore[method-assign]
+        Environment.set_error = _originals["set_error"]  # type: ignore[method-assign]
+        Message.visible = _originals["message_visible"]  # type: ignore[method-assign]
         Rule.send_to_targets = _originals["send_to_targets"]  # type: ignore[method-assign]
         _originals.clear()

@@ -293,3 +293,55 @@ def test_without_the_patch_an_early_answer_is_lost_and_the_heartbeat_times_out(
     )
     description = tiny_app.wait_for(_run(tiny_app, _self_answering(tiny_app), "self-answering-unpatched"))
     assert (description["status"], description["error"]) == ("FAILED", "States.Timeout")
+
+
+def _task_token(app: LocalApp, arn: str) -> str:
+    app.drain()
+    (scheduled,) = [e for e in app.history(arn) if e["type"] == "TaskScheduled"]
+    return str(json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["Payload"]["token"])
+
+
+def test_send_task_failure_keeps_its_cause(tiny_app: LocalApp) -> None:
+    arn = _run(tiny_app, _callback(tiny_app), "failure-with-cause")
+    tiny_app.client("stepfunctions").send_task_failure(
+        taskToken=_task_token(tiny_app, arn), error="PaymentDeclined", cause="over the limit"
+    )
+    description = tiny_app.wait_for(arn)
+    assert (description["error"], description["cause"]) == ("PaymentDeclined", "over the limit")
+
+
+def test_stopping_an_execution_waiting_for_its_token_aborts_it_at_once(tiny_app: LocalApp) -> None:
+    # Given an execution waiting on a callback with an hour's timeout
+    status_events = tiny_app.subscribe("default", {"source": ["aws.states"]})
+    arn = _run(tiny_app, _callback(tiny_app), "stopped")
+    tiny_app.drain()
+    # When it is stopped
+    tiny_app.client("stepfunctions").stop_execution(executionArn=arn)
+    tiny_app.drain()
+    # Then it is ABORTED now (no virtual time passed), and its status-change event is out
+    description = tiny_app.client("stepfunctions").describe_execution(executionArn=arn)
+    assert description["status"] == "ABORTED"
+    assert _virtual_seconds(description) == 0
+    assert [e["detail"]["status"] for e in tiny_app.receive_all(status_events)] == ["ABORTED"]
+
+
+def test_without_the_patch_a_stopped_callback_waits_out_its_timeout(
+    tiny_app: LocalApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    monkeypatch.setattr(Execution, "stop", moto_patches._originals["stop_execution"])
+    arn = _run(tiny_app, _callback(tiny_app), "stopped-unpatched")
+    tiny_app.drain()
+    tiny_app.client("stepfunctions").stop_execution(executionArn=arn)
+    tiny_app.drain()
+    assert tiny_app.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING"
+
+
+def test_a_message_given_back_is_visible_at_once_on_the_virtual_clock(tiny_app: LocalApp) -> None:
+    sqs = tiny_app.client("sqs")
+    url = sqs.create_queue(QueueName="given-back")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    (message,) = sqs.receive_message(QueueUrl=url, VisibilityTimeout=60)["Messages"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url).get("Messages", [])] == ["m"]
