@@ -30,6 +30,8 @@ from outbox_publisher.schemas import (
     MarkOutcome,
     MarkRequest,
     PublishBatch,
+    PutEventsResult,
+    PutEventsResultEntry,
     RetryBatch,
     SweepInput,
 )
@@ -48,6 +50,12 @@ practice only large sweeps are cut.
 """
 
 UNACCEPTED_ERROR = "not accepted by the event bus"
+
+UNATTRIBUTED_ERROR = "UnattributedFailure"
+"""Error code of an entry PutEvents may have failed without saying so on the entry."""
+
+MISSING_RESULT_ERROR = "MissingResult"
+"""Error code of an entry PutEvents returned no result for."""
 
 T = TypeVar("T")
 
@@ -168,16 +176,58 @@ def backoff_delay(attempt: int, base_seconds: int, max_seconds: int) -> int:
     return min(max_seconds, base_seconds * 2**exponent)
 
 
-def select_failed_entries(request: FailedEntriesRequest, settings: RetrySettings) -> RetryBatch:
-    """Keep only the entries PutEvents rejected, for the next attempt after a backoff.
+def _result_error(outcome: PutEventsResultEntry | None, failed_entry_count: int) -> tuple[str, str] | None:
+    """(error code, message) of one entry's result; None only for an EventId without ErrorCode."""
+    if outcome is None:
+        return MISSING_RESULT_ERROR, "PutEvents returned no result for this entry"
+    if outcome.error_code:
+        return outcome.error_code, outcome.error_message or ""
+    if not outcome.event_id:
+        return (
+            UNATTRIBUTED_ERROR,
+            f"PutEvents reported FailedEntryCount {failed_entry_count} and neither an EventId"
+            " nor an ErrorCode for this entry",
+        )
+    return None
 
-    The batch is exhausted when the attempt budget is spent, or when nothing is left to retry
-    (a response that reported failures without marking any entry), so the workflow settles it.
+
+def _entry_errors(result: PutEventsResult, entry_count: int) -> list[tuple[str, str] | None]:
+    """Why each entry of the batch failed, by position; None for an entry the bus accepted.
+
+    A missing result (a list shorter than the entries) is a failure. When FailedEntryCount
+    reports more failures than the results name, nobody can tell which entries failed, so every
+    entry counts as failed: publishing an accepted event again costs a duplicate that consumers
+    drop by its event id, while marking a lost one PUBLISHED loses it for good.
     """
+    count = result.failed_entry_count
+    errors = [
+        _result_error(result.entries[index] if index < len(result.entries) else None, count)
+        for index in range(entry_count)
+    ]
+    named = sum(error is not None for error in errors)
+    if count <= named:
+        return errors
+    which = "no entry error" if named == 0 else f"only {named} entry errors"
+    unattributed = (
+        UNATTRIBUTED_ERROR,
+        f"PutEvents reported FailedEntryCount {count} with {which} to say which;"
+        " whether the bus accepted this entry is unknown",
+    )
+    return [error or unattributed for error in errors]
+
+
+def select_failed_entries(request: FailedEntriesRequest, settings: RetrySettings) -> RetryBatch:
+    """Keep only the entries PutEvents did not accept, for the next attempt after a backoff.
+
+    The batch is exhausted when the attempt budget is spent; the workflow then releases the
+    entries still failing with their last error. A response that reports failures always leaves
+    some entry to retry (see _entry_errors); nothing left would end the retries too.
+    """
+    errors = _entry_errors(request.put_result, len(request.entries))
     failed = [
-        (entry, key, result)
-        for entry, key, result in zip(request.entries, request.keys, request.put_result.entries, strict=True)
-        if result.error_code
+        (entry, key, error)
+        for entry, key, error in zip(request.entries, request.keys, errors, strict=True)
+        if error is not None
     ]
     return RetryBatch(
         attempt=request.attempt + 1,
@@ -188,12 +238,8 @@ def select_failed_entries(request: FailedEntriesRequest, settings: RetrySettings
         ),
         exhausted=request.attempt >= settings.max_publish_attempts or not failed,
         last_errors=[
-            EntryError(
-                event_id=key.event_id,
-                error_code=result.error_code or "",
-                error_message=result.error_message or "",
-            )
-            for _, key, result in failed
+            EntryError(event_id=key.event_id, error_code=code, error_message=message)
+            for _, key, (code, message) in failed
         ],
     )
 

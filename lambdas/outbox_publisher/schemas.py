@@ -69,7 +69,8 @@ class _AwsShapedModel(BaseModel):
 
 
 class PutEventsResultEntry(_AwsShapedModel):
-    """One per-entry result of PutEvents: an EventId on success, an ErrorCode on failure."""
+    """One per-entry result of PutEvents: an EventId on success, an ErrorCode on failure. A
+    result with neither is no success: its failure may be counted only in FailedEntryCount."""
 
     event_id: str | None = Field(default=None, alias="EventId")
     error_code: str | None = Field(default=None, alias="ErrorCode")
@@ -89,9 +90,11 @@ class FailedEntriesRequest(PublishBatch):
     put_result: PutEventsResult
 
     @model_validator(mode="after")
-    def _one_result_per_entry(self) -> Self:
-        if len(self.put_result.entries) != len(self.entries):
-            raise ValueError("putResult.Entries must have one result per entry, in order")
+    def _at_most_one_result_per_entry(self) -> Self:
+        """Fewer results than entries leave the missing ones failed (retried); more cannot be
+        lined up with the entries at all."""
+        if len(self.put_result.entries) > len(self.entries):
+            raise ValueError("putResult.Entries must have at most one result per entry, in order")
         return self
 
 

@@ -99,6 +99,28 @@ def test_only_the_entries_putevents_rejected_are_retried(app: LocalApp, sample_o
     assert {r["status"] for r in outbox_records(app)} == {"PUBLISHED"}
 
 
+def test_failures_putevents_counts_but_attributes_to_no_entry_are_retried_not_published(
+    app: LocalApp, sample_order: dict[str, Any]
+) -> None:
+    # Given two orders whose records arrive in one pipe batch, and a bus that twice answers the
+    # batch with FailedEntryCount 2 but no ErrorCode (nor EventId) on any entry, delivering nothing
+    tap = tap_bus(app)
+    for n in range(2):
+        place_order(app, {**sample_order, "customerId": f"cust-{n}"})
+    app.bus.fail_unattributed(lambda entry: True, times=4)
+    # When the publisher runs
+    app.drain()
+    # Then the whole batch was put three times: two unattributed failures, then accepted
+    (execution,) = app.executions(app.output(PUBLISHER))
+    assert execution["status"] == "SUCCEEDED"
+    assert app.states_visited(execution["executionArn"]).count("PutEntries") == 3
+    assert app.bus.rejected == 4
+    # and only then were the records marked PUBLISHED, and the consumer got each event once
+    records = outbox_records(app)
+    assert {r["status"] for r in records} == {"PUBLISHED"}
+    assert delivered_event_ids(app, tap) == {r["eventId"]: 1 for r in records}
+
+
 def test_persistent_rejection_fails_the_execution_and_the_sweeper_republishes(
     app: LocalApp, sample_order: dict[str, Any]
 ) -> None:
