@@ -18,7 +18,7 @@ from order_store.events import (
     bus_entry,
     entry_size,
 )
-from order_store.models import OutboxKey
+from order_store.models import OutboxKey, PublishFailure
 from order_store.ports import OutboxRepository
 from order_store.timestamps import epoch_seconds
 from outbox_publisher.schemas import (
@@ -50,6 +50,8 @@ practice only large sweeps are cut.
 """
 
 UNACCEPTED_ERROR = "not accepted by the event bus"
+UNACCEPTED_ERROR_CODE = "NotAccepted"
+"""Error code of a failed record whose workflow result gave no reason."""
 
 UNATTRIBUTED_ERROR = "UnattributedFailure"
 """Error code of an entry PutEvents may have failed without saying so on the entry."""
@@ -247,18 +249,28 @@ def select_failed_entries(request: FailedEntriesRequest, settings: RetrySettings
 @dataclass(frozen=True)
 class _Failure:
     key: OutboxKey
-    reason: str
+    why: PublishFailure
+
+
+def _batch_failures(result: BatchResult, claim_token: str) -> list[_Failure]:
+    """Each failed key of one batch with the bus's last answer for its entry; a key the result
+    gives no reason for (a workflow that did not report one) gets a generic reason naming the
+    execution, whose history tells more."""
+    reported = {
+        error.event_id: PublishFailure(code=error.error_code, message=error.error_message)
+        for error in result.last_errors
+    }
+    unexplained = PublishFailure(
+        code=UNACCEPTED_ERROR_CODE, message=f"{UNACCEPTED_ERROR} (execution {claim_token})"
+    )
+    return [_Failure(key, reported.get(key.event_id, unexplained)) for key in result.failed_keys]
 
 
 def _failures(results: Sequence[BatchResult], claim_token: str) -> list[_Failure]:
     failures: dict[str, _Failure] = {}
     for result in results:
-        reasons = {
-            error.event_id: f"{error.error_code}: {error.error_message}" for error in result.last_errors
-        }
-        for key in result.failed_keys:
-            reason = reasons.get(key.event_id, f"{UNACCEPTED_ERROR} (execution {claim_token})")
-            failures.setdefault(key.event_id, _Failure(key, reason))
+        for failure in _batch_failures(result, claim_token):
+            failures.setdefault(failure.key.event_id, failure)
     return list(failures.values())
 
 
@@ -287,7 +299,7 @@ def settle_claims(
         else:
             conflicts.append(key.event_id)
     for failure in failures:
-        if repository.release(failure.key, request.claim_token, failure.reason):
+        if repository.release(failure.key, request.claim_token, failure.why):
             released += 1
         else:
             conflicts.append(failure.key.event_id)

@@ -16,7 +16,14 @@ from order_saga.models import PaymentEntry, PaymentStatus, Reservation, SagaLock
 from order_store.errors import OrderAlreadyExists, OrderNotFound, OutboxSequenceConflict
 from order_store.events import new_order_event
 from order_store.keys import order_pk
-from order_store.models import Order, OrderStatus, OutboxKey, OutboxRecord, status_detail_updates
+from order_store.models import (
+    Order,
+    OrderStatus,
+    OutboxKey,
+    OutboxRecord,
+    PublishFailure,
+    status_detail_updates,
+)
 from order_store.timestamps import epoch_seconds, iso_timestamp
 from payment_webhook.errors import CallbackUnavailable, TaskNoLongerOpen
 
@@ -162,7 +169,7 @@ class InMemoryOrderStore:
         self.writes += 1
         return True
 
-    def release(self, key: OutboxKey, claim_token: str, error: str) -> bool:
+    def release(self, key: OutboxKey, claim_token: str, failure: PublishFailure) -> bool:
         self._maybe_fail()
         record = self.outbox.get((key.pk, key.sk))
         if record is None or record.claim_token != claim_token:
@@ -171,7 +178,9 @@ class InMemoryOrderStore:
             update={
                 "status": "PENDING",
                 "attempts": record.attempts + 1,
-                "last_error": error[:1000] or "unknown error",
+                "last_error": failure.summary,
+                "last_error_code": failure.code,
+                "last_error_message": failure.message,
                 "claim_token": None,
                 "claim_expires_at": None,
             }
