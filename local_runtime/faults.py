@@ -7,6 +7,7 @@ chooses (as EventBridge does, per entry, with an ErrorCode) while the rest of
 the batch is delivered. It can also fail entries without saying which: the
 response's FailedEntryCount counts them, but their results carry neither an
 EventId nor an ErrorCode, the answer a publisher must not mistake for success.
+And it can fail whole calls with an API error, as an outage does.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from moto.core.exceptions import JsonRESTError
 from moto.events.models import events_backends
 
 EntryPredicate = Callable[[dict[str, Any]], bool]
@@ -44,6 +46,7 @@ class EventBusProbe:
     entries: int = 0
     rejected: int = 0
     _rules: list[_Rule] = field(default_factory=list)
+    _failing_calls: list[tuple[str, str]] = field(default_factory=list)
 
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -57,6 +60,8 @@ class EventBusProbe:
             with self._lock:
                 self.calls += 1
                 self.entries += len(events)
+                if self._failing_calls:
+                    raise JsonRESTError(*self._failing_calls.pop(0))
                 verdicts = [self._rejects(event) for event in events]
             passed = [event for event, failure in zip(events, verdicts, strict=True) if failure is None]
             accepted = iter(original(passed))
@@ -97,9 +102,18 @@ class EventBusProbe:
         FailedEntryCount counts them, but their results carry no EventId and no ErrorCode."""
         self._add(predicate, times, UNATTRIBUTED)
 
+    def fail_calls(
+        self, times: int, *, error_code: str = "InternalException", message: str = INJECTED_ERROR_MESSAGE
+    ) -> None:
+        """Fail the next `times` PutEvents calls as a whole: the API answers with this error
+        (the workflow engine names it ``EventBridge.<error_code>``) and nothing is delivered."""
+        with self._lock:
+            self._failing_calls.extend([(error_code, message)] * times)
+
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            self._failing_calls.clear()
 
     def _add(self, predicate: EntryPredicate, times: int | None, result: dict[str, Any]) -> None:
         with self._lock:

@@ -12,10 +12,8 @@ def _entry(n: int) -> dict[str, Any]:
     return {"Source": "shop", "DetailType": "Ping", "Detail": json.dumps({"eventId": f"e-{n}"})}
 
 
-def _put_through_the_engine(app: LocalApp, entries: list[dict[str, Any]], name: str) -> dict[str, Any]:
-    """PutEvents as the outbox publisher calls it: an aws-sdk task of a state machine."""
-    sfn = app.client("stepfunctions")
-    definition = {
+def _put_definition(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
         "StartAt": "Put",
         "States": {
             "Put": {
@@ -26,8 +24,15 @@ def _put_through_the_engine(app: LocalApp, entries: list[dict[str, Any]], name: 
             }
         },
     }
+
+
+def _put_through_the_engine(app: LocalApp, entries: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """PutEvents as the outbox publisher calls it: an aws-sdk task of a state machine."""
+    sfn = app.client("stepfunctions")
     machine = sfn.create_state_machine(
-        name=f"faults-{name}", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{app.account}:role/x"
+        name=f"faults-{name}",
+        definition=json.dumps(_put_definition(entries)),
+        roleArn=f"arn:aws:iam::{app.account}:role/x",
     )["stateMachineArn"]
     arn = sfn.start_execution(stateMachineArn=machine, name=name)["executionArn"]
     description = app.wait_for(arn)
@@ -73,3 +78,25 @@ def test_an_unattributed_failure_is_counted_but_marks_no_entry(tiny_app: LocalAp
     tiny_app.bus.clear()
     assert _put_through_the_engine(tiny_app, [_entry(0)], "cleared")["FailedEntryCount"] == 0
     assert _delivered(tiny_app, tap) == ["e-0"]
+
+
+def test_a_failed_call_is_an_error_the_engine_names_after_the_service(tiny_app: LocalApp) -> None:
+    # Given a probe failing the next call as a whole
+    tap = tiny_app.subscribe("default", {"source": ["shop"]})
+    tiny_app.bus.fail_calls(1, error_code="InternalException", message="the bus is down")
+    # When a batch is put through the engine, twice
+    sfn = tiny_app.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="faults-call",
+        definition=json.dumps(_put_definition([_entry(0)])),
+        roleArn=f"arn:aws:iam::{tiny_app.account}:role/x",
+    )["stateMachineArn"]
+    failed = tiny_app.wait_for(sfn.start_execution(stateMachineArn=machine, name="down")["executionArn"])
+    recovered = tiny_app.wait_for(sfn.start_execution(stateMachineArn=machine, name="up")["executionArn"])
+    # Then the first task fails with the service's error name and the message in its cause; the
+    # second call is answered as usual
+    assert (failed["status"], failed["error"]) == ("FAILED", "EventBridge.InternalException")
+    assert "the bus is down" in failed["cause"]
+    assert recovered["status"] == "SUCCEEDED"
+    assert _delivered(tiny_app, tap) == ["e-0"]
+    assert tiny_app.bus.calls == 2
