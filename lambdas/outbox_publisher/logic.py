@@ -253,9 +253,13 @@ class _Failure:
 
 
 def _batch_failures(result: BatchResult, claim_token: str) -> list[_Failure]:
-    """Each failed key of one batch with the bus's last answer for its entry; a key the result
-    gives no reason for (a workflow that did not report one) gets a generic reason naming the
-    execution, whose history tells more."""
+    """Each failed key of one batch with why it failed: the error of the task that ended the
+    batch (the last thing that happened to all of its keys), else the bus's last answer for the
+    key's entry; a key the result gives no reason for gets a generic reason naming the execution,
+    whose history tells more."""
+    if result.task_error is not None:
+        failed = PublishFailure(code=result.task_error.error, message=result.task_error.cause or "")
+        return [_Failure(key, failed) for key in result.failed_keys]
     reported = {
         error.event_id: PublishFailure(code=error.error_code, message=error.error_message)
         for error in result.last_errors

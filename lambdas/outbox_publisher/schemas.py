@@ -117,11 +117,24 @@ class RetryBatch(CamelModel):
     last_errors: list[EntryError]
 
 
+class TaskError(_AwsShapedModel):
+    """A Catch's error output: the error name and, usually, its cause."""
+
+    error: str = Field(alias="Error")
+    cause: str | None = Field(default=None, alias="Cause")
+
+
 class BatchResult(CamelModel):
-    """One Map iteration's result: the keys whose entries the bus never accepted."""
+    """One Map iteration's result: the keys whose entries the bus never accepted, and why.
+
+    ``lastErrors`` is the bus's last answer per entry when the attempts ran out; ``taskError`` the
+    error of a task that failed for good, which then holds for every failed key. Both are
+    optional so results of an older definition (failed keys only) are still settled.
+    """
 
     failed_keys: list[OutboxKey]
     last_errors: list[EntryError] = Field(default_factory=list)
+    task_error: TaskError | None = None
 
 
 class MarkRequest(CamelModel):

@@ -118,6 +118,28 @@ def test_each_failed_record_keeps_the_last_error_of_its_own_entry(store: InMemor
     assert store.record(second.key).status == "PUBLISHED"
 
 
+def test_a_task_error_is_the_last_error_of_every_failed_key_of_its_batch(store: InMemoryOrderStore) -> None:
+    # Given two batches: PutEvents itself failed for good in the first (its Catch error reported),
+    # the bus rejected the entry of the second
+    first, second, third = _claimed(store, "o-1", "o-2", "o-3")
+    event = _request([[first, second], [third]], [[first, second], [third]]).model_dump(mode="json")
+    event["results"][0]["taskError"] = {"Error": "EventBridge.InternalException", "Cause": "the bus is down"}
+    event["results"][1]["lastErrors"] = [
+        {"eventId": third.event_id, "errorCode": "ThrottlingException", "errorMessage": "x"}
+    ]
+    # When settled
+    outcome = settle_claims(MarkRequest.model_validate(event), store, SETTINGS, NOW)
+    # Then the keys of the first batch carry the task's error, the third its entry's error
+    assert (outcome.released, outcome.published) == (3, 0)
+    for record in (first, second):
+        released = store.record(record.key)
+        assert (released.last_error_code, released.last_error_message) == (
+            "EventBridge.InternalException",
+            "the bus is down",
+        )
+    assert store.record(third.key).last_error == "ThrottlingException: x"
+
+
 def test_a_stored_error_is_bounded(store: InMemoryOrderStore) -> None:
     # Given a failed record whose error code and message are huge
     [record] = _claimed(store, "o-1")
