@@ -42,12 +42,18 @@ CLAIM_STATE_BUDGET_BYTES = 200 * 1024
 """How much JSON the claimed records may add to one execution's state.
 
 Step Functions caps an execution's state (and a task result) at 256 KiB, and the claimed
-batches stay in the state until the mark step, next to one failedKeys list per batch. Each
-claimed record is charged its entry plus its key twice (batch keys and, worst case, failed
-keys). A record that would overrun the budget is given back unpublished and, like every record
-not yet tried, stays PENDING for the sweeper. A pipe batch is itself below 256 KiB, so in
-practice only large sweeps are cut.
+batches stay in the state until the mark step, next to one result per batch. Each claimed
+record is charged its entry, its key twice (batch keys and, worst case, failed keys) and the
+largest last error the retry step reports for it (see entry_error). A record that would overrun
+the budget is given back unpublished and, like every record not yet tried, stays PENDING for the
+sweeper. A pipe batch is itself below 256 KiB, so in practice only large sweeps are cut. The
+error of a task that failed for good (one per batch) is not charged: its size is not ours to
+bound, and the remaining headroom is what it gets.
 """
+
+ENTRY_ERROR_CODE_MAX_BYTES = 128
+ENTRY_ERROR_MESSAGE_MAX_BYTES = 256
+"""Bounds of the error the retry step reports per failed entry, so the budget can charge it."""
 
 UNACCEPTED_ERROR = "not accepted by the event bus"
 UNACCEPTED_ERROR_CODE = "NotAccepted"
@@ -94,9 +100,28 @@ def _json_size(value: object) -> int:
     return len(json.dumps(value, separators=(",", ":")).encode("utf-8"))
 
 
+def _truncated(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` of UTF-8, never inside a character."""
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def entry_error(key: OutboxKey, code: str, message: str) -> EntryError:
+    """The error the retry step reports for one failed entry, bounded in bytes."""
+    return EntryError(
+        event_id=key.event_id,
+        error_code=_truncated(code, ENTRY_ERROR_CODE_MAX_BYTES),
+        error_message=_truncated(message, ENTRY_ERROR_MESSAGE_MAX_BYTES),
+    )
+
+
 def _state_size(entry: PutEventsEntry, key: OutboxKey) -> int:
     """What one claimed record adds to the execution state (see CLAIM_STATE_BUDGET_BYTES)."""
-    return _json_size(entry.model_dump(mode="json")) + 2 * _json_size(key.model_dump(mode="json"))
+    largest_error = entry_error(key, "x" * ENTRY_ERROR_CODE_MAX_BYTES, "x" * ENTRY_ERROR_MESSAGE_MAX_BYTES)
+    return (
+        _json_size(entry.model_dump(mode="json"))
+        + 2 * _json_size(key.model_dump(mode="json"))
+        + _json_size(largest_error.model_dump(mode="json"))
+    )
 
 
 def batch_items(
@@ -239,10 +264,7 @@ def select_failed_entries(request: FailedEntriesRequest, settings: RetrySettings
             request.attempt, settings.retry_base_delay_seconds, settings.retry_max_delay_seconds
         ),
         exhausted=request.attempt >= settings.max_publish_attempts or not failed,
-        last_errors=[
-            EntryError(event_id=key.event_id, error_code=code, error_message=message)
-            for _, key, (code, message) in failed
-        ],
+        last_errors=[entry_error(key, code, message) for _, key, (code, message) in failed],
     )
 
 

@@ -6,7 +6,12 @@ from hypothesis import strategies as st
 
 from order_store.events import PutEventsEntry
 from order_store.models import OutboxKey
-from outbox_publisher.logic import backoff_delay, select_failed_entries
+from outbox_publisher.logic import (
+    ENTRY_ERROR_CODE_MAX_BYTES,
+    ENTRY_ERROR_MESSAGE_MAX_BYTES,
+    backoff_delay,
+    select_failed_entries,
+)
 from outbox_publisher.schemas import FailedEntriesRequest
 from outbox_publisher.settings import RetrySettings
 
@@ -189,6 +194,16 @@ def test_an_entry_is_taken_for_accepted_only_when_the_answer_proves_it(
         proven = index < len(answered) and answered[index].event_id and not answered[index].error_code
         assert key in retry.keys or proven
     assert [e.event_id for e in retry.last_errors] == [k.event_id for k in retry.keys]
+
+
+def test_a_reported_error_is_bounded_in_bytes_for_the_state_budget() -> None:
+    # Given an entry rejected with a huge multi-byte code and message
+    request = _answered(_batch([True]), 1, {"ErrorCode": "É" * 300, "ErrorMessage": "é" * 5000})
+    # When selected
+    [error] = select_failed_entries(request, DEFAULTS).last_errors
+    # Then both are cut to their byte bounds, on character boundaries
+    assert error.error_code == "É" * (ENTRY_ERROR_CODE_MAX_BYTES // 2)
+    assert error.error_message == "é" * (ENTRY_ERROR_MESSAGE_MAX_BYTES // 2)
 
 
 def test_more_results_than_entries_is_a_contract_break() -> None:
