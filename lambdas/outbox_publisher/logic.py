@@ -234,11 +234,11 @@ def _entry_errors(result: PutEventsResult, entry_count: int) -> list[tuple[str, 
     named = sum(error is not None for error in errors)
     if count <= named:
         return errors
-    which = "no entry error" if named == 0 else f"only {named} entry errors"
+    which = "no entry error to say which" if named == 0 else f"only {named} named by an entry error"
     unattributed = (
         UNATTRIBUTED_ERROR,
-        f"PutEvents reported FailedEntryCount {count} with {which} to say which;"
-        " whether the bus accepted this entry is unknown",
+        f"PutEvents reported FailedEntryCount {count} with {which}; whether the bus accepted this entry"
+        " is unknown",
     )
     return [error or unattributed for error in errors]
 

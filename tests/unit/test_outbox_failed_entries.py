@@ -143,7 +143,7 @@ def test_an_unexplained_failure_next_to_a_named_one_fails_the_whole_batch() -> N
         ("ThrottlingException", "x"),
         ("UnattributedFailure", "PutEvents reported FailedEnt"),
     ]
-    assert "FailedEntryCount 2 with only 1 entry errors" in retry.last_errors[0].error_message
+    assert "FailedEntryCount 2 with only 1 named by an entry error" in retry.last_errors[0].error_message
 
 
 def test_an_entry_with_both_an_event_id_and_an_error_code_failed() -> None:
