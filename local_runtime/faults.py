@@ -4,7 +4,10 @@ A workflow that retries only the entries PutEvents rejected can only be tested
 if PutEvents rejects some. `EventBusProbe` wraps moto's PutEvents for one
 account and region: it counts calls and entries, and fails the entries a test
 chooses (as EventBridge does, per entry, with an ErrorCode) while the rest of
-the batch is delivered.
+the batch is delivered. It can also fail entries without saying which: the
+response's FailedEntryCount counts them, but their results carry neither an
+EventId nor an ErrorCode, the answer a publisher must not mistake for success.
+And it can fail whole calls with an API error, as an outage does.
 """
 
 from __future__ import annotations
@@ -15,16 +18,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from moto.core.exceptions import JsonRESTError
 from moto.events.models import events_backends
 
 EntryPredicate = Callable[[dict[str, Any]], bool]
+
+INJECTED_ERROR_MESSAGE = "injected by the local runtime"
+
+UNATTRIBUTED = {"ErrorCode": None}
+"""The backend result of an entry failed without attribution. moto's response counts every result
+with an ``ErrorCode`` key in FailedEntryCount and writes None as null, which botocore drops when
+it parses the response: the caller gets the failure counted and an empty result ``{}``."""
 
 
 @dataclass
 class _Rule:
     predicate: EntryPredicate
     remaining: int | None
-    error_code: str
+    result: dict[str, Any]
 
 
 @dataclass
@@ -35,6 +46,7 @@ class EventBusProbe:
     entries: int = 0
     rejected: int = 0
     _rules: list[_Rule] = field(default_factory=list)
+    _failing_calls: list[tuple[str, str]] = field(default_factory=list)
 
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -48,15 +60,12 @@ class EventBusProbe:
             with self._lock:
                 self.calls += 1
                 self.entries += len(events)
+                if self._failing_calls:
+                    raise JsonRESTError(*self._failing_calls.pop(0))
                 verdicts = [self._rejects(event) for event in events]
-            accepted = iter(original([e for e, code in zip(events, verdicts, strict=True) if code is None]))
-            results = []
-            for code in verdicts:
-                if code is None:
-                    results.append(next(accepted))
-                else:
-                    results.append({"ErrorCode": code, "ErrorMessage": "injected by the local runtime"})
-            return results
+            passed = [event for event, failure in zip(events, verdicts, strict=True) if failure is None]
+            accepted = iter(original(passed))
+            return [next(accepted) if failure is None else dict(failure) for failure in verdicts]
 
         backend.put_events = put_events  # type: ignore[method-assign]
         return original
@@ -67,27 +76,58 @@ class EventBusProbe:
         *,
         times: int | None = None,
         error_code: str = "InternalFailure",
+        error_message: str = INJECTED_ERROR_MESSAGE,
     ) -> None:
         """Reject matching entries (`times` rejections in all, or forever when None)."""
-        with self._lock:
-            self._rules.append(_Rule(predicate, times, error_code))
+        self._add(predicate, times, {"ErrorCode": error_code, "ErrorMessage": error_message})
 
-    def reject_event_ids(self, event_ids: set[str], *, times: int | None = None) -> None:
+    def reject_event_ids(
+        self,
+        event_ids: set[str],
+        *,
+        times: int | None = None,
+        error_code: str = "InternalFailure",
+        error_message: str = INJECTED_ERROR_MESSAGE,
+    ) -> None:
         """Reject the entries whose Detail carries one of these outbox event ids."""
-        self.reject(lambda entry: _event_id(entry) in event_ids, times=times)
+        self.reject(
+            lambda entry: _event_id(entry) in event_ids,
+            times=times,
+            error_code=error_code,
+            error_message=error_message,
+        )
+
+    def fail_unattributed(self, predicate: EntryPredicate, *, times: int | None = None) -> None:
+        """Fail matching entries without attributing the failure: they are not delivered and
+        FailedEntryCount counts them, but their results carry no EventId and no ErrorCode."""
+        self._add(predicate, times, UNATTRIBUTED)
+
+    def fail_calls(
+        self, times: int, *, error_code: str = "InternalException", message: str = INJECTED_ERROR_MESSAGE
+    ) -> None:
+        """Fail the next `times` PutEvents calls as a whole: the API answers with this error
+        (the workflow engine names it ``EventBridge.<error_code>``) and nothing is delivered."""
+        with self._lock:
+            self._failing_calls.extend([(error_code, message)] * times)
 
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            self._failing_calls.clear()
 
-    def _rejects(self, event: dict[str, Any]) -> str | None:
+    def _add(self, predicate: EntryPredicate, times: int | None, result: dict[str, Any]) -> None:
+        with self._lock:
+            self._rules.append(_Rule(predicate, times, result))
+
+    def _rejects(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """The failed result for this entry, or None when it goes to the bus."""
         for rule in self._rules:
             if rule.remaining == 0 or not rule.predicate(event):
                 continue
             if rule.remaining is not None:
                 rule.remaining -= 1
             self.rejected += 1
-            return rule.error_code
+            return rule.result
         return None
 
 

@@ -51,6 +51,7 @@ from order_store.models import (
     OrderStatus,
     OutboxKey,
     OutboxRecord,
+    PublishFailure,
     SagaLockChange,
     status_detail_updates,
 )
@@ -76,7 +77,6 @@ _KEY_ATTRIBUTES = ("pk", "sk", "recordType")
 _BATCH_GET_LIMIT = 100
 _BATCH_GET_ATTEMPTS = 4
 _BATCH_GET_BACKOFF_SECONDS = 0.05
-_MAX_ERROR_LENGTH = 1000
 _CONDITION_FAILED = "ConditionalCheckFailed"
 
 _serializer = TypeSerializer()
@@ -549,19 +549,24 @@ class DynamoOutboxRepository(DynamoTable):
             values={":pending": "PENDING", ":token": claim_token},
         )
 
-    def release(self, key: OutboxKey, claim_token: str, error: str) -> bool:
-        """Back to PENDING (still in the sparse index) with the attempt counted and the reason kept."""
+    def release(self, key: OutboxKey, claim_token: str, failure: PublishFailure) -> bool:
+        """Back to PENDING (still in the sparse index) with the attempt counted and the reason kept:
+        code and message apart for operators and queries, and together in lastError, the one
+        attribute records released before carry."""
         return self._conditional_update(
             key,
             update=(
                 "SET #status = :pending, #attempts = if_not_exists(#attempts, :zero) + :one,"
-                " #lastError = :error REMOVE #token, #leaseEnd"
+                " #lastError = :error, #lastErrorCode = :code, #lastErrorMessage = :message"
+                " REMOVE #token, #leaseEnd"
             ),
             condition="#token = :token",
             names={
                 "#status": "status",
                 "#attempts": "attempts",
                 "#lastError": "lastError",
+                "#lastErrorCode": "lastErrorCode",
+                "#lastErrorMessage": "lastErrorMessage",
                 "#token": "claimToken",
                 "#leaseEnd": "claimExpiresAt",
             },
@@ -569,7 +574,9 @@ class DynamoOutboxRepository(DynamoTable):
                 ":pending": "PENDING",
                 ":zero": 0,
                 ":one": 1,
-                ":error": error[:_MAX_ERROR_LENGTH] or "unknown error",
+                ":error": failure.summary,
+                ":code": failure.code,
+                ":message": failure.message,
                 ":token": claim_token,
             },
         )

@@ -162,11 +162,38 @@ class OutboxRecord(CamelModel):
     published_at: str | None = None
     expires_at: int | None = None
     last_error: str | None = None
+    last_error_code: str | None = None
+    last_error_message: str | None = None
 
     @property
     def key(self) -> OutboxKey:
         """The record's key as the publisher workflow carries it."""
         return OutboxKey(pk=self.pk, sk=self.sk, event_id=self.event_id)
+
+
+MAX_ERROR_CODE_LENGTH = 128
+MAX_ERROR_MESSAGE_LENGTH = 1000
+
+
+def _bounded(limit: int, empty: str) -> AfterValidator:
+    return AfterValidator(lambda value: value[:limit] or empty)
+
+
+class PublishFailure(CamelModel):
+    """Why the bus did not take a record's event, kept on the record when it is released so an
+    operator sees why it is still PENDING.
+
+    Both parts are cut to a bound on construction: a message can be a whole stack trace (the
+    Cause of a failed task), and the record is read again on every claim.
+    """
+
+    code: Annotated[str, _bounded(MAX_ERROR_CODE_LENGTH, "Unknown")]
+    message: Annotated[str, _bounded(MAX_ERROR_MESSAGE_LENGTH, "")]
+
+    @property
+    def summary(self) -> str:
+        """Code and message on one line: the record's ``lastError``."""
+        return f"{self.code}: {self.message}" if self.message else self.code
 
 
 def status_detail_updates(attributes: Mapping[str, str] | None) -> dict[str, str]:

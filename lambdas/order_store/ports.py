@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from order_store.models import Order, OrderStatus, OutboxKey, OutboxRecord, SagaLockChange
+from order_store.models import Order, OrderStatus, OutboxKey, OutboxRecord, PublishFailure, SagaLockChange
 
 
 class OrderRepository(Protocol):
@@ -88,7 +88,8 @@ class OutboxRepository(Protocol):
         attempt counted; False if we no longer own it."""
         ...
 
-    def release(self, key: OutboxKey, claim_token: str, error: str) -> bool:
-        """Return a record we claimed to PENDING, counting the failed attempt; False if we no
-        longer own it."""
+    def release(self, key: OutboxKey, claim_token: str, failure: PublishFailure) -> bool:
+        """Return a record we claimed to PENDING, counting the failed attempt and keeping why it
+        failed (lastErrorCode, lastErrorMessage, and both as lastError); False if we no longer
+        own it."""
         ...

@@ -18,7 +18,7 @@ from order_store.events import (
     bus_entry,
     entry_size,
 )
-from order_store.models import OutboxKey
+from order_store.models import OutboxKey, PublishFailure
 from order_store.ports import OutboxRepository
 from order_store.timestamps import epoch_seconds
 from outbox_publisher.schemas import (
@@ -30,6 +30,8 @@ from outbox_publisher.schemas import (
     MarkOutcome,
     MarkRequest,
     PublishBatch,
+    PutEventsResult,
+    PutEventsResultEntry,
     RetryBatch,
     SweepInput,
 )
@@ -40,14 +42,28 @@ CLAIM_STATE_BUDGET_BYTES = 200 * 1024
 """How much JSON the claimed records may add to one execution's state.
 
 Step Functions caps an execution's state (and a task result) at 256 KiB, and the claimed
-batches stay in the state until the mark step, next to one failedKeys list per batch. Each
-claimed record is charged its entry plus its key twice (batch keys and, worst case, failed
-keys). A record that would overrun the budget is given back unpublished and, like every record
-not yet tried, stays PENDING for the sweeper. A pipe batch is itself below 256 KiB, so in
-practice only large sweeps are cut.
+batches stay in the state until the mark step, next to one result per batch. Each claimed
+record is charged its entry, its key twice (batch keys and, worst case, failed keys) and the
+largest last error the retry step reports for it (see entry_error). A record that would overrun
+the budget is given back unpublished and, like every record not yet tried, stays PENDING for the
+sweeper. A pipe batch is itself below 256 KiB, so in practice only large sweeps are cut. The
+error of a task that failed for good (one per batch) is not charged: its size is not ours to
+bound, and the remaining headroom is what it gets.
 """
 
+ENTRY_ERROR_CODE_MAX_BYTES = 128
+ENTRY_ERROR_MESSAGE_MAX_BYTES = 256
+"""Bounds of the error the retry step reports per failed entry, so the budget can charge it."""
+
 UNACCEPTED_ERROR = "not accepted by the event bus"
+UNACCEPTED_ERROR_CODE = "NotAccepted"
+"""Error code of a failed record whose workflow result gave no reason."""
+
+UNATTRIBUTED_ERROR = "UnattributedFailure"
+"""Error code of an entry PutEvents may have failed without saying so on the entry."""
+
+MISSING_RESULT_ERROR = "MissingResult"
+"""Error code of an entry PutEvents returned no result for."""
 
 T = TypeVar("T")
 
@@ -84,9 +100,28 @@ def _json_size(value: object) -> int:
     return len(json.dumps(value, separators=(",", ":")).encode("utf-8"))
 
 
+def _truncated(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` of UTF-8, never inside a character."""
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", errors="ignore")
+
+
+def entry_error(key: OutboxKey, code: str, message: str) -> EntryError:
+    """The error the retry step reports for one failed entry, bounded in bytes."""
+    return EntryError(
+        event_id=key.event_id,
+        error_code=_truncated(code, ENTRY_ERROR_CODE_MAX_BYTES),
+        error_message=_truncated(message, ENTRY_ERROR_MESSAGE_MAX_BYTES),
+    )
+
+
 def _state_size(entry: PutEventsEntry, key: OutboxKey) -> int:
     """What one claimed record adds to the execution state (see CLAIM_STATE_BUDGET_BYTES)."""
-    return _json_size(entry.model_dump(mode="json")) + 2 * _json_size(key.model_dump(mode="json"))
+    largest_error = entry_error(key, "x" * ENTRY_ERROR_CODE_MAX_BYTES, "x" * ENTRY_ERROR_MESSAGE_MAX_BYTES)
+    return (
+        _json_size(entry.model_dump(mode="json"))
+        + 2 * _json_size(key.model_dump(mode="json"))
+        + _json_size(largest_error.model_dump(mode="json"))
+    )
 
 
 def batch_items(
@@ -168,16 +203,58 @@ def backoff_delay(attempt: int, base_seconds: int, max_seconds: int) -> int:
     return min(max_seconds, base_seconds * 2**exponent)
 
 
-def select_failed_entries(request: FailedEntriesRequest, settings: RetrySettings) -> RetryBatch:
-    """Keep only the entries PutEvents rejected, for the next attempt after a backoff.
+def _result_error(outcome: PutEventsResultEntry | None, failed_entry_count: int) -> tuple[str, str] | None:
+    """(error code, message) of one entry's result; None only for an EventId without ErrorCode."""
+    if outcome is None:
+        return MISSING_RESULT_ERROR, "PutEvents returned no result for this entry"
+    if outcome.error_code:
+        return outcome.error_code, outcome.error_message or ""
+    if not outcome.event_id:
+        return (
+            UNATTRIBUTED_ERROR,
+            f"PutEvents reported FailedEntryCount {failed_entry_count} and neither an EventId"
+            " nor an ErrorCode for this entry",
+        )
+    return None
 
-    The batch is exhausted when the attempt budget is spent, or when nothing is left to retry
-    (a response that reported failures without marking any entry), so the workflow settles it.
+
+def _entry_errors(result: PutEventsResult, entry_count: int) -> list[tuple[str, str] | None]:
+    """Why each entry of the batch failed, by position; None for an entry the bus accepted.
+
+    A missing result (a list shorter than the entries) is a failure. When FailedEntryCount
+    reports more failures than the results name, nobody can tell which entries failed, so every
+    entry counts as failed: publishing an accepted event again costs a duplicate that consumers
+    drop by its event id, while marking a lost one PUBLISHED loses it for good.
     """
+    count = result.failed_entry_count
+    errors = [
+        _result_error(result.entries[index] if index < len(result.entries) else None, count)
+        for index in range(entry_count)
+    ]
+    named = sum(error is not None for error in errors)
+    if count <= named:
+        return errors
+    which = "no entry error to say which" if named == 0 else f"only {named} named by an entry error"
+    unattributed = (
+        UNATTRIBUTED_ERROR,
+        f"PutEvents reported FailedEntryCount {count} with {which}; whether the bus accepted this entry"
+        " is unknown",
+    )
+    return [error or unattributed for error in errors]
+
+
+def select_failed_entries(request: FailedEntriesRequest, settings: RetrySettings) -> RetryBatch:
+    """Keep only the entries PutEvents did not accept, for the next attempt after a backoff.
+
+    The batch is exhausted when the attempt budget is spent; the workflow then releases the
+    entries still failing with their last error. A response that reports failures always leaves
+    some entry to retry (see _entry_errors); nothing left would end the retries too.
+    """
+    errors = _entry_errors(request.put_result, len(request.entries))
     failed = [
-        (entry, key, result)
-        for entry, key, result in zip(request.entries, request.keys, request.put_result.entries, strict=True)
-        if result.error_code
+        (entry, key, error)
+        for entry, key, error in zip(request.entries, request.keys, errors, strict=True)
+        if error is not None
     ]
     return RetryBatch(
         attempt=request.attempt + 1,
@@ -187,32 +264,39 @@ def select_failed_entries(request: FailedEntriesRequest, settings: RetrySettings
             request.attempt, settings.retry_base_delay_seconds, settings.retry_max_delay_seconds
         ),
         exhausted=request.attempt >= settings.max_publish_attempts or not failed,
-        last_errors=[
-            EntryError(
-                event_id=key.event_id,
-                error_code=result.error_code or "",
-                error_message=result.error_message or "",
-            )
-            for _, key, result in failed
-        ],
+        last_errors=[entry_error(key, code, message) for _, key, (code, message) in failed],
     )
 
 
 @dataclass(frozen=True)
 class _Failure:
     key: OutboxKey
-    reason: str
+    why: PublishFailure
+
+
+def _batch_failures(result: BatchResult, claim_token: str) -> list[_Failure]:
+    """Each failed key of one batch with why it failed: the error of the task that ended the
+    batch (the last thing that happened to all of its keys), else the bus's last answer for the
+    key's entry; a key the result gives no reason for gets a generic reason naming the execution,
+    whose history tells more."""
+    if result.task_error is not None:
+        failed = PublishFailure(code=result.task_error.error, message=result.task_error.cause or "")
+        return [_Failure(key, failed) for key in result.failed_keys]
+    reported = {
+        error.event_id: PublishFailure(code=error.error_code, message=error.error_message)
+        for error in result.last_errors
+    }
+    unexplained = PublishFailure(
+        code=UNACCEPTED_ERROR_CODE, message=f"{UNACCEPTED_ERROR} (execution {claim_token})"
+    )
+    return [_Failure(key, reported.get(key.event_id, unexplained)) for key in result.failed_keys]
 
 
 def _failures(results: Sequence[BatchResult], claim_token: str) -> list[_Failure]:
     failures: dict[str, _Failure] = {}
     for result in results:
-        reasons = {
-            error.event_id: f"{error.error_code}: {error.error_message}" for error in result.last_errors
-        }
-        for key in result.failed_keys:
-            reason = reasons.get(key.event_id, f"{UNACCEPTED_ERROR} (execution {claim_token})")
-            failures.setdefault(key.event_id, _Failure(key, reason))
+        for failure in _batch_failures(result, claim_token):
+            failures.setdefault(failure.key.event_id, failure)
     return list(failures.values())
 
 
@@ -241,7 +325,7 @@ def settle_claims(
         else:
             conflicts.append(key.event_id)
     for failure in failures:
-        if repository.release(failure.key, request.claim_token, failure.reason):
+        if repository.release(failure.key, request.claim_token, failure.why):
             released += 1
         else:
             conflicts.append(failure.key.event_id)

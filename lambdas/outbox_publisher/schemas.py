@@ -69,7 +69,8 @@ class _AwsShapedModel(BaseModel):
 
 
 class PutEventsResultEntry(_AwsShapedModel):
-    """One per-entry result of PutEvents: an EventId on success, an ErrorCode on failure."""
+    """One per-entry result of PutEvents: an EventId on success, an ErrorCode on failure. A
+    result with neither is no success: its failure may be counted only in FailedEntryCount."""
 
     event_id: str | None = Field(default=None, alias="EventId")
     error_code: str | None = Field(default=None, alias="ErrorCode")
@@ -89,9 +90,11 @@ class FailedEntriesRequest(PublishBatch):
     put_result: PutEventsResult
 
     @model_validator(mode="after")
-    def _one_result_per_entry(self) -> Self:
-        if len(self.put_result.entries) != len(self.entries):
-            raise ValueError("putResult.Entries must have one result per entry, in order")
+    def _at_most_one_result_per_entry(self) -> Self:
+        """Fewer results than entries leave the missing ones failed (retried); more cannot be
+        lined up with the entries at all."""
+        if len(self.put_result.entries) > len(self.entries):
+            raise ValueError("putResult.Entries must have at most one result per entry, in order")
         return self
 
 
@@ -114,11 +117,24 @@ class RetryBatch(CamelModel):
     last_errors: list[EntryError]
 
 
+class TaskError(_AwsShapedModel):
+    """A Catch's error output: the error name and, usually, its cause."""
+
+    error: str = Field(alias="Error")
+    cause: str | None = Field(default=None, alias="Cause")
+
+
 class BatchResult(CamelModel):
-    """One Map iteration's result: the keys whose entries the bus never accepted."""
+    """One Map iteration's result: the keys whose entries the bus never accepted, and why.
+
+    ``lastErrors`` is the bus's last answer per entry when the attempts ran out; ``taskError`` the
+    error of a task that failed for good, which then holds for every failed key. Both are
+    optional so results of an older definition (failed keys only) are still settled.
+    """
 
     failed_keys: list[OutboxKey]
     last_errors: list[EntryError] = Field(default_factory=list)
+    task_error: TaskError | None = None
 
 
 class MarkRequest(CamelModel):

@@ -14,7 +14,7 @@ from order_store.dynamodb import DynamoOrderRepository, DynamoOutboxRepository, 
 from order_store.errors import OrderAlreadyExists, OrderNotFound, OutboxSequenceConflict
 from order_store.events import ORDER_PLACED, new_order_event, order_placed_data
 from order_store.keys import pending_shard
-from order_store.models import Order, OutboxKey, OutboxRecord
+from order_store.models import Order, OutboxKey, OutboxRecord, PublishFailure
 from order_store.ports import OutboxRepository
 from tests.unit.fakes import InMemoryOrderStore
 from tests.unit.samples import NOW, order_model
@@ -266,7 +266,9 @@ def test_mark_published_refuses_a_record_another_execution_owns(
     repository.claim(record.key, "execution-2", NOW + timedelta(seconds=61), 60)
     # When we try to mark or release it / Then both are refused
     assert repository.mark_published(record.key, TOKEN, NOW, _epoch(NOW)) is False
-    assert repository.release(record.key, TOKEN, "boom") is False
+    assert (
+        repository.release(record.key, TOKEN, PublishFailure(code="InternalFailure", message="boom")) is False
+    )
     assert repository.unclaim(record.key, TOKEN) is False
 
 
@@ -279,11 +281,15 @@ def test_release_returns_the_record_to_pending_with_the_attempt_counted(
     seed(record)
     for _ in range(2):
         repository.claim(record.key, TOKEN, NOW, 60)
-        assert repository.release(record.key, TOKEN, "EventBridge said no")
+        assert repository.release(
+            record.key, TOKEN, PublishFailure(code="Throttled", message="EventBridge said no")
+        )
     # When claimed again / Then it is pending with two attempts and the last error, and stale again
     reclaimed = repository.claim(record.key, "execution-2", NOW, 60)
     assert reclaimed is not None
-    assert reclaimed.attempts == 2 and reclaimed.last_error == "EventBridge said no"
+    assert reclaimed.attempts == 2
+    assert (reclaimed.last_error_code, reclaimed.last_error_message) == ("Throttled", "EventBridge said no")
+    assert reclaimed.last_error == "Throttled: EventBridge said no"
     assert reclaimed.pending_shard == pending_shard("o-1")
 
 

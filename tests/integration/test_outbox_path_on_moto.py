@@ -82,7 +82,11 @@ def _publish(batches: list[dict[str, Any]], context: FakeLambdaContext) -> list[
         state = {**batch, "putResult": {k: put_result[k] for k in ("FailedEntryCount", "Entries")}}
         if put_result["FailedEntryCount"]:
             state = failed_entries_handler.lambda_handler(state, context)
-        results.append({"failedKeys": state["keys"] if put_result["FailedEntryCount"] else []})
+        # as BatchAbandoned / BatchPublished report the batch (no retries here)
+        failed = bool(put_result["FailedEntryCount"])
+        results.append(
+            {"failedKeys": state["keys"], "lastErrors": state["lastErrors"]} if failed else {"failedKeys": []}
+        )
     return results
 
 
@@ -122,3 +126,35 @@ def test_a_placed_order_is_published_exactly_once(
         {"input": {"sweep": {"olderThanSeconds": 0}}, "claimToken": "s"}, lambda_context
     )
     assert sweep["claimed"] == 0
+
+
+@pytest.mark.usefixtures("environment")
+def test_an_entry_the_bus_rejects_leaves_its_record_pending_with_the_bus_error(
+    dynamodb: Any, orders_table: str, subscriber: str, lambda_context: FakeLambdaContext
+) -> None:
+    # Given a claimed order event whose entry the bus will reject (its Detail is not JSON)
+    orders_handler.lambda_handler(post_order_event(order_body()), lambda_context)
+    token = "arn:aws:states:eu-west-1:123456789012:express:OutboxPublisher:exec-2:run-1"
+    claim = claim_handler.lambda_handler(
+        {"input": _pipe_batch(dynamodb, orders_table), "claimToken": token}, lambda_context
+    )
+    [batch] = claim["batches"]
+    batch["entries"][0]["Detail"] = "not json"
+    # When published and settled
+    results = _publish(claim["batches"], lambda_context)
+    outcome = mark_handler.lambda_handler(
+        {"claimToken": token, "batches": claim["batches"], "results": results}, lambda_context
+    )
+    # Then the record is PENDING again, one attempt counted, with moto's error code and message
+    assert (outcome["published"], outcome["failed"], outcome["released"]) == (0, 1, 1)
+    key = batch["keys"][0]
+    item = dynamodb.get_item(TableName=orders_table, Key={"pk": {"S": key["pk"]}, "sk": {"S": key["sk"]}})[
+        "Item"
+    ]
+    assert (item["status"]["S"], item["attempts"]["N"]) == ("PENDING", "1")
+    assert (item["lastErrorCode"]["S"], item["lastErrorMessage"]["S"]) == (
+        "MalformedDetail",
+        "Detail is malformed.",
+    )
+    assert item["lastError"]["S"] == "MalformedDetail: Detail is malformed."
+    assert "Messages" not in boto3.client("sqs").receive_message(QueueUrl=subscriber)

@@ -21,6 +21,7 @@ from order_store.models import (
     OrderStatus,
     OutboxKey,
     OutboxRecord,
+    PublishFailure,
     SagaLockChange,
     SagaStatus,
     status_detail_updates,
@@ -202,7 +203,7 @@ class InMemoryOrderStore:
         self.writes += 1
         return True
 
-    def release(self, key: OutboxKey, claim_token: str, error: str) -> bool:
+    def release(self, key: OutboxKey, claim_token: str, failure: PublishFailure) -> bool:
         self._maybe_fail()
         record = self.outbox.get((key.pk, key.sk))
         if record is None or record.claim_token != claim_token:
@@ -211,7 +212,9 @@ class InMemoryOrderStore:
             update={
                 "status": "PENDING",
                 "attempts": record.attempts + 1,
-                "last_error": error[:1000] or "unknown error",
+                "last_error": failure.summary,
+                "last_error_code": failure.code,
+                "last_error_message": failure.message,
                 "claim_token": None,
                 "claim_expires_at": None,
             }

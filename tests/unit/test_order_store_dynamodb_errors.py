@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from order_store.dynamodb import TRANSIENT_ERROR_CODES, DynamoOrderRepository, DynamoOutboxRepository
 from order_store.errors import OrderAlreadyExists, OrderStoreUnavailable, OutboxStoreUnavailable
-from order_store.models import OutboxKey
+from order_store.models import OutboxKey, PublishFailure
 from tests.unit.samples import NOW, order_model, outbox_record
 
 KEY = OutboxKey(pk="ORDER#o-1", sk="OUTBOX#0000000001", event_id="e-1")
@@ -84,4 +84,6 @@ def test_other_client_errors_propagate_unchanged() -> None:
     error = _client_error("ValidationException", "UpdateItem")
     # When claiming / Then the original error surfaces, not a retried one
     with pytest.raises(ClientError, match="ValidationException"):
-        DynamoOutboxRepository("Orders", StubClient(error)).release(KEY, "token", "boom")
+        DynamoOutboxRepository("Orders", StubClient(error)).release(
+            KEY, "token", PublishFailure(code="InternalFailure", message="boom")
+        )

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from order_store.errors import OutboxStoreUnavailable
-from outbox_publisher.logic import claim_outbox
+from outbox_publisher.logic import claim_outbox, entry_error
 from outbox_publisher.schemas import ClaimRequest
 from outbox_publisher.settings import ClaimSettings
 from tests.unit.fakes import InMemoryOrderStore
@@ -170,12 +170,17 @@ def test_claiming_stops_at_the_state_budget_and_leaves_the_rest_pending(
         store.put_outbox(outbox_record(f"o-{i:03d}", created=created, blob="x" * blob_size))
     # When swept without a limit that would cut earlier
     result = claim_outbox(_sweep_request(limit=1000), store, SETTINGS, NOW)
-    # Then claiming stopped within the budget, so the state with a failedKeys list per batch fits
+    # Then claiming stopped within the budget, so the state fits even when every record failed
+    # with the largest error the retry step reports (multi-byte text, cut to its bounds)
     assert result.claimed + result.deferred == count
     assert 0 < result.claimed < count
-    claimed_keys = [key.model_dump(mode="json") for batch in result.batches for key in batch.keys]
-    state = {**result.model_dump(mode="json"), "results": [{"failedKeys": claimed_keys}]}
-    assert len(json.dumps(state).encode()) < 256 * 1024
+    keys = [key for batch in result.batches for key in batch.keys]
+    errors = [entry_error(key, "É" * 500, "é" * 5000).model_dump(mode="json") for key in keys]
+    state = {
+        **result.model_dump(mode="json"),
+        "results": [{"failedKeys": [key.model_dump(mode="json") for key in keys], "lastErrors": errors}],
+    }
+    assert len(json.dumps(state, ensure_ascii=False).encode()) < 256 * 1024
     # And every record not carried by this execution is PENDING, unclaimed, for the next sweep
     pending = [r for r in store.outbox.values() if r.status == "PENDING"]
     assert len(pending) == result.deferred

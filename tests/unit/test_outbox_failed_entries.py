@@ -6,7 +6,12 @@ from hypothesis import strategies as st
 
 from order_store.events import PutEventsEntry
 from order_store.models import OutboxKey
-from outbox_publisher.logic import backoff_delay, select_failed_entries
+from outbox_publisher.logic import (
+    ENTRY_ERROR_CODE_MAX_BYTES,
+    ENTRY_ERROR_MESSAGE_MAX_BYTES,
+    backoff_delay,
+    select_failed_entries,
+)
 from outbox_publisher.schemas import FailedEntriesRequest
 from outbox_publisher.settings import RetrySettings
 
@@ -84,22 +89,129 @@ def test_the_batch_is_exhausted_when_the_attempt_budget_is_spent(attempt: int, e
     assert select_failed_entries(_batch([False], attempt), DEFAULTS).exhausted is exhausted
 
 
-def test_a_failure_count_without_a_failed_entry_ends_the_retries() -> None:
-    # Given a response that claims a failure but marks no entry as failed
-    request = _batch([True, True]).model_copy(
-        update={"put_result": _batch([True, True]).put_result.model_copy(update={"failed_entry_count": 1})}
-    )
-    # When selected / Then there is nothing to retry, and the workflow settles the batch
+def _answered(
+    request: FailedEntriesRequest, failed_entry_count: int, *results: dict[str, str]
+) -> FailedEntriesRequest:
+    """The same batch with another PutEvents answer."""
+    event = request.model_dump(mode="json")
+    event["putResult"] = {"FailedEntryCount": failed_entry_count, "Entries": list(results)}
+    return FailedEntriesRequest.model_validate(event)
+
+
+@pytest.mark.parametrize(
+    "results",
+    [
+        [{}, {}],  # neither an EventId nor an ErrorCode
+        [{"EventId": "bus-0"}, {"EventId": "bus-1"}],  # every entry looks accepted
+    ],
+    ids=["empty-results", "event-ids-only"],
+)
+def test_failures_no_entry_names_fail_every_entry_until_the_budget_is_spent(
+    results: list[dict[str, str]],
+) -> None:
+    # Given a first attempt whose answer counts two failures but names none
+    request = _answered(_batch([True, True]), 2, *results)
+    # When selected
     retry = select_failed_entries(request, DEFAULTS)
-    assert retry.entries == [] and retry.exhausted is True
+    # Then every entry is retried after the usual backoff, none taken for published
+    assert retry.keys == request.keys and retry.entries == request.entries
+    assert (retry.exhausted, retry.delay_seconds, retry.attempt) == (False, 1, 2)
+    # and each carries an error that says what happened
+    assert {error.error_code for error in retry.last_errors} == {"UnattributedFailure"}
+    assert all(e.error_message.startswith("PutEvents reported FailedEntryCount 2") for e in retry.last_errors)
+    # When the budget is spent with the same answer / Then the batch is exhausted with every entry
+    last = select_failed_entries(
+        request.model_copy(update={"attempt": DEFAULTS.max_publish_attempts}), DEFAULTS
+    )
+    assert last.exhausted is True and last.keys == request.keys
 
 
-def test_a_result_list_of_the_wrong_length_is_a_contract_break() -> None:
-    # Given a putResult with fewer results than entries
-    event = _batch([False, False]).model_dump(mode="json")
-    event["putResult"]["Entries"] = event["putResult"]["Entries"][:1]
-    # When parsed / Then it is refused
-    with pytest.raises(ValueError, match="one result per entry"):
+def test_an_unexplained_failure_next_to_a_named_one_fails_the_whole_batch() -> None:
+    # Given an answer that names one failure but counts two
+    request = _answered(
+        _batch([True, True, True]),
+        2,
+        {"EventId": "bus-0"},
+        {"ErrorCode": "ThrottlingException", "ErrorMessage": "x"},
+        {"EventId": "bus-2"},
+    )
+    # When selected / Then all three are retried; the named one keeps its own error
+    retry = select_failed_entries(request, DEFAULTS)
+    assert retry.keys == request.keys
+    assert [(e.error_code, e.error_message[:28]) for e in retry.last_errors] == [
+        ("UnattributedFailure", "PutEvents reported FailedEnt"),
+        ("ThrottlingException", "x"),
+        ("UnattributedFailure", "PutEvents reported FailedEnt"),
+    ]
+    assert "FailedEntryCount 2 with only 1 named by an entry error" in retry.last_errors[0].error_message
+
+
+def test_an_entry_with_both_an_event_id_and_an_error_code_failed() -> None:
+    # Given a result carrying an EventId and an ErrorCode
+    request = _answered(
+        _batch([True, True]), 1, {"EventId": "bus-0", "ErrorCode": "InternalFailure"}, {"EventId": "bus-1"}
+    )
+    # When selected / Then that entry is retried and the other is accepted
+    retry = select_failed_entries(request, DEFAULTS)
+    assert retry.keys == [request.keys[0]]
+    assert [(e.error_code, e.error_message) for e in retry.last_errors] == [("InternalFailure", "")]
+
+
+def test_entries_without_a_result_failed() -> None:
+    # Given three entries and an answer with one result only
+    request = _answered(
+        _batch([True, True, True]), 1, {"ErrorCode": "InternalFailure", "ErrorMessage": "boom"}
+    )
+    # When selected / Then all three are retried, the two without a result as such
+    retry = select_failed_entries(request, DEFAULTS)
+    assert retry.keys == request.keys and retry.exhausted is False
+    assert [e.error_code for e in retry.last_errors] == ["InternalFailure", "MissingResult", "MissingResult"]
+
+
+_RESULTS = st.sampled_from(
+    [
+        {"EventId": "bus"},
+        {"ErrorCode": "InternalFailure", "ErrorMessage": "boom"},
+        {"EventId": "bus", "ErrorCode": "InternalFailure"},
+        {},
+    ]
+)
+
+
+@given(st.lists(_RESULTS, min_size=1, max_size=10), st.integers(0, 10), st.integers(0, 10))
+def test_an_entry_is_taken_for_accepted_only_when_the_answer_proves_it(
+    results: list[dict[str, str]], count: int, missing: int
+) -> None:
+    # Given any answer: any mix of results, any FailedEntryCount >= 1, maybe results missing
+    request = _answered(_batch([True] * len(results)), max(count, 1), *results[: len(results) - missing])
+    # When selected
+    retry = select_failed_entries(request, DEFAULTS)
+    # Then at least as many entries are retried as the answer counts failures, none is lost, and
+    # an entry is left out only when it has a result with an EventId and no ErrorCode
+    assert len(retry.keys) >= min(request.put_result.failed_entry_count, len(results))
+    answered = request.put_result.entries
+    for index, key in enumerate(request.keys):
+        proven = index < len(answered) and answered[index].event_id and not answered[index].error_code
+        assert key in retry.keys or proven
+    assert [e.event_id for e in retry.last_errors] == [k.event_id for k in retry.keys]
+
+
+def test_a_reported_error_is_bounded_in_bytes_for_the_state_budget() -> None:
+    # Given an entry rejected with a huge multi-byte code and message
+    request = _answered(_batch([True]), 1, {"ErrorCode": "É" * 300, "ErrorMessage": "é" * 5000})
+    # When selected
+    [error] = select_failed_entries(request, DEFAULTS).last_errors
+    # Then both are cut to their byte bounds, on character boundaries
+    assert error.error_code == "É" * (ENTRY_ERROR_CODE_MAX_BYTES // 2)
+    assert error.error_message == "é" * (ENTRY_ERROR_MESSAGE_MAX_BYTES // 2)
+
+
+def test_more_results_than_entries_is_a_contract_break() -> None:
+    # Given a putResult with more results than entries
+    event = _batch([False]).model_dump(mode="json")
+    event["putResult"]["Entries"].append({"EventId": "bus-9"})
+    # When parsed / Then it is refused: the results cannot be lined up with the entries
+    with pytest.raises(ValueError, match="at most one result per entry"):
         FailedEntriesRequest.model_validate(event)
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from order_store.events import bus_entry
-from order_store.models import OutboxRecord
+from order_store.models import MAX_ERROR_CODE_LENGTH, MAX_ERROR_MESSAGE_LENGTH, OutboxRecord
 from outbox_publisher.logic import settle_claims
 from outbox_publisher.schemas import MarkRequest
 from outbox_publisher.settings import MarkSettings
@@ -80,29 +80,76 @@ def test_failed_records_are_released_with_the_attempt_counted(store: InMemoryOrd
     released = store.record(second.key)
     assert released.status == "PENDING" and released.attempts == 1
     assert released.pending_shard is not None and released.claim_token is None
-    assert released.last_error is not None and "not accepted by the event bus" in released.last_error
+    assert released.last_error_code == "NotAccepted"
+    assert released.last_error_message == f"not accepted by the event bus (execution {TOKEN})"
     assert store.record(third.key).status == "PUBLISHED"
 
 
-def test_error_details_are_kept_when_the_workflow_passes_them(store: InMemoryOrderStore) -> None:
-    # Given a failed record whose batch result also reports why
-    [record] = _claimed(store, "o-1")
-    request = MarkRequest.model_validate(
-        {
-            **_request([[record]], [[record]]).model_dump(mode="json"),
-            "results": [
-                {
-                    "failedKeys": [record.key.model_dump()],
-                    "lastErrors": [
-                        {"eventId": record.event_id, "errorCode": "Throttled", "errorMessage": "slow"}
-                    ],
-                }
-            ],
-        }
+def _with_errors(request: MarkRequest, *errors: tuple[OutboxRecord, str, str]) -> MarkRequest:
+    """The request with the last entry errors the workflow reports for its one batch."""
+    event = request.model_dump(mode="json")
+    event["results"][0]["lastErrors"] = [
+        {"eventId": record.event_id, "errorCode": code, "errorMessage": message}
+        for record, code, message in errors
+    ]
+    return MarkRequest.model_validate(event)
+
+
+def test_each_failed_record_keeps_the_last_error_of_its_own_entry(store: InMemoryOrderStore) -> None:
+    # Given a batch of three, two of which the bus kept rejecting, each for its own reason
+    first, second, third = _claimed(store, "o-1", "o-2", "o-3")
+    request = _with_errors(
+        _request([[first, second, third]], [[first, third]]),
+        (first, "ThrottlingException", "x"),
+        (third, "UnattributedFailure", "PutEvents reported FailedEntryCount 1 with no entry error"),
     )
-    # When settled / Then the release records the bus's reason
+    # When settled
+    outcome = settle_claims(request, store, SETTINGS, NOW)
+    # Then each released record carries its entry's code and message, apart and as one line
+    assert (outcome.published, outcome.released) == (1, 2)
+    released = store.record(first.key)
+    assert (released.status, released.attempts) == ("PENDING", 1)
+    assert (released.last_error_code, released.last_error_message) == ("ThrottlingException", "x")
+    assert released.last_error == "ThrottlingException: x"
+    assert store.record(third.key).last_error_code == "UnattributedFailure"
+    assert store.record(third.key).last_error_message == (
+        "PutEvents reported FailedEntryCount 1 with no entry error"
+    )
+    assert store.record(second.key).status == "PUBLISHED"
+
+
+def test_a_task_error_is_the_last_error_of_every_failed_key_of_its_batch(store: InMemoryOrderStore) -> None:
+    # Given two batches: PutEvents itself failed for good in the first (its Catch error reported),
+    # the bus rejected the entry of the second
+    first, second, third = _claimed(store, "o-1", "o-2", "o-3")
+    event = _request([[first, second], [third]], [[first, second], [third]]).model_dump(mode="json")
+    event["results"][0]["taskError"] = {"Error": "EventBridge.InternalException", "Cause": "the bus is down"}
+    event["results"][1]["lastErrors"] = [
+        {"eventId": third.event_id, "errorCode": "ThrottlingException", "errorMessage": "x"}
+    ]
+    # When settled
+    outcome = settle_claims(MarkRequest.model_validate(event), store, SETTINGS, NOW)
+    # Then the keys of the first batch carry the task's error, the third its entry's error
+    assert (outcome.released, outcome.published) == (3, 0)
+    for record in (first, second):
+        released = store.record(record.key)
+        assert (released.last_error_code, released.last_error_message) == (
+            "EventBridge.InternalException",
+            "the bus is down",
+        )
+    assert store.record(third.key).last_error == "ThrottlingException: x"
+
+
+def test_a_stored_error_is_bounded(store: InMemoryOrderStore) -> None:
+    # Given a failed record whose error code and message are huge
+    [record] = _claimed(store, "o-1")
+    request = _with_errors(_request([[record]], [[record]]), (record, "C" * 500, "m" * 50_000))
+    # When settled / Then what the record keeps is cut to the bounds
     settle_claims(request, store, SETTINGS, NOW)
-    assert store.record(record.key).last_error == "Throttled: slow"
+    released = store.record(record.key)
+    assert released.last_error_code == "C" * MAX_ERROR_CODE_LENGTH
+    assert released.last_error_message == "m" * MAX_ERROR_MESSAGE_LENGTH
+    assert released.last_error is not None and len(released.last_error) < 2 * MAX_ERROR_MESSAGE_LENGTH
 
 
 def test_settling_twice_is_harmless(store: InMemoryOrderStore) -> None:

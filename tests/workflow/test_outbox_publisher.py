@@ -8,12 +8,14 @@ subscribed by a rule), not only an execution's status.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from local_runtime import LocalApp
+from local_runtime.faults import EventBusProbe
 from tests.workflow.outbox_helpers import (
     delivered_event_ids,
     outbox_records,
@@ -99,14 +101,36 @@ def test_only_the_entries_putevents_rejected_are_retried(app: LocalApp, sample_o
     assert {r["status"] for r in outbox_records(app)} == {"PUBLISHED"}
 
 
+def test_failures_putevents_counts_but_attributes_to_no_entry_are_retried_not_published(
+    app: LocalApp, sample_order: dict[str, Any]
+) -> None:
+    # Given two orders whose records arrive in one pipe batch, and a bus that twice answers the
+    # batch with FailedEntryCount 2 but no ErrorCode (nor EventId) on any entry, delivering nothing
+    tap = tap_bus(app)
+    for n in range(2):
+        place_order(app, {**sample_order, "customerId": f"cust-{n}"})
+    app.bus.fail_unattributed(lambda entry: True, times=4)
+    # When the publisher runs
+    app.drain()
+    # Then the whole batch was put three times: two unattributed failures, then accepted
+    (execution,) = app.executions(app.output(PUBLISHER))
+    assert execution["status"] == "SUCCEEDED"
+    assert app.states_visited(execution["executionArn"]).count("PutEntries") == 3
+    assert app.bus.rejected == 4
+    # and only then were the records marked PUBLISHED, and the consumer got each event once
+    records = outbox_records(app)
+    assert {r["status"] for r in records} == {"PUBLISHED"}
+    assert delivered_event_ids(app, tap) == {r["eventId"]: 1 for r in records}
+
+
 def test_persistent_rejection_fails_the_execution_and_the_sweeper_republishes(
     app: LocalApp, sample_order: dict[str, Any]
 ) -> None:
-    # Given a bus that keeps rejecting the order's event
+    # Given a bus that keeps throttling the order's event
     tap = tap_bus(app)
     place_order(app, sample_order)
     (record,) = outbox_records(app)
-    app.bus.reject_event_ids({record["eventId"]})
+    app.bus.reject_event_ids({record["eventId"]}, error_code="ThrottlingException", error_message="x")
     # When the pipe delivers it (and retries, as configured)
     app.drain()
     # Then every execution failed with the named error and nothing reached the consumer
@@ -114,16 +138,73 @@ def test_persistent_rejection_fails_the_execution_and_the_sweeper_republishes(
     assert executions and {e["status"] for e in executions} == {"FAILED"}
     assert {e["error"] for e in executions} == {"OutboxPublishFailed"}
     assert app.receive_all(tap) == []
-    # and the record is unpublished, released for the next attempt
+    # and the record is unpublished, released after each execution, with the bus's last answer
     (record,) = outbox_records(app)
     assert record["status"] == "PENDING"
-    assert record["attempts"] >= 1
+    assert record["attempts"] == len(executions)
+    assert (record["lastErrorCode"], record["lastErrorMessage"]) == ("ThrottlingException", "x")
     # When the bus recovers and five minutes pass: the sweeper's schedule fires on its own
     app.bus.clear()
     app.advance(timedelta(minutes=5))
     # Then the record is published exactly once
     assert delivered_event_ids(app, tap) == {record["eventId"]: 1}
     assert outbox_records(app)[0]["status"] == "PUBLISHED"
+
+
+ONE_EXECUTION_OF_FAILURES = {
+    # the bus rejects the entry with an ErrorCode at each of the execution's 4 attempts
+    "rejected": (
+        lambda bus: bus.reject(
+            lambda entry: True, times=4, error_code="ThrottlingException", error_message="x"
+        ),
+        "ThrottlingException",
+        "x",
+    ),
+    # FailedEntryCount 1, but the entry's result has neither an EventId nor an ErrorCode
+    "unattributed": (
+        lambda bus: bus.fail_unattributed(lambda entry: True, times=4),
+        "UnattributedFailure",
+        "PutEvents reported FailedEntryCount 1",
+    ),
+    # PutEvents itself fails: the task's 3 retries, then its Catch
+    "call-failed": (
+        lambda bus: bus.fail_calls(4, message="the bus is down"),
+        "EventBridge.InternalException",
+        "the bus is down",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("fault", "error_code", "message_start"),
+    ONE_EXECUTION_OF_FAILURES.values(),
+    ids=ONE_EXECUTION_OF_FAILURES.keys(),
+)
+def test_a_batch_failing_one_whole_execution_keeps_why_and_the_pipe_retry_publishes_it(
+    app: LocalApp,
+    sample_order: dict[str, Any],
+    fault: Callable[[EventBusProbe], None],
+    error_code: str,
+    message_start: str,
+) -> None:
+    # Given a bus that fails the order's event for as long as one execution keeps trying
+    tap = tap_bus(app)
+    place_order(app, sample_order)
+    fault(app.bus)
+    # When the pipe delivers it, and retries the failed batch
+    app.drain()
+    # Then the first execution released the record and failed; the retry published it
+    first, retry = app.executions(app.output(PUBLISHER))
+    assert (first["status"], first["error"]) == ("FAILED", "OutboxPublishFailed")
+    assert retry["status"] == "SUCCEEDED"
+    (record,) = outbox_records(app)
+    assert (record["status"], record["attempts"]) == ("PUBLISHED", 1)
+    # and the record still tells why its first execution could not publish it
+    assert record["lastErrorCode"] == error_code
+    assert record["lastErrorMessage"].startswith(message_start)
+    assert record["lastError"] == f"{record['lastErrorCode']}: {record['lastErrorMessage']}"
+    # and the consumer got the event once
+    assert delivered_event_ids(app, tap) == {record["eventId"]: 1}
 
 
 def test_the_pipe_dead_letters_the_batch_metadata_after_its_retries(
