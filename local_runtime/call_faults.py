@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.errorfactory import ClientExceptionsFactory
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -193,7 +194,18 @@ class CallFaults:
             return
         if rule.error in NETWORK_ERRORS:
             raise _network_error(rule)
-        raise ClientError(_error_response(rule), model.name)
+        raise _modeled_error(model.service_model, rule.error)(_error_response(rule), model.name)
+
+
+_EXCEPTIONS = ClientExceptionsFactory()
+
+
+def _modeled_error(service_model: Any, code: str) -> type[ClientError]:
+    """The exception class botocore raises for ``code`` (its modeled one, else ClientError), so
+    an error after the effect looks exactly like one before it (the engine names aws-sdk task
+    errors after the class: ``EventBridge.ThrottlingException``)."""
+    error: type[ClientError] = _EXCEPTIONS.create_client_exceptions(service_model).from_code(code)
+    return error
 
 
 def _names(wanted: str, target: str) -> bool:

@@ -8,13 +8,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
+from observability.failures import count_failures
 from order_saga.dynamodb import inventory, saga_locks
 from order_saga.errors import InvalidOrderEvent, RedriveRefused
 from order_saga.logic import begin_saga
 from order_saga.ports import Inventory, SagaLocks
 from order_saga.schemas import BeginRequest, BeginResult, parse_task_input, task_output
 from order_saga.settings import load_begin_settings
-from order_saga.telemetry import count_failures
 
 logger, tracer, metrics = powertools("order-saga")
 

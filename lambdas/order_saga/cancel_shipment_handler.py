@@ -8,12 +8,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
+from observability.failures import count_failures
 from order_saga.compensation import cancel_shipment
 from order_saga.dynamodb import shipments
 from order_saga.ports import Shipments
 from order_saga.schemas import CompensationRequest, parse_task_input, task_output
 from order_saga.settings import load_shipments_settings
-from order_saga.telemetry import count_failures
 
 logger, tracer, metrics = powertools("order-saga")
 

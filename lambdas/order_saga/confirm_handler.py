@@ -8,10 +8,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
+from observability.failures import count_failures
 from order_saga.dynamodb import saga_order_repository
 from order_saga.outcome import confirm_order
 from order_saga.schemas import Confirmation, ConfirmRequest, parse_task_input, task_output
-from order_saga.telemetry import count_failures
 from order_store.ports import OrderRepository
 from order_store.settings import load_store_settings
 

@@ -14,13 +14,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
+from observability.failures import count_failures
 from order_saga.dynamodb import payment_ledger
 from order_saga.logic import request_payment
 from order_saga.ports import PaymentLedger, TaskCallbacks
 from order_saga.schemas import PaymentRequest, PaymentRequested, parse_task_input, task_output
 from order_saga.settings import load_payment_request_settings
 from order_saga.task_callbacks import step_functions_callbacks
-from order_saga.telemetry import count_failures
 
 logger, tracer, metrics = powertools("order-saga")
 

@@ -8,12 +8,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
+from observability.failures import count_failures
 from order_saga.compensation import void_payment
 from order_saga.dynamodb import payment_ledger
 from order_saga.ports import PaymentLedger
 from order_saga.schemas import CompensationRequest, parse_task_input, task_output
 from order_saga.settings import load_payments_settings
-from order_saga.telemetry import count_failures
 
 logger, tracer, metrics = powertools("order-saga")
 

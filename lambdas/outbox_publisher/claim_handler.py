@@ -8,6 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
+from observability.failures import OUTBOX_FAILURE_METRIC, count_failures
 from order_store.dynamodb import outbox_repository
 from order_store.ports import OutboxRepository
 from outbox_publisher.logic import claim_outbox
@@ -23,6 +24,7 @@ repository_factory: Callable[[str], OutboxRepository] = outbox_repository
 @logger.inject_lambda_context(correlation_id_path="claimToken", clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
+@count_failures(logger, metrics, failure_metric=OUTBOX_FAILURE_METRIC)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Claim the records named by the pipe batch or found by the sweep; the response can be
     large, so it is not copied into the trace."""

@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
+from observability.failures import OUTBOX_FAILURE_METRIC, count_failures
 from outbox_publisher.logic import select_failed_entries
 from outbox_publisher.schemas import FailedEntriesRequest, parse_task_input, task_output
 from outbox_publisher.settings import load_retry_settings
@@ -20,6 +21,7 @@ logger, tracer, metrics = powertools("outbox-publisher")
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@count_failures(logger, metrics, failure_metric=OUTBOX_FAILURE_METRIC)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Select the failed entries of one PutEvents attempt."""
     settings = load_retry_settings()

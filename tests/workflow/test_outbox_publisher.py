@@ -244,3 +244,51 @@ def test_a_duplicate_stream_delivery_publishes_nothing_twice(
     duplicates = [e for e in app.executions(app.output(PUBLISHER)) if e["name"].startswith("redelivery-")]
     assert {e["status"] for e in duplicates} == {"SUCCEEDED"}
     assert all(app.states_visited(e["executionArn"])[-1] == "NothingToPublish" for e in duplicates)
+
+
+# --- failures after the effect -------------------------------------------------------------------
+
+
+def test_a_putevents_answer_lost_after_delivery_is_retried_and_consumers_see_one_event_id(
+    app: LocalApp, sample_order: dict[str, Any]
+) -> None:
+    # Given the bus delivers the first PutEvents and its answer is lost (reported throttled)
+    tap = tap_bus(app)
+    rule = app.calls.fail("events", "PutEvents", error="ThrottlingException", after_effect=True)
+    place_order(app, sample_order)
+    app.drain()
+    # Then the publisher retried the call (EventBridge.ThrottlingException): the event went out
+    # twice, under one event id (at-least-once: consumers deduplicate by it), PUBLISHED once
+    assert rule.fired == 1
+    (record,) = outbox_records(app)
+    assert record["status"] == "PUBLISHED"
+    assert delivered_event_ids(app, tap) == {record["eventId"]: 2}
+    assert {e["status"] for e in app.executions(app.output(PUBLISHER))} == {"SUCCEEDED"}
+
+
+def test_marking_that_fails_after_the_events_went_out_ends_published_without_loss(
+    app: LocalApp, sample_order: dict[str, Any]
+) -> None:
+    # Given the events reach the bus, then every write of the mark step is throttled for a while
+    tap = tap_bus(app)
+    mark = app.function_name("OutboxPublisher/Mark")
+    app.calls.fail(
+        "dynamodb",
+        "UpdateItem",
+        error="ProvisionedThroughputExceededException",
+        function=mark,
+        target=app.output("OrdersTableName"),
+        times=99,
+    )
+    place_order(app, sample_order)
+    app.drain()
+    (record,) = outbox_records(app)
+    assert record["status"] == "PUBLISHING"  # published, but not marked: its claim still holds it
+    # When the outage ends and the sweeper finds the record after its lease ran out
+    app.calls.clear()
+    app.advance(timedelta(minutes=30))
+    # Then it is PUBLISHED, and consumers received the event under its one id (again: at least once)
+    (record,) = outbox_records(app)
+    assert record["status"] == "PUBLISHED"
+    delivered = delivered_event_ids(app, tap)
+    assert set(delivered) == {record["eventId"]} and delivered[record["eventId"]] >= 1

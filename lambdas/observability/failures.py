@@ -1,10 +1,11 @@
-"""Failure accounting shared by the saga's handler shells.
+"""Failure accounting shared by the workflow tasks' handler shells (saga and outbox).
 
 Every invocation must add at least one metric (Powertools warns on an empty flush, and a task
 that fails silently is invisible on a dashboard); success paths add their own, and this
 decorator adds one for every failure: the failure's business metric when it has one
-(``OutOfStock``), ``SagaTaskFailures`` otherwise. The exception is re-raised unchanged: its
-class name is the Step Functions error the state machine retries or catches.
+(``OutOfStock``), the service's failure metric otherwise (``SagaTaskFailures``,
+``OutboxTaskFailures``). The exception is re-raised unchanged: its class name is the Step
+Functions error the state machine retries or catches.
 """
 
 import functools
@@ -17,11 +18,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
-FAILURE_METRIC = "SagaTaskFailures"
+SAGA_FAILURE_METRIC = "SagaTaskFailures"
+OUTBOX_FAILURE_METRIC = "OutboxTaskFailures"
 
 
 def count_failures(
-    logger: Logger, metrics: Metrics, named: Mapping[type[Exception], str] | None = None
+    logger: Logger,
+    metrics: Metrics,
+    named: Mapping[type[Exception], str] | None = None,
+    *,
+    failure_metric: str = SAGA_FAILURE_METRIC,
 ) -> Callable[[Handler], Handler]:
     """Decorate a handler (inside ``metrics.log_metrics``) to count and log what it raises."""
 
@@ -32,7 +38,7 @@ def count_failures(
                 return handler(event, context)
             except Exception as error:
                 metric = next(
-                    (name for kind, name in (named or {}).items() if isinstance(error, kind)), FAILURE_METRIC
+                    (name for kind, name in (named or {}).items() if isinstance(error, kind)), failure_metric
                 )
                 metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
                 metrics.add_metadata(key="errorType", value=type(error).__name__)
