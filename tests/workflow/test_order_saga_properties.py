@@ -3,6 +3,7 @@ what it did, in reverse, and money and stock come back, or the order is parked a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
+from tests.workflow.outbox_helpers import tap_bus
 from tests.workflow.saga_helpers import (
     COMPENSATIONS,
     FORWARD_UNDO,
@@ -20,6 +22,7 @@ from tests.workflow.saga_helpers import (
     compensations_run,
     order_for,
     order_status,
+    outbox_types,
     payments,
     saga_of,
     seed_stock,
@@ -118,3 +121,77 @@ def test_compensations_are_the_exact_reverse_of_what_completed(
     assert stock(app) == stock_before
     assert all(p["status"] in ("DECLINED", "VOIDED", "WITHDRAWN") for p in new_payments)
     assert all(s["status"] != "BOOKED" for s in shipments(app) if s["orderId"] == order_id)
+
+
+# --- faults after the effect ---------------------------------------------------------------------
+
+FORWARD_FUNCTIONS = ("ReserveInventory", "RequestPayment", "ArrangeShipment", "ConfirmOrder")
+AFTER_EFFECT_ERRORS = ("Lambda.ServiceException", "Sandbox.Timedout", "SagaStoreUnavailable")
+ANNOUNCED = ("OrderConfirmed", "OrderCancelled")
+
+
+@pytest.fixture(scope="module")
+def tapped_world(
+    world: tuple[LocalApp, PaymentProvider, str],
+) -> tuple[LocalApp, PaymentProvider, str, str]:
+    app, provider, alert_queue = world
+    return app, provider, alert_queue, tap_bus(app)
+
+
+_after_effect_fault = st.one_of(
+    st.none(), st.tuples(st.sampled_from(AFTER_EFFECT_ERRORS), st.sampled_from([1, 2, 10]))
+)
+
+
+@settings(
+    max_examples=int(os.environ.get("SAGA_PROPERTY_EXAMPLES", "16")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    business_failure=st.sampled_from(["none", "payment_declined", "shipment"]),
+    forward=st.fixed_dictionaries({name: _after_effect_fault for name in FORWARD_FUNCTIONS}),
+    compensations=st.fixed_dictionaries(
+        {name: _after_effect_fault for name in (*COMPENSATIONS, "CancelOrder")}
+    ),
+)
+def test_after_the_effect_money_and_stock_come_back_or_the_order_is_parked_and_never_undone_once_confirmed(
+    tapped_world: tuple[LocalApp, PaymentProvider, str, str],
+    sample_order: dict[str, Any],
+    business_failure: str,
+    forward: dict[str, tuple[str, int] | None],
+    compensations: dict[str, tuple[str, int] | None],
+) -> None:
+    app, provider, alert_queue, tap = tapped_world
+    app.lambdas.clear_failures()
+    app.receive_all(alert_queue)
+    app.receive_all(tap)
+    for function, fault in {**forward, **compensations}.items():
+        if fault is not None:
+            error, times = fault
+            app.lambdas.inject_failure(app.function_name(function), error, times=times, after_effect=True)
+    stock_before = stock(app)
+    order_id = start_order(app, _order(sample_order, business_failure))
+    provider.settle()
+
+    status = order_status(app, order_id)
+    announced = [t for t in outbox_types(app, order_id) if t in ANNOUNCED]
+    consumed = [e["detail-type"] for e in app.receive_all(tap) if e["detail"].get("aggregateId") == order_id]
+    mine = [p for p in payments(app) if p["orderId"] == order_id]
+    booked = [s for s in shipments(app) if s["orderId"] == order_id and s["status"] == "BOOKED"]
+    # A saga announces one outcome, once; a confirmed order is never undone
+    assert announced in ([], ["OrderConfirmed"], ["OrderCancelled"]), announced
+    assert [t for t in consumed if t in ANNOUNCED] == announced
+    if announced == ["OrderConfirmed"]:
+        assert status["status"] == "CONFIRMED"
+        assert [p["status"] for p in mine] == ["AUTHORIZED"] and len(booked) == 1
+        assert stock(app) != stock_before
+        return
+    if status["status"] == "NEEDS_ATTENTION":
+        assert order_id in [a["orderId"] for a in alerts(app, alert_queue)]
+        return
+    # Cancelled: every unit of stock back, no money held, nothing shipping
+    assert (status["status"], announced) == ("CANCELLED", ["OrderCancelled"])
+    assert stock(app) == stock_before
+    assert all(p["status"] in ("DECLINED", "VOIDED", "WITHDRAWN") for p in mine)
+    assert booked == []
