@@ -5,8 +5,9 @@ is pinned to that version (a different moto refuses to start rather than run
 half-patched), can be removed again (`uninstall`), and has a test under
 tests/local_runtime that fails without it.
 
-* `aws-sdk:eventbridge:*` tasks fail with "Unknown service: 'eventbridge'":
-  map the SDK service name to boto3's `events`, with AWS's error prefix `EventBridge`.
+* `aws-sdk:eventbridge:*` and `aws-sdk:cognitoidentityprovider:*` tasks fail with "Unknown
+  service": map the SDK service names to boto3's `events` and `cognito-idp`, with AWS's error
+  prefixes `EventBridge` and `CognitoIdentityProvider`.
 * Every thread, event and sleep of the engine is replaced by the virtual clock's
   (`ManagedThread`, `VirtualEvent`; `time.sleep` is virtual while the clock runs), so
   Wait states, Retry intervals, TimeoutSeconds and HeartbeatSeconds are timers on the
@@ -390,9 +391,11 @@ def install() -> None:
         overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
         _originals["boto_overrides"] = dict(overrides)
         overrides["eventbridge"] = "events"  # type: ignore[index]
+        overrides["cognitoidentityprovider"] = "cognito-idp"  # type: ignore[index]
         error_names = state_task_service_aws_sdk._SERVICE_ERROR_NAMES
         _originals["error_names"] = dict(error_names)
         error_names["eventbridge"] = "EventBridge"
+        error_names["cognitoidentityprovider"] = "CognitoIdentityProvider"
         _originals["virtualized"] = _virtualize_engine()
         _originals["parse"] = AmazonStateLanguageParser.parse
         AmazonStateLanguageParser.parse = staticmethod(_parse_once)  # type: ignore[method-assign,assignment]

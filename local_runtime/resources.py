@@ -329,8 +329,20 @@ def _user_pool(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[
     }
 
 
+def _email_identity(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An SES identity, verified at once (locally nobody clicks the verification link)."""
+    identity = str(props["EmailIdentity"])
+    p.client("sesv2").create_email_identity(EmailIdentity=identity)
+    if "@" in identity:
+        p.client("ses").verify_email_identity(EmailAddress=identity)
+    else:
+        p.client("ses").verify_domain_identity(Domain=identity)
+    return identity, {}
+
+
 PROVISIONERS: dict[str, ProvisionFn] = {
     "AWS::Cognito::UserPool": _user_pool,
+    "AWS::SES::EmailIdentity": _email_identity,
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
     "AWS::Events::EventBus": _event_bus,

@@ -195,3 +195,48 @@ PAYMENT_WEBHOOK_PATH: Final = "payments/webhook"
 PAYMENT_WEBHOOK_REQUEST_MODEL: Final = "PaymentNotification"
 PAYMENT_WEBHOOK_MEMORY_MB: Final = 256
 PAYMENT_WEBHOOK_TIMEOUT_SECONDS: Final = 10
+
+
+# --- account-change notification (enrichment) ------------------------------------------------------
+
+NOTIFICATION_PACKAGE: Final = "account_notification"
+NOTIFICATION_SERVICE_NAME: Final = "account-notification"
+NOTIFICATION_ASL_NAME: Final = "account_change_notification"
+NOTIFICATION_STATE_MACHINE_LOG_GROUP: Final = (
+    "/aws/vendedlogs/states/order-platform/account-change-notification"
+)
+NOTIFICATION_PIPE_LOG_GROUP: Final = "/aws/vendedlogs/pipes/order-platform/account-change-notification"
+NOTIFICATION_DIFF_HANDLER: Final = "account_notification.diff_handler.lambda_handler"
+NOTIFICATION_COMPOSE_HANDLER: Final = "account_notification.compose_handler.lambda_handler"
+NOTIFICATION_SEND_HANDLER: Final = "account_notification.send_handler.lambda_handler"
+NOTIFICATION_DIFF_PLACEHOLDER: Final = "DiffImagesFunctionArn"
+NOTIFICATION_COMPOSE_PLACEHOLDER: Final = "ComposeNoticeFunctionArn"
+NOTIFICATION_SEND_PLACEHOLDER: Final = "SendNoticeFunctionArn"
+NOTIFICATION_USER_POOL_PLACEHOLDER: Final = "UserPoolId"
+NOTIFICATION_NOTICES_TABLE_PLACEHOLDER: Final = "NoticesTableName"
+NOTIFICATION_SECURITY_ATTRIBUTES: Final[tuple[str, ...]] = (
+    "address",
+    "email",
+    "phone",
+    "mfa",
+    "recoveryEmail",
+    "recoveryCodes",
+    "passwordChangedAt",
+)
+"""Account attributes whose change the user is told about (dotted paths reach into maps)."""
+NOTIFICATION_SECRET_ATTRIBUTES: Final[tuple[str, ...]] = ("mfa", "recoveryCodes", "passwordChangedAt")
+"""Of those, the ones a notice names but never shows."""
+NOTIFICATION_SENDER_CONTEXT_KEY: Final = "notificationSender"
+NOTIFICATION_DEFAULT_SENDER: Final = "security-notices@example.com"
+NOTIFICATION_PIPE_BATCH_SIZE: Final = 1
+NOTIFICATION_PIPE_MAX_RETRY_ATTEMPTS: Final = 2
+NOTIFICATION_PIPE_STARTING_POSITION: Final = "LATEST"
+NOTIFICATION_PIPE_INVOCATION_TYPE: Final = "REQUEST_RESPONSE"
+NOTIFICATION_PIPE_LOG_LEVEL: Final = "ERROR"
+NOTIFICATION_FUNCTION_MEMORY_MB: Final = 256
+NOTIFICATION_FUNCTION_TIMEOUT_SECONDS: Final = 10
+NOTIFICATION_IDEMPOTENCY_SECONDS: Final = 7 * 24 * 3600
+OUTPUT_ACCOUNTS_TABLE_NAME: Final = "AccountsTableName"
+OUTPUT_NOTICES_TABLE_NAME: Final = "NoticesTableName"
+OUTPUT_USER_POOL_ID: Final = "UserPoolId"
+OUTPUT_NOTIFICATION_STATE_MACHINE_ARN: Final = "AccountChangeNotificationStateMachineArn"

@@ -12,6 +12,7 @@ from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
 from workflows import constants as c
+from workflows.account_notification import AccountNotification
 from workflows.order_saga import OrderSaga
 from workflows.orders_api import OrdersApi
 from workflows.outbox_publisher import OutboxPublisher
@@ -27,6 +28,8 @@ class OrderPlatformStack(Stack):
         outbox_publisher: the outbox workflow (functions, state machine, pipe, sweeper, alarms).
         order_saga: the saga (tables, functions, webhook route, state machine, queue, pipe,
             failure rule, alarms).
+        account_notification: the account-change notification (accounts and notices tables,
+            user pool, SES sender identity, functions, state machine, pipe, alarms).
     """
 
     def __init__(self, scope: Construct, construct_id: str = c.STACK_NAME, **kwargs: Any) -> None:
@@ -37,6 +40,10 @@ class OrderPlatformStack(Stack):
         self.orders_api = OrdersApi(self, "OrdersApi", foundation=self.foundation)
         self.outbox_publisher = OutboxPublisher(self, "OutboxPublisher", foundation=self.foundation)
         self.order_saga = OrderSaga(self, "OrderSaga", foundation=self.foundation, api=self.orders_api)
+        sender = self.node.try_get_context(c.NOTIFICATION_SENDER_CONTEXT_KEY) or c.NOTIFICATION_DEFAULT_SENDER
+        self.account_notification = AccountNotification(
+            self, "AccountNotification", foundation=self.foundation, sender=str(sender)
+        )
 
         # Outputs live on the stack itself so their logical ids are exactly these names.
         saga = self.order_saga
@@ -83,6 +90,26 @@ class OrderPlatformStack(Stack):
                 "The payment provider's ledger of authorization requests",
             ),
             (c.OUTPUT_SHIPMENTS_TABLE_NAME, saga.shipments_table.table_name, "Shipments booked for orders"),
+            (
+                c.OUTPUT_ACCOUNTS_TABLE_NAME,
+                self.account_notification.accounts_table.table_name,
+                "Accounts (Cognito sub and profile fields); its changes notify the user",
+            ),
+            (
+                c.OUTPUT_NOTICES_TABLE_NAME,
+                self.account_notification.notices_table.table_name,
+                "Security notices sent or skipped, per account change",
+            ),
+            (
+                c.OUTPUT_USER_POOL_ID,
+                self.account_notification.user_pool.user_pool_id,
+                "The users (names, emails)",
+            ),
+            (
+                c.OUTPUT_NOTIFICATION_STATE_MACHINE_ARN,
+                self.account_notification.state_machine.state_machine_arn,
+                "Account-change notification (Express) state machine",
+            ),
             (
                 c.OUTPUT_OPS_ALERT_TOPIC_ARN,
                 self.foundation.alarm_topic.topic_arn,

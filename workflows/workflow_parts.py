@@ -37,11 +37,15 @@ def asl_state_machine(
     invoke_sid: str,
     extra_substitutions: Mapping[str, str] | None = None,
     extra_statements: Sequence[iam.PolicyStatement] = (),
+    include_execution_data: bool = True,
 ) -> sfn.StateMachine:
     """`asl/<asl_name>.asl.json`, deployed verbatim; every `${Placeholder}` must be substituted.
 
     `tasks` maps placeholders to the functions the definition invokes: the role may invoke
     exactly those (unqualified ARNs: the ASL invokes $LATEST, so no ':*' wildcard).
+    `include_execution_data=False` keeps inputs and outputs out of the execution log (level ALL
+    still logs every state transition and error name): for workflows whose state carries
+    personal data.
     """
     definition = load_definition(asl_name)
     substitutions = {name: function.function_arn for name, function in tasks.items()}
@@ -74,7 +78,9 @@ def asl_state_machine(
         definition_body=sfn.DefinitionBody.from_string(definition),
         definition_substitutions=substitutions,
         role=role,
-        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        logs=sfn.LogOptions(
+            destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=include_execution_data
+        ),
         tracing_enabled=True,
     )
     NagSuppressions.add_resource_suppressions(
@@ -111,6 +117,7 @@ def state_machine_pipe(
     log_group: logs.ILogGroup,
     log_group_name: str,
     log_level: str,
+    include_execution_data: bool = True,
 ) -> tuple[pipes.CfnPipe, iam.Role]:
     """A pipe that only triggers: it reads `source` and starts the state machine.
 
@@ -162,7 +169,7 @@ def state_machine_pipe(
                 log_group_arn=log_group_arn
             ),
             level=log_level,
-            include_execution_data=["ALL"],
+            include_execution_data=["ALL"] if include_execution_data else None,
         ),
     )
     # The pipe validates its role and log destination when it is created.

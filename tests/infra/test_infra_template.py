@@ -53,9 +53,13 @@ def test_every_state_machine_logs_all_and_traces(synthesized: Synthesized) -> No
     assert machines
     for logical_id, machine in machines.items():
         props = machine["Properties"]
-        # Then each one logs ALL with execution data and traces with X-Ray
+        # Then each one logs ALL and traces with X-Ray; execution data is logged except where the
+        # state carries personal data (the account notification: names and email addresses)
         assert props["LoggingConfiguration"]["Level"] == "ALL", logical_id
-        assert props["LoggingConfiguration"]["IncludeExecutionData"] is True, logical_id
+        carries_personal_data = synthesized.path_of(logical_id).startswith(
+            f"{c.STACK_NAME}/AccountNotification/"
+        )
+        assert props["LoggingConfiguration"]["IncludeExecutionData"] is not carries_personal_data, logical_id
         assert props["TracingConfiguration"] == {"Enabled": True}, logical_id
 
 
@@ -328,7 +332,7 @@ def test_alarms_watch_every_dlq_and_every_workflow_and_notify_ops(synthesized: S
     assert watched.pop("ApproximateNumberOfMessagesVisible") == terminal_queues
     # ... and every state machine for failed executions, and nothing else is alarmed on
     assert watched == {"ExecutionsFailed": set(synthesized.of_type("AWS::StepFunctions::StateMachine"))}
-    assert len(terminal_queues) == 6
+    assert len(terminal_queues) == 7
 
 
 def test_sweeper_runs_every_five_minutes_with_retry_and_dlq(synthesized: Synthesized) -> None:
@@ -422,6 +426,9 @@ EXPECTED_HANDLERS = {
     "order_saga.cancel_order_handler.lambda_handler",
     "order_saga.park_handler.lambda_handler",
     "payment_webhook.handler.lambda_handler",
+    "account_notification.diff_handler.lambda_handler",
+    "account_notification.compose_handler.lambda_handler",
+    "account_notification.send_handler.lambda_handler",
 }
 
 
@@ -564,6 +571,10 @@ def test_stack_outputs_have_stable_logical_ids(synthesized: Synthesized) -> None
         "PaymentsTableName",
         "ShipmentsTableName",
         "OpsAlertTopicArn",
+        "AccountsTableName",
+        "NoticesTableName",
+        "UserPoolId",
+        "AccountChangeNotificationStateMachineArn",
     }
     machine_id, _ = synthesized.one_under("AWS::StepFunctions::StateMachine", "OutboxPublisher")
     assert outputs["OutboxPublisherStateMachineArn"]["Value"] == {"Ref": machine_id}

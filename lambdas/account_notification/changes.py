@@ -1,0 +1,150 @@
+"""What changed in an account: the stream record read, the images diffed.
+
+The pipe delivers DynamoDB stream records (NEW_AND_OLD_IMAGES) in DynamoDB JSON, every
+attribute type included. Images are deserialized with boto3's own TypeDeserializer (sets stay
+sets, numbers are Decimals, maps nest), and each configured attribute path (``address`` or
+``mfa.totp``) is compared between the two: added, removed or changed. Only the configured
+security-relevant paths are reported; a change anywhere inside a nested map changes its path.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from boto3.dynamodb.types import Binary, TypeDeserializer
+
+from account_notification.errors import InvalidAccountChange
+
+ChangeKind = Literal["ADDED", "REMOVED", "CHANGED"]
+MAX_SHOWN_LENGTH = 200
+"""A shown value is cut here: a notice names the change, it does not dump the record."""
+
+_MISSING = object()
+_deserializer = TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class AttributeChange:
+    """One changed security-relevant attribute. ``shown`` is the new value as the notice may show
+    it; None for a secret attribute (never shown) or a removed one."""
+
+    path: str
+    kind: ChangeKind
+    secret: bool
+    shown: str | None
+
+
+@dataclass(frozen=True)
+class AccountChange:
+    """A MODIFY of one account: its stream event id (the idempotency key), the Cognito sub, when
+    it happened, and the security-relevant attributes that changed."""
+
+    event_id: str
+    sub: str
+    changed_at: str
+    changes: tuple[AttributeChange, ...]
+
+
+def _image(record: Mapping[str, Any], name: str) -> dict[str, Any]:
+    raw = (record.get("dynamodb") or {}).get(name)
+    if not isinstance(raw, dict):
+        raise InvalidAccountChange(f"the record has no {name}")
+    try:
+        image = _deserializer.deserialize({"M": raw})
+    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as error:
+        raise InvalidAccountChange(f"{name} is not DynamoDB JSON: {error}") from error
+    if not isinstance(image, dict):
+        raise InvalidAccountChange(f"{name} is not a map")
+    return image
+
+
+def _sub(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    sub = new.get("sub")
+    if not isinstance(sub, str) or not sub.strip():
+        raise InvalidAccountChange("the new image has no sub string")
+    if old.get("sub") != sub:
+        raise InvalidAccountChange("the sub differs between the old and the new image")
+    return sub
+
+
+def _changed_at(record: Mapping[str, Any]) -> str:
+    stamp = (record.get("dynamodb") or {}).get("ApproximateCreationDateTime")
+    if isinstance(stamp, int | float | Decimal) and not isinstance(stamp, bool):
+        return datetime.fromtimestamp(float(stamp), UTC).isoformat(timespec="seconds")
+    if isinstance(stamp, datetime):
+        return stamp.astimezone(UTC).isoformat(timespec="seconds")
+    raise InvalidAccountChange("the record has no ApproximateCreationDateTime")
+
+
+def single_modify(records: Any) -> Mapping[str, Any]:
+    """The one MODIFY record of a pipe batch (the pipe's batch size is 1)."""
+    if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
+        raise InvalidAccountChange("expected a batch of exactly one stream record")
+    record = records[0]
+    if record.get("eventName") != "MODIFY":
+        raise InvalidAccountChange(f"eventName is {record.get('eventName')!r}, expected 'MODIFY'")
+    if not isinstance(record.get("eventID"), str) or not record["eventID"]:
+        raise InvalidAccountChange("the record has no eventID")
+    return record
+
+
+def value_at(image: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path, or the missing marker."""
+    current: Any = image
+    for part in path.split("."):
+        if not isinstance(current, Mapping) or part not in current:
+            return _MISSING
+        current = current[part]
+    return current
+
+
+def shown(value: Any) -> str:
+    """A value as a person reads it: maps as ``key: value`` pairs, sets sorted, numbers plain."""
+    if isinstance(value, Mapping):
+        text = ", ".join(f"{key}: {shown(item)}" for key, item in sorted(value.items()))
+    elif isinstance(value, set | frozenset):
+        text = ", ".join(sorted(shown(item) for item in value))
+    elif isinstance(value, list | tuple):
+        text = ", ".join(shown(item) for item in value)
+    elif isinstance(value, Binary | bytes | bytearray):
+        text = "(binary)"
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+    elif value is None:
+        text = "(none)"
+    else:
+        text = str(value)
+    return text if len(text) <= MAX_SHOWN_LENGTH else text[: MAX_SHOWN_LENGTH - 1] + "…"
+
+
+def diff_images(
+    old: Mapping[str, Any], new: Mapping[str, Any], security: Sequence[str], secret: Sequence[str]
+) -> tuple[AttributeChange, ...]:
+    """The security-relevant paths whose value differs, in the configured order."""
+    secrets = set(secret)
+    changes: list[AttributeChange] = []
+    for path in dict.fromkeys(security):
+        before, after = value_at(old, path), value_at(new, path)
+        if before == after:
+            continue
+        kind: ChangeKind = "ADDED" if before is _MISSING else "REMOVED" if after is _MISSING else "CHANGED"
+        is_secret = path in secrets
+        display = None if is_secret or after is _MISSING else shown(after)
+        changes.append(AttributeChange(path=path, kind=kind, secret=is_secret, shown=display))
+    return tuple(changes)
+
+
+def account_change(records: Any, security: Sequence[str], secret: Sequence[str]) -> AccountChange:
+    """Read the batch's MODIFY record and diff its images. Raises InvalidAccountChange."""
+    record = single_modify(records)
+    old, new = _image(record, "OldImage"), _image(record, "NewImage")
+    return AccountChange(
+        event_id=str(record["eventID"]),
+        sub=_sub(old, new),
+        changed_at=_changed_at(record),
+        changes=diff_images(old, new, security, secret),
+    )

@@ -1,0 +1,69 @@
+"""The workflow contract of the notification tasks (asl/account_change_notification.asl.json)."""
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from account_notification.errors import InvalidNoticeInput
+from order_store.models import CamelModel
+
+
+class ChangedAttribute(CamelModel):
+    path: str = Field(min_length=1)
+    kind: Literal["ADDED", "REMOVED", "CHANGED"]
+    secret: bool
+    shown: str | None = None
+
+
+class ChangeOut(CamelModel):
+    """DiffImages' result: ``securityRelevant`` decides whether anyone is notified. Carries ids
+    and attribute names only (the shown values are the user's own, never names or emails)."""
+
+    event_id: str
+    sub: str
+    changed_at: str
+    security_relevant: bool
+    attributes: list[str]
+    changes: list[ChangedAttribute]
+
+
+class UserAttribute(BaseModel):
+    """One of AdminGetUser's UserAttributes, as the SDK spells it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    Name: str
+    Value: str = ""
+
+
+class ComposeRequest(CamelModel):
+    change: ChangeOut
+    user_attributes: list[UserAttribute]
+
+
+class NoticeOut(CamelModel):
+    event_id: str
+    to: str
+    subject: str
+    body: str
+
+
+class SendRequest(CamelModel):
+    event_id: str = Field(min_length=1)
+    to: str = Field(min_length=3)
+    subject: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+
+
+class SendOut(CamelModel):
+    message_id: str
+
+
+RequestT = TypeVar("RequestT", bound=BaseModel)
+
+
+def parse_input(model: type[RequestT], event: Any) -> RequestT:
+    try:
+        return model.model_validate(event)
+    except ValidationError as error:
+        raise InvalidNoticeInput(f"{model.__name__}: {error.error_count()} problem(s)") from error
