@@ -6,7 +6,14 @@ import json
 import os
 from pathlib import Path
 
-from bench import cold_imports, platform_load, putevents_burst, runtime_overhead, saga_costs
+from bench import (
+    cold_imports,
+    notification_costs,
+    platform_load,
+    putevents_burst,
+    runtime_overhead,
+    saga_costs,
+)
 from bench.table import render
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +72,15 @@ def main() -> None:
             "Cold import of each handler module (median of 5 fresh interpreters)",
             ["module", "ms", "x boto3"],
             cold_imports.measure(),
+        )
+    )
+    print()
+    print(
+        render(
+            "Account-change notification per change: the Express workflow vs seed-style pipe enrichment"
+            " (USD per million changes, public list prices; assumptions in bench/notification_costs.py)",
+            ["path", "transitions", "Lambda invocations", "workflow USD/M", "pipe enrichment USD/M", "ratio"],
+            notification_costs.measure(assembly),
         )
     )
 

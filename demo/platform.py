@@ -23,6 +23,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from demo.accounts import run_account_change
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
 
@@ -164,6 +165,7 @@ def run(app: LocalApp, sample: dict[str, Any]) -> list[str]:
         sold == {line["sku"]: 2 * line["quantity"] for line in sample["items"]}, f"stock moved by {sold}"
     )
     print(f"== PutEvents calls: {app.bus.calls} for {app.bus.entries} events")
+    run_account_change(app, checks)
     return checks.problems
 
 
@@ -180,5 +182,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  - {problem}")
         return 1
     print("\nDemo OK: orders written with their outbox records, every event published once,")
-    print("fulfilled orders confirmed, the unshippable one cancelled with its completed steps undone.")
+    print("fulfilled orders confirmed, the unshippable one cancelled with its completed steps undone,")
+    print("and the account's address change notified by one email.")
     return 0

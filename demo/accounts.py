@@ -1,0 +1,82 @@
+"""The account-change notification, played locally: a user in the pool, an account whose
+address changes, and the email that goes out, printed from the local SES outbox."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from moto.ses.models import ses_backends
+
+from local_runtime import LocalApp
+
+
+class Expectations(Protocol):
+    def expect(self, condition: bool, problem: str) -> None: ...
+
+
+USER = {
+    "email": "grace@example.com",
+    "email_verified": "true",
+    "given_name": "Grace",
+    "family_name": "Hopper",
+}
+
+
+def _sent(app: LocalApp) -> list[Any]:
+    return list(ses_backends[app.account][app.region].sent_messages)
+
+
+def run_account_change(app: LocalApp, checks: Expectations) -> None:
+    """Create the user and her account, change a nickname (no email), then the address (one email)."""
+    print("\n== Account-change notification (accounts stream -> pipe, MODIFY only -> workflow -> SES)")
+    user = app.client("cognito-idp").admin_create_user(
+        UserPoolId=app.output("UserPoolId"),
+        Username=USER["email"],
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": name, "Value": value} for name, value in USER.items()],
+    )["User"]
+    sub = user["Username"]
+    table = app.output("AccountsTableName")
+    dynamodb = app.client("dynamodb")
+    address = {"line1": {"S": "1 Navy Yard"}, "city": {"S": "Arlington"}}
+    item = {
+        "pk": {"S": sub},
+        "sub": {"S": sub},
+        "address": {"M": address},
+        "nickname": {"S": "amazing grace"},
+    }
+    dynamodb.put_item(TableName=table, Item=item)
+    app.drain()
+    before = len(_sent(app))
+    dynamodb.update_item(
+        TableName=table,
+        Key={"pk": {"S": sub}},
+        UpdateExpression="SET nickname = :n",
+        ExpressionAttributeValues={":n": {"S": "grandma COBOL"}},
+    )
+    app.drain()
+    checks.expect(len(_sent(app)) == before, "a nickname change sent an email")
+    print("   nickname changed: no email (not a security setting)")
+    dynamodb.update_item(
+        TableName=table,
+        Key={"pk": {"S": sub}},
+        UpdateExpression="SET address.line1 = :l",
+        ExpressionAttributeValues={":l": {"S": "500 Harbor Road"}},
+    )
+    app.drain()
+    sent = _sent(app)[before:]
+    checks.expect(len(sent) == 1, f"the address change sent {len(sent)} emails")
+    for message in sent:
+        recipients = ", ".join(message.destinations["ToAddresses"])
+        print(f"   address changed: email from {message.source} to {recipients}")
+        print(f"   Subject: {message.subject}")
+        for line in message.body.splitlines():
+            print(f"   | {line}")
+    executions = app.executions(app.output("AccountChangeNotificationStateMachineArn"))
+    for execution in executions:
+        print(
+            f"   workflow {execution['status']}: {' -> '.join(app.states_visited(execution['executionArn']))}"
+        )
+    checks.expect(
+        len(executions) == 2, f"{len(executions)} notification executions (the insert must not start one)"
+    )
