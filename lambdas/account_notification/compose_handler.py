@@ -12,7 +12,7 @@ from account_notification.schemas import ComposeRequest, NoticeOut, parse_input
 from observability import powertools
 from observability.failures import count_failures
 
-logger, tracer, metrics = powertools("account-notification")
+logger, tracer, metrics = powertools("account-notification", mask_personal_data=True)
 FAILURES = "NotificationTaskFailures"
 
 

@@ -13,7 +13,7 @@ from account_notification.settings import load_diff_settings
 from observability import powertools
 from observability.failures import count_failures
 
-logger, tracer, metrics = powertools("account-notification")
+logger, tracer, metrics = powertools("account-notification", mask_personal_data=True)
 FAILURES = "NotificationTaskFailures"
 
 

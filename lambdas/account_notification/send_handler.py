@@ -25,7 +25,7 @@ from account_notification.settings import SendSettings, load_send_settings
 from observability import powertools
 from observability.failures import count_failures
 
-logger, tracer, metrics = powertools("account-notification")
+logger, tracer, metrics = powertools("account-notification", mask_personal_data=True)
 FAILURES = "NotificationTaskFailures"
 
 sender: Callable[[str, str, str, str], str] = send_email

@@ -11,10 +11,16 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 METRICS_NAMESPACE = "OrderPlatform"
 
 
-def powertools(service: str) -> tuple[Logger, Tracer, Metrics]:
-    """The Logger, Tracer and Metrics of one service, created once per handler module."""
+def powertools(service: str, *, mask_personal_data: bool = False) -> tuple[Logger, Tracer, Metrics]:
+    """The Logger, Tracer and Metrics of one service, created once per handler module; with
+    ``mask_personal_data`` the logger masks names, addresses and the like wherever they appear."""
+    formatter = None
+    if mask_personal_data:
+        from observability.masking import PersonalDataMaskingFormatter
+
+        formatter = PersonalDataMaskingFormatter()
     return (
-        Logger(service=service),
+        Logger(service=service, logger_formatter=formatter),
         Tracer(service=service),
         Metrics(service=service, namespace=METRICS_NAMESPACE),
     )

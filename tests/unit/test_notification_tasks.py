@@ -220,3 +220,22 @@ def test_sending_returns_the_message_id() -> None:
 def test_ses_failures_become_the_workflows_named_errors(error: Exception, named: type[Exception]) -> None:
     with pytest.raises(named):
         send_email("from@x", "to@y", "s", "b", client=_Ses(error))
+
+
+def test_the_notification_logger_masks_personal_data_wherever_it_is(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from observability import powertools
+
+    logger, _, _ = powertools("masking-test", mask_personal_data=True)
+    logger.info(
+        "composed",
+        extra={
+            "email": "ada@example.com",
+            "user": {"givenName": "Ada", "attrs": [{"family_name": "L"}]},
+            "sub": "s-1",
+        },
+    )
+    line = capsys.readouterr().out
+    assert "ada@example.com" not in line and '"Ada"' not in line and '"L"' not in line
+    assert '"sub":"s-1"' in line.replace(" ", "") and "*****" in line
