@@ -46,12 +46,29 @@ def _known_country(code: str) -> str:
     return code
 
 
+_CONTROL_CHARACTERS = frozenset(chr(code) for code in range(0x20)) - {"\t"}
+
+
+def _printable(text: str) -> str:
+    """Refuse C0 control characters (NUL, line breaks, escape...; a tab is allowed): they end up
+    in labels, emails and logs, where they corrupt output or smuggle lines."""
+    if any(character in _CONTROL_CHARACTERS for character in text):
+        raise ValueError("must not contain control characters (only a tab is allowed)")
+    return text
+
+
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$")]
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Text200 = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_printable)
+]
+Text100 = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_printable)
+]
+PostalCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), AfterValidator(_printable)
+]
 
 
 class CamelModel(BaseModel):

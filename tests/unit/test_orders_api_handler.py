@@ -181,6 +181,11 @@ def _address(**overrides: Any) -> dict[str, Any]:
         (order_body(customerId="a:b"), "customerId"),
         (order_body(totalAmount=1), "totalAmount"),
         ([order_body()], "body"),
+        (order_body(shippingAddress=_address(name="Ada\u0000Lovelace")), "shippingAddress.name"),
+        (order_body(shippingAddress=_address(line1="12 Street\nBcc: x@y")), "shippingAddress.line1"),
+        (order_body(shippingAddress=_address(line2="Flat\r3")), "shippingAddress.line2"),
+        (order_body(shippingAddress=_address(city="Lon\u001bdon")), "shippingAddress.city"),
+        (order_body(shippingAddress=_address(postalCode="N1\u00079GU")), "shippingAddress.postalCode"),
     ],
 )
 def test_an_invalid_order_is_unprocessable_and_names_the_field(
@@ -197,6 +202,15 @@ def test_an_invalid_order_is_unprocessable_and_names_the_field(
     assert field in [error["field"] for error in response["errors"]]
     assert all(error["message"] for error in response["errors"])
     _assert_nothing_written(store)
+
+
+def test_a_tab_in_a_text_field_is_accepted(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
+) -> None:
+    status, _, _ = _call(
+        post_order_event(order_body(shippingAddress=_address(line2="Flat\t3"))), lambda_context
+    )
+    assert status == 201
 
 
 def test_an_unavailable_store_answers_503(
