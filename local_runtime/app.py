@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import boto3
+import botocore.loaders
 from moto import mock_aws
 
 from local_runtime import clock, environ, moto_patches
@@ -112,6 +113,11 @@ class _Round:
         return self._each_round()
 
 
+@functools.cache
+def _shared_loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
+
 class LocalApp:
     def __init__(
         self,
@@ -156,6 +162,10 @@ class LocalApp:
         os.environ.update(env)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
+        # mock_aws gives boto3 a new default session; its clients (the engine's, the handlers',
+        # the app's) would load every service model again. The models are read-only data: one
+        # loader serves every app of the process.
+        boto3._get_default_session()._session.register_component("data_loader", _shared_loader())
         moto_patches.install()
         CLOCK.start(self.start_time)
         stdout_router().install()
