@@ -1,11 +1,10 @@
 """Sending through SES (v2 API), with its failures mapped to the workflow's named errors."""
 
-import functools
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+import aws_clients
 from account_notification.errors import EmailRejected, EmailThrottled
 
 THROTTLED_CODES = frozenset(
@@ -18,10 +17,9 @@ THROTTLED_CODES = frozenset(
 )
 
 
-@functools.cache
 def sesv2_client() -> Any:
     """One SES client per process, created at first use."""
-    return boto3.client("sesv2")
+    return aws_clients.client("sesv2")
 
 
 def send_email(sender: str, to: str, subject: str, body: str, client: Any | None = None) -> str:

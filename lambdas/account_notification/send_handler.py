@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+import aws_clients
 from account_notification.errors import EmailRejected, EmailThrottled
 from account_notification.mailer import send_email
 from account_notification.schemas import SendOut, SendRequest, parse_input
@@ -40,7 +41,9 @@ def _idempotent_send(settings: SendSettings) -> tuple[IdempotencyConfig, Callabl
         raise_on_no_idempotency_key=True,
         expires_after_seconds=settings.idempotency_seconds,
     )
-    store = DynamoDBPersistenceLayer(table_name=settings.notices_table_name, key_attr="pk")
+    store = DynamoDBPersistenceLayer(
+        table_name=settings.notices_table_name, key_attr="pk", boto3_client=aws_clients.client("dynamodb")
+    )
 
     @idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)
     def send(request: dict[str, Any]) -> dict[str, Any]:

@@ -1,12 +1,10 @@
 """TaskCallbacks on the Step Functions API (boto3): how the payment webhook, and a retried
 payment request, answer the saga's AuthorizePayment task."""
 
-import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import boto3
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -15,6 +13,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+import aws_clients
 from order_saga.errors import CallbackUnavailable, TaskNoLongerOpen
 
 CLOSED_TASK_CODES = frozenset({"TaskDoesNotExist", "InvalidToken", "TaskTimedOut"})
@@ -33,10 +32,9 @@ MAX_CAUSE_LENGTH = 32_768
 MAX_ERROR_LENGTH = 256
 
 
-@functools.cache
 def stepfunctions_client() -> Any:
     """One Step Functions client per process, created at first use (not at import time)."""
-    return boto3.client("stepfunctions")
+    return aws_clients.client("stepfunctions")
 
 
 class StepFunctionsTaskCallbacks:

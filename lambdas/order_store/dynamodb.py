@@ -7,14 +7,12 @@ conditional write, so concurrent executions (a pipe delivery and a sweep, or a d
 delivery) can never both own or both settle a record.
 """
 
-import functools
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 from uuid import uuid4
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import (
     ClientError,
@@ -25,6 +23,7 @@ from botocore.exceptions import (
 )
 from pydantic import ValidationError
 
+import aws_clients
 from order_store.errors import (
     CorruptRecord,
     OrderAlreadyExists,
@@ -83,10 +82,9 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-@functools.cache
 def dynamodb_client() -> Any:
     """One DynamoDB client per process, created at first use (not at import time)."""
-    return boto3.client("dynamodb")
+    return aws_clients.client("dynamodb")
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:

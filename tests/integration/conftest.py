@@ -7,8 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from order_saga.task_callbacks import stepfunctions_client
-from order_store.dynamodb import dynamodb_client
+import aws_clients
 
 REGION = "eu-west-1"
 TABLE_NAME = "Orders"
@@ -33,12 +32,10 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def aws() -> Iterator[None]:
     """A fresh moto account; the process-wide clients are rebuilt inside it."""
-    dynamodb_client.cache_clear()
-    stepfunctions_client.cache_clear()
+    aws_clients.client.cache_clear()
     with mock_aws():
         yield
-    dynamodb_client.cache_clear()
-    stepfunctions_client.cache_clear()
+    aws_clients.client.cache_clear()
 
 
 @pytest.fixture

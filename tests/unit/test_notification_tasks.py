@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
 from account_notification.changes import account_change, diff_images, shown
 from account_notification.errors import EmailRejected, EmailThrottled, InvalidAccountChange, NoVerifiedEmail
 from account_notification.mailer import send_email
 from account_notification.notice import compose, label, recipient
-from botocore.exceptions import ClientError, EndpointConnectionError
 
 SECURITY = (
     "address",
