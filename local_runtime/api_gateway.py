@@ -110,12 +110,16 @@ class RestApi:
         body: str | bytes | dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
+        caller: str | None = None,
     ) -> ApiResponse:
+        """Call a route as API Gateway would. ``caller`` is the signing principal's ARN (an
+        AWS_IAM route sees it as ``requestContext.identity.userArn``); by default a local IAM
+        user, ``local-developer``."""
         method = method.upper()
         for route in self.routes:
             params = route.match(method, path)
             if params is not None:
-                return self._invoke(route, method, path, params, body, headers or {}, query)
+                return self._invoke(route, method, path, params, body, headers or {}, query, caller)
         return ApiResponse(
             404, {"Content-Type": "application/json"}, json.dumps({"message": "Missing Authentication Token"})
         )
@@ -129,6 +133,7 @@ class RestApi:
         body: str | bytes | dict[str, Any] | None,
         headers: dict[str, str],
         query: dict[str, str] | None,
+        caller: str | None = None,
     ) -> ApiResponse:
         if isinstance(body, dict):
             body = json.dumps(body)
@@ -165,7 +170,7 @@ class RestApi:
                     "userAgent": headers.get("User-Agent", "local-runtime"),
                     "caller": "AIDALOCALDEVELOPER" if route.authorization == "AWS_IAM" else None,
                     "user": "AIDALOCALDEVELOPER" if route.authorization == "AWS_IAM" else None,
-                    "userArn": f"arn:aws:iam::{self.account}:user/local-developer"
+                    "userArn": (caller or f"arn:aws:iam::{self.account}:user/local-developer")
                     if route.authorization == "AWS_IAM"
                     else None,
                     "accountId": self.account if route.authorization == "AWS_IAM" else None,

@@ -240,3 +240,9 @@ OUTPUT_ACCOUNTS_TABLE_NAME: Final = "AccountsTableName"
 OUTPUT_NOTICES_TABLE_NAME: Final = "NoticesTableName"
 OUTPUT_USER_POOL_ID: Final = "UserPoolId"
 OUTPUT_NOTIFICATION_STATE_MACHINE_ARN: Final = "AccountChangeNotificationStateMachineArn"
+
+
+# --- who may read an order (orders_api.authorization) ----------------------------------------------
+ORDERS_CUSTOMER_ROLE_NAME: Final = "OrderPlatformCustomerAccess"
+"""Customers call through sessions of this role, named by their customer id."""
+ORDERS_OPERATOR_ROLE_NAMES: Final[tuple[str, ...]] = ("OrderPlatformOperator",)

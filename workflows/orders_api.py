@@ -54,6 +54,8 @@ class OrdersApi(Construct):
             timeout_seconds=c.ORDERS_API_TIMEOUT_SECONDS,
             environment={
                 "ORDERS_TABLE_NAME": table.table_name,
+                "CUSTOMER_ROLE_NAME": c.ORDERS_CUSTOMER_ROLE_NAME,
+                "OPERATOR_ROLE_NAMES": ",".join(c.ORDERS_OPERATOR_ROLE_NAMES),
                 "EVENT_SOURCE": c.ORDERS_EVENT_SOURCE,
             },
         )

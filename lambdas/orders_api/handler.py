@@ -19,9 +19,11 @@ from order_store.dynamodb import order_repository
 from order_store.errors import OrderNotFound, OrderStoreUnavailable
 from order_store.ports import OrderRepository
 from order_store.settings import load_store_settings
+from orders_api.authorization import caller_from, may_read
 from orders_api.errors import IdempotencyKeyReused
 from orders_api.logic import get_order, place_order
 from orders_api.schemas import order_view, parse_order_id, parse_place_order
+from orders_api.settings import load_access_settings
 
 logger, tracer, metrics = powertools("orders-api")
 app = APIGatewayRestResolver()
@@ -54,8 +56,14 @@ def create_order() -> Response:
 
 @app.get("/orders/<order_id>")
 def read_order(order_id: str) -> Response:
-    """Read one order."""
+    """Read one order: its customer or an operator only (anyone else: 404, as for a missing one)."""
+    settings = load_access_settings()
     order = get_order(parse_order_id(order_id), repository_factory())
+    caller = caller_from((app.current_event.raw_event.get("requestContext") or {}).get("identity"))
+    if not may_read(caller, order.customer_id, settings.customer_role_name, settings.operator_role_names):
+        metrics.add_metric(name="OrderReadsRefused", unit=MetricUnit.Count, value=1)
+        logger.warning("Order read refused", extra={"callerRole": caller.role if caller else None})
+        raise OrderNotFound(order.order_id)
     metrics.add_metric(name="OrdersRead", unit=MetricUnit.Count, value=1)
     return json_response(200, order_view(order))
 

@@ -55,6 +55,8 @@ def environment(
     monkeypatch.setenv("INVENTORY_TABLE_NAME", inventory_table)
     monkeypatch.setenv("PAYMENTS_TABLE_NAME", payments_table)
     monkeypatch.setenv("SHIPMENTS_TABLE_NAME", shipments_table)
+    monkeypatch.setenv("CUSTOMER_ROLE_NAME", "OrderPlatformCustomerAccess")
+    monkeypatch.setenv("OPERATOR_ROLE_NAMES", "OrderPlatformOperator")
     for sku, available in {"SKU-1": 10, "SKU-2": 5}.items():
         dynamodb.put_item(
             TableName=inventory_table, Item=to_item({"pk": f"SKU#{sku}", "sku": sku, "available": available})

@@ -148,11 +148,22 @@ def post_order_event(
     return api_event("POST", "/orders", body=text, headers=headers)
 
 
-def get_order_event(order_id: str) -> dict[str, Any]:
-    """A GET /orders/{orderId} event."""
-    return api_event(
+CUSTOMER_ROLE = "OrderPlatformCustomerAccess"
+OPERATOR_ROLE = "OrderPlatformOperator"
+
+
+def caller_arn(role: str, session: str) -> str:
+    """The ARN API Gateway reports for a SigV4 caller using an assumed-role session."""
+    return f"arn:aws:sts::123456789012:assumed-role/{role}/{session}"
+
+
+def get_order_event(order_id: str, caller: str | None = None) -> dict[str, Any]:
+    """A GET /orders/{orderId} event, signed by ``caller`` (by default the sample order's customer)."""
+    event = api_event(
         "GET", f"/orders/{order_id}", resource="/orders/{orderId}", path_parameters={"orderId": order_id}
     )
+    event["requestContext"]["identity"] = {"userArn": caller or caller_arn(CUSTOMER_ROLE, "customer-42")}
+    return event
 
 
 # --- order saga -----------------------------------------------------------------------------

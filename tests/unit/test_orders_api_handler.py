@@ -10,7 +10,14 @@ import pytest
 from order_store.errors import OrderStoreUnavailable
 from orders_api import handler
 from tests.unit.fakes import FakeLambdaContext, InMemoryOrderStore
-from tests.unit.samples import get_order_event, order_body, post_order_event
+from tests.unit.samples import (
+    CUSTOMER_ROLE,
+    OPERATOR_ROLE,
+    caller_arn,
+    get_order_event,
+    order_body,
+    post_order_event,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
@@ -18,6 +25,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 @pytest.fixture(autouse=True)
 def _fake_store(monkeypatch: pytest.MonkeyPatch, store: InMemoryOrderStore) -> None:
     monkeypatch.setattr(handler, "repository_factory", lambda: store)
+    monkeypatch.setenv("CUSTOMER_ROLE_NAME", CUSTOMER_ROLE)
+    monkeypatch.setenv("OPERATOR_ROLE_NAMES", f"{OPERATOR_ROLE},AnotherOperatorRole")
 
 
 def _call(event: dict[str, Any], context: FakeLambdaContext) -> tuple[int, dict[str, str], Any]:
@@ -241,3 +250,29 @@ def test_an_order_id_that_is_not_a_uuid_is_a_bad_request(lambda_context: FakeLam
     # Given an id that is not a UUID / When read / Then 400
     status, _, body = _call(get_order_event("not-a-uuid"), lambda_context)
     assert status == 400 and "UUID" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("caller", "status"),
+    [
+        (caller_arn(CUSTOMER_ROLE, "customer-42"), 200),  # the order's customer
+        (caller_arn(OPERATOR_ROLE, "jane.operator"), 200),  # an operator
+        (caller_arn(CUSTOMER_ROLE, "customer-43"), 404),  # another customer
+        (caller_arn("SomeOtherRole", "customer-42"), 404),  # the right name in the wrong role
+        ("arn:aws:iam::123456789012:user/customer-42", 404),  # an IAM user
+        ("not an arn", 404),
+    ],
+)
+def test_only_the_orders_customer_or_an_operator_may_read_it(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext, caller: str, status: int
+) -> None:
+    # Given an order of customer-42 (with a shipping address: personal data)
+    _, _, created = _call(post_order_event(order_body()), lambda_context)
+    # When the caller reads it / Then only its customer and operators get it; anyone else is
+    # told it does not exist (which does not reveal which order ids exist)
+    got, _, body = _call(get_order_event(created["orderId"], caller), lambda_context)
+    assert got == status
+    if status == 200:
+        assert body["shippingAddress"] == order_body()["shippingAddress"]
+    else:
+        assert body == {"message": "Order not found"}
