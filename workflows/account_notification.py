@@ -35,7 +35,7 @@ from constructs import Construct
 from workflows import constants as c
 from workflows.lambda_factory import PlatformFunction
 from workflows.platform_foundation import PlatformFoundation
-from workflows.workflow_parts import asl_state_machine, state_machine_pipe
+from workflows.workflow_parts import asl_state_machine, state_machine_pipe, stream_source_statements
 
 MODIFY_FILTER = {"eventName": ["MODIFY"]}
 """Only updates of an account can change a security setting: inserts and deletions of the table
@@ -283,31 +283,11 @@ class AccountNotification(Construct):
                     filters=[pipes.CfnPipe.FilterProperty(pattern=json.dumps(MODIFY_FILTER))]
                 ),
             ),
-            source_statements=[
-                iam.PolicyStatement(
-                    sid="ReadAccountsStream",
-                    actions=[
-                        "dynamodb:DescribeStream",
-                        "dynamodb:GetRecords",
-                        "dynamodb:GetShardIterator",
-                        "dynamodb:ListStreams",
-                    ],
-                    resources=[stream_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="DecryptAccountsStream", actions=["kms:Decrypt"], resources=[foundation.key.key_arn]
-                ),
-                iam.PolicyStatement(
-                    sid="ParkFailedBatches",
-                    actions=["sqs:SendMessage"],
-                    resources=[self.pipe_dead_letter_queue.queue_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="EncryptParkedBatches",
-                    actions=["kms:Encrypt", "kms:GenerateDataKey"],
-                    resources=[foundation.key.key_arn],
-                ),
-            ],
+            source_statements=stream_source_statements(
+                stream_arn=stream_arn,
+                key_arn=foundation.key.key_arn,
+                dead_letter_queue_arn=self.pipe_dead_letter_queue.queue_arn,
+            ),
             state_machine=self.state_machine,
             invocation_type=c.NOTIFICATION_PIPE_INVOCATION_TYPE,
             start_sid="StartNotificationSynchronously",

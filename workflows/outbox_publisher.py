@@ -27,7 +27,7 @@ from constructs import Construct
 from workflows import constants as c
 from workflows.lambda_factory import PlatformFunction
 from workflows.platform_foundation import PlatformFoundation
-from workflows.workflow_parts import asl_state_machine, state_machine_pipe
+from workflows.workflow_parts import asl_state_machine, state_machine_pipe, stream_source_statements
 
 # Only new outbox records start a publication: order items, updates (claims, marks) and TTL
 # deletions of the same table never reach the workflow.
@@ -217,28 +217,11 @@ class OutboxPublisher(Construct):
                     filters=[pipes.CfnPipe.FilterProperty(pattern=json.dumps(OUTBOX_INSERT_FILTER))]
                 ),
             ),
-            source_statements=[
-                iam.PolicyStatement(
-                    sid="ReadOrdersTableStream",
-                    actions=[
-                        "dynamodb:DescribeStream",
-                        "dynamodb:GetRecords",
-                        "dynamodb:GetShardIterator",
-                        "dynamodb:ListStreams",
-                    ],
-                    resources=[stream_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="DecryptStreamAndEncryptDlq",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=[foundation.key.key_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="ParkFailedBatches",
-                    actions=["sqs:SendMessage"],
-                    resources=[self.pipe_dead_letter_queue.queue_arn],
-                ),
-            ],
+            source_statements=stream_source_statements(
+                stream_arn=stream_arn,
+                key_arn=foundation.key.key_arn,
+                dead_letter_queue_arn=self.pipe_dead_letter_queue.queue_arn,
+            ),
             state_machine=self.state_machine,
             invocation_type=c.OUTBOX_PIPE_INVOCATION_TYPE,
             start_sid="StartPublisherSynchronously",

@@ -103,6 +103,36 @@ def asl_state_machine(
     return state_machine
 
 
+def stream_source_statements(
+    *, stream_arn: str, key_arn: str, dead_letter_queue_arn: str
+) -> list[iam.PolicyStatement]:
+    """What a pipe reading an encrypted DynamoDB stream, with an encrypted DLQ, needs: read the
+    stream (these actions name the stream only), decrypt it with the platform key and encrypt
+    what it parks, and send to its own dead-letter queue."""
+    return [
+        iam.PolicyStatement(
+            sid="ReadTableStream",
+            actions=[
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+            ],
+            resources=[stream_arn],
+        ),
+        iam.PolicyStatement(
+            sid="DecryptStreamAndEncryptDlq",
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=[key_arn],
+        ),
+        iam.PolicyStatement(
+            sid="ParkFailedBatches",
+            actions=["sqs:SendMessage"],
+            resources=[dead_letter_queue_arn],
+        ),
+    ]
+
+
 def state_machine_pipe(
     scope: Construct,
     *,

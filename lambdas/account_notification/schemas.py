@@ -2,8 +2,9 @@
 
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+import task_io
 from account_notification.errors import InvalidNoticeInput
 from order_store.models import CamelModel
 
@@ -63,7 +64,5 @@ RequestT = TypeVar("RequestT", bound=BaseModel)
 
 
 def parse_input(model: type[RequestT], event: Any) -> RequestT:
-    try:
-        return model.model_validate(event)
-    except ValidationError as error:
-        raise InvalidNoticeInput(f"{model.__name__}: {error.error_count()} problem(s)") from error
+    """Validate a task's event, turning a contract mismatch into InvalidNoticeInput."""
+    return task_io.parse(model, event, InvalidNoticeInput)

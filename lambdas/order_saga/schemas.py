@@ -7,8 +7,9 @@ A contract drift fails loudly with InvalidSagaInput instead of acting on the wro
 import json
 from typing import Any, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+import task_io
 from order_saga.errors import InvalidSagaInput
 from order_saga.models import OrderRef, ReservedLine, SagaOrder
 from order_store.models import MAX_REASON_LENGTH, CamelModel, CurrencyCode
@@ -201,12 +202,7 @@ RequestT = TypeVar("RequestT", bound=BaseModel)
 
 def parse_task_input(model: type[RequestT], event: Any) -> RequestT:
     """Validate a task's event, turning a contract mismatch into InvalidSagaInput."""
-    try:
-        return model.model_validate(event)
-    except ValidationError as error:
-        raise InvalidSagaInput(f"{model.__name__}: {error}") from error
+    return task_io.parse(model, event, InvalidSagaInput)
 
 
-def task_output(result: BaseModel) -> dict[str, Any]:
-    """The JSON-able dict a handler returns (wire names, no Python objects)."""
-    return result.model_dump(mode="json")
+task_output = task_io.task_output

@@ -6,8 +6,9 @@ InvalidOutboxInput instead of publishing or settling the wrong records.
 
 from typing import Any, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+import task_io
 from order_store.events import PutEventsEntry
 from order_store.models import CamelModel, OutboxKey
 from outbox_publisher.errors import InvalidOutboxInput
@@ -167,12 +168,7 @@ RequestT = TypeVar("RequestT", bound=BaseModel)
 
 def parse_task_input(model: type[RequestT], event: Any) -> RequestT:
     """Validate a task's event, turning a contract mismatch into InvalidOutboxInput."""
-    try:
-        return model.model_validate(event)
-    except ValidationError as error:
-        raise InvalidOutboxInput(f"{model.__name__}: {error}") from error
+    return task_io.parse(model, event, InvalidOutboxInput)
 
 
-def task_output(result: BaseModel) -> dict[str, Any]:
-    """The JSON-able dict a handler returns (wire names, no Python objects)."""
-    return result.model_dump(mode="json")
+task_output = task_io.task_output

@@ -105,6 +105,7 @@ def test_a_package_ships_the_workflow_packages_it_declares(tmp_path: Path) -> No
         "order_store",
         "observability",
         "aws_clients",
+        "task_io",
     )
     assert _staged_files(staged) == {
         "payment_webhook/__init__.py",

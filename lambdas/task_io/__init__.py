@@ -1,0 +1,24 @@
+"""A workflow task's input and output, read and written the same way by every task package.
+
+Each package names its own contract error (``InvalidSagaInput``, ``InvalidOutboxInput``...):
+the state machine catches it by that name and never retries it.
+"""
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+RequestT = TypeVar("RequestT", bound=BaseModel)
+
+
+def parse(model: type[RequestT], event: Any, invalid: type[Exception]) -> RequestT:
+    """Validate a task's event; a contract mismatch raises ``invalid`` naming the model and why."""
+    try:
+        return model.model_validate(event)
+    except ValidationError as error:
+        raise invalid(f"{model.__name__}: {error}") from error
+
+
+def task_output(result: BaseModel) -> dict[str, Any]:
+    """The JSON-able dict a handler returns (wire names, no Python objects)."""
+    return result.model_dump(mode="json")
