@@ -1,6 +1,9 @@
 # Every target mirrors what CI runs. `make demo` and `make test` install what they need on first use.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The interpreter of the Lambda runtime (the template's python3.13): .venv, the tests and the local
+# runtime's sandboxes all run it, so what runs on AWS is what the tests ran.
+PYTHON_VERSION := $(shell cat .python-runtime)
+PYTHON ?= $(shell .ci/find-python $(PYTHON_VERSION))
 VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
@@ -10,8 +13,10 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
 .PHONY: deps demo test lint unit workflow infra synth bench clean
 
-$(DEPS): requirements.lock package.json package-lock.json
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(DEPS): requirements.lock package.json package-lock.json .python-runtime
+	@test -n "$(PYTHON)" || { echo "no Python $(PYTHON_VERSION): see .ci/find-python" >&2; exit 1; }
+	if ! $(PY) -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(PYTHON_VERSION)")' 2>/dev/null; then \
+		rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@

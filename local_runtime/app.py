@@ -274,6 +274,7 @@ class LocalApp:
                 environment={k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()},
                 timeout_seconds=int(props.get("Timeout", 3)),
                 memory_mb=int(props.get("MemorySize", 128)),
+                runtime=str(props.get("Runtime", "")),
             )
         )
         return name, {"Arn": arn}

@@ -57,13 +57,19 @@ _IMPORT_LOCK = threading.RLock()
 # Values Lambda sets in every execution environment; the tracer is disabled
 # because there is no X-Ray daemon locally.
 _LOCAL_LAMBDA_ENV = {
-    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
+INTERPRETER_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+"""The Lambda runtime this interpreter is: only functions of that runtime run here."""
 
 
 class FunctionNotFound(Exception):
     """Invoke named a function that is not in the template."""
+
+
+class RuntimeMismatch(Exception):
+    """The template deploys a function on another Python than the one running it here: what
+    the tests ran would not be what runs on AWS."""
 
 
 @dataclass
@@ -83,6 +89,7 @@ class FunctionSpec:
     environment: dict[str, str]
     timeout_seconds: int
     memory_mb: int
+    runtime: str = INTERPRETER_RUNTIME
 
 
 @dataclass
@@ -257,6 +264,13 @@ class LambdaService:
 
     # -- provisioning -----------------------------------------------------------------------
     def add(self, spec: FunctionSpec) -> None:
+        """Take a function of the template; RuntimeMismatch when it runs another Python on AWS."""
+        if spec.runtime != INTERPRETER_RUNTIME:
+            raise RuntimeMismatch(
+                f"function {spec.name} runs {spec.runtime} on AWS, but this is {INTERPRETER_RUNTIME}: run the"
+                f" local runtime with the same Python (`make deps` builds .venv with the version in"
+                f" .python-runtime; then use .venv/bin/python)"
+            )
         self._functions[spec.name] = spec
 
     def functions(self) -> list[FunctionSpec]:
@@ -357,6 +371,7 @@ class LambdaService:
         env = {
             **spec.environment,
             **_LOCAL_LAMBDA_ENV,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
             "AWS_REGION": self._region,
             "AWS_DEFAULT_REGION": self._region,
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,

@@ -1,6 +1,6 @@
 """The workflow contract of the notification tasks (asl/account_change_notification.asl.json)."""
 
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,9 +60,6 @@ class SendOut(CamelModel):
     message_id: str
 
 
-RequestT = TypeVar("RequestT", bound=BaseModel)
-
-
-def parse_input(model: type[RequestT], event: Any) -> RequestT:
+def parse_input[RequestT: BaseModel](model: type[RequestT], event: Any) -> RequestT:
     """Validate a task's event, turning a contract mismatch into InvalidNoticeInput."""
     return task_io.parse(model, event, InvalidNoticeInput)

@@ -7,14 +7,12 @@ refuses a bad Idempotency-Key before it parses the body). Each API passes its ow
 import base64
 import binascii
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import pydantic_core
 from pydantic import BaseModel, ValidationError
 
 from http_api.errors import MalformedRequest, PayloadTooLarge, RequestValidationFailed, UnsupportedMediaType
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def is_json_media_type(content_type: str | None) -> bool:
@@ -63,7 +61,7 @@ def _field_name(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in location) or "body"
 
 
-def parse_json_model(model: type[ModelT], raw: bytes) -> ModelT:
+def parse_json_model[ModelT: BaseModel](model: type[ModelT], raw: bytes) -> ModelT:
     """``raw`` parsed as JSON (else MalformedRequest, 400) and validated strictly by its aliases as
     ``model`` (else RequestValidationFailed, 422, naming every invalid field)."""
     try:

@@ -10,7 +10,6 @@ read again and decided again, a bounded number of times.
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TypeVar
 
 from order_saga.errors import SagaStoreUnavailable
 from order_saga.models import PaymentStatus, authorization_id_for
@@ -26,10 +25,8 @@ VOID_TRANSITIONS: Mapping[PaymentStatus, PaymentStatus] = {
 """An authorization is voided; a request still unanswered is withdrawn, so the provider's late
 answer finds it closed and is ignored. DECLINED, VOIDED and WITHDRAWN hold no money."""
 
-RecordT = TypeVar("RecordT")
 
-
-def _compensate(
+def _compensate[RecordT](
     what: str,
     read: Callable[[], RecordT | None],
     status_of: Callable[[RecordT], str],

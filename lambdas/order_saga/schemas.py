@@ -5,7 +5,7 @@ A contract drift fails loudly with InvalidSagaInput instead of acting on the wro
 """
 
 import json
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -197,10 +197,7 @@ class ParkResult(CamelModel):
     reason: str = ""
 
 
-RequestT = TypeVar("RequestT", bound=BaseModel)
-
-
-def parse_task_input(model: type[RequestT], event: Any) -> RequestT:
+def parse_task_input[RequestT: BaseModel](model: type[RequestT], event: Any) -> RequestT:
     """Validate a task's event, turning a contract mismatch into InvalidSagaInput."""
     return task_io.parse(model, event, InvalidSagaInput)
 

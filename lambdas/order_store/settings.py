@@ -5,7 +5,6 @@ imports every handler into one process before it sets each function's environmen
 """
 
 import os
-from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,10 +23,7 @@ class StoreSettings(EnvironmentSettings):
     orders_table_name: str = Field(alias="ORDERS_TABLE_NAME", min_length=1)
 
 
-SettingsT = TypeVar("SettingsT", bound=EnvironmentSettings)
-
-
-def settings_from_environment(model: type[SettingsT]) -> SettingsT:
+def settings_from_environment[SettingsT: EnvironmentSettings](model: type[SettingsT]) -> SettingsT:
     """Build ``model`` from the current environment, naming every missing or bad variable."""
     try:
         return model.model_validate(dict(os.environ))

@@ -9,7 +9,6 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from order_store.events import (
     PUT_EVENTS_MAX_BYTES,
@@ -64,8 +63,6 @@ UNATTRIBUTED_ERROR = "UnattributedFailure"
 
 MISSING_RESULT_ERROR = "MissingResult"
 """Error code of an entry PutEvents returned no result for."""
-
-T = TypeVar("T")
 
 
 def unique_keys(keys: Iterable[OutboxKey]) -> list[OutboxKey]:
@@ -124,7 +121,7 @@ def _state_size(entry: PutEventsEntry, key: OutboxKey) -> int:
     )
 
 
-def batch_items(
+def batch_items[T](
     items: Sequence[T],
     size_of: Callable[[T], int],
     *,

@@ -4,7 +4,7 @@ Inputs are validated strictly enough that a contract drift fails loudly with
 InvalidOutboxInput instead of publishing or settling the wrong records.
 """
 
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -163,10 +163,7 @@ class MarkOutcome(CamelModel):
     conflict_event_ids: list[str]
 
 
-RequestT = TypeVar("RequestT", bound=BaseModel)
-
-
-def parse_task_input(model: type[RequestT], event: Any) -> RequestT:
+def parse_task_input[RequestT: BaseModel](model: type[RequestT], event: Any) -> RequestT:
     """Validate a task's event, turning a contract mismatch into InvalidOutboxInput."""
     return task_io.parse(model, event, InvalidOutboxInput)
 

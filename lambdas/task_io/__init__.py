@@ -4,14 +4,12 @@ Each package names its own contract error (``InvalidSagaInput``, ``InvalidOutbox
 the state machine catches it by that name and never retries it.
 """
 
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-RequestT = TypeVar("RequestT", bound=BaseModel)
 
-
-def parse(model: type[RequestT], event: Any, invalid: type[Exception]) -> RequestT:
+def parse[RequestT: BaseModel](model: type[RequestT], event: Any, invalid: type[Exception]) -> RequestT:
     """Validate a task's event; a contract mismatch raises ``invalid`` naming the model and why."""
     try:
         return model.model_validate(event)

@@ -610,3 +610,19 @@ def test_stack_is_environment_agnostic(synthesized: Synthesized) -> None:
 
     assert Token.is_unresolved(stack.account)
     assert Token.is_unresolved(stack.region)
+
+
+def test_one_python_everywhere(synthesized: Synthesized) -> None:
+    """The template's Lambda runtime, the project's Python, the interpreter running these tests
+    (the venv's, which the local runtime's sandboxes run) are one version."""
+    import sys
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    version = (root / ".python-runtime").read_text().strip()
+    runtimes = {f["Properties"]["Runtime"] for f in synthesized.of_type("AWS::Lambda::Function").values()}
+    assert runtimes == {f"python{version}"}
+    assert f"{sys.version_info.major}.{sys.version_info.minor}" == version
+    requires = tomllib.loads((root / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert requires == f">={version},<3.{int(version.split('.')[1]) + 1}"

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from local_runtime import LocalApp
 
 
@@ -162,3 +164,29 @@ def test_the_engine_sees_an_injected_service_error_as_lambda_service_exception(t
     assert tiny_app.wait_for(arn)["status"] == "SUCCEEDED"
     failed = [e for e in tiny_app.history(arn) if e["type"] == "TaskFailed"]
     assert [e["taskFailedEventDetails"]["error"] for e in failed] == ["Lambda.TooManyRequestsException"]
+
+
+def test_a_function_on_another_python_than_this_one_is_refused_with_how_to_fix_it() -> None:
+    from pathlib import Path
+
+    from local_runtime.function_logs import FunctionLogs
+    from local_runtime.lambda_service import (
+        INTERPRETER_RUNTIME,
+        FunctionSpec,
+        LambdaService,
+        RuntimeMismatch,
+    )
+
+    service = LambdaService("eu-west-1", FunctionLogs())
+    spec = dict(
+        name="f",
+        arn="arn",
+        handler="m.h",
+        code_dir=Path("."),
+        environment={},
+        timeout_seconds=3,
+        memory_mb=128,
+    )
+    service.add(FunctionSpec(**spec, runtime=INTERPRETER_RUNTIME))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeMismatch, match=r"runs python3\.9 on AWS.*make deps"):
+        service.add(FunctionSpec(**spec, runtime="python3.9"))  # type: ignore[arg-type]
