@@ -67,15 +67,6 @@ LAMBDA_PACKAGE_DEPENDENCIES: Final[dict[str, tuple[str, ...]]] = {
 LAMBDA_DEFAULT_MEMORY_MB: Final = 256
 LAMBDA_DEFAULT_TIMEOUT_SECONDS: Final = 10
 
-# Powertools for AWS Lambda (Python) v3, public layer published by AWS in every commercial region.
-# The account id and the ARN shape are documented by Powertools. The layer version is the newest
-# one Powertools' own docs page lists in the material available offline (27); the exact layer
-# version that carries 3.37.0 could not be confirmed here. Deployers who need the exact release can
-# resolve the public SSM parameter /aws/service/powertools/python/arm64/python3.13/3.37.0 instead.
-POWERTOOLS_LAYER_ACCOUNT: Final = "017000801446"
-POWERTOOLS_LAYER_NAME: Final = "AWSLambdaPowertoolsPythonV3-python313-arm64"
-POWERTOOLS_LAYER_VERSION: Final = 27
-POWERTOOLS_PACKAGE_VERSION: Final = "3.37.0"
 
 # --- orders API ----------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from aws_cdk import Duration, Fn, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -21,11 +21,12 @@ from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from workflows import constants as c
+from workflows.dependency_layer import build_layer
 from workflows.platform_foundation import encrypted_log_group
 
 LAMBDA_SOURCE_ROOT = Path(__file__).resolve().parent.parent / c.LAMBDA_SOURCE_DIR
 
-_POWERTOOLS_LAYER_ID = "PowertoolsLayer"
+_DEPENDENCY_LAYER_ID = "DependencyLayer"
 
 
 def asset_packages(package: str) -> tuple[str, ...]:
@@ -52,21 +53,20 @@ def asset_excludes(package: str) -> list[str]:
     return rules
 
 
-def powertools_layer(scope: Construct) -> lambda_.ILayerVersion:
-    """The public Powertools v3 layer for python3.13 on arm64, one reference per stack.
-
-    The ARN is built with `Fn::Sub` on the partition and region, so the stack stays
-    environment-agnostic and synthesizes offline.
-    """
+def dependency_layer(scope: Construct) -> lambda_.ILayerVersion:
+    """The layer of locked dependencies (`workflows/dependency_layer.py`), one per stack."""
     stack = Stack.of(scope)
-    existing = stack.node.try_find_child(_POWERTOOLS_LAYER_ID)
+    existing = stack.node.try_find_child(_DEPENDENCY_LAYER_ID)
     if existing is not None:
         return existing  # type: ignore[return-value]
-    arn = Fn.sub(
-        "arn:${AWS::Partition}:lambda:${AWS::Region}:"
-        f"{c.POWERTOOLS_LAYER_ACCOUNT}:layer:{c.POWERTOOLS_LAYER_NAME}:{c.POWERTOOLS_LAYER_VERSION}"
+    return lambda_.LayerVersion(
+        stack,
+        _DEPENDENCY_LAYER_ID,
+        code=lambda_.Code.from_asset(str(build_layer())),
+        compatible_runtimes=[lambda_.Runtime.PYTHON_3_13],
+        compatible_architectures=[lambda_.Architecture.ARM_64],
+        description="The functions' dependencies as requirements.lock pins them (Powertools, pydantic...)",
     )
-    return lambda_.LayerVersion.from_layer_version_arn(stack, _POWERTOOLS_LAYER_ID, arn)
 
 
 class PlatformFunction(Construct):
@@ -122,7 +122,7 @@ class PlatformFunction(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
             system_log_level_v2=lambda_.SystemLogLevel.INFO,
-            layers=[powertools_layer(self)],
+            layers=[dependency_layer(self)],
             environment={
                 "POWERTOOLS_SERVICE_NAME": service_name,
                 "POWERTOOLS_METRICS_NAMESPACE": c.METRICS_NAMESPACE,
@@ -137,9 +137,10 @@ class PlatformFunction(Construct):
                 NagPackSuppression(
                     id="AwsSolutions-L1",
                     reason=(
-                        "python3.13 is pinned on purpose: the Powertools v3 layer this platform pins "
-                        f"({c.POWERTOOLS_LAYER_NAME}) is built for python3.13, so runtime and layer are "
-                        "upgraded together as one tracked change. python3.13 is a supported Lambda runtime."
+                        "python3.13 is pinned on purpose: it is the Python the tests and the local runtime "
+                        "run (.python-runtime), and the dependency layer is built from requirements.lock "
+                        "for it, so runtime, layer and venv move together as one tracked change. "
+                        "python3.13 is a supported Lambda runtime."
                     ),
                 )
             ],

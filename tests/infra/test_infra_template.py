@@ -437,6 +437,7 @@ def test_every_function_uses_the_platform_defaults(synthesized: Synthesized) -> 
     functions = synthesized.of_type("AWS::Lambda::Function")
     assert {f["Properties"]["Handler"] for f in functions.values()} == EXPECTED_HANDLERS
     log_groups = synthesized.of_type("AWS::Logs::LogGroup")
+    layer_id, _ = synthesized.one_of_type("AWS::Lambda::LayerVersion")
     for logical_id, function in functions.items():
         props = function["Properties"]
         # Then runtime, architecture, tracing and Powertools settings are the shared ones
@@ -447,12 +448,9 @@ def test_every_function_uses_the_platform_defaults(synthesized: Synthesized) -> 
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == "OrderPlatform", logical_id
         assert env["POWERTOOLS_LOG_LEVEL"] == "INFO", logical_id
         assert env["POWERTOOLS_SERVICE_NAME"], logical_id
-        # And the Powertools layer ARN is built from partition and region, not hard-coded
+        # And every function uses the stack's one dependency layer
         (layer,) = props["Layers"]
-        assert layer == {
-            "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:017000801446:layer:"
-            f"AWSLambdaPowertoolsPythonV3-python313-arm64:{c.POWERTOOLS_LAYER_VERSION}"
-        }
+        assert layer == {"Ref": layer_id}, logical_id
         # And each function logs to its own explicit log group with retention
         group_id = ref_target(props["LoggingConfig"]["LogGroup"])
         assert group_id in log_groups, logical_id
@@ -626,3 +624,49 @@ def test_one_python_everywhere(synthesized: Synthesized) -> None:
     assert f"{sys.version_info.major}.{sys.version_info.minor}" == version
     requires = tomllib.loads((root / "pyproject.toml").read_text())["project"]["requires-python"]
     assert requires == f">={version},<3.{int(version.split('.')[1]) + 1}"
+
+
+def test_the_dependency_layer_ships_exactly_the_locked_versions(synthesized: Synthesized) -> None:
+    """What runs on AWS is what the tests ran: every package in the layer is the lock's version,
+    built for the functions' platform (arm64 Linux, the project's CPython)."""
+    from pathlib import Path
+
+    from workflows.dependency_layer import LAYER_PACKAGES, locked_pins, normalized
+
+    _, layer = synthesized.one_of_type("AWS::Lambda::LayerVersion")
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    asset_hash = layer["Properties"]["Content"]["S3Key"].removesuffix(".zip")
+    asset = synthesized.assembly_dir / f"asset.{asset_hash}"
+    shipped: dict[str, str] = {}
+    for metadata in (asset / "python").glob("*.dist-info/METADATA"):
+        fields = dict(
+            line.split(": ", 1)
+            for line in metadata.read_text().splitlines()
+            if line.startswith(("Name: ", "Version: "))
+        )
+        shipped[normalized(fields["Name"])] = fields["Version"]
+    pins = locked_pins((Path(__file__).resolve().parents[2] / "requirements.lock").read_text())
+    assert shipped == {normalized(name): pins[normalized(name)] for name in LAYER_PACKAGES}
+    wheels = list((asset / "python").rglob("*.so"))
+    assert wheels and all(
+        "aarch64" in w.name or "cpython-313" in w.name for w in wheels if "pydantic_core" in str(w)
+    )
+
+
+def test_the_layer_lists_everything_its_packages_require() -> None:
+    """Each layer package's run-time requirements (for this platform, without extras) are in the
+    layer too: pip installs the list with --no-deps, so a missing one would fail on AWS only."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    from workflows.dependency_layer import LAYER_PACKAGES, normalized
+
+    listed = {normalized(name) for name in LAYER_PACKAGES}
+    for name in LAYER_PACKAGES:
+        for text in requires(name) or []:
+            requirement = Requirement(text)
+            if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+                continue
+            assert normalized(requirement.name) in listed, (name, text)
