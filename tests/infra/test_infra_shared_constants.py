@@ -1,0 +1,84 @@
+"""Every value the CDK code and the task code both know has one meaning: the template hands each
+function exactly the values its code would assume by default, and names shared by both agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from observability import METRICS_NAMESPACE
+from order_saga.settings import (
+    DEFAULT_AUTHORIZATION_LIMIT,
+    DEFAULT_MAX_REDRIVES,
+    DEFAULT_SUPPORTED_DESTINATIONS,
+    BeginSettings,
+    PaymentRequestSettings,
+    ShippingSettings,
+)
+from order_store.keys import PENDING_OUTBOX_INDEX
+from order_store.settings import EnvironmentSettings
+from outbox_publisher.settings import ClaimSettings, MarkSettings, RetrySettings
+from tests.infra.synthesis import Synthesized
+from workflows import constants as c
+
+pytestmark = pytest.mark.infra
+
+
+def _environment(synthesized: Synthesized, handler: str) -> dict[str, Any]:
+    (function,) = [
+        f
+        for f in synthesized.of_type("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == handler
+    ]
+    return dict(function["Properties"]["Environment"]["Variables"])
+
+
+def _defaults(model: type[EnvironmentSettings]) -> dict[str, Any]:
+    """The environment variable -> default value of every setting that has a default."""
+    return {
+        str(field.alias): field.default
+        for field in model.model_fields.values()
+        if field.alias and field.default is not None and not field.is_required()
+    }
+
+
+@pytest.mark.parametrize(
+    ("handler", "model"),
+    [
+        (c.OUTBOX_CLAIM_HANDLER, ClaimSettings),
+        (c.OUTBOX_RETRY_HANDLER, RetrySettings),
+        (c.OUTBOX_MARK_HANDLER, MarkSettings),
+        (c.SAGA_BEGIN_HANDLER, BeginSettings),
+        (c.SAGA_REQUEST_PAYMENT_HANDLER, PaymentRequestSettings),
+        (c.SAGA_SHIP_HANDLER, ShippingSettings),
+    ],
+)
+def test_the_template_hands_each_function_the_values_its_code_defaults_to(
+    synthesized: Synthesized, handler: str, model: type[EnvironmentSettings]
+) -> None:
+    environment = _environment(synthesized, handler)
+    defaults = _defaults(model)
+    assert defaults, model
+    for variable, default in defaults.items():
+        assert variable in environment, (handler, variable)
+        given = model.model_validate(
+            {**dict.fromkeys((), ""), **_required(model), variable: environment[variable]}
+        )
+        assert getattr(given, _field_of(model, variable)) == default, (handler, variable)
+
+
+def _required(model: type[EnvironmentSettings]) -> dict[str, str]:
+    return {str(f.alias): "x" for f in model.model_fields.values() if f.is_required()}
+
+
+def _field_of(model: type[EnvironmentSettings], alias: str) -> str:
+    return next(name for name, field in model.model_fields.items() if field.alias == alias)
+
+
+def test_names_and_limits_both_sides_use_are_one() -> None:
+    assert METRICS_NAMESPACE == c.METRICS_NAMESPACE
+    assert PENDING_OUTBOX_INDEX == c.PENDING_OUTBOX_INDEX
+    assert DEFAULT_AUTHORIZATION_LIMIT == c.SAGA_PAYMENT_AUTHORIZATION_LIMIT
+    assert ",".join(c.SAGA_SUPPORTED_DESTINATIONS) == DEFAULT_SUPPORTED_DESTINATIONS
+    assert DEFAULT_MAX_REDRIVES == c.SAGA_MAX_REDRIVES
