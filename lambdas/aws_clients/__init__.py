@@ -13,11 +13,21 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import (
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 CONNECT_TIMEOUT_SECONDS = 1.0
 READ_TIMEOUT_SECONDS = 2.0
 MAX_ATTEMPTS = 2
 """Attempts in all (the first one included), as botocore's ``standard`` mode counts them."""
+
+NETWORK_ERRORS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
+"""What a call raises when the network, not the service, failed (after the client's retries):
+every adapter maps these to its transient named error."""
 
 CLIENT_CONFIG = Config(
     connect_timeout=CONNECT_TIMEOUT_SECONDS,

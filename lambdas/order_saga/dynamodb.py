@@ -12,12 +12,11 @@ Tables (partition key ``pk`` only, except the order table):
 - shipments: ``SHIPMENT#<orderId>``.
 """
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ValidationError
 
 from order_saga.errors import OutOfStock, SagaStoreUnavailable
 from order_saga.models import (
@@ -33,17 +32,12 @@ from order_store.dynamodb import (
     DynamoTable,
     cancellation_codes,
     dynamodb_client,
-    from_item,
     is_condition_failure,
     to_item,
 )
-from order_store.errors import CorruptRecord
 from order_store.keys import SAGA_RECORD_TYPE, SAGA_SK, order_pk
 from order_store.timestamps import iso_timestamp
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-_KEY_ATTRIBUTES = ("pk", "sk", "recordType")
 _CONDITION_FAILED = "ConditionalCheckFailed"
 
 
@@ -68,57 +62,9 @@ def shipment_pk(order_id: str) -> str:
 
 
 class _SagaTable(DynamoTable):
-    """Reads into models and conditional writes that answer True/False."""
+    """The saga's tables: transient failures are SagaStoreUnavailable, which its tasks retry."""
 
     unavailable = SagaStoreUnavailable
-
-    def _get_model(self, model: type[ModelT], key: Mapping[str, str]) -> ModelT | None:
-        response = self._call("get_item", Key=to_item(key), ConsistentRead=True)
-        if "Item" not in response:
-            return None
-        values = from_item(response["Item"])
-        for attribute in _KEY_ATTRIBUTES:
-            values.pop(attribute, None)
-        try:
-            return model.model_validate(values)
-        except ValidationError as error:
-            raise CorruptRecord(
-                f"{dict(key)} in {self._table_name} does not match {model.__name__}: {error}"
-            ) from error
-
-    def _put_new(self, item: Mapping[str, Any]) -> bool:
-        """Put ``item`` only if its key is free."""
-        try:
-            self._call("put_item", Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
-
-    def _update_if(
-        self,
-        key: Mapping[str, str],
-        *,
-        update: str,
-        condition: str,
-        names: dict[str, str],
-        values: dict[str, Any],
-    ) -> bool:
-        try:
-            self._call(
-                "update_item",
-                Key=to_item(key),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_item(values),
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
 
 
 class SagaOrderRepository(DynamoOrderRepository):

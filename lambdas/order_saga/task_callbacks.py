@@ -7,10 +7,6 @@ from typing import Any
 
 from botocore.exceptions import (
     ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
 )
 
 import aws_clients
@@ -27,7 +23,7 @@ TRANSIENT_CODES = frozenset(
         "ServiceQuotaExceededException",
     }
 )
-_NETWORK_ERRORS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
+
 MAX_CAUSE_LENGTH = 32_768
 MAX_ERROR_LENGTH = 256
 
@@ -73,7 +69,7 @@ class StepFunctionsTaskCallbacks:
             if code in TRANSIENT_CODES:
                 raise CallbackUnavailable(f"{operation} failed transiently: {code}") from error
             raise
-        except _NETWORK_ERRORS as error:
+        except aws_clients.NETWORK_ERRORS as error:
             raise CallbackUnavailable(f"{operation} failed transiently: {error}") from error
 
 

@@ -16,12 +16,8 @@ from uuid import uuid4
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import (
     ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
 )
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 import aws_clients
 from order_store.errors import (
@@ -71,7 +67,7 @@ TRANSIENT_ERROR_CODES = frozenset(
 _TRANSIENT_CANCELLATION_CODES = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 )
-_NETWORK_ERRORS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
+
 _KEY_ATTRIBUTES = ("pk", "sk", "recordType")
 _BATCH_GET_LIMIT = 100
 _BATCH_GET_ATTEMPTS = 4
@@ -134,9 +130,60 @@ class DynamoTable:
             if error_code(error) in TRANSIENT_ERROR_CODES:
                 self._raise_unavailable(operation, error)
             raise
-        except _NETWORK_ERRORS as error:
+        except aws_clients.NETWORK_ERRORS as error:
             self._raise_unavailable(operation, error)
         return response
+
+    def _get_model[ModelT: BaseModel](self, model: type[ModelT], key: Mapping[str, str]) -> ModelT | None:
+        """Consistent read of one item into ``model`` (key attributes dropped); None when absent,
+        CorruptRecord when the item does not match the model."""
+        response = self._call("get_item", Key=to_item(key), ConsistentRead=True)
+        if "Item" not in response:
+            return None
+        values = from_item(response["Item"])
+        for attribute in _KEY_ATTRIBUTES:
+            values.pop(attribute, None)
+        try:
+            return model.model_validate(values)
+        except ValidationError as error:
+            raise CorruptRecord(
+                f"{dict(key)} in {self._table_name} does not match {model.__name__}: {error}"
+            ) from error
+
+    def _put_new(self, item: Mapping[str, Any]) -> bool:
+        """Put ``item`` only if its key is free; False (nothing written) when it is taken."""
+        try:
+            self._call("put_item", Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def _update_if(
+        self,
+        key: Mapping[str, str],
+        *,
+        update: str,
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+    ) -> bool:
+        """A conditional update; False (nothing written) when the condition does not hold."""
+        try:
+            self._call(
+                "update_item",
+                Key=to_item(key),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
 
     def _batch_get(self, keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
         """Consistent BatchGetItem of ``keys`` (unique, plain values), chunked to the API limit.
@@ -162,7 +209,7 @@ class DynamoTable:
                     if error_code(error) in TRANSIENT_ERROR_CODES:
                         self._raise_unavailable("BatchGetItem", error)
                     raise
-                except _NETWORK_ERRORS as error:
+                except aws_clients.NETWORK_ERRORS as error:
                     self._raise_unavailable("BatchGetItem", error)
                 items = response.get("Responses", {}).get(self._table_name, [])
                 found.extend(from_item(item) for item in items)
@@ -194,7 +241,7 @@ class DynamoTable:
             ):
                 self._raise_unavailable("TransactWriteItems", error)
             raise
-        except _NETWORK_ERRORS as error:
+        except aws_clients.NETWORK_ERRORS as error:
             self._raise_unavailable("TransactWriteItems", error)
 
 
@@ -278,18 +325,7 @@ class DynamoOrderRepository(DynamoTable):
 
     def get_order(self, order_id: str) -> Order | None:
         """Consistent read, so a replayed POST sees the order its first attempt just wrote."""
-        response = self._call(
-            "get_item", Key=to_item({"pk": order_pk(order_id), "sk": ORDER_SK}), ConsistentRead=True
-        )
-        if "Item" not in response:
-            return None
-        values = from_item(response["Item"])
-        for attribute in _KEY_ATTRIBUTES:
-            values.pop(attribute, None)
-        try:
-            return Order.model_validate(values)
-        except ValidationError as error:
-            raise CorruptRecord(f"order {order_id} does not match the Order model: {error}") from error
+        return self._get_model(Order, {"pk": order_pk(order_id), "sk": ORDER_SK})
 
     def append_event(
         self,
@@ -582,20 +618,9 @@ class DynamoOutboxRepository(DynamoTable):
     def _conditional_update(
         self, key: OutboxKey, *, update: str, condition: str, names: dict[str, str], values: dict[str, Any]
     ) -> bool:
-        try:
-            self._call(
-                "update_item",
-                Key=to_item({"pk": key.pk, "sk": key.sk}),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_item(values),
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update_if(
+            {"pk": key.pk, "sk": key.sk}, update=update, condition=condition, names=names, values=values
+        )
 
 
 def order_repository(table_name: str) -> DynamoOrderRepository:
