@@ -184,6 +184,7 @@ class _Sandbox:
             if entry.suffix == ".py" or (entry / "__init__.py").exists()
         }
         self._modules: dict[str, ModuleType] = {}
+        self._loading = False
         self._handler: Callable[[Any, Any], Any] | None = None
         self.builtins: dict[str, Any] = {**builtins.__dict__, "__import__": self._import}
         self._finder = _SandboxFinder(self)
@@ -193,7 +194,21 @@ class _Sandbox:
         return name.split(".", 1)[0] in self._top_level
 
     def _load(self, name: str) -> ModuleType:
-        """Import `name` into this sandbox (its modules are in sys.modules only meanwhile)."""
+        """Import `name` into this sandbox (its modules are in sys.modules only meanwhile).
+
+        Re-entrant: an import made while a module of this sandbox is executing (a package's
+        ``__init__`` importing its own submodule) runs inside the import already in progress,
+        which holds the partly initialized package in sys.modules as Python expects."""
+        with _IMPORT_LOCK:
+            if self._loading:
+                return importlib.import_module(name)
+            self._loading = True
+            try:
+                return self._load_outermost(name)
+            finally:
+                self._loading = False
+
+    def _load_outermost(self, name: str) -> ModuleType:
         with _IMPORT_LOCK:
             if not self._modules:
                 _fresh_process_state()
@@ -221,14 +236,24 @@ class _Sandbox:
             absolute = importlib.util.resolve_name("." * level + name, package)
         if not self.owns(absolute):
             return builtins.__import__(name, globals, locals, fromlist, level)
-        module = self._modules.get(absolute) or self._load(absolute)
+        module = self._loaded(absolute) or self._load(absolute)
         for item in fromlist or ():
             if item != "*" and not hasattr(module, item):
                 with suppress(ModuleNotFoundError):
-                    self._modules.get(f"{absolute}.{item}") or self._load(f"{absolute}.{item}")
+                    self._loaded(f"{absolute}.{item}") or self._load(f"{absolute}.{item}")
         if fromlist or level:
             return module
-        return self._modules[absolute.split(".", 1)[0]]
+        top = self._loaded(absolute.split(".", 1)[0])
+        assert top is not None  # importing a submodule imported its package first
+        return top
+
+    def _loaded(self, name: str) -> ModuleType | None:
+        """The sandbox's module `name` if imported: done, or (within an import of this sandbox in
+        progress) already in sys.modules."""
+        module = self._modules.get(name)
+        if module is None and self._loading:
+            module = sys.modules.get(name)
+        return module
 
     def handler(self) -> Callable[[Any, Any], Any]:
         """Import the handler named in the template (call it within the invocation's environment:

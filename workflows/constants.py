@@ -56,7 +56,13 @@ DLQ_MAX_RECEIVE_COUNT: Final = 5
 LAMBDA_SOURCE_DIR: Final = "lambdas"
 # Packages every function ships next to its own: the shared domain/data-access package and the
 # shared observability constants the handlers import.
-LAMBDA_SHARED_PACKAGES: Final[tuple[str, ...]] = ("order_store", "observability", "aws_clients", "task_io")
+LAMBDA_SHARED_PACKAGES: Final[tuple[str, ...]] = (
+    "order_store",
+    "dynamo_tables",
+    "observability",
+    "aws_clients",
+    "task_io",
+)
 # Workflow packages a package imports besides the shared ones; its functions ship them too.
 # (The payment webhook answers the saga's callbacks with the saga's own payment model; both HTTP
 # APIs share their request checks and JSON responses through http_api.)

@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dynamo_tables import DynamoTable, cancellation_codes, dynamodb_client, is_condition_failure, to_item
 from order_saga.errors import OutOfStock, SagaStoreUnavailable
 from order_saga.models import (
     PaymentEntry,
@@ -27,14 +28,7 @@ from order_saga.models import (
     SagaStatus,
     Shipment,
 )
-from order_store.dynamodb import (
-    DynamoOrderRepository,
-    DynamoTable,
-    cancellation_codes,
-    dynamodb_client,
-    is_condition_failure,
-    to_item,
-)
+from order_store.dynamodb import DynamoOrderRepository
 from order_store.keys import SAGA_RECORD_TYPE, SAGA_SK, order_pk
 from order_store.timestamps import iso_timestamp
 

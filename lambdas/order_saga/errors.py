@@ -5,7 +5,7 @@ state machine (asl/order_saga.asl.json) retries or catches: ``SagaStoreUnavailab
 ``InvalidOrderEvent`` rejects the event, everything else sends the saga to its compensations.
 """
 
-from order_store.errors import StoreUnavailable
+from dynamo_tables.errors import StoreUnavailable
 
 PAYMENT_DECLINED = "PaymentDeclined"
 """The error the payment webhook reports through SendTaskFailure; never raised in Python, caught

@@ -4,13 +4,11 @@ The class name of an exception that leaves a Lambda handler becomes the Step Fun
 name, so each failure a caller may want to retry or catch has its own class.
 """
 
+from dynamo_tables.errors import StoreUnavailable
+
 
 class OrderStoreError(Exception):
     """Base class for every failure raised by this package."""
-
-
-class StoreUnavailable(OrderStoreError):
-    """DynamoDB throttled or failed transiently; the same call may succeed later."""
 
 
 class OrderStoreUnavailable(StoreUnavailable):
@@ -51,10 +49,6 @@ class SagaLockConflict(OrderStoreError):
     """The order's saga lock is not where a write required it: another execution owns the saga
     (a redrive took it over), or the saga moved on (it is compensating, or it was completed).
     Nothing was written. Never retried: the caller decides from the lock and the order."""
-
-
-class CorruptRecord(OrderStoreError):
-    """A stored item does not match the model; a bug or a manual edit, never retried."""
 
 
 class InvalidConfiguration(Exception):

@@ -103,6 +103,7 @@ def test_a_package_ships_the_workflow_packages_it_declares(tmp_path: Path) -> No
         "order_saga",
         "http_api",
         "order_store",
+        "dynamo_tables",
         "observability",
         "aws_clients",
         "task_io",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from dynamo_tables import from_item, to_item
 from order_saga.compensation import release_stock, void_payment
 from order_saga.dynamodb import (
     DynamoInventory,
@@ -30,7 +31,6 @@ from order_saga.outcome import begin_compensation, cancel_order, confirm_order
 from order_saga.ports import Inventory, PaymentLedger, SagaLocks, Shipments
 from order_saga.schemas import AuthorizedPayment, ShipmentResult, TaskFailure
 from order_saga.task_callbacks import step_functions_callbacks
-from order_store.dynamodb import from_item, to_item
 from order_store.errors import OrderNotFound, SagaLockConflict
 from payment_webhook.logic import answer_payment
 from payment_webhook.schemas import PaymentNotice

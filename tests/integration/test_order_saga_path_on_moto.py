@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from dynamo_tables import from_item, to_item
 from order_saga import (
     begin_handler,
     cancel_order_handler,
@@ -25,7 +26,6 @@ from order_saga import (
     void_payment_handler,
 )
 from order_saga.models import authorization_id_for
-from order_store.dynamodb import from_item, to_item
 from order_store.models import Order
 from orders_api import handler as orders_handler
 from payment_webhook import handler as webhook_handler

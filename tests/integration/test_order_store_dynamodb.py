@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from order_store.dynamodb import DynamoOrderRepository, DynamoOutboxRepository, from_item, to_item
+from dynamo_tables import from_item, to_item
+from order_store.dynamodb import DynamoOrderRepository, DynamoOutboxRepository
 from order_store.errors import OrderAlreadyExists, OrderNotFound, OutboxSequenceConflict
 from order_store.events import ORDER_PLACED, new_order_event, order_placed_data
 from order_store.keys import pending_shard

@@ -39,6 +39,10 @@ HANDLER_SOURCE = textwrap.dedent(
 
     def work(event, context):
         CALLS.append(event)
+        if isinstance(event, dict) and event.get("use_shared"):
+            import shared
+
+            return {"shared": shared.NAME, "error": shared.Rejected.__name__}
         if isinstance(event, dict) and event.get("put"):
             import boto3
 
@@ -250,6 +254,11 @@ def write_assembly(
     package.mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text("")
     (package / "handler.py").write_text(handler_source)
+    # a package whose __init__ imports its own submodule (as shared packages often do)
+    shared = root / f"asset.{ASSET_HASH}" / "shared"
+    shared.mkdir(parents=True, exist_ok=True)
+    (shared / "__init__.py").write_text("from shared.errors import Rejected\n\nNAME = 'shared'\n")
+    (shared / "errors.py").write_text("class Rejected(Exception):\n    pass\n")
     return root
 
 

@@ -190,3 +190,11 @@ def test_a_function_on_another_python_than_this_one_is_refused_with_how_to_fix_i
     service.add(FunctionSpec(**spec, runtime=INTERPRETER_RUNTIME))  # type: ignore[arg-type]
     with pytest.raises(RuntimeMismatch, match=r"runs python3\.9 on AWS.*make deps"):
         service.add(FunctionSpec(**spec, runtime="python3.9"))  # type: ignore[arg-type]
+
+
+def test_a_package_whose_init_imports_its_own_submodule_loads_in_the_sandbox(tiny_app: LocalApp) -> None:
+    answer = tiny_app.client("lambda").invoke(
+        FunctionName=tiny_app.function_name("Tiny/Work/"), Payload=json.dumps({"use_shared": True}).encode()
+    )
+    assert "FunctionError" not in answer
+    assert json.loads(answer["Payload"].read()) == {"shared": "shared", "error": "Rejected"}

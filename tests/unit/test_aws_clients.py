@@ -11,10 +11,11 @@ from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 import aws_clients
 from account_notification.errors import EmailThrottled
 from account_notification.mailer import send_email, sesv2_client
+from dynamo_tables import dynamodb_client
 from order_saga.dynamodb import DynamoPaymentLedger
 from order_saga.errors import CallbackUnavailable, SagaStoreUnavailable
 from order_saga.task_callbacks import StepFunctionsTaskCallbacks, stepfunctions_client
-from order_store.dynamodb import DynamoOrderRepository, dynamodb_client
+from order_store.dynamodb import DynamoOrderRepository
 from order_store.errors import OrderStoreUnavailable
 from workflows import constants as c
 

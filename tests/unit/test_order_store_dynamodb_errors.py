@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from order_store.dynamodb import TRANSIENT_ERROR_CODES, DynamoOrderRepository, DynamoOutboxRepository
+from dynamo_tables import TRANSIENT_ERROR_CODES
+from order_store.dynamodb import DynamoOrderRepository, DynamoOutboxRepository
 from order_store.errors import OrderAlreadyExists, OrderStoreUnavailable, OutboxStoreUnavailable
 from order_store.models import OutboxKey, PublishFailure
 from tests.unit.samples import NOW, order_model, outbox_record

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
+from dynamo_tables import TRANSIENT_ERROR_CODES
 from order_saga.dynamodb import (
     DynamoInventory,
     DynamoPaymentLedger,
@@ -15,7 +16,6 @@ from order_saga.dynamodb import (
 from order_saga.errors import CallbackUnavailable, SagaStoreUnavailable, TaskNoLongerOpen
 from order_saga.models import Reservation, ReservedLine
 from order_saga.task_callbacks import StepFunctionsTaskCallbacks
-from order_store.dynamodb import TRANSIENT_ERROR_CODES
 from tests.unit.samples import NOW
 
 
