@@ -118,8 +118,24 @@ class DynamoTable:
 
     def _put_new(self, item: Mapping[str, Any]) -> bool:
         """Put ``item`` only if its key is free; False (nothing written) when it is taken."""
+        return self._put_if(item, condition="attribute_not_exists(pk)")
+
+    def _put_if(
+        self,
+        item: Mapping[str, Any],
+        *,
+        condition: str,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> bool:
+        """A conditional put; False (nothing written) when the condition does not hold."""
+        request: dict[str, Any] = {"Item": to_item(item), "ConditionExpression": condition}
+        if names:
+            request["ExpressionAttributeNames"] = names
+        if values:
+            request["ExpressionAttributeValues"] = to_item(values)
         try:
-            self._call("put_item", Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+            self._call("put_item", **request)
         except ClientError as error:
             if is_condition_failure(error):
                 return False

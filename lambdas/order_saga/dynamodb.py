@@ -113,19 +113,7 @@ class DynamoSagaLocks(_SagaTable):
                     ":attention": "NEEDS_ATTENTION",
                 }
             )
-        try:
-            self._call(
-                "put_item",
-                Item=to_item(item),
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_item(values),
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        return self._put_if(item, condition=condition, names=names, values=values)
 
     def get(self, order_id: str) -> SagaLock | None:
         return self._get_model(SagaLock, self._key(order_id))
