@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import task_io
 from account_notification.errors import InvalidNoticeInput
-from order_store.models import CamelModel
+from task_io.models import CamelModel
 
 
 class ChangedAttribute(CamelModel):

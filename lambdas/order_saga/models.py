@@ -14,7 +14,6 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from order_store.models import (
     MAX_ORDER_LINES,
     MAX_QUANTITY,
-    CamelModel,
     CountryCode,
     CurrencyCode,
     OrderLine,
@@ -22,6 +21,7 @@ from order_store.models import (
     Sku,
     order_total,
 )
+from task_io.models import CamelModel
 
 PAYMENT_AUTHORIZATION_NAMESPACE = uuid.UUID("d3f6f488-197b-4604-9ab8-332d1b48f04d")
 SHIPMENT_NAMESPACE = uuid.UUID("a81b6b33-b1f2-44d5-b54e-6843af85f39a")

@@ -17,7 +17,7 @@ from pydantic import ValidationError, model_validator
 from order_saga.errors import InvalidOrderEvent
 from order_saga.models import ORDER_ID_PATTERN, OrderFacts, SagaOrder
 from order_store.events import ORDER_PLACED
-from order_store.models import CamelModel
+from task_io.models import CamelModel
 
 _ORDER_ID = re.compile(ORDER_ID_PATTERN)
 _MAX_PROBLEMS = 10

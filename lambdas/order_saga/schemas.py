@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 import task_io
 from order_saga.errors import InvalidSagaInput
 from order_saga.models import OrderRef, ReservedLine, SagaOrder
-from order_store.models import MAX_REASON_LENGTH, CamelModel, CurrencyCode
+from order_store.models import MAX_REASON_LENGTH, CurrencyCode
+from task_io.models import CamelModel
 
 # --- shared pieces ------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ model would demand variables a function never has. The order table's settings ar
 from pydantic import Field, field_validator
 
 from order_store.countries import ISO_3166_ALPHA2
-from order_store.settings import EnvironmentSettings, settings_from_environment
+from task_io.settings import EnvironmentSettings, settings_from_environment
 
 DEFAULT_AUTHORIZATION_LIMIT = 500_000
 DEFAULT_SUPPORTED_DESTINATIONS = "GB,IE,FR,DE,NL,BE,LU,ES,PT,IT,AT,DK,SE,FI"

@@ -49,7 +49,3 @@ class SagaLockConflict(OrderStoreError):
     """The order's saga lock is not where a write required it: another execution owns the saga
     (a redrive took it over), or the saga moved on (it is compensating, or it was completed).
     Nothing was written. Never retried: the caller decides from the lock and the order."""
-
-
-class InvalidConfiguration(Exception):
-    """A required environment variable is missing or malformed; the function is misdeployed."""

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from order_store.countries import ISO_3166_ALPHA2
+from task_io.models import CamelModel
 
 OrderStatus = Literal["PLACED", "CONFIRMED", "CANCELLED", "NEEDS_ATTENTION"]
 SagaStatus = Literal["RUNNING", "COMPENSATING", "COMPLETED", "CANCELLED", "NEEDS_ATTENTION"]
@@ -69,18 +69,6 @@ Text100 = Annotated[
 PostalCode = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), AfterValidator(_printable)
 ]
-
-
-class CamelModel(BaseModel):
-    """Immutable model whose wire names are camelCase and which accepts either spelling."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        frozen=True,
-    )
 
 
 class OrderLine(CamelModel):

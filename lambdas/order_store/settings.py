@@ -1,35 +1,14 @@
-"""Typed settings built from the environment: the only module that reads ``os.environ``.
+"""The order table's settings (the settings base and the environment reader are task_io's)."""
 
-Settings are built per invocation (cheap) rather than at import, because the local runtime
-imports every handler into one process before it sets each function's environment.
-"""
+from pydantic import Field
 
-import os
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from order_store.errors import InvalidConfiguration
-
-
-class EnvironmentSettings(BaseModel):
-    """Base for settings models: fields are declared with the environment variable as alias."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore", validate_by_alias=True, validate_by_name=True)
+from task_io.settings import EnvironmentSettings, settings_from_environment
 
 
 class StoreSettings(EnvironmentSettings):
     """What every user of the order table needs."""
 
     orders_table_name: str = Field(alias="ORDERS_TABLE_NAME", min_length=1)
-
-
-def settings_from_environment[SettingsT: EnvironmentSettings](model: type[SettingsT]) -> SettingsT:
-    """Build ``model`` from the current environment, naming every missing or bad variable."""
-    try:
-        return model.model_validate(dict(os.environ))
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise InvalidConfiguration(f"{model.__name__}: {problems}") from error
 
 
 def load_store_settings() -> StoreSettings:

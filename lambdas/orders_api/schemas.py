@@ -13,15 +13,8 @@ from pydantic import ConfigDict, Field, StringConstraints
 
 from http_api.errors import MalformedRequest
 from http_api.requests import json_body_bytes, parse_json_model
-from order_store.models import (
-    MAX_ORDER_LINES,
-    CamelModel,
-    CurrencyCode,
-    Order,
-    OrderLine,
-    OrderStatus,
-    ShippingAddress,
-)
+from order_store.models import MAX_ORDER_LINES, CurrencyCode, Order, OrderLine, OrderStatus, ShippingAddress
+from task_io.models import CamelModel
 
 MAX_BODY_BYTES = 32 * 1024
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"

@@ -2,7 +2,7 @@
 
 from pydantic import Field, field_validator
 
-from order_store.settings import EnvironmentSettings, settings_from_environment
+from task_io.settings import EnvironmentSettings, settings_from_environment
 
 
 class AccessSettings(EnvironmentSettings):

@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 import task_io
 from order_store.events import PutEventsEntry
-from order_store.models import CamelModel, OutboxKey
+from order_store.models import OutboxKey
 from outbox_publisher.errors import InvalidOutboxInput
+from task_io.models import CamelModel
 
 
 class SweepRequest(CamelModel):

@@ -6,7 +6,7 @@ with a different environment; a shared model would demand variables a function n
 
 from pydantic import Field
 
-from order_store.settings import EnvironmentSettings, settings_from_environment
+from task_io.settings import EnvironmentSettings, settings_from_environment
 
 
 class ClaimSettings(EnvironmentSettings):

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, StringConstraints
 
 from http_api.requests import json_body_bytes, parse_json_model
-from order_store.models import CamelModel
+from task_io.models import CamelModel
 
 MAX_BODY_BYTES = 8 * 1024
 MAX_REASON_LENGTH = 500

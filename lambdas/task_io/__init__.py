@@ -1,4 +1,7 @@
-"""A workflow task's input and output, read and written the same way by every task package.
+"""A workflow task's input and output, read and written the same way by every task package:
+the input parsed against its model, the output dumped in wire names (``task_io.models``: the
+camelCase wire format), the function's settings read from its environment
+(``task_io.settings``).
 
 Each package names its own contract error (``InvalidSagaInput``, ``InvalidOutboxInput``...):
 the state machine catches it by that name and never retries it.

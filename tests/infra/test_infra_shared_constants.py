@@ -17,8 +17,8 @@ from order_saga.settings import (
     ShippingSettings,
 )
 from order_store.keys import PENDING_OUTBOX_INDEX
-from order_store.settings import EnvironmentSettings
 from outbox_publisher.settings import ClaimSettings, MarkSettings, RetrySettings
+from task_io.settings import EnvironmentSettings
 from tests.infra.synthesis import Synthesized
 from workflows import constants as c
 

@@ -31,7 +31,7 @@ from order_saga.errors import (
     UnsupportedDestination,
 )
 from order_saga.models import authorization_id_for, reservation_id_for, shipment_id_for
-from order_store.errors import InvalidConfiguration
+from task_io.settings import InvalidConfiguration
 from tests.unit.fakes import (
     FakeLambdaContext,
     FakeTaskCallbacks,

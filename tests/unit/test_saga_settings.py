@@ -10,7 +10,7 @@ from order_saga.settings import (
     load_shipments_settings,
     load_shipping_settings,
 )
-from order_store.errors import InvalidConfiguration
+from task_io.settings import InvalidConfiguration
 
 
 @pytest.mark.usefixtures("saga_env")

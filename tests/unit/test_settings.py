@@ -2,9 +2,9 @@
 
 import pytest
 
-from order_store.errors import InvalidConfiguration
 from order_store.settings import load_store_settings
 from outbox_publisher.settings import load_claim_settings, load_mark_settings, load_retry_settings
+from task_io.settings import InvalidConfiguration
 
 
 @pytest.mark.usefixtures("publisher_env")
