@@ -49,4 +49,4 @@ bench: cdk.out/manifest.json
 	$(PY) -m bench
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .layer-cache
