@@ -6,12 +6,14 @@ is at import time, before the runtime has set the function's environment; an
 explicit value keeps the namespace identical on AWS and locally.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
+
+from observability.tracing import LazyTracer
 
 METRICS_NAMESPACE = "OrderPlatform"
 
 
-def powertools(service: str, *, mask_personal_data: bool = False) -> tuple[Logger, Tracer, Metrics]:
+def powertools(service: str, *, mask_personal_data: bool = False) -> tuple[Logger, LazyTracer, Metrics]:
     """The Logger, Tracer and Metrics of one service, created once per handler module; with
     ``mask_personal_data`` the logger masks names, addresses and the like wherever they appear."""
     formatter = None
@@ -21,6 +23,6 @@ def powertools(service: str, *, mask_personal_data: bool = False) -> tuple[Logge
         formatter = PersonalDataMaskingFormatter()
     return (
         Logger(service=service, logger_formatter=formatter),
-        Tracer(service=service),
+        LazyTracer(service),
         Metrics(service=service, namespace=METRICS_NAMESPACE),
     )
