@@ -33,7 +33,8 @@ tests/local_runtime that fails without it.
   is already there.
 * SendTaskFailure drops its `cause` (the response handler passes only the error), so a
   Catch sees `Cause: null` where AWS gives the sender's cause. It is passed on.
-* StopExecution stops the program but not a task waiting for its token: the execution
+* StopExecution drops the caller's error and cause (they are passed on), and it stops the
+  program but not a task waiting for its token: the execution
   ends only when the wait's heartbeat or timeout expires (its status-change event, which
   parks its input, that late), and the wait's expiry then turns it FAILED (States.Timeout).
   Stopping now interrupts the execution's callback waits, and a stopped program stays
@@ -63,8 +64,8 @@ from typing import Any, cast
 
 import boto3
 import moto
-from moto.core.responses import EmptyResult
-from moto.core.utils import unix_time_millis
+from moto.core.responses import ActionResult, EmptyResult
+from moto.core.utils import unix_time_millis, utcnow
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.events.models import EventTemplateParser, Rule
@@ -365,6 +366,20 @@ def _set_error_unless_stopped(self: Environment, error: Any) -> None:
     _originals["set_error"](self, error)
 
 
+def _stop_execution_response(self: StepFunctionResponse) -> Any:
+    """moto's StopExecution, with the error and cause the caller gave (they name why an
+    operator aborted it, in the history and in the status-change event)."""
+    backend: Any = self.stepfunction_backend
+    arn = self._get_param("executionArn")
+    execution = next((x for x in backend._get_executions() if x.execution_arn == arn), None)
+    if execution is None:
+        return _originals["stop_execution_response"](self)  # moto's own "does not exist" error
+    execution.stop(
+        stop_date=utcnow(), error=self._get_param("error") or "", cause=self._get_param("cause") or ""
+    )
+    return ActionResult({"stopDate": execution.stop_date})
+
+
 def _stop_execution(self: Execution, stop_date: Any, error: str | None, cause: str | None) -> None:
     """moto's stop, then every callback wait of the execution is interrupted so it ends now."""
     _originals["stop_execution"](self, stop_date, error, cause)
@@ -414,6 +429,8 @@ def install() -> None:
         Execution.start = _start_execution  # type: ignore[method-assign]
         _originals["send_task_failure"] = StepFunctionResponse.send_task_failure
         StepFunctionResponse.send_task_failure = _send_task_failure  # type: ignore[method-assign]
+        _originals["stop_execution_response"] = StepFunctionResponse.stop_execution
+        StepFunctionResponse.stop_execution = _stop_execution_response  # type: ignore[method-assign]
         _originals["stop_execution"] = Execution.stop
         Execution.stop = _stop_execution  # type: ignore[method-assign]
         _originals["message_visible"] = Message.visible
@@ -451,6 +468,7 @@ def uninstall() -> None:
         _Callback._wait_for_task_token_heartbeat = _originals["heartbeat_wait"]  # type: ignore[method-assign]
         StepFunctionResponse.send_task_failure = _originals["send_task_failure"]  # type: ignore[method-assign]
         Execution.stop = _originals["stop_execution"]  # type: ignore[method-assign]
+        StepFunctionResponse.stop_execution = _originals["stop_execution_response"]  # type: ignore[method-assign]
         Environment.set_error = _originals["set_error"]  # type: ignore[method-assign]
         Message.visible = _originals["message_visible"]  # type: ignore[method-assign]
         Rule.send_to_targets = _originals["send_to_targets"]  # type: ignore[method-assign]

@@ -315,12 +315,14 @@ def test_stopping_an_execution_waiting_for_its_token_aborts_it_at_once(tiny_app:
     status_events = tiny_app.subscribe("default", {"source": ["aws.states"]})
     arn = _run(tiny_app, _callback(tiny_app), "stopped")
     tiny_app.drain()
-    # When it is stopped
-    tiny_app.client("stepfunctions").stop_execution(executionArn=arn)
+    # When it is stopped, saying why
+    tiny_app.client("stepfunctions").stop_execution(executionArn=arn, error="Operator", cause="stuck order")
     tiny_app.drain()
-    # Then it is ABORTED now (no virtual time passed), and its status-change event is out
+    # Then it is ABORTED now (no virtual time passed), with the reason, and its status-change event is out
     description = tiny_app.client("stepfunctions").describe_execution(executionArn=arn)
     assert description["status"] == "ABORTED"
+    (aborted,) = [e for e in tiny_app.history(arn) if e["type"] == "ExecutionAborted"]
+    assert aborted["executionAbortedEventDetails"] == {"error": "Operator", "cause": "stuck order"}
     assert _virtual_seconds(description) == 0
     assert [e["detail"]["status"] for e in tiny_app.receive_all(status_events)] == ["ABORTED"]
 
