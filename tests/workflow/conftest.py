@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
+from tests.workflow.saga_helpers import STOCK, seed_stock
 
 
 @pytest.fixture
@@ -17,3 +19,17 @@ def app(assembly_dir: Path) -> Iterator[LocalApp]:
     with LocalApp(assembly_dir, log_level="WARNING") as local_app:
         local_app.pause_pipe("OrderSaga")
         yield local_app
+
+
+@pytest.fixture
+def saga_app(assembly_dir: Path) -> Iterator[LocalApp]:
+    """The whole platform, with STOCK on the shelves: orders run outbox -> bus -> saga."""
+    with LocalApp(assembly_dir, log_level="WARNING") as local_app:
+        seed_stock(local_app, STOCK)
+        yield local_app
+
+
+@pytest.fixture
+def provider(saga_app: LocalApp) -> PaymentProvider:
+    """The payment provider, answering each request 2 virtual seconds after it appears."""
+    return PaymentProvider(saga_app)

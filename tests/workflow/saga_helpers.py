@@ -13,6 +13,8 @@ from tests.workflow.outbox_helpers import items, place_order
 
 _deserializer = TypeDeserializer()
 SAGA = "OrderSagaStateMachineArn"
+STOCK = {"SKU-KETTLE-01": 10, "SKU-MUG-02": 40}
+"""What the saga scenarios' shelves hold (the sample order takes 1 kettle and 4 mugs)."""
 COMPENSATIONS = ("CancelShipment", "VoidPayment", "ReleaseInventory")
 FORWARD_UNDO = {
     "ArrangeShipment": "CancelShipment",

@@ -6,8 +6,6 @@ orders API → outbox → bus → OrderPlaced rule → queue → pipe → saga. 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +14,7 @@ from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
 from tests.workflow.outbox_helpers import tap_bus
 from tests.workflow.saga_helpers import (
+    STOCK,
     alerts,
     compensations_run,
     completed_forward_steps,
@@ -27,7 +26,6 @@ from tests.workflow.saga_helpers import (
     reservations,
     saga_executions,
     saga_of,
-    seed_stock,
     shipments,
     start_order,
     stock,
@@ -35,21 +33,6 @@ from tests.workflow.saga_helpers import (
 )
 
 pytestmark = pytest.mark.workflow
-
-STOCK = {"SKU-KETTLE-01": 10, "SKU-MUG-02": 40}
-
-
-@pytest.fixture
-def saga_app(assembly_dir: Path) -> Iterator[LocalApp]:
-    """Time scale 1/100: the payment wait's 300 s heartbeat becomes 3 s, retries 10-20 ms."""
-    with LocalApp(assembly_dir, log_level="WARNING") as app:
-        seed_stock(app, STOCK)
-        yield app
-
-
-@pytest.fixture
-def provider(saga_app: LocalApp) -> PaymentProvider:
-    return PaymentProvider(saga_app)
 
 
 def test_happy_path_confirms_the_order_and_books_every_ledger(

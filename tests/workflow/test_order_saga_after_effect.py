@@ -6,8 +6,6 @@ queue → pipe → saga); each test asserts the ledgers, the order and what a co
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +24,6 @@ from tests.workflow.saga_helpers import (
     payments,
     saga_executions,
     saga_of,
-    seed_stock,
     shipments,
     start_order,
     stock,
@@ -35,21 +32,8 @@ from tests.workflow.saga_helpers import (
 
 pytestmark = pytest.mark.workflow
 
-STOCK = {"SKU-KETTLE-01": 10, "SKU-MUG-02": 40}
 AFTER_ONE_ORDER = {"SKU-KETTLE-01": 9, "SKU-MUG-02": 36}
 THROTTLED = "ProvisionedThroughputExceededException"
-
-
-@pytest.fixture
-def saga_app(assembly_dir: Path) -> Iterator[LocalApp]:
-    with LocalApp(assembly_dir, log_level="WARNING") as app:
-        seed_stock(app, STOCK)
-        yield app
-
-
-@pytest.fixture
-def provider(saga_app: LocalApp) -> PaymentProvider:
-    return PaymentProvider(saga_app)
 
 
 def _consumed(app: LocalApp, tap: str, order_id: str) -> list[str]:
