@@ -172,3 +172,31 @@ def test_state_machines_deploy_the_asl_files_verbatim(synthesized: Synthesized) 
             assert target in synthesized.resources, (logical_id, name, value)
     # And every ASL file is deployed: a definition nothing deploys would rot
     assert deployed == set(texts)
+
+
+def test_notification_skips_what_retrying_cannot_fix_and_retries_only_what_it_can() -> None:
+    # Given asl/account_change_notification.asl.json
+    definition = json.loads(load_definition("account_change_notification"))
+    states = definition["States"]
+
+    def catches(name: str) -> dict[str, str]:
+        return {error: c["Next"] for c in states[name].get("Catch", []) for error in c["ErrorEquals"]}
+
+    def retried(name: str) -> set[str]:
+        return {error for r in states[name].get("Retry", []) for error in r["ErrorEquals"]}
+
+    # Then an unreadable record fails the execution by name (the pipe retries it, then parks it)
+    assert catches("DiffImages")["InvalidAccountChange"] == "InvalidAccountChange"
+    assert states["InvalidAccountChange"] == {**states["InvalidAccountChange"], "Type": "Fail"}
+    assert "InvalidAccountChange" not in retried("DiffImages")
+    # And an unknown user or an unverified address is recorded as skipped, never retried
+    assert catches("LookUpUser")["CognitoIdentityProvider.UserNotFoundException"] == "RecordSkipped"
+    assert catches("ComposeNotice")["NoVerifiedEmail"] == "RecordSkipped"
+    assert states[states["RecordSkipped"]["Next"]]["Type"] == "Succeed"
+    # And SES throttling is retried with backoff and jitter; a refusal is not retried
+    (throttled,) = [r for r in states["SendNotice"]["Retry"] if "EmailThrottled" in r["ErrorEquals"]]
+    assert throttled["BackoffRate"] > 1 and throttled["JitterStrategy"] == "FULL"
+    assert "EmailRejected" not in retried("SendNotice") and "States.ALL" not in retried("SendNotice")
+    assert states[catches("SendNotice")["States.ALL"]]["Type"] == "Fail"
+    # And a change that is not security-relevant ends quietly
+    assert states[states["AnySecurityChange"]["Default"]]["Type"] == "Succeed"

@@ -3,6 +3,7 @@ table → stream → pipe (MODIFY only) → workflow → email, read back from m
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from moto.ses.models import ses_backends
 
 from local_runtime import LocalApp
+from workflows.asl import load_definition
 
 pytestmark = pytest.mark.workflow
 
@@ -234,3 +236,24 @@ def test_names_and_addresses_never_reach_a_log(app: LocalApp) -> None:
     assert sub in logged  # the tasks do log (ids and attribute names)
     for personal in ("ada@example.com", "Ada", "Lovelace"):
         assert personal not in logged, personal
+
+
+def test_executions_walk_the_deployed_asl_file_to_its_end_states(app: LocalApp) -> None:
+    # Given the definition in asl/account_change_notification.asl.json
+    states = json.loads(load_definition("account_change_notification"))["States"]
+    sub = _user(app)
+    _account(app, sub)
+    # When a security change and a nickname change run
+    _update(app, sub, "SET phone = :p", {":p": {"S": "+44 3"}})
+    _update(app, sub, "SET nickname = :n", {":n": {"S": "countess"}})
+    # Then each execution visited states of that file, each one the Next (or a Choice's
+    # target) of the one before, and ended in one of its Succeed states
+    for execution in _executions(app):
+        visited = app.states_visited(execution["executionArn"])
+        assert visited[0] == "DiffImages" and states[visited[-1]]["Type"] == "Succeed"
+        for before, after in itertools.pairwise(visited):
+            state = states[before]
+            targets = {state.get("Next"), state.get("Default")} | {
+                c["Next"] for c in state.get("Choices", [])
+            }
+            assert after in targets, (before, after)
