@@ -1,20 +1,24 @@
-"""The payment provider's side of the callback, played locally.
+"""The payment provider, played locally: not deployed, it lives with the demo and the tests.
 
-On AWS an external provider calls `POST /payments/webhook` when it has decided.
-Here the provider is the payments ledger (its adapter decides by rule when the
-saga asks) plus this small driver, which delivers the ledger's decision through
-the real webhook route: on time, late, twice, or never, as a scenario needs.
+On AWS, AuthorizePayment POSTs each authorization request to the provider's endpoint (CDK
+context ``paymentProviderEndpoint``), and the provider calls ``POST /payments/webhook`` when
+it has decided. Here this class is that provider: it answers the endpoint the template gives
+the function (through the runtime's outside world, `LocalApp.serve_outside`), deduplicates
+requests on their ``Idempotency-Key`` as a real provider does, decides by its rule (decline
+above its authorization limit) and delivers the decision through the real webhook route: on
+time, late, twice, or never, as a scenario needs. It can also fail requests, before or after
+taking them (`fail_next`), to exercise the saga's retries.
 
-It is an outside party on the app's virtual clock (`LocalApp.add_party`): each
-time the app is quiet it looks for new requests and answers each one
-`answer_after` (virtual) seconds after it saw it, or never (`None`). A provider
-answering after 4 minutes is waited for; one answering after 6 minutes finds the
-saga's 300 s heartbeat expired, whatever the machine's load.
+It is an outside party on the app's virtual clock (`LocalApp.add_party`): each time the app is
+quiet it looks for new requests and answers each one `answer_after` (virtual) seconds after it
+saw it, or never (`None`). A provider answering after 4 minutes is waited for; one answering
+after 6 minutes finds the saga's 300 s heartbeat expired, whatever the machine's load.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -22,82 +26,157 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from local_runtime import LocalApp
 from local_runtime.clock import as_seconds
+from local_runtime.outside_http import OutsideRequest, OutsideResponse
 
 _deserializer = TypeDeserializer()
 WEBHOOK_PATH = "/payments/webhook"
+ENDPOINT_VARIABLE = "PAYMENT_PROVIDER_ENDPOINT"
+AUTHORIZATION_LIMIT = 500_000
+"""The simulated provider declines authorizations above this amount (minor units)."""
+
+
+def provider_decision(amount: int, limit: int = AUTHORIZATION_LIMIT) -> tuple[str, str | None]:
+    """The simulated provider's rule: the webhook outcome, and the reason of a decline."""
+    if amount > limit:
+        return "DECLINED", f"amount {amount} exceeds the authorization limit {limit}"
+    return "AUTHORIZED", None
+
+
+def _json(status: int, body: dict[str, Any]) -> OutsideResponse:
+    return OutsideResponse(status=status, body=json.dumps(body).encode())
 
 
 class PaymentProvider:
-    def __init__(self, app: LocalApp, answer_after: float | timedelta | None = 2.0) -> None:
+    def __init__(
+        self,
+        app: LocalApp,
+        answer_after: float | timedelta | None = 2.0,
+        limit: int = AUTHORIZATION_LIMIT,
+    ) -> None:
         self._app = app
         self.answer_after = answer_after
+        self.limit = limit
+        self.endpoint = provider_endpoint(app)
         self.answers: list[tuple[str, str, int]] = []
+        self.received: dict[str, dict[str, Any]] = {}
+        """Every distinct request taken, by authorization id, in arrival order."""
+        self.deliveries = 0
+        """Requests delivered to the endpoint, duplicates and failed ones included."""
+        self._failures: list[tuple[int | None, bool]] = []
+        self._answered: set[str] = set()
         self._seen: set[str] = set()
+        self._lock = threading.Lock()
+        app.serve_outside(self.endpoint, self.receive)
 
+    # -- the endpoint -----------------------------------------------------------------------
+    def fail_next(self, count: int = 1, *, status: int | None = 503, after_receipt: bool = False) -> None:
+        """Fail the next ``count`` deliveries: answer ``status`` (None: time out instead), before
+        taking the request or, with ``after_receipt``, after taking it (the response is lost)."""
+        with self._lock:
+            self._failures.extend([(status, after_receipt)] * count)
+
+    def receive(self, request: OutsideRequest) -> OutsideResponse:
+        """Take one authorization request (the provider's HTTP endpoint)."""
+        with self._lock:
+            self.deliveries += 1
+            failure = self._failures.pop(0) if self._failures else None
+        if failure is not None and not failure[1]:
+            return self._fail(failure[0])
+        try:
+            body = json.loads(request.body)
+            authorization_id = str(body["authorizationId"])
+            amount = int(body["amount"])
+            currency = str(body["currency"])
+        except (ValueError, KeyError, TypeError):
+            return _json(400, {"message": "malformed authorization request"})
+        if request.method != "POST" or request.header("Idempotency-Key") != authorization_id:
+            return _json(400, {"message": "POST with Idempotency-Key equal to the authorization id"})
+        with self._lock:
+            self.received.setdefault(
+                authorization_id,
+                {
+                    "authorizationId": authorization_id,
+                    "orderId": body.get("orderId"),
+                    "amount": amount,
+                    "currency": currency,
+                },
+            )
+        if failure is not None:
+            return self._fail(failure[0])
+        return _json(202, {"authorizationId": authorization_id, "status": "PENDING"})
+
+    @staticmethod
+    def _fail(status: int | None) -> OutsideResponse:
+        if status is None:
+            raise TimeoutError("the provider did not answer in time")
+        return _json(status, {"message": "provider unavailable"})
+
+    # -- reading and answering --------------------------------------------------------------
     def ledger(self) -> list[dict[str, Any]]:
+        """The platform's payment ledger (the payments table)."""
         table = self._app.output("PaymentsTableName")
         items = self._app.client("dynamodb").scan(TableName=table)["Items"]
         return [{k: _deserializer.deserialize(v) for k, v in item.items()} for item in items]
 
     def requested(self) -> list[dict[str, Any]]:
-        """Authorization requests still waiting for the provider's answer (filtered by the scan
-        itself: the provider looks at every quiet instant, and the ledger grows with the orders)."""
-        pages = (
-            self._app.client("dynamodb")
-            .get_paginator("scan")
-            .paginate(
-                TableName=self._app.output("PaymentsTableName"),
-                FilterExpression="#status = :requested",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":requested": {"S": "REQUESTED"}},
-            )
-        )
-        return [
-            {k: _deserializer.deserialize(v) for k, v in item.items()}
-            for item in pages.build_full_result()["Items"]
-        ]
+        """Requests taken and not answered yet, in arrival order."""
+        with self._lock:
+            return [request for key, request in self.received.items() if key not in self._answered]
 
     def answer(self, authorization_id: str, outcome: str, reason: str | None = None) -> int:
         """Deliver one webhook call; returns the HTTP status the platform answered."""
         body: dict[str, Any] = {"authorizationId": authorization_id, "outcome": outcome}
         if reason:
             body["reason"] = reason
+        with self._lock:
+            self._answered.add(authorization_id)
         response = self._app.api.request(
             "POST", WEBHOOK_PATH, body=json.dumps(body), headers={"Content-Type": "application/json"}
         )
         self.answers.append((authorization_id, outcome, response.status))
         return response.status
 
-    def decide(self, entry: dict[str, Any]) -> int:
-        """Answer one request with the decision the ledger's rules recorded."""
-        if entry.get("decision") == "DECLINE":
-            return self.answer(
-                entry["authorizationId"], "DECLINED", str(entry.get("declineReason", "declined"))
-            )
-        return self.answer(entry["authorizationId"], "AUTHORIZED")
+    def decide(self, request: dict[str, Any]) -> int:
+        """Answer one request by the provider's rule."""
+        outcome, reason = provider_decision(int(request["amount"]), self.limit)
+        return self.answer(request["authorizationId"], outcome, reason)
 
     def answer_pending(self) -> int:
         """Answer every pending request once; returns how many were answered."""
         pending = self.requested()
-        for entry in pending:
-            self.decide(entry)
+        for request in pending:
+            self.decide(request)
         return len(pending)
 
     def act(self, app: LocalApp) -> int:
         """As a party: take every request not seen yet and answer it `answer_after` from now."""
         if self.answer_after is None:
             return 0
-        new = [entry for entry in self.requested() if entry["authorizationId"] not in self._seen]
+        with self._lock:
+            new = [request for key, request in self.received.items() if key not in self._seen]
+            self._seen.update(request["authorizationId"] for request in new)
         delay = as_seconds(self.answer_after)
-        for entry in new:
-            self._seen.add(entry["authorizationId"])
+        for request in new:
             if delay <= 0:
-                self.decide(entry)
+                self.decide(request)
             else:
-                app.after(delay, lambda entry=entry: self.decide(entry))
+                app.after(delay, lambda request=request: self.decide(request))
         return len(new)
 
     def settle(self, timeout: float = 120.0) -> None:
         """Run the platform until nothing waits on the provider, the provider answering each
         request `answer_after` after it appeared (by default 2 s: well inside the heartbeat)."""
         self._app.drain(timeout=timeout, each_round=lambda: self.act(self._app))
+
+
+def provider_endpoint(app: LocalApp) -> str:
+    """The endpoint the deployed AuthorizePayment function sends requests to (its template
+    environment), which the simulated provider answers."""
+    endpoints = {
+        spec.environment[ENDPOINT_VARIABLE]
+        for spec in app.lambdas.functions()
+        if ENDPOINT_VARIABLE in spec.environment
+    }
+    if len(endpoints) != 1:
+        raise LookupError(f"expected one {ENDPOINT_VARIABLE} in the template, found {sorted(endpoints)}")
+    return endpoints.pop()

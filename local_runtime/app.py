@@ -37,7 +37,7 @@ import boto3
 import botocore.loaders
 from moto import mock_aws
 
-from local_runtime import clock, environ, moto_patches
+from local_runtime import clock, environ, moto_patches, outside_http
 from local_runtime.api_gateway import RestApi
 from local_runtime.assembly import AssemblyError, StackArtifact, load_stacks
 from local_runtime.call_faults import CallFaults
@@ -46,6 +46,7 @@ from local_runtime.execution_events import StatusChangePublisher
 from local_runtime.faults import EventBusProbe
 from local_runtime.function_logs import FunctionLogs, stdout_router
 from local_runtime.lambda_service import FunctionSpec, LambdaService
+from local_runtime.outside_http import OutsideService, OutsideWorld
 from local_runtime.pipes import PipeRunner, pipe_from_template
 from local_runtime.resources import Provisioned, Provisioner, Resource
 from local_runtime.schedules import Schedule, UnsupportedSchedule, rate_seconds, scheduled_event
@@ -143,6 +144,7 @@ class LocalApp:
         self.api = RestApi(self.lambdas, self.account)
         self.bus = EventBusProbe(self.account, region)
         self.calls = CallFaults()
+        self.outside = OutsideWorld()
         self.pipes = PipeRunner(self.client, region, self.account)
         self.resources: Provisioned | None = None
         self.schedules: dict[str, Schedule] = {}
@@ -180,6 +182,7 @@ class LocalApp:
             status_events(execution)
 
         self._unregister = [
+            outside_http.install(self.outside),
             moto_patches.on_execution_end(execution_ended),
             moto_patches.on_source_write(self.pipes.source_written),
         ]
@@ -324,6 +327,16 @@ class LocalApp:
         return self.resource("AWS::Lambda::Function", path_contains).ref
 
     # -- driving the app --------------------------------------------------------------------
+    def serve_outside(self, url_prefix: str, service: OutsideService) -> Callable[[], None]:
+        """Answer the functions' outbound HTTP(S) calls to URLs starting with ``url_prefix``
+        (a third party such as the payment provider) until the app stops; returns the undo.
+        Any other outbound URL is unreachable, as offline (``outside_http``)."""
+        return self.outside.serve(url_prefix, service)
+
+    def function_environment(self, path_contains: str) -> dict[str, str]:
+        """A function's environment variables as the template sets them."""
+        return dict(self.lambdas.spec(self.function_name(path_contains)).environment)
+
     def pause_pipe(self, path_contains: str) -> None:
         """Stop a pipe from polling (like setting its DesiredState to STOPPED): its source keeps
         what arrives. Lets a test watch one workflow without the ones it would trigger."""

@@ -64,11 +64,12 @@ LAMBDA_SHARED_PACKAGES: Final[tuple[str, ...]] = (
     "task_io",
 )
 # Workflow packages a package imports besides the shared ones; its functions ship them too.
-# (The payment webhook answers the saga's callbacks with the saga's own payment model; both HTTP
-# APIs share their request checks and JSON responses through http_api.)
+# (The saga and the payment webhook share the payment ledger through `payments`; both HTTP APIs
+# share their request checks and JSON responses through http_api.)
 LAMBDA_PACKAGE_DEPENDENCIES: Final[dict[str, tuple[str, ...]]] = {
     "orders_api": ("http_api",),
-    "payment_webhook": ("order_saga", "http_api"),
+    "order_saga": ("payments",),
+    "payment_webhook": ("payments", "http_api"),
 }
 LAMBDA_DEFAULT_MEMORY_MB: Final = 256
 LAMBDA_DEFAULT_TIMEOUT_SECONDS: Final = 10
@@ -164,7 +165,12 @@ SAGA_PARK_PLACEHOLDER: Final = "ParkOrderFunctionArn"
 SAGA_ALERT_TOPIC_PLACEHOLDER: Final = "AlertTopicArn"
 
 # Business settings of the saga's tasks.
-SAGA_PAYMENT_AUTHORIZATION_LIMIT: Final = 500_000
+PAYMENT_PROVIDER_CONTEXT_KEY: Final = "paymentProviderEndpoint"
+"""CDK context: the https:// endpoint AuthorizePayment POSTs authorization requests to."""
+PAYMENT_PROVIDER_DEFAULT_ENDPOINT: Final = "https://payments.sandbox.example.com/v1/authorizations"
+"""A reserved (.example) host: a deployment without the context value fails its payments
+(retried, then compensated) instead of sending them anywhere real."""
+PAYMENT_PROVIDER_ENDPOINT_ENV: Final = "PAYMENT_PROVIDER_ENDPOINT"
 SAGA_SUPPORTED_DESTINATIONS: Final[tuple[str, ...]] = (
     "GB", "IE", "FR", "DE", "NL", "BE", "LU", "ES", "PT", "IT", "AT", "DK", "SE", "FI",
 )  # fmt: skip

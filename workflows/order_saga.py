@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -63,6 +64,17 @@ ORDER_PLACED_PATTERN: dict[str, list[str]] = {
 }
 
 
+def https_endpoint(endpoint: str) -> str:
+    """The payment provider endpoint if it is an absolute https:// URL; a synth-time error
+    otherwise (the function refuses anything else too: ``payments.gateway.validated_endpoint``)."""
+    parts = urlsplit(endpoint)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(
+            f"context {c.PAYMENT_PROVIDER_CONTEXT_KEY} must be an https:// URL, got {endpoint!r}"
+        )
+    return endpoint
+
+
 @dataclass(frozen=True)
 class _Task:
     """One task function of the saga: what it runs, which tables it touches and how."""
@@ -101,7 +113,6 @@ SAGA_TASKS: tuple[_Task, ...] = (
         c.SAGA_REQUEST_PAYMENT_HANDLER,
         "Order saga: asks the payment provider to authorize, keeping the task token for the webhook",
         {PAYMENTS_TABLE_ENV: _WRITE_ITEMS},
-        {"PAYMENT_AUTHORIZATION_LIMIT": str(c.SAGA_PAYMENT_AUTHORIZATION_LIMIT)},
     ),
     _Task(
         c.SAGA_SHIP_PLACEHOLDER,
@@ -188,9 +199,11 @@ class OrderSaga(Construct):
         *,
         foundation: PlatformFoundation,
         api: OrdersApi,
+        payment_provider_endpoint: str = c.PAYMENT_PROVIDER_DEFAULT_ENDPOINT,
     ) -> None:
         super().__init__(scope, construct_id)
         self._foundation = foundation
+        self._payment_provider_endpoint = https_endpoint(payment_provider_endpoint)
         self._build_tables()
         self._build_functions()
         self.log_group: logs.LogGroup = foundation.log_group(
@@ -220,7 +233,12 @@ class OrderSaga(Construct):
 
     def _build_functions(self) -> None:
         self.functions: dict[str, lambda_.Function] = {}
+        endpoint = {c.PAYMENT_PROVIDER_ENDPOINT_ENV: self._payment_provider_endpoint}
         for task in SAGA_TASKS:
+            settings = {
+                **task.settings,
+                **(endpoint if task.placeholder == c.SAGA_REQUEST_PAYMENT_PLACEHOLDER else {}),
+            }
             handler = self._function(
                 task.construct_id,
                 package=c.SAGA_PACKAGE,
@@ -228,7 +246,7 @@ class OrderSaga(Construct):
                 service_name=c.SAGA_SERVICE_NAME,
                 description=task.description,
                 tables=task.tables,
-                settings=task.settings,
+                settings=settings,
                 memory_size=c.SAGA_FUNCTION_MEMORY_MB,
                 timeout_seconds=c.SAGA_FUNCTION_TIMEOUT_SECONDS,
             )
@@ -467,9 +485,8 @@ class OrderSaga(Construct):
                 },
             ),
         )
-        # The whole event, on purpose: no InputPath / InputTransformer to depend on (the local
-        # engine ignores them), and the event's status, cause and execution ARN belong with the
-        # parked input anyway.
+        # The whole event, on purpose: the event's status, cause and execution ARN belong with
+        # the parked input (the redrive command reads them), so no InputPath / InputTransformer.
         self.failure_rule.add_target(
             targets.SqsQueue(
                 self.failures_queue,

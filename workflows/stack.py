@@ -39,7 +39,16 @@ class OrderPlatformStack(Stack):
         self.foundation = PlatformFoundation(self, "Foundation")
         self.orders_api = OrdersApi(self, "OrdersApi", foundation=self.foundation)
         self.outbox_publisher = OutboxPublisher(self, "OutboxPublisher", foundation=self.foundation)
-        self.order_saga = OrderSaga(self, "OrderSaga", foundation=self.foundation, api=self.orders_api)
+        endpoint = (
+            self.node.try_get_context(c.PAYMENT_PROVIDER_CONTEXT_KEY) or c.PAYMENT_PROVIDER_DEFAULT_ENDPOINT
+        )
+        self.order_saga = OrderSaga(
+            self,
+            "OrderSaga",
+            foundation=self.foundation,
+            api=self.orders_api,
+            payment_provider_endpoint=str(endpoint),
+        )
         sender = self.node.try_get_context(c.NOTIFICATION_SENDER_CONTEXT_KEY) or c.NOTIFICATION_DEFAULT_SENDER
         self.account_notification = AccountNotification(
             self, "AccountNotification", foundation=self.foundation, sender=str(sender)

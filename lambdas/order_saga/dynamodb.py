@@ -8,7 +8,6 @@ is reported as False, never raised, and the domain decides what it means.
 Tables (partition key ``pk`` only, except the order table):
 - order table: saga lock ``ORDER#<orderId>`` / ``SAGA``, next to the order it guards;
 - inventory: stock ``SKU#<sku>`` {sku, available}; reservations ``RESERVATION#<orderId>``;
-- payments (the provider's ledger): ``AUTH#<authorizationId>``;
 - shipments: ``SHIPMENT#<orderId>``.
 """
 
@@ -21,8 +20,6 @@ from botocore.exceptions import ClientError
 from dynamo_tables import DynamoTable, cancellation_codes, dynamodb_client, is_condition_failure, to_item
 from order_saga.errors import OutOfStock, SagaStoreUnavailable
 from order_saga.models import (
-    PaymentEntry,
-    PaymentStatus,
     Reservation,
     SagaLock,
     SagaStatus,
@@ -43,11 +40,6 @@ def sku_pk(sku: str) -> str:
 def reservation_pk(order_id: str) -> str:
     """Reservation item key: one reservation per order."""
     return f"RESERVATION#{order_id}"
-
-
-def authorization_pk(authorization_id: str) -> str:
-    """Ledger entry key."""
-    return f"AUTH#{authorization_id}"
 
 
 def shipment_pk(order_id: str) -> str:
@@ -244,83 +236,6 @@ class DynamoInventory(_SagaTable):
         return True
 
 
-_ANSWERED_STATUSES: frozenset[str] = frozenset({"AUTHORIZED", "DECLINED"})
-_CLOSED_STATUSES: frozenset[str] = frozenset({"VOIDED", "WITHDRAWN"})
-
-
-class DynamoPaymentLedger(_SagaTable):
-    """PaymentLedger on the payments table."""
-
-    @staticmethod
-    def _key(authorization_id: str) -> dict[str, str]:
-        return {"pk": authorization_pk(authorization_id)}
-
-    def create(self, entry: PaymentEntry) -> bool:
-        return self._put_new({**self._key(entry.authorization_id), **entry.model_dump(exclude_none=True)})
-
-    def get(self, authorization_id: str) -> PaymentEntry | None:
-        return self._get_model(PaymentEntry, self._key(authorization_id))
-
-    def refresh_token(self, authorization_id: str, task_token: str) -> bool:
-        return self._update_if(
-            self._key(authorization_id),
-            update="SET #token = :token REMOVE #notifiedAt",
-            condition="#status IN (:requested, :authorized, :declined)",
-            names={"#token": "taskToken", "#status": "status", "#notifiedAt": "notifiedAt"},
-            values={
-                ":token": task_token,
-                ":requested": "REQUESTED",
-                ":authorized": "AUTHORIZED",
-                ":declined": "DECLINED",
-            },
-        )
-
-    def transition(
-        self,
-        authorization_id: str,
-        expected: PaymentStatus,
-        new: PaymentStatus,
-        now: datetime,
-        *,
-        reason: str | None = None,
-    ) -> bool:
-        names = {"#status": "status"}
-        values: dict[str, Any] = {":expected": expected, ":new": new, ":now": iso_timestamp(now)}
-        clauses = ["#status = :new"]
-        removals: list[str] = []
-        if new in _ANSWERED_STATUSES:
-            clauses.append("#answeredAt = :now")
-            names["#answeredAt"] = "answeredAt"
-        elif new in _CLOSED_STATUSES:
-            clauses.append("#voidedAt = :now")
-            names["#voidedAt"] = "voidedAt"
-            names["#token"] = "taskToken"
-            removals.append("#token")
-        else:
-            raise ValueError(f"{new} is not a status a ledger entry moves to")
-        if new == "DECLINED" and reason:
-            clauses.append("#declineReason = :reason")
-            names["#declineReason"] = "declineReason"
-            values[":reason"] = reason
-        update = "SET " + ", ".join(clauses) + (" REMOVE " + ", ".join(removals) if removals else "")
-        return self._update_if(
-            self._key(authorization_id),
-            update=update,
-            condition="#status = :expected",
-            names=names,
-            values=values,
-        )
-
-    def mark_notified(self, authorization_id: str, task_token: str, now: datetime) -> bool:
-        return self._update_if(
-            self._key(authorization_id),
-            update="SET #notifiedAt = :now REMOVE #token",
-            condition="#token = :token",
-            names={"#notifiedAt": "notifiedAt", "#token": "taskToken"},
-            values={":now": iso_timestamp(now), ":token": task_token},
-        )
-
-
 class DynamoShipments(_SagaTable):
     """Shipments on the shipments table."""
 
@@ -360,11 +275,6 @@ def saga_locks(table_name: str) -> DynamoSagaLocks:
 def inventory(table_name: str) -> DynamoInventory:
     """The inventory table."""
     return DynamoInventory(table_name, dynamodb_client())
-
-
-def payment_ledger(table_name: str) -> DynamoPaymentLedger:
-    """The payment provider's ledger."""
-    return DynamoPaymentLedger(table_name, dynamodb_client())
 
 
 def shipments(table_name: str) -> DynamoShipments:

@@ -7,10 +7,6 @@ state machine (asl/order_saga.asl.json) retries or catches: ``SagaStoreUnavailab
 
 from dynamo_tables.errors import StoreUnavailable
 
-PAYMENT_DECLINED = "PaymentDeclined"
-"""The error the payment webhook reports through SendTaskFailure; never raised in Python, caught
-by the AuthorizePayment state's Catch like any other task error."""
-
 
 class SagaStoreUnavailable(StoreUnavailable):
     """DynamoDB throttled or failed transiently (or an order kept changing under a writer); the
@@ -59,13 +55,3 @@ class RedriveRefused(Exception):
 
 class OrderStateConflict(Exception):
     """The order is in a status the step cannot act on (e.g. confirming a cancelled order)."""
-
-
-class TaskNoLongerOpen(Exception):
-    """Step Functions no longer waits on the token (answered, timed out, execution ended): the
-    answer is moot, and the webhook acknowledges it so the provider stops retrying."""
-
-
-class CallbackUnavailable(Exception):
-    """Step Functions throttled or failed transiently; the caller should retry (the webhook
-    answers 503, the payment request fails and the state machine retries it)."""

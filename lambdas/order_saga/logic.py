@@ -11,6 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from payments.answers import deliver_answer
+from payments.gateway import PaymentGateway
+from payments.ledger import PaymentLedger
+from payments.models import AuthorizationRequest, PaymentEntry, authorization_id_for
+
 from order_saga.errors import (
     InvalidOrderEvent,
     RedriveRefused,
@@ -19,20 +24,17 @@ from order_saga.errors import (
     UnsupportedDestination,
 )
 from order_saga.models import (
-    PaymentDecision,
-    PaymentEntry,
     Reservation,
     SagaOrder,
     Shipment,
-    authorization_id_for,
     reservation_id_for,
     reserved_lines,
     shipment_id_for,
 )
 from order_saga.order_placed import parse_order_placed, redrive_of
-from order_saga.payment_answers import deliver_answer
-from order_saga.ports import Inventory, PaymentLedger, SagaLocks, Shipments, TaskCallbacks
+from order_saga.ports import Inventory, SagaLocks, Shipments
 from order_store.timestamps import iso_timestamp
+from task_io.callbacks import TaskCallbacks
 
 DEFAULT_CARRIER = "DHL"
 CARRIERS: dict[str, str] = {"GB": "ROYAL_MAIL", "IE": "AN_POST"}
@@ -114,31 +116,27 @@ def reserve_stock(order: SagaOrder, inventory: Inventory, now: datetime) -> Rese
     return existing
 
 
-def provider_decision(amount: int, limit: int) -> tuple[PaymentDecision, str | None]:
-    """The simulated provider's rule: decline above its authorization limit."""
-    if amount > limit:
-        return "DECLINE", f"amount {amount} exceeds the authorization limit {limit}"
-    return "APPROVE", None
-
-
 def request_payment(
     order: SagaOrder,
     task_token: str,
     ledger: PaymentLedger,
+    gateway: PaymentGateway,
     callbacks: TaskCallbacks,
-    limit: int,
     now: datetime,
 ) -> PaymentEntry:
     """Open the order's authorization request with the provider, or go on with the open one.
 
-    The provider answers later through the webhook, to the stored task token. A retried request
+    The request is recorded in the ledger first, then sent to the provider through the gateway;
+    the provider answers later through the webhook, to the stored task token. While the entry is
+    REQUESTED, every attempt sends the request again (an earlier attempt may have failed before
+    or after the provider took it; the provider deduplicates on the authorization id). A retried
+    request
     (its first attempt's response was lost) waits on a new token, so it stores that one: if the
     provider has not answered yet, the webhook will answer it; if it has, the recorded answer is
     delivered to the new token at once instead of leaving it to wait for its heartbeat. Raises
     StepAlreadyCompensated when the request was voided or withdrawn before (a redriven saga
     must not wait for an answer that will never come).
     """
-    decision, decline_reason = provider_decision(order.total_amount, limit)
     authorization_id = authorization_id_for(order.order_id)
     entry = PaymentEntry(
         authorization_id=authorization_id,
@@ -146,12 +144,11 @@ def request_payment(
         amount=order.total_amount,
         currency=order.currency,
         status="REQUESTED",
-        decision=decision,
-        decline_reason=decline_reason,
         task_token=task_token,
         requested_at=iso_timestamp(now),
     )
     if ledger.create(entry):
+        gateway.request_authorization(AuthorizationRequest.for_entry(entry))
         return entry
     existing = ledger.get(authorization_id)
     if existing is None:
@@ -164,6 +161,8 @@ def request_payment(
         closed = ledger.get(authorization_id)
         status = "closed" if closed is None else closed.status.lower()
         raise StepAlreadyCompensated(f"payment of order {order.order_id} was {status} meanwhile")
+    if existing.status == "REQUESTED":
+        gateway.request_authorization(AuthorizationRequest.for_entry(existing))
     delivery = deliver_answer(authorization_id, ledger, callbacks, now)
     current = delivery.entry if delivery.entry is not None else existing
     return current.model_copy(update={"task_token": task_token})

@@ -1,8 +1,8 @@
 """What the saga carries between its steps and what its tables store.
 
 Every record is keyed by the order id, and every id the saga creates is a UUIDv5 of the order
-id: a retried step targets the same item, and the payment provider's authorization id can be
-derived from the order id alone (a timed-out payment step has no answer to read it from).
+id: a retried step targets the same item (the payment authorization id is derived the same way,
+in ``payments.models``).
 """
 
 import uuid
@@ -23,7 +23,6 @@ from order_store.models import (
 )
 from task_io.models import CamelModel
 
-PAYMENT_AUTHORIZATION_NAMESPACE = uuid.UUID("d3f6f488-197b-4604-9ab8-332d1b48f04d")
 SHIPMENT_NAMESPACE = uuid.UUID("a81b6b33-b1f2-44d5-b54e-6843af85f39a")
 RESERVATION_NAMESPACE = uuid.UUID("f8d34dd0-6747-49b9-96bb-5eeb18634f83")
 SAGA_EVENT_NAMESPACE = uuid.UUID("ede0a854-b3fb-4712-951c-0468165d79de")
@@ -38,15 +37,7 @@ OrderId = Annotated[str, StringConstraints(pattern=ORDER_ID_PATTERN)]
 CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 ReservationStatus = Literal["RESERVED", "RELEASED"]
-PaymentStatus = Literal["REQUESTED", "AUTHORIZED", "DECLINED", "VOIDED", "WITHDRAWN"]
-PaymentAnswer = Literal["AUTHORIZED", "DECLINED"]
-PaymentDecision = Literal["APPROVE", "DECLINE"]
 ShipmentStatus = Literal["BOOKED", "CANCELLED"]
-
-
-def authorization_id_for(order_id: str) -> str:
-    """The payment provider's authorization id of an order's payment."""
-    return str(uuid.uuid5(PAYMENT_AUTHORIZATION_NAMESPACE, order_id))
 
 
 def shipment_id_for(order_id: str) -> str:
@@ -142,29 +133,6 @@ class Reservation(CamelModel):
     status: ReservationStatus
     reserved_at: str
     released_at: str | None = None
-
-
-class PaymentEntry(CamelModel):
-    """The payment provider's ledger entry of an authorization (``AUTH#<authorizationId>``).
-
-    ``decision`` is what the provider will answer (it declines above its authorization limit);
-    the answer itself arrives later through the webhook. ``taskToken`` is kept until the answer
-    has been delivered to the workflow (``notifiedAt``), so a webhook retried after a failed
-    delivery can deliver it again.
-    """
-
-    authorization_id: str
-    order_id: str
-    amount: int = Field(ge=0)
-    currency: CurrencyCode
-    status: PaymentStatus
-    decision: PaymentDecision
-    decline_reason: str | None = None
-    task_token: str | None = None
-    requested_at: str
-    answered_at: str | None = None
-    notified_at: str | None = None
-    voided_at: str | None = None
 
 
 class Shipment(CamelModel):

@@ -6,13 +6,11 @@ reports whether it happened, and the domain functions decide what to do when it 
 keeps every retry and race decision in plain, tested code, and the adapters small.
 """
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from order_saga.models import (
-    PaymentEntry,
-    PaymentStatus,
     Reservation,
     SagaLock,
     SagaStatus,
@@ -76,44 +74,6 @@ class Inventory(Protocol):
         ...
 
 
-class PaymentLedger(Protocol):
-    """The payment provider's authorization ledger (payments table)."""
-
-    def create(self, entry: PaymentEntry) -> bool:
-        """Store a new entry; False (nothing written) when the authorization id exists."""
-        ...
-
-    def get(self, authorization_id: str) -> PaymentEntry | None:
-        """The entry, read consistently, or None."""
-        ...
-
-    def refresh_token(self, authorization_id: str, task_token: str) -> bool:
-        """Make ``task_token`` the one the entry's answer goes to (a retried request waits on a
-        new token), and mark the answer undelivered; False when the entry is closed (VOIDED,
-        WITHDRAWN)."""
-        ...
-
-    def transition(
-        self,
-        authorization_id: str,
-        expected: PaymentStatus,
-        new: PaymentStatus,
-        now: datetime,
-        *,
-        reason: str | None = None,
-    ) -> bool:
-        """Move the entry from ``expected`` to ``new`` (stamping answeredAt for an answer,
-        voidedAt and dropping the task token for a void or withdrawal; ``reason`` becomes the
-        declineReason of a DECLINED answer). False when it is not in ``expected``."""
-        ...
-
-    def mark_notified(self, authorization_id: str, task_token: str, now: datetime) -> bool:
-        """The answer reached the task waiting on ``task_token`` (or that task is gone): drop the
-        token, only if it is still ``task_token``. False when a retried request replaced it
-        meanwhile: its new token has yet to get the answer."""
-        ...
-
-
 class Shipments(Protocol):
     """Shipment bookings (shipments table)."""
 
@@ -127,24 +87,4 @@ class Shipments(Protocol):
 
     def cancel(self, order_id: str, now: datetime) -> bool:
         """BOOKED -> CANCELLED; False when the shipment is not BOOKED (or absent)."""
-        ...
-
-
-class TaskCallbacks(Protocol):
-    """Answers to a ``waitForTaskToken`` task.
-
-    Every method raises TaskNoLongerOpen when Step Functions no longer waits on the token, and
-    CallbackUnavailable when the call may succeed if repeated later.
-    """
-
-    def succeed(self, task_token: str, output: Mapping[str, Any]) -> None:
-        """SendTaskSuccess: the task's result is ``output``."""
-        ...
-
-    def fail(self, task_token: str, error: str, cause: str) -> None:
-        """SendTaskFailure: the task fails with ``error`` (caught by the state's Catch)."""
-        ...
-
-    def heartbeat(self, task_token: str) -> None:
-        """SendTaskHeartbeat: still working, restart the state's heartbeat timer."""
         ...

@@ -1,6 +1,7 @@
 """Lambda shell of the AuthorizePayment task (``lambda:invoke.waitForTaskToken``).
 
-It opens the authorization request with the provider and returns; the state waits until the
+It records the authorization request in the ledger, sends it to the provider (the endpoint of
+this deployment, ``PAYMENT_PROVIDER_ENDPOINT``) and returns; the state waits until the
 payment webhook answers the task token (or, for a retried request the provider had already
 answered, until this function delivers the recorded answer to the new token). The task token
 is a bearer credential for the execution, so it is neither logged nor traced.
@@ -12,20 +13,22 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from payments.gateway import PaymentGateway, https_gateway
+from payments.ledger import PaymentLedger, payment_ledger
+from payments.settings import load_payment_request_settings
 
 from observability import powertools
 from observability.failures import count_failures
-from order_saga.dynamodb import payment_ledger
 from order_saga.logic import request_payment
-from order_saga.ports import PaymentLedger, TaskCallbacks
 from order_saga.schemas import PaymentRequest, PaymentRequested, parse_task_input, task_output
-from order_saga.settings import load_payment_request_settings
-from order_saga.task_callbacks import step_functions_callbacks
+from task_io.callbacks import TaskCallbacks, step_functions_callbacks
 
 logger, tracer, metrics = powertools("order-saga")
 
 ledger_factory: Callable[[str], PaymentLedger] = payment_ledger
 """Builds the payment ledger for a table name; tests replace it with an in-memory fake."""
+gateway_factory: Callable[[str], PaymentGateway] = https_gateway
+"""Builds the gateway to the provider's endpoint; unit tests replace it with a recording fake."""
 callbacks_factory: Callable[[], TaskCallbacks] = step_functions_callbacks
 """Answers a retried request's new token with an answer already on record; tests replace it."""
 
@@ -42,8 +45,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         request.order,
         request.task_token,
         ledger_factory(settings.payments_table_name),
+        gateway_factory(settings.payment_provider_endpoint),
         callbacks_factory(),
-        settings.payment_authorization_limit,
         datetime.now(UTC),
     )
     metrics.add_metric(name="PaymentsRequested", unit=MetricUnit.Count, value=1)

@@ -2,7 +2,7 @@
 
 Each function gets only the tables it uses, so each loads only the model it needs; a shared
 model would demand variables a function never has. The order table's settings are
-``order_store.settings.StoreSettings``.
+``order_store.settings.StoreSettings``, the payment functions' ``payments.settings``.
 """
 
 from pydantic import Field, field_validator
@@ -10,7 +10,6 @@ from pydantic import Field, field_validator
 from order_store.countries import ISO_3166_ALPHA2
 from task_io.settings import EnvironmentSettings, settings_from_environment
 
-DEFAULT_AUTHORIZATION_LIMIT = 500_000
 DEFAULT_SUPPORTED_DESTINATIONS = "GB,IE,FR,DE,NL,BE,LU,ES,PT,IT,AT,DK,SE,FI"
 DEFAULT_MAX_REDRIVES = 3
 
@@ -28,20 +27,6 @@ class InventorySettings(EnvironmentSettings):
     """ReserveInventory and ReleaseInventory."""
 
     inventory_table_name: str = Field(alias="INVENTORY_TABLE_NAME", min_length=1)
-
-
-class PaymentsSettings(EnvironmentSettings):
-    """VoidPayment and the payment webhook."""
-
-    payments_table_name: str = Field(alias="PAYMENTS_TABLE_NAME", min_length=1)
-
-
-class PaymentRequestSettings(PaymentsSettings):
-    """AuthorizePayment: the ledger and the provider's limit (minor units; above it, declined)."""
-
-    payment_authorization_limit: int = Field(
-        default=DEFAULT_AUTHORIZATION_LIMIT, alias="PAYMENT_AUTHORIZATION_LIMIT", ge=0
-    )
 
 
 class ShipmentsSettings(EnvironmentSettings):
@@ -80,16 +65,6 @@ def load_begin_settings() -> BeginSettings:
 def load_inventory_settings() -> InventorySettings:
     """Inventory settings for this invocation."""
     return settings_from_environment(InventorySettings)
-
-
-def load_payments_settings() -> PaymentsSettings:
-    """Ledger settings for this invocation."""
-    return settings_from_environment(PaymentsSettings)
-
-
-def load_payment_request_settings() -> PaymentRequestSettings:
-    """AuthorizePayment's settings for this invocation."""
-    return settings_from_environment(PaymentRequestSettings)
 
 
 def load_shipments_settings() -> ShipmentsSettings:

@@ -6,14 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from payments.ledger import PaymentLedger, payment_ledger
+from payments.settings import load_payments_settings
 
 from observability import powertools
 from observability.failures import count_failures
 from order_saga.compensation import void_payment
-from order_saga.dynamodb import payment_ledger
-from order_saga.ports import PaymentLedger
 from order_saga.schemas import CompensationRequest, parse_task_input, task_output
-from order_saga.settings import load_payments_settings
 
 logger, tracer, metrics = powertools("order-saga")
 

@@ -13,17 +13,16 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from payments.errors import PaymentStoreUnavailable
+from payments.ledger import PaymentLedger, payment_ledger
+from payments.settings import load_payments_settings
 
 from http_api.responses import json_response, register_refusal_handlers, service_unavailable
 from observability import powertools
-from order_saga.dynamodb import payment_ledger
-from order_saga.errors import CallbackUnavailable, SagaStoreUnavailable
-from order_saga.ports import PaymentLedger, TaskCallbacks
-from order_saga.settings import load_payments_settings
-from order_saga.task_callbacks import step_functions_callbacks
 from payment_webhook.errors import PaymentNotFound
 from payment_webhook.logic import answer_payment
 from payment_webhook.schemas import parse_notice
+from task_io.callbacks import CallbackUnavailable, TaskCallbacks, step_functions_callbacks
 
 logger, tracer, metrics = powertools("payment-webhook")
 app = APIGatewayRestResolver()
@@ -62,7 +61,7 @@ def _not_found(error: PaymentNotFound) -> Response:
     return _refusal(404, {"message": "Authorization not found"})
 
 
-@app.exception_handler([SagaStoreUnavailable, CallbackUnavailable])
+@app.exception_handler([PaymentStoreUnavailable, CallbackUnavailable])
 def _unavailable(error: Exception) -> Response:
     logger.warning("Webhook dependency unavailable", extra={"error": str(error)})
     metrics.add_metric(name="WebhookUnavailable", unit=MetricUnit.Count, value=1)

@@ -3,7 +3,7 @@
 The ledger entry is the single point of truth and every change to it is conditional on its
 status: the first answer moves REQUESTED to AUTHORIZED/DECLINED and a compensation moves it to
 VOIDED/WITHDRAWN; whoever loses that race finds the entry changed and does nothing. The answer
-is then delivered to the task waiting for it (``order_saga.payment_answers``): to the token
+is then delivered to the task waiting for it (``payments.answers``): to the token
 current when it is sent, dropped only once that token got it, so a webhook retried after a
 failed delivery delivers it then, a retried payment request replacing the token gets it too,
 and any other repeat is ignored without calling Step Functions.
@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from order_saga.errors import TaskNoLongerOpen
-from order_saga.models import PaymentEntry
-from order_saga.payment_answers import deliver_answer
-from order_saga.ports import PaymentLedger, TaskCallbacks
+from payments.answers import deliver_answer
+from payments.ledger import PaymentLedger
+from payments.models import PaymentEntry
+
 from payment_webhook.errors import PaymentNotFound
 from payment_webhook.schemas import PaymentNotice
+from task_io.callbacks import TaskCallbacks, TaskNoLongerOpen
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def answer_payment(
 ) -> WebhookOutcome:
     """Record the provider's answer and pass it on to the waiting task.
 
-    Raises PaymentNotFound; SagaStoreUnavailable / CallbackUnavailable when a retry may succeed.
+    Raises PaymentNotFound; PaymentStoreUnavailable / CallbackUnavailable when a retry may succeed.
     """
     authorization_id = notice.authorization_id
     entry = _entry(ledger, authorization_id)

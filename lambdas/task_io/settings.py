@@ -1,7 +1,9 @@
 """Typed settings built from the environment: the only place task code reads ``os.environ``.
 
-Settings are built per invocation (cheap) rather than at import, because the local runtime
-imports every handler into one process before it sets each function's environment.
+Settings are built per invocation (cheap) rather than at import: a misdeployed function then
+fails its invocation with InvalidConfiguration, a named error the state machine and the
+failure metrics see, instead of failing its init phase with an import error; and tests can
+change the environment between two invocations of the same handler module.
 """
 
 import os

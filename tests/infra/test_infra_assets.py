@@ -86,9 +86,10 @@ def test_a_package_ships_the_workflow_packages_it_declares(tmp_path: Path) -> No
         source,
         "payment_webhook/__init__.py",
         "payment_webhook/handler.py",
+        "payments/__init__.py",
+        "payments/ledger.py",
+        "payments/tests/test_ledger.py",
         "order_saga/__init__.py",
-        "order_saga/models.py",
-        "order_saga/tests/test_models.py",
         "outbox_publisher/__init__.py",
         "order_store/__init__.py",
         "observability/__init__.py",
@@ -97,10 +98,11 @@ def test_a_package_ships_the_workflow_packages_it_declares(tmp_path: Path) -> No
     # When the webhook's code is staged with the factory's exclude rules
     staged = _stage(tmp_path, source, "payment_webhook")
 
-    # Then the asset holds its own package, the declared saga and HTTP packages and the shared ones
+    # Then the asset holds its own package, the declared ledger and HTTP packages and the shared
+    # ones (not the saga's)
     assert asset_packages("payment_webhook") == (
         "payment_webhook",
-        "order_saga",
+        "payments",
         "http_api",
         "order_store",
         "dynamo_tables",
@@ -111,13 +113,13 @@ def test_a_package_ships_the_workflow_packages_it_declares(tmp_path: Path) -> No
     assert _staged_files(staged) == {
         "payment_webhook/__init__.py",
         "payment_webhook/handler.py",
-        "order_saga/__init__.py",
-        "order_saga/models.py",
+        "payments/__init__.py",
+        "payments/ledger.py",
         "order_store/__init__.py",
         "observability/__init__.py",
     }
     # And a package that declares nothing ships only itself and the shared packages
-    assert asset_packages("order_saga") == ("order_saga", *c.LAMBDA_SHARED_PACKAGES)
+    assert asset_packages("outbox_publisher") == ("outbox_publisher", *c.LAMBDA_SHARED_PACKAGES)
 
 
 def test_every_function_asset_is_limited_to_its_packages(synthesized: Synthesized) -> None:

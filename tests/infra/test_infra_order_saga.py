@@ -15,6 +15,7 @@ import pytest
 
 from order_saga.settings import DEFAULT_MAX_REDRIVES
 from tests.infra.synthesis import (
+    REPO_ROOT,
     Synthesized,
     ref_id,
     ref_target,
@@ -22,7 +23,7 @@ from tests.infra.synthesis import (
     statement_resources,
 )
 from workflows import constants as c
-from workflows.order_saga import ORDER_PLACED_PATTERN
+from workflows.order_saga import ORDER_PLACED_PATTERN, https_endpoint
 
 pytestmark = pytest.mark.infra
 
@@ -425,8 +426,16 @@ def test_saga_functions_get_their_business_settings(synthesized: Synthesized) ->
     env = {handler: f["Properties"]["Environment"]["Variables"] for handler, (_, f) in functions.items()}
     # Then BeginSaga's loop guard is the one the task code defaults to
     assert env[SAGA_HANDLERS["BeginSagaFunctionArn"]]["SAGA_MAX_REDRIVES"] == str(DEFAULT_MAX_REDRIVES)
-    # Then the payment request knows the authorization limit, shipping the destinations served
-    assert env[SAGA_HANDLERS["RequestPaymentFunctionArn"]]["PAYMENT_AUTHORIZATION_LIMIT"] == "500000"
+    # Then the payment request sends to the provider endpoint of cdk.json's context, shipping
+    # knows the destinations served
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    assert (
+        env[SAGA_HANDLERS["RequestPaymentFunctionArn"]][c.PAYMENT_PROVIDER_ENDPOINT_ENV]
+        == context[c.PAYMENT_PROVIDER_CONTEXT_KEY]
+    )
+    # And only that function knows it (the rest of the saga never calls the provider)
+    holders = [handler for handler, variables in env.items() if c.PAYMENT_PROVIDER_ENDPOINT_ENV in variables]
+    assert holders == [SAGA_HANDLERS["RequestPaymentFunctionArn"]]
     assert (
         env[SAGA_HANDLERS["ArrangeShipmentFunctionArn"]]["SUPPORTED_DESTINATIONS"]
         == "GB,IE,FR,DE,NL,BE,LU,ES,PT,IT,AT,DK,SE,FI"
@@ -480,3 +489,9 @@ def test_webhook_role_answers_only_the_saga_callbacks(synthesized: Synthesized) 
     assert webhook["Properties"]["Environment"]["Variables"]["PAYMENTS_TABLE_NAME"] == {
         "Ref": _table_ids(synthesized)["Payments"]
     }
+
+
+@pytest.mark.parametrize("endpoint", ["http://psp.test/authorize", "psp.test", "https:///x", ""])
+def test_a_provider_endpoint_that_is_not_https_fails_the_synth(endpoint: str) -> None:
+    with pytest.raises(ValueError, match=c.PAYMENT_PROVIDER_CONTEXT_KEY):
+        https_endpoint(endpoint)

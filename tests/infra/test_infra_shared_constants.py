@@ -9,11 +9,9 @@ import pytest
 
 from observability import METRICS_NAMESPACE
 from order_saga.settings import (
-    DEFAULT_AUTHORIZATION_LIMIT,
     DEFAULT_MAX_REDRIVES,
     DEFAULT_SUPPORTED_DESTINATIONS,
     BeginSettings,
-    PaymentRequestSettings,
     ShippingSettings,
 )
 from order_store.keys import PENDING_OUTBOX_INDEX
@@ -50,7 +48,6 @@ def _defaults(model: type[EnvironmentSettings]) -> dict[str, Any]:
         (c.OUTBOX_RETRY_HANDLER, RetrySettings),
         (c.OUTBOX_MARK_HANDLER, MarkSettings),
         (c.SAGA_BEGIN_HANDLER, BeginSettings),
-        (c.SAGA_REQUEST_PAYMENT_HANDLER, PaymentRequestSettings),
         (c.SAGA_SHIP_HANDLER, ShippingSettings),
     ],
 )
@@ -79,6 +76,5 @@ def _field_of(model: type[EnvironmentSettings], alias: str) -> str:
 def test_names_and_limits_both_sides_use_are_one() -> None:
     assert METRICS_NAMESPACE == c.METRICS_NAMESPACE
     assert PENDING_OUTBOX_INDEX == c.PENDING_OUTBOX_INDEX
-    assert DEFAULT_AUTHORIZATION_LIMIT == c.SAGA_PAYMENT_AUTHORIZATION_LIMIT
     assert ",".join(c.SAGA_SUPPORTED_DESTINATIONS) == DEFAULT_SUPPORTED_DESTINATIONS
     assert DEFAULT_MAX_REDRIVES == c.SAGA_MAX_REDRIVES

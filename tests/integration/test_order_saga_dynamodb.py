@@ -7,39 +7,34 @@ The port-level checks run against both the adapter and the in-memory fake the un
 from typing import Any
 
 import pytest
+from payments.ledger import DynamoPaymentLedger, PaymentLedger
+from payments.models import PaymentEntry, authorization_id_for
 
 from dynamo_tables import from_item, to_item
 from order_saga.compensation import release_stock, void_payment
 from order_saga.dynamodb import (
     DynamoInventory,
-    DynamoPaymentLedger,
     DynamoSagaLocks,
     DynamoShipments,
     SagaOrderRepository,
 )
 from order_saga.errors import OrderAlreadyConfirmed, OutOfStock
 from order_saga.logic import book_shipment, request_payment, reserve_stock
-from order_saga.models import (
-    PaymentEntry,
-    Reservation,
-    ReservedLine,
-    SagaOrder,
-    Shipment,
-    authorization_id_for,
-)
+from order_saga.models import Reservation, ReservedLine, SagaOrder, Shipment
 from order_saga.outcome import begin_compensation, cancel_order, confirm_order
-from order_saga.ports import Inventory, PaymentLedger, SagaLocks, Shipments
+from order_saga.ports import Inventory, SagaLocks, Shipments
 from order_saga.schemas import AuthorizedPayment, ShipmentResult, TaskFailure
-from order_saga.task_callbacks import step_functions_callbacks
 from order_store.errors import OrderNotFound, SagaLockConflict
 from payment_webhook.logic import answer_payment
 from payment_webhook.schemas import PaymentNotice
+from task_io.callbacks import step_functions_callbacks
 from tests.unit.fakes import (
     FakeTaskCallbacks,
     InMemoryInventory,
     InMemoryPaymentLedger,
     InMemorySagaLocks,
     InMemoryShipments,
+    RecordingPaymentGateway,
 )
 from tests.unit.samples import NOW, order_model, outbox_record, saga_order
 
@@ -281,7 +276,6 @@ def _entry(**overrides: Any) -> PaymentEntry:
         "amount": 3499,
         "currency": "EUR",
         "status": "REQUESTED",
-        "decision": "APPROVE",
         "task_token": "token-1",
         "requested_at": "2026-11-23T10:00:00.123Z",
     }
@@ -353,7 +347,7 @@ def test_the_webhook_and_the_void_on_dynamodb(dynamodb: Any, payments_table: str
     # Given a payment requested on the real ledger
     ledger = DynamoPaymentLedger(payments_table, dynamodb)
     callbacks = FakeTaskCallbacks()
-    request_payment(ORDER, "token-1", ledger, callbacks, 500_000, NOW)
+    request_payment(ORDER, "token-1", ledger, RecordingPaymentGateway(), callbacks, NOW)
     notice = PaymentNotice(authorization_id=AUTH_ID, outcome="AUTHORIZED")
     # When the provider authorizes twice, and the saga then voids twice
     assert answer_payment(notice, ledger, callbacks, NOW).accepted
@@ -364,9 +358,8 @@ def test_the_webhook_and_the_void_on_dynamodb(dynamodb: Any, payments_table: str
     assert [call[0] for call in callbacks.calls] == ["success"]
     item = _raw(dynamodb, payments_table, pk=f"AUTH#{AUTH_ID}")
     assert item is not None
-    assert (item["status"], item["decision"], item["amount"], item["orderId"]) == (
+    assert (item["status"], item["amount"], item["orderId"]) == (
         "VOIDED",
-        "APPROVE",
         3499,
         ORDER_ID,
     )

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pytest
+from payments.models import authorization_id_for
 
 from dynamo_tables import from_item, to_item
 from order_saga import (
@@ -25,12 +26,12 @@ from order_saga import (
     ship_handler,
     void_payment_handler,
 )
-from order_saga.models import authorization_id_for
 from order_store.models import Order
 from orders_api import handler as orders_handler
 from payment_webhook import handler as webhook_handler
-from tests.unit.fakes import FakeLambdaContext, FakeTaskCallbacks
+from tests.unit.fakes import FakeLambdaContext, FakeTaskCallbacks, RecordingPaymentGateway
 from tests.unit.samples import api_event, get_order_event, order_body, order_placed_batch, post_order_event
+from workflows.constants import PAYMENT_PROVIDER_DEFAULT_ENDPOINT, PAYMENT_PROVIDER_ENDPOINT_ENV
 
 EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:OrderSaga:exec-1"
 
@@ -55,6 +56,7 @@ def environment(
     monkeypatch.setenv("INVENTORY_TABLE_NAME", inventory_table)
     monkeypatch.setenv("PAYMENTS_TABLE_NAME", payments_table)
     monkeypatch.setenv("SHIPMENTS_TABLE_NAME", shipments_table)
+    monkeypatch.setenv(PAYMENT_PROVIDER_ENDPOINT_ENV, PAYMENT_PROVIDER_DEFAULT_ENDPOINT)
     monkeypatch.setenv("CUSTOMER_ROLE_NAME", "OrderPlatformCustomerAccess")
     monkeypatch.setenv("OPERATOR_ROLE_NAMES", "OrderPlatformOperator")
     for sku, available in {"SKU-1": 10, "SKU-2": 5}.items():
@@ -68,6 +70,14 @@ def callbacks(monkeypatch: pytest.MonkeyPatch) -> FakeTaskCallbacks:
     fake = FakeTaskCallbacks()
     monkeypatch.setattr(webhook_handler, "callbacks_factory", lambda: fake)
     monkeypatch.setattr(request_payment_handler, "callbacks_factory", lambda: fake)
+    return fake
+
+
+@pytest.fixture(autouse=True)
+def gateway(monkeypatch: pytest.MonkeyPatch) -> RecordingPaymentGateway:
+    """The provider's endpoint (HTTP, not AWS: recorded instead of sent)."""
+    fake = RecordingPaymentGateway()
+    monkeypatch.setattr(request_payment_handler, "gateway_factory", fake.at)
     return fake
 
 
@@ -170,17 +180,16 @@ def test_a_declined_payment_is_compensated_and_the_order_cancelled(
     callbacks: FakeTaskCallbacks,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given a provider whose limit is below the order total
-    monkeypatch.setenv("PAYMENT_AUTHORIZATION_LIMIT", "1000")
     placed = _place_order(dynamodb, orders_table, lambda_context)
     order = _task(
         begin_handler, {"records": order_placed_batch(placed), "executionId": EXECUTION}, lambda_context
     )["order"]
     reservation = _task(reserve_handler, {"order": order}, lambda_context)
     _task(request_payment_handler, {"order": order, "taskToken": "token-1"}, lambda_context)
-    # When the provider declines (the decline reason is its rule's)
+    # When the provider declines
     auth_id = authorization_id_for(order["orderId"])
-    assert _webhook({"authorizationId": auth_id, "outcome": "DECLINED"}, lambda_context)[0] == 200
+    notice = {"authorizationId": auth_id, "outcome": "DECLINED", "reason": "over the limit"}
+    assert _webhook(notice, lambda_context)[0] == 200
     [(kind, _, sent)] = callbacks.calls
     assert kind == "failure" and sent["error"] == "PaymentDeclined"
     failure = {"Error": sent["error"], "Cause": sent["cause"]}  # the Catch's output at $.failure

@@ -10,13 +10,16 @@ from tests.unit.fakes import (
     InMemoryPaymentLedger,
     InMemorySagaLocks,
     InMemoryShipments,
+    RecordingPaymentGateway,
 )
+from workflows.constants import PAYMENT_PROVIDER_DEFAULT_ENDPOINT, PAYMENT_PROVIDER_ENDPOINT_ENV
 
 SAGA_ENVIRONMENT = {
     "ORDERS_TABLE_NAME": "Orders",
     "INVENTORY_TABLE_NAME": "Inventory",
     "PAYMENTS_TABLE_NAME": "Payments",
     "SHIPMENTS_TABLE_NAME": "Shipments",
+    PAYMENT_PROVIDER_ENDPOINT_ENV: PAYMENT_PROVIDER_DEFAULT_ENDPOINT,
 }
 
 
@@ -69,6 +72,12 @@ def ledger() -> InMemoryPaymentLedger:
 
 
 @pytest.fixture
+def gateway() -> RecordingPaymentGateway:
+    """The payment provider's endpoint, recording every request."""
+    return RecordingPaymentGateway()
+
+
+@pytest.fixture
 def shipments() -> InMemoryShipments:
     """No shipment booked."""
     return InMemoryShipments()
@@ -85,5 +94,5 @@ def saga_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The environment the infrastructure gives the saga's functions (defaults left out)."""
     for name, value in SAGA_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    for name in ("PAYMENT_AUTHORIZATION_LIMIT", "SUPPORTED_DESTINATIONS"):
+    for name in ("SUPPORTED_DESTINATIONS",):
         monkeypatch.delenv(name, raising=False)

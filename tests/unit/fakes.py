@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from order_saga.errors import CallbackUnavailable, OutOfStock, TaskNoLongerOpen
-from order_saga.models import PaymentEntry, PaymentStatus, Reservation, SagaLock, Shipment
+from payments.models import AuthorizationRequest, PaymentEntry, PaymentStatus
+
+from order_saga.errors import OutOfStock
+from order_saga.models import Reservation, SagaLock, Shipment
 from order_store.errors import OrderAlreadyExists, OrderNotFound, OutboxSequenceConflict, SagaLockConflict
 from order_store.events import new_order_event
 from order_store.keys import order_pk
@@ -27,6 +29,7 @@ from order_store.models import (
     status_detail_updates,
 )
 from order_store.timestamps import epoch_seconds, iso_timestamp
+from task_io.callbacks import CallbackUnavailable, TaskNoLongerOpen
 
 
 @dataclass
@@ -504,3 +507,27 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
+
+
+@dataclass
+class RecordingPaymentGateway:
+    """PaymentGateway that records every request it is handed; each exception in ``failures``
+    fails one call (in order), after recording it when ``after_receipt`` is set."""
+
+    requests: list[AuthorizationRequest] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)
+    after_receipt: bool = False
+    endpoints: list[str] = field(default_factory=list)
+
+    def at(self, endpoint: str) -> "RecordingPaymentGateway":
+        """As the handler's gateway factory: records the endpoint it was built for."""
+        self.endpoints.append(endpoint)
+        return self
+
+    def request_authorization(self, request: AuthorizationRequest) -> None:
+        failure = self.failures.pop(0) if self.failures else None
+        if failure is not None and not self.after_receipt:
+            raise failure
+        self.requests.append(request)
+        if failure is not None:
+            raise failure

@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+from payments.errors import PaymentStoreUnavailable
+from payments.ledger import DynamoPaymentLedger
 
 import aws_clients
 from account_notification.errors import EmailThrottled
 from account_notification.mailer import send_email, sesv2_client
 from dynamo_tables import dynamodb_client
-from order_saga.dynamodb import DynamoPaymentLedger
-from order_saga.errors import CallbackUnavailable, SagaStoreUnavailable
-from order_saga.task_callbacks import StepFunctionsTaskCallbacks, stepfunctions_client
 from order_store.dynamodb import DynamoOrderRepository
 from order_store.errors import OrderStoreUnavailable
+from task_io.callbacks import CallbackUnavailable, StepFunctionsTaskCallbacks, stepfunctions_client
 from workflows import constants as c
 
 ADAPTER_CLIENTS: dict[str, Callable[[], Any]] = {
@@ -72,7 +72,7 @@ CONNECT_TIMEOUT = ConnectTimeoutError(endpoint_url="https://aws", error="connect
 def test_a_stalled_call_is_each_adapters_transient_error(error: Exception) -> None:
     with pytest.raises(OrderStoreUnavailable):
         DynamoOrderRepository("Orders", _Stalled(error)).get_order("o-1")
-    with pytest.raises(SagaStoreUnavailable):
+    with pytest.raises(PaymentStoreUnavailable):
         DynamoPaymentLedger("Payments", _Stalled(error)).get("a-1")
     with pytest.raises(CallbackUnavailable):
         StepFunctionsTaskCallbacks(_Stalled(error)).succeed("token", {})

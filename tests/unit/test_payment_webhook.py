@@ -6,12 +6,19 @@ import json
 from typing import Any
 
 import pytest
+from payments.answers import DEFAULT_DECLINE_CAUSE
+from payments.errors import PaymentStoreUnavailable
+from payments.models import authorization_id_for
 
-from order_saga.errors import SagaStoreUnavailable
 from order_saga.logic import request_payment
-from order_saga.models import SagaOrder, authorization_id_for
+from order_saga.models import SagaOrder
 from payment_webhook import handler
-from tests.unit.fakes import FakeLambdaContext, FakeTaskCallbacks, InMemoryPaymentLedger
+from tests.unit.fakes import (
+    FakeLambdaContext,
+    FakeTaskCallbacks,
+    InMemoryPaymentLedger,
+    RecordingPaymentGateway,
+)
 from tests.unit.samples import NOW, api_event, saga_order
 
 pytestmark = [
@@ -39,7 +46,7 @@ def _fakes(
 @pytest.fixture
 def requested(ledger: InMemoryPaymentLedger) -> None:
     """The saga asked for the authorization and waits on TOKEN."""
-    request_payment(ORDER, TOKEN, ledger, FakeTaskCallbacks(), 500_000, NOW)
+    request_payment(ORDER, TOKEN, ledger, RecordingPaymentGateway(), FakeTaskCallbacks(), NOW)
 
 
 def _notice(**fields: Any) -> dict[str, Any]:
@@ -109,12 +116,12 @@ def test_a_decline_fails_the_task_with_payment_declined(
     ]
 
 
-def test_a_decline_without_a_reason_uses_the_providers_rule(
+def test_a_decline_without_a_reason_says_the_provider_declined(
     lambda_context: FakeLambdaContext, ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
 ) -> None:
-    request_payment(ORDER, TOKEN, ledger, FakeTaskCallbacks(), 1000, NOW)
+    request_payment(ORDER, TOKEN, ledger, RecordingPaymentGateway(), FakeTaskCallbacks(), NOW)
     _post(_notice(outcome="DECLINED"), lambda_context)
-    assert callbacks.calls[0][2]["cause"] == "amount 3499 exceeds the authorization limit 1000"
+    assert callbacks.calls[0][2] == {"error": "PaymentDeclined", "cause": DEFAULT_DECLINE_CAUSE}
 
 
 @pytest.mark.usefixtures("requested")
@@ -249,7 +256,7 @@ def test_a_ledger_outage_asks_the_provider_to_retry(
 ) -> None:
     class Down(InMemoryPaymentLedger):
         def get(self, authorization_id: str) -> Any:
-            raise SagaStoreUnavailable("throttled")
+            raise PaymentStoreUnavailable("throttled")
 
     monkeypatch.setattr(handler, "ledger_factory", lambda _: Down())
     status, body = _post(_notice(outcome="AUTHORIZED"), lambda_context)

@@ -4,18 +4,19 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from payments.errors import PaymentStoreUnavailable
+from payments.ledger import DynamoPaymentLedger
 
 from dynamo_tables import TRANSIENT_ERROR_CODES
 from order_saga.dynamodb import (
     DynamoInventory,
-    DynamoPaymentLedger,
     DynamoSagaLocks,
     DynamoShipments,
     SagaOrderRepository,
 )
-from order_saga.errors import CallbackUnavailable, SagaStoreUnavailable, TaskNoLongerOpen
+from order_saga.errors import SagaStoreUnavailable
 from order_saga.models import Reservation, ReservedLine
-from order_saga.task_callbacks import StepFunctionsTaskCallbacks
+from task_io.callbacks import CallbackUnavailable, StepFunctionsTaskCallbacks, TaskNoLongerOpen
 from tests.unit.samples import NOW
 
 
@@ -47,13 +48,15 @@ def test_transient_dynamodb_errors_become_saga_store_unavailable_in_every_adapte
         lambda: DynamoSagaLocks("Orders", client).acquire("o-1", "exec", NOW),
         lambda: DynamoInventory("Inventory", client).missing_skus({"SKU-1"}),
         lambda: DynamoInventory("Inventory", client).get_reservation("o-1"),
-        lambda: DynamoPaymentLedger("Payments", client).transition("a-1", "REQUESTED", "VOIDED", NOW),
         lambda: DynamoShipments("Shipments", client).cancel("o-1", NOW),
         lambda: SagaOrderRepository("Orders", client).get_order("o-1"),
     ]
     for call in calls:
         with pytest.raises(SagaStoreUnavailable, match=code):
             call()
+    # And the payment ledger's is the one AuthorizePayment retries and the webhook answers 503 to
+    with pytest.raises(PaymentStoreUnavailable, match=code):
+        DynamoPaymentLedger("Payments", client).transition("a-1", "REQUESTED", "VOIDED", NOW)
 
 
 def test_network_failures_are_transient_too() -> None:

@@ -5,13 +5,20 @@ import contextlib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from payments.models import authorization_id_for
 
 from order_saga.compensation import MAX_ATTEMPTS, cancel_shipment, release_stock, void_payment
 from order_saga.errors import OutOfStock, SagaStoreUnavailable, StepAlreadyCompensated
 from order_saga.logic import book_shipment, request_payment, reserve_stock
-from order_saga.models import SagaOrder, authorization_id_for
+from order_saga.models import SagaOrder
 from order_saga.schemas import CompensationResult
-from tests.unit.fakes import FakeTaskCallbacks, InMemoryInventory, InMemoryPaymentLedger, InMemoryShipments
+from tests.unit.fakes import (
+    FakeTaskCallbacks,
+    InMemoryInventory,
+    InMemoryPaymentLedger,
+    InMemoryShipments,
+    RecordingPaymentGateway,
+)
 from tests.unit.samples import NOW, saga_order
 
 ORDER = SagaOrder.model_validate(saga_order())
@@ -20,7 +27,7 @@ AUTH_ID = authorization_id_for(ORDER_ID)
 
 
 def _requested(ledger: InMemoryPaymentLedger) -> None:
-    request_payment(ORDER, "token-1", ledger, FakeTaskCallbacks(), 500_000, NOW)
+    request_payment(ORDER, "token-1", ledger, RecordingPaymentGateway(), FakeTaskCallbacks(), NOW)
 
 
 # --- shipment ------------------------------------------------------------------------------------

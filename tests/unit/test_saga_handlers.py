@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from payments.models import authorization_id_for
 
 from order_saga import (
     begin_handler,
@@ -30,7 +31,7 @@ from order_saga.errors import (
     SagaStoreUnavailable,
     UnsupportedDestination,
 )
-from order_saga.models import authorization_id_for, reservation_id_for, shipment_id_for
+from order_saga.models import reservation_id_for, shipment_id_for
 from task_io.settings import InvalidConfiguration
 from tests.unit.fakes import (
     FakeLambdaContext,
@@ -40,6 +41,7 @@ from tests.unit.fakes import (
     InMemoryPaymentLedger,
     InMemorySagaLocks,
     InMemoryShipments,
+    RecordingPaymentGateway,
 )
 from tests.unit.samples import (
     EXECUTION_ID,
@@ -69,6 +71,7 @@ def _fakes(
     ledger: InMemoryPaymentLedger,
     shipments: InMemoryShipments,
     callbacks: FakeTaskCallbacks,
+    gateway: RecordingPaymentGateway,
 ) -> None:
     def table(name: str, fake: Any) -> Any:
         def factory(table_name: str) -> Any:
@@ -86,6 +89,7 @@ def _fakes(
     for module in (confirm_handler, compensate_handler, cancel_order_handler, park_handler):
         monkeypatch.setattr(module, "repository_factory", table("Orders", store))
     monkeypatch.setattr(request_payment_handler, "callbacks_factory", lambda: callbacks)
+    monkeypatch.setattr(request_payment_handler, "gateway_factory", gateway.at)
     for module in (request_payment_handler, void_payment_handler):
         monkeypatch.setattr(module, "ledger_factory", table("Payments", ledger))
     for module in (ship_handler, cancel_shipment_handler):
@@ -119,6 +123,7 @@ def test_the_happy_path_hands_each_step_what_the_next_one_reads(
     store: InMemoryOrderStore,
     locks: InMemorySagaLocks,
     ledger: InMemoryPaymentLedger,
+    gateway: RecordingPaymentGateway,
 ) -> None:
     # Given the pipe's batch
     batch = order_placed_batch()
@@ -135,7 +140,8 @@ def test_the_happy_path_hands_each_step_what_the_next_one_reads(
     requested = _invoke(request_payment_handler, {"order": order, "taskToken": TOKEN}, lambda_context)
     assert requested == {"authorizationId": authorization_id_for(ORDER_ID), "status": "REQUESTED"}
     entry = ledger.get(authorization_id_for(ORDER_ID))
-    assert entry is not None and entry.task_token == TOKEN and entry.decision == "APPROVE"
+    assert entry is not None and entry.task_token == TOKEN and entry.status == "REQUESTED"
+    assert [request.authorization_id for request in gateway.requests] == [entry.authorization_id]
     shipment = _invoke(ship_handler, {"order": order}, lambda_context)
     assert shipment == {"shipmentId": shipment_id_for(ORDER_ID), "carrier": "DHL"}
     # And ConfirmOrder gets the webhook's SendTaskSuccess output as the payment
@@ -205,13 +211,28 @@ def test_out_of_stock_is_raised_and_counted(
     assert "OutOfStock" in _metrics(capsys)
 
 
-def test_the_authorization_limit_comes_from_the_environment(
-    lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch, ledger: InMemoryPaymentLedger
+def test_the_provider_endpoint_comes_from_the_environment(
+    lambda_context: FakeLambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+    ledger: InMemoryPaymentLedger,
+    gateway: RecordingPaymentGateway,
 ) -> None:
-    monkeypatch.setenv("PAYMENT_AUTHORIZATION_LIMIT", "3000")
+    monkeypatch.setenv("PAYMENT_PROVIDER_ENDPOINT", "https://psp.test/v2/authorize")
     _invoke(request_payment_handler, {"order": saga_order(), "taskToken": TOKEN}, lambda_context)
-    entry = ledger.get(authorization_id_for(ORDER_ID))
-    assert entry is not None and entry.decision == "DECLINE"
+    (request,) = gateway.requests
+    assert gateway.endpoints == ["https://psp.test/v2/authorize"]
+    assert request.authorization_id == authorization_id_for(ORDER_ID)
+    entry = ledger.get(request.authorization_id)
+    assert entry is not None and entry.status == "REQUESTED"
+
+
+def test_a_plain_http_provider_endpoint_is_a_configuration_error(
+    lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch, gateway: RecordingPaymentGateway
+) -> None:
+    monkeypatch.setenv("PAYMENT_PROVIDER_ENDPOINT", "http://psp.test/authorize")
+    with pytest.raises(InvalidConfiguration, match="PAYMENT_PROVIDER_ENDPOINT"):
+        _invoke(request_payment_handler, {"order": saga_order(), "taskToken": TOKEN}, lambda_context)
+    assert not gateway.requests
 
 
 def test_the_supported_destinations_come_from_the_environment(

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import pytest
+from payments.models import authorization_id_for
 
 from order_saga.errors import (
     InvalidSagaInput,
@@ -11,7 +12,7 @@ from order_saga.errors import (
     OrderStateConflict,
     SagaStoreUnavailable,
 )
-from order_saga.models import SagaOrder, authorization_id_for, saga_event_id, shipment_id_for
+from order_saga.models import SagaOrder, saga_event_id, shipment_id_for
 from order_saga.outcome import begin_compensation, cancel_order, confirm_order, park_order
 from order_saga.schemas import AuthorizedPayment, ShipmentResult, TaskFailure
 from order_store.errors import OrderNotFound, OutboxSequenceConflict, SagaLockConflict

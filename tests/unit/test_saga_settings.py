@@ -1,12 +1,11 @@
 """The saga's settings: per-function variables, documented defaults, named failures."""
 
 import pytest
+from payments.settings import load_payment_request_settings, load_payments_settings
 
 from order_saga.settings import (
     load_begin_settings,
     load_inventory_settings,
-    load_payment_request_settings,
-    load_payments_settings,
     load_shipments_settings,
     load_shipping_settings,
 )
@@ -15,7 +14,6 @@ from task_io.settings import InvalidConfiguration
 
 @pytest.mark.usefixtures("saga_env")
 def test_defaults_apply_when_the_business_variables_are_absent() -> None:
-    assert load_payment_request_settings().payment_authorization_limit == 500_000
     assert load_shipping_settings().supported_destinations == frozenset(
         ["GB", "IE", "FR", "DE", "NL", "BE", "LU", "ES", "PT", "IT", "AT", "DK", "SE", "FI"]
     )
@@ -33,8 +31,9 @@ def test_the_destination_list_is_normalised(monkeypatch: pytest.MonkeyPatch) -> 
     [
         ("SUPPORTED_DESTINATIONS", "GB,XX"),
         ("SUPPORTED_DESTINATIONS", " , "),
-        ("PAYMENT_AUTHORIZATION_LIMIT", "lots"),
-        ("PAYMENT_AUTHORIZATION_LIMIT", "-1"),
+        ("PAYMENT_PROVIDER_ENDPOINT", "http://psp.test/authorize"),
+        ("PAYMENT_PROVIDER_ENDPOINT", "psp.test/authorize"),
+        ("PAYMENT_PROVIDER_ENDPOINT", "https:///no-host"),
     ],
 )
 def test_malformed_business_variables_fail_by_name(

@@ -1,6 +1,8 @@
 """The saga's forward steps over in-memory ports: begin, reserve, request payment, ship."""
 
 import pytest
+from payments.errors import PaymentProviderUnavailable, PaymentRequestRejected
+from payments.models import authorization_id_for
 
 from order_saga.errors import (
     InvalidOrderEvent,
@@ -13,7 +15,6 @@ from order_saga.errors import (
 from order_saga.logic import begin_saga, book_shipment, request_payment, reserve_stock
 from order_saga.models import (
     SagaOrder,
-    authorization_id_for,
     reservation_id_for,
     shipment_id_for,
 )
@@ -24,10 +25,10 @@ from tests.unit.fakes import (
     InMemoryPaymentLedger,
     InMemorySagaLocks,
     InMemoryShipments,
+    RecordingPaymentGateway,
 )
 from tests.unit.samples import EXECUTION_ID, NOW, order_placed_batch, saga_order
 
-LIMIT = 500_000
 DESTINATIONS = frozenset({"DE", "GB", "IE"})
 MAX_REDRIVES = 3
 PARKED = "arn:aws:states:eu-west-1:123456789012:execution:OrderSaga:parked-1"
@@ -172,52 +173,82 @@ def test_a_reservation_that_exists_but_cannot_be_read_is_retried(inventory: InMe
 # --- request payment ---------------------------------------------------------------------------
 
 
-def test_a_payment_request_is_recorded_with_the_token_and_the_decision(
-    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+def test_a_payment_request_is_recorded_then_sent_to_the_provider(
+    ledger: InMemoryPaymentLedger, gateway: RecordingPaymentGateway, callbacks: FakeTaskCallbacks
 ) -> None:
-    # Given an order under the limit / When payment is requested
-    entry = request_payment(_order(), "token-1", ledger, callbacks, LIMIT, NOW)
-    # Then the provider's entry is REQUESTED, approved, holds the token, and its id is derived
+    # Given an order / When payment is requested
+    entry = request_payment(_order(), "token-1", ledger, gateway, callbacks, NOW)
+    # Then the ledger entry is REQUESTED with the token, and its id is derived from the order
     assert entry.authorization_id == authorization_id_for(entry.order_id)
-    assert (entry.status, entry.decision, entry.task_token) == ("REQUESTED", "APPROVE", "token-1")
-    assert (entry.amount, entry.currency) == (3499, "EUR")
+    assert (entry.status, entry.task_token) == ("REQUESTED", "token-1")
     assert ledger.get(entry.authorization_id) == entry
+    # And the provider got the amount under that id, and no task token
+    (sent,) = gateway.requests
+    assert (sent.authorization_id, sent.order_id, sent.amount, sent.currency) == (
+        entry.authorization_id,
+        entry.order_id,
+        3499,
+        "EUR",
+    )
+    assert "token" not in sent.model_dump_json().lower()
 
 
-def test_an_amount_above_the_limit_will_be_declined(
-    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+@pytest.mark.parametrize("after_receipt", [False, True], ids=["before-receipt", "after-receipt"])
+def test_a_request_the_provider_did_not_confirm_is_sent_again_under_the_same_id(
+    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks, after_receipt: bool
 ) -> None:
-    # Given a limit below the order total / When payment is requested
-    entry = request_payment(_order(), "token-1", ledger, callbacks, 3498, NOW)
-    # Then the provider will decline, and says why
-    assert entry.decision == "DECLINE"
-    assert entry.decline_reason == "amount 3499 exceeds the authorization limit 3498"
-    # And exactly the limit is still approved
-    assert request_payment(_order(), "t", InMemoryPaymentLedger(), callbacks, 3499, NOW).decision == "APPROVE"
+    # Given a provider that fails the first request, before or after taking it
+    gateway = RecordingPaymentGateway(
+        failures=[PaymentProviderUnavailable("provider answered 503")], after_receipt=after_receipt
+    )
+    # When payment is requested / Then the task fails with the error the state machine retries
+    with pytest.raises(PaymentProviderUnavailable):
+        request_payment(_order(), "token-1", ledger, gateway, callbacks, NOW)
+    # And the retried task (a new token) sends the same request again, recorded once
+    again = request_payment(_order(), "token-2", ledger, gateway, callbacks, NOW)
+    assert again.status == "REQUESTED" and again.task_token == "token-2"
+    assert {request.authorization_id for request in gateway.requests} == {again.authorization_id}
+    assert len(gateway.requests) == (2 if after_receipt else 1) and len(ledger.entries) == 1
 
 
-def test_a_retried_request_keeps_the_decision_and_refreshes_the_token(
-    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+def test_a_refused_request_is_a_named_error_and_stays_recorded(
+    ledger: InMemoryPaymentLedger, gateway: RecordingPaymentGateway, callbacks: FakeTaskCallbacks
+) -> None:
+    gateway = RecordingPaymentGateway(failures=[PaymentRequestRejected("provider refused the request (422)")])
+    with pytest.raises(PaymentRequestRejected):
+        request_payment(_order(), "token-1", ledger, gateway, callbacks, NOW)
+    # The entry stays REQUESTED: the saga's outcome check withdraws it on the way to compensation
+    (entry,) = ledger.entries.values()
+    assert entry.status == "REQUESTED"
+
+
+def test_a_retried_request_refreshes_the_token_and_resends_until_answered(
+    ledger: InMemoryPaymentLedger, gateway: RecordingPaymentGateway, callbacks: FakeTaskCallbacks
 ) -> None:
     # Given a request made with a first token
-    first = request_payment(_order(), "token-1", ledger, callbacks, LIMIT, NOW)
-    # When the task is retried with a new token, under a limit that would now decline
-    again = request_payment(_order(), "token-2", ledger, callbacks, 1, NOW)
-    # Then the decision is kept and the webhook will answer the new token
-    assert again.decision == "APPROVE" and again.task_token == "token-2"
+    first = request_payment(_order(), "token-1", ledger, gateway, callbacks, NOW)
+    # When the task is retried with a new token
+    again = request_payment(_order(), "token-2", ledger, gateway, callbacks, NOW)
+    # Then the webhook will answer the new token, and the provider saw the same request twice
+    assert again.task_token == "token-2"
     stored = ledger.get(first.authorization_id)
     assert stored is not None and stored.task_token == "token-2" and len(ledger.entries) == 1
+    assert gateway.requests == [gateway.requests[0]] * 2
+    # And once answered, a further retry gets the answer without asking the provider again
+    ledger.transition(first.authorization_id, "REQUESTED", "AUTHORIZED", NOW)
+    request_payment(_order(), "token-3", ledger, gateway, callbacks, NOW)
+    assert len(gateway.requests) == 2
 
 
 def test_a_retried_request_gets_the_recorded_answer_at_once(
-    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+    ledger: InMemoryPaymentLedger, gateway: RecordingPaymentGateway, callbacks: FakeTaskCallbacks
 ) -> None:
     # Given a request the provider answered, delivered to the first attempt's token (now dead)
-    first = request_payment(_order(), "token-1", ledger, callbacks, LIMIT, NOW)
+    first = request_payment(_order(), "token-1", ledger, gateway, callbacks, NOW)
     ledger.transition(first.authorization_id, "REQUESTED", "AUTHORIZED", NOW)
     ledger.mark_notified(first.authorization_id, "token-1", NOW)
     # When AuthorizePayment is retried (the first response was lost) with a new token
-    again = request_payment(_order(), "token-2", ledger, callbacks, LIMIT, NOW)
+    again = request_payment(_order(), "token-2", ledger, gateway, callbacks, NOW)
     # Then the new token gets the recorded authorization at once, and the entry says so
     assert again.status == "AUTHORIZED"
     assert [(kind, token) for kind, token, _ in callbacks.calls] == [("success", "token-2")]
@@ -227,36 +258,36 @@ def test_a_retried_request_gets_the_recorded_answer_at_once(
 
 
 def test_a_retried_request_gets_a_recorded_decline_at_once(
-    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+    ledger: InMemoryPaymentLedger, gateway: RecordingPaymentGateway, callbacks: FakeTaskCallbacks
 ) -> None:
-    first = request_payment(_order(), "token-1", ledger, callbacks, 1, NOW)
+    first = request_payment(_order(), "token-1", ledger, gateway, callbacks, NOW)
     ledger.transition(first.authorization_id, "REQUESTED", "DECLINED", NOW, reason="over the limit")
-    request_payment(_order(), "token-2", ledger, callbacks, 1, NOW)
+    request_payment(_order(), "token-2", ledger, gateway, callbacks, NOW)
     assert callbacks.calls == [
         ("failure", "token-2", {"error": "PaymentDeclined", "cause": "over the limit"})
     ]
 
 
 def test_an_answer_racing_a_retried_request_reaches_the_new_token(
-    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+    ledger: InMemoryPaymentLedger, gateway: RecordingPaymentGateway, callbacks: FakeTaskCallbacks
 ) -> None:
     # Given the provider answering between the retried request's token refresh and its read
-    first = request_payment(_order(), "token-1", ledger, callbacks, LIMIT, NOW)
+    first = request_payment(_order(), "token-1", ledger, gateway, callbacks, NOW)
     ledger.interleave(lambda: ledger.transition(first.authorization_id, "REQUESTED", "AUTHORIZED", NOW))
     # When the retried request runs / Then the answer goes to the token now waiting, once
-    request_payment(_order(), "token-2", ledger, callbacks, LIMIT, NOW)
+    request_payment(_order(), "token-2", ledger, gateway, callbacks, NOW)
     assert [(kind, token) for kind, token, _ in callbacks.calls] == [("success", "token-2")]
 
 
 def test_a_request_for_a_voided_payment_is_refused(
-    ledger: InMemoryPaymentLedger, callbacks: FakeTaskCallbacks
+    ledger: InMemoryPaymentLedger, gateway: RecordingPaymentGateway, callbacks: FakeTaskCallbacks
 ) -> None:
     # Given a withdrawn authorization (the saga compensated it)
-    first = request_payment(_order(), "token-1", ledger, callbacks, LIMIT, NOW)
+    first = request_payment(_order(), "token-1", ledger, gateway, callbacks, NOW)
     ledger.transition(first.authorization_id, "REQUESTED", "WITHDRAWN", NOW)
     # When requested again (a redriven saga) / Then it refuses instead of waiting forever
     with pytest.raises(StepAlreadyCompensated, match="withdrawn"):
-        request_payment(_order(), "token-2", ledger, callbacks, LIMIT, NOW)
+        request_payment(_order(), "token-2", ledger, gateway, callbacks, NOW)
     assert not callbacks.calls
 
 

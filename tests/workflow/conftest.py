@@ -23,9 +23,11 @@ def app(assembly_dir: Path) -> Iterator[LocalApp]:
 
 @pytest.fixture
 def saga_app(assembly_dir: Path) -> Iterator[LocalApp]:
-    """The whole platform, with STOCK on the shelves: orders run outbox -> bus -> saga."""
+    """The whole platform, with STOCK on the shelves: orders run outbox -> bus -> saga. The
+    payment provider takes requests and never answers, unless a test asks for ``provider``."""
     with LocalApp(assembly_dir, log_level="WARNING") as local_app:
         seed_stock(local_app, STOCK)
+        PaymentProvider(local_app, answer_after=None)
         yield local_app
 
 

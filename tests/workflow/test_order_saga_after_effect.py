@@ -15,6 +15,7 @@ from local_runtime import LocalApp
 from operations.redrive_saga import RedriveReport, redrive_parked_sagas
 from tests.workflow.outbox_helpers import items, tap_bus
 from tests.workflow.saga_helpers import (
+    STOCK,
     alerts,
     compensations_run,
     failures_parked,
@@ -159,6 +160,70 @@ def test_a_retried_payment_request_gets_the_answer_the_provider_already_gave(
     _assert_confirmed_once(saga_app, tap, order_id)
 
 
+@pytest.mark.parametrize(
+    ("status", "after_receipt"),
+    [(503, False), (429, False), (None, False), (None, True), (502, True)],
+    ids=["503", "429", "timeout", "timeout-after-receipt", "502-after-receipt"],
+)
+def test_a_provider_failing_the_request_is_retried_and_authorizes_once(
+    saga_app: LocalApp,
+    provider: PaymentProvider,
+    sample_order: dict[str, Any],
+    status: int | None,
+    after_receipt: bool,
+) -> None:
+    # Given a provider that fails the first delivery, before taking the request or after
+    tap = tap_bus(saga_app)
+    provider.fail_next(1, status=status, after_receipt=after_receipt)
+    # When an order runs
+    order_id = start_order(saga_app, order_for(sample_order))
+    provider.settle()
+    execution = saga_of(saga_app, order_id)
+    # Then AuthorizePayment was retried on the named error, the provider got the same request
+    # twice and authorized it once, and the order is confirmed once
+    assert _task_failures(saga_app, execution["executionArn"], "AuthorizePayment") == [
+        "PaymentProviderUnavailable"
+    ]
+    assert provider.deliveries == 2 and len(provider.received) == 1
+    assert [outcome for _, outcome, _ in provider.answers] == ["AUTHORIZED"]
+    _assert_confirmed_once(saga_app, tap, order_id)
+
+
+def test_a_provider_down_for_good_cancels_the_order_and_withdraws_the_request(
+    saga_app: LocalApp, provider: PaymentProvider, sample_order: dict[str, Any]
+) -> None:
+    # Given a provider that answers 503 to everything
+    provider.fail_next(100, status=503)
+    # When an order runs
+    order_id = start_order(saga_app, order_for(sample_order))
+    provider.settle()
+    execution = saga_of(saga_app, order_id)
+    # Then the retries ran out, the stock came back, the ledger entry was withdrawn (a late
+    # answer can no longer authorize) and the order was cancelled with the provider's error
+    failures = _task_failures(saga_app, execution["executionArn"], "AuthorizePayment")
+    assert set(failures) == {"PaymentProviderUnavailable"} and len(failures) == 4
+    assert stock(saga_app) == STOCK
+    assert [entry["status"] for entry in payments(saga_app)] == ["WITHDRAWN"]
+    order = order_status(saga_app, order_id)
+    assert order["status"] == "CANCELLED"
+    assert outbox_types(saga_app, order_id) == ["OrderPlaced", "OrderCancelled"]
+    assert provider.received == {} and provider.answers == []
+
+
+def test_a_request_the_provider_refuses_is_not_retried(
+    saga_app: LocalApp, provider: PaymentProvider, sample_order: dict[str, Any]
+) -> None:
+    provider.fail_next(1, status=422)
+    order_id = start_order(saga_app, order_for(sample_order))
+    provider.settle()
+    execution = saga_of(saga_app, order_id)
+    failures = _task_failures(saga_app, execution["executionArn"], "AuthorizePayment")
+    assert failures == ["PaymentRequestRejected"]
+    assert provider.deliveries == 1
+    assert order_status(saga_app, order_id)["status"] == "CANCELLED"
+    assert stock(saga_app) == STOCK
+
+
 # --- parked executions are resumed ---------------------------------------------------------------
 
 
@@ -280,7 +345,7 @@ def test_the_alert_goes_out_whatever_the_failure_carries(
     saga_app.lambdas.inject_failure(saga_app.function_name("ReleaseInventory"), "LedgerUnavailable", times=50)
     order_id = start_order(saga_app, order_for(sample_order))
     saga_app.drain()
-    (request,) = PaymentProvider(saga_app).requested()
+    (request,) = [entry for entry in PaymentProvider(saga_app).ledger() if entry["status"] == "REQUESTED"]
     answer: dict[str, Any] = {"taskToken": request["taskToken"], "error": "PaymentDeclined"}
     if cause is not None:
         answer["cause"] = cause
@@ -296,7 +361,7 @@ def test_the_alert_goes_out_whatever_the_failure_carries(
 
 
 def test_a_malformed_duplicate_never_cancels_the_order_its_valid_saga_is_running(
-    saga_app: LocalApp, sample_order: dict[str, Any]
+    saga_app: LocalApp, provider: PaymentProvider, sample_order: dict[str, Any]
 ) -> None:
     # Given a valid saga waiting for the payment
     tap = tap_bus(saga_app)
@@ -315,7 +380,7 @@ def test_a_malformed_duplicate_never_cancels_the_order_its_valid_saga_is_running
             }
         ]
     )
-    PaymentProvider(saga_app).settle()
+    provider.settle()
     # Then the malformed one was rejected without cancelling, and the valid saga confirmed the order
     endings = sorted((e["status"], e.get("error")) for e in saga_executions(saga_app))
     assert endings == [("FAILED", "InvalidOrderEvent"), ("SUCCEEDED", None)]

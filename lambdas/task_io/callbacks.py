@@ -1,16 +1,45 @@
-"""TaskCallbacks on the Step Functions API (boto3): how the payment webhook, and a retried
-payment request, answer the saga's AuthorizePayment task."""
+"""Answers to a ``waitForTaskToken`` task: the port, its two failures, and the adapter on the
+Step Functions API (boto3). The payment webhook, and a retried payment request, answer the
+saga's AuthorizePayment task through it."""
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
-from botocore.exceptions import (
-    ClientError,
-)
+from botocore.exceptions import ClientError
 
 import aws_clients
-from order_saga.errors import CallbackUnavailable, TaskNoLongerOpen
+
+
+class TaskNoLongerOpen(Exception):
+    """Step Functions no longer waits on the token (answered, timed out, execution ended): the
+    answer is moot, and the webhook acknowledges it so the provider stops retrying."""
+
+
+class CallbackUnavailable(Exception):
+    """Step Functions throttled or failed transiently; the caller should retry (the webhook
+    answers 503, the payment request fails and the state machine retries it)."""
+
+
+class TaskCallbacks(Protocol):
+    """Answers to a ``waitForTaskToken`` task.
+
+    Every method raises TaskNoLongerOpen when Step Functions no longer waits on the token, and
+    CallbackUnavailable when the call may succeed if repeated later.
+    """
+
+    def succeed(self, task_token: str, output: Mapping[str, Any]) -> None:
+        """SendTaskSuccess: the task's result is ``output``."""
+        ...
+
+    def fail(self, task_token: str, error: str, cause: str) -> None:
+        """SendTaskFailure: the task fails with ``error`` (caught by the state's Catch)."""
+        ...
+
+    def heartbeat(self, task_token: str) -> None:
+        """SendTaskHeartbeat: still working, restart the state's heartbeat timer."""
+        ...
+
 
 CLOSED_TASK_CODES = frozenset({"TaskDoesNotExist", "InvalidToken", "TaskTimedOut"})
 """The token is dead: answered already, timed out, or its execution ended."""

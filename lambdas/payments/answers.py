@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from order_saga.errors import PAYMENT_DECLINED, SagaStoreUnavailable, TaskNoLongerOpen
-from order_saga.models import PaymentEntry
-from order_saga.ports import PaymentLedger, TaskCallbacks
+from payments.errors import PAYMENT_DECLINED, PaymentStoreUnavailable
+from payments.ledger import PaymentLedger
+from payments.models import PaymentEntry
+from task_io.callbacks import TaskCallbacks, TaskNoLongerOpen
 
 DEFAULT_DECLINE_CAUSE: Final = "declined by the payment provider"
 ANSWERED_STATUSES: Final = frozenset({"AUTHORIZED", "DECLINED"})
@@ -53,7 +54,7 @@ def deliver_answer(
     """Send the recorded answer to the token waiting for it, until the token we answered is the
     one we drop. Nothing to deliver (no answer yet, already delivered, closed): not delivered.
 
-    Raises CallbackUnavailable (Step Functions failed transiently) and SagaStoreUnavailable.
+    Raises CallbackUnavailable (Step Functions failed transiently) and PaymentStoreUnavailable.
     """
     delivered = False
     for _ in range(MAX_DELIVERY_ATTEMPTS):
@@ -69,4 +70,4 @@ def deliver_answer(
             delivered = True
         if ledger.mark_notified(authorization_id, token, now):
             return Delivery(delivered=delivered, entry=entry)
-    raise SagaStoreUnavailable(f"the task token of authorization {authorization_id} kept changing")
+    raise PaymentStoreUnavailable(f"the task token of authorization {authorization_id} kept changing")
