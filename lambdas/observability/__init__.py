@@ -1,9 +1,9 @@
 """Powertools defaults shared by every function of the platform.
 
-Why the namespace is passed explicitly: Powertools reads
-POWERTOOLS_METRICS_NAMESPACE when a Metrics object is created, which locally
-is at import time, before the runtime has set the function's environment; an
-explicit value keeps the namespace identical on AWS and locally.
+Why the namespace is passed explicitly rather than read from
+POWERTOOLS_METRICS_NAMESPACE: the alarms in the template watch metrics in this
+namespace (workflows.constants.METRICS_NAMESPACE, held equal by a test), so it is
+a platform constant, not a per-function variable a deployment could get wrong.
 """
 
 from aws_lambda_powertools import Logger, Metrics

@@ -20,6 +20,7 @@ from tests.infra.synthesis import (
     statement_actions,
     statement_resources,
 )
+from tests.table_schemas import ORDERS_TABLE_SCHEMA, ORDERS_TABLE_TTL_ATTRIBUTE, PK_TABLE_SCHEMA
 from workflows import constants as c
 from workflows.outbox_publisher import OUTBOX_INSERT_FILTER
 
@@ -670,3 +671,38 @@ def test_the_layer_lists_everything_its_packages_require() -> None:
             if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
                 continue
             assert normalized(requirement.name) in listed, (name, text)
+
+
+def _schema(props: dict[str, Any]) -> dict[str, Any]:
+    """A template table's schema in CreateTable's shape (attribute definitions in any order)."""
+    schema: dict[str, Any] = {
+        "AttributeDefinitions": sorted(props["AttributeDefinitions"], key=lambda d: d["AttributeName"]),
+        "KeySchema": props["KeySchema"],
+    }
+    if "GlobalSecondaryIndexes" in props:
+        schema["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if "StreamSpecification" in props:
+        schema["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    return schema
+
+
+def test_the_integration_tests_tables_are_the_deployed_ones(synthesized: Synthesized) -> None:
+    # Given the schemas the integration tests create their moto tables from
+    def normalised(schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **schema,
+            "AttributeDefinitions": sorted(schema["AttributeDefinitions"], key=lambda d: d["AttributeName"]),
+        }
+
+    tables = {
+        synthesized.path_of(logical_id): table["Properties"]
+        for logical_id, table in synthesized.of_type("AWS::DynamoDB::Table").items()
+    }
+    orders = next(props for path, props in tables.items() if "/Foundation/OrdersTable/" in path)
+    # Then the order table's keys, index, stream and TTL are exactly the template's
+    assert _schema(orders) == normalised(ORDERS_TABLE_SCHEMA)
+    assert orders["TimeToLiveSpecification"] == {"AttributeName": ORDERS_TABLE_TTL_ATTRIBUTE, "Enabled": True}
+    # And each saga table is the pk-only schema
+    for name in ("InventoryTable", "PaymentsTable", "ShipmentsTable"):
+        props = next(props for path, props in tables.items() if f"/OrderSaga/{name}/" in path)
+        assert _schema(props) == normalised(PK_TABLE_SCHEMA), name

@@ -8,6 +8,7 @@ import pytest
 from moto import mock_aws
 
 import aws_clients
+from tests.table_schemas import ORDERS_TABLE_SCHEMA, ORDERS_TABLE_TTL_ATTRIBUTE, PK_TABLE_SCHEMA
 
 REGION = "eu-west-1"
 TABLE_NAME = "Orders"
@@ -47,42 +48,17 @@ def dynamodb(aws: None) -> Any:
 @pytest.fixture
 def orders_table(dynamodb: Any) -> str:
     """The order table: pk/sk, NEW_IMAGE stream, TTL on expiresAt, sparse PendingOutbox GSI."""
-    dynamodb.create_table(
-        TableName=TABLE_NAME,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "pendingShard", "AttributeType": "S"},
-            {"AttributeName": "createdAt", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "PendingOutbox",
-                "KeySchema": [
-                    {"AttributeName": "pendingShard", "KeyType": "HASH"},
-                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )
+    dynamodb.create_table(TableName=TABLE_NAME, BillingMode="PAY_PER_REQUEST", **ORDERS_TABLE_SCHEMA)
     dynamodb.update_time_to_live(
-        TableName=TABLE_NAME, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
+        TableName=TABLE_NAME,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": ORDERS_TABLE_TTL_ATTRIBUTE},
     )
     return TABLE_NAME
 
 
 def _create_pk_table(dynamodb: Any, name: str) -> str:
     """A saga table: partition key ``pk`` (S) only, on demand."""
-    dynamodb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-    )
+    dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **PK_TABLE_SCHEMA)
     return name
 
 
