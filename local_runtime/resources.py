@@ -294,7 +294,16 @@ def _bucket(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str
     request: dict[str, Any] = {"Bucket": name}
     if p.region != "us-east-1":
         request["CreateBucketConfiguration"] = {"LocationConstraint": p.region}
-    p.client("s3").create_bucket(**request)
+    s3 = p.client("s3")
+    s3.create_bucket(**request)
+    if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    notifications = props.get("NotificationConfiguration", {})
+    if notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+        # moto then puts "Object Created" (and the rest) on the default bus, as S3 does
+        s3.put_bucket_notification_configuration(
+            Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
     return name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
 
 

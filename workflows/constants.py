@@ -70,6 +70,7 @@ LAMBDA_PACKAGE_DEPENDENCIES: Final[dict[str, tuple[str, ...]]] = {
     "orders_api": ("http_api",),
     "order_saga": ("payments",),
     "payment_webhook": ("payments", "http_api"),
+    "claim_check": ("orders_api", "http_api"),
 }
 LAMBDA_DEFAULT_MEMORY_MB: Final = 256
 LAMBDA_DEFAULT_TIMEOUT_SECONDS: Final = 10
@@ -249,3 +250,38 @@ OUTPUT_NOTIFICATION_STATE_MACHINE_ARN: Final = "AccountChangeNotificationStateMa
 ORDERS_CUSTOMER_ROLE_NAME: Final = "OrderPlatformCustomerAccess"
 """Customers call through sessions of this role, named by their customer id."""
 ORDERS_OPERATOR_ROLE_NAMES: Final[tuple[str, ...]] = ("OrderPlatformOperator",)
+
+
+# --- claim check (bulk order imports) ------------------------------------------------------------
+CLAIM_CHECK_PACKAGE: Final = "claim_check"
+CLAIM_CHECK_SERVICE_NAME: Final = "claim-check"
+CLAIM_CHECK_EVENT_SOURCE: Final = "order-platform.claim-check"
+CLAIM_CHECK_ISSUED_DETAIL_TYPE: Final = "ClaimCheckIssued"
+CLAIM_INTAKE_PREFIX: Final = "intake/"
+"""Objects uploaded under this prefix of the payload bucket are imported (door a)."""
+CLAIM_RANGE_BYTES: Final = 8 * 1024 * 1024
+CLAIM_TTL_DAYS: Final = 7
+"""Claims expire (TTL) and unreleased payloads are deleted (lifecycle) after this many days."""
+CLAIM_AFTER_SUCCESS: Final = "delete"
+CLAIM_RESOLVED_TAG_KEY: Final = "claim-check"
+CLAIM_RESOLVED_TAG_VALUE: Final = "resolved"
+CLAIM_RESOLVED_EXPIRY_DAYS: Final = 1
+"""A payload kept after its import (CLAIM_AFTER_SUCCESS = "tag") is expired this long after."""
+CLAIM_SPLIT_STATE_MACHINE_LOG_GROUP: Final = "/aws/vendedlogs/states/order-platform/claim-check-split"
+CLAIM_RESOLVE_STATE_MACHINE_LOG_GROUP: Final = "/aws/vendedlogs/states/order-platform/claim-check-resolve"
+CLAIM_SPLIT_PIPE_LOG_GROUP: Final = "/aws/vendedlogs/pipes/order-platform/claim-check-split"
+CLAIM_RESOLVE_PIPE_LOG_GROUP: Final = "/aws/vendedlogs/pipes/order-platform/claim-check-resolve"
+CLAIM_RESOLVE_STATE_MACHINE_NAME: Final = "OrderPlatform-ClaimCheckResolve"
+"""Named, so its role may start (and stop) its own Distributed Map children without a circular
+reference between the state machine and its policy."""
+CLAIM_STREAMING_FUNCTION_MEMORY_MB: Final = 1024
+CLAIM_STREAMING_FUNCTION_TIMEOUT_SECONDS: Final = 900
+CLAIM_FUNCTION_TIMEOUT_SECONDS: Final = 30
+CLAIM_QUEUE_VISIBILITY_TIMEOUT_SECONDS: Final = 120
+CLAIM_MAP_MAX_CONCURRENCY: Final = 10
+OUTPUT_PAYLOAD_BUCKET_NAME: Final = "PayloadBucketName"
+OUTPUT_CLAIMS_TABLE_NAME: Final = "ClaimsTableName"
+OUTPUT_CLAIM_INTAKE_QUEUE_URL: Final = "ClaimIntakeQueueUrl"
+OUTPUT_CLAIM_SPLIT_STATE_MACHINE_ARN: Final = "ClaimCheckSplitStateMachineArn"
+OUTPUT_CLAIM_RESOLVE_STATE_MACHINE_ARN: Final = "ClaimCheckResolveStateMachineArn"
+OUTPUT_CLAIM_FAILURES_QUEUE_URL: Final = "ClaimWorkflowFailuresQueueUrl"

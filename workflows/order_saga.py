@@ -39,7 +39,12 @@ from workflows import constants as c
 from workflows.lambda_factory import PlatformFunction
 from workflows.orders_api import OrdersApi
 from workflows.platform_foundation import PlatformFoundation
-from workflows.workflow_parts import asl_state_machine, state_machine_pipe
+from workflows.workflow_parts import (
+    asl_state_machine,
+    park_failed_executions,
+    queue_source_statements,
+    state_machine_pipe,
+)
 
 # Item-level DynamoDB access. IAM has no TransactWriteItems action: each item of a transaction
 # is authorized as the PutItem / UpdateItem it performs, so the transactional tasks (the
@@ -436,18 +441,9 @@ class OrderSaga(Construct):
                     batch_size=c.SAGA_PIPE_BATCH_SIZE
                 ),
             ),
-            source_statements=[
-                iam.PolicyStatement(
-                    sid="ConsumeOrderPlacedQueue",
-                    actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                    resources=[self.queue.queue_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="DecryptQueueMessages",
-                    actions=["kms:Decrypt"],
-                    resources=[foundation.key.key_arn],
-                ),
-            ],
+            source_statements=queue_source_statements(
+                self.queue, foundation.key.key_arn, sid="ConsumeOrderPlacedQueue"
+            ),
             state_machine=self.state_machine,
             invocation_type=c.SAGA_PIPE_INVOCATION_TYPE,
             start_sid="StartOrderSaga",
@@ -459,41 +455,8 @@ class OrderSaga(Construct):
     # --- safety net: failed executions are parked -----------------------------------------
 
     def _build_failure_rule(self) -> None:
-        foundation = self._foundation
-        self.failures_queue: sqs.Queue = foundation.dead_letter_queue(
-            self,
-            "WorkflowFailuresQueue",
-            parks=(
-                "order saga executions that FAILED, TIMED_OUT or were ABORTED (the execution-status "
-                "rule delivers the whole event; its detail.input is the pipe's original batch)"
-            ),
-        )
-        self.failure_target_dlq: sqs.Queue = foundation.dead_letter_queue(
-            self, "WorkflowFailuresTargetDlq", parks="the workflow-failures rule's queue target"
-        )
-        # Step Functions emits execution status changes to the default bus only.
-        self.failure_rule = events.Rule(
-            self,
-            "WorkflowFailuresRule",
-            description="Parks the event of every failed, timed-out or aborted order saga execution",
-            event_pattern=events.EventPattern(
-                source=[c.STEP_FUNCTIONS_EVENT_SOURCE],
-                detail_type=[c.EXECUTION_STATUS_CHANGE_DETAIL_TYPE],
-                detail={
-                    "status": list(c.WORKFLOW_FAILURE_STATUSES),
-                    "stateMachineArn": [self.state_machine.state_machine_arn],
-                },
-            ),
-        )
-        # The whole event, on purpose: the event's status, cause and execution ARN belong with
-        # the parked input (the redrive command reads them), so no InputPath / InputTransformer.
-        self.failure_rule.add_target(
-            targets.SqsQueue(
-                self.failures_queue,
-                dead_letter_queue=self.failure_target_dlq,
-                retry_attempts=c.SAGA_RULE_TARGET_MAX_RETRY_ATTEMPTS,
-                max_event_age=Duration.hours(c.SAGA_RULE_TARGET_MAX_EVENT_AGE_HOURS),
-            )
+        self.failure_rule, self.failures_queue, self.failure_target_dlq = park_failed_executions(
+            self, self._foundation, self.state_machine, workflow="order saga"
         )
 
     # --- alarms -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from workflows import constants as c
 from workflows.account_notification import AccountNotification
+from workflows.claim_check import ClaimCheck
 from workflows.order_saga import OrderSaga
 from workflows.orders_api import OrdersApi
 from workflows.outbox_publisher import OutboxPublisher
@@ -53,6 +54,7 @@ class OrderPlatformStack(Stack):
         self.account_notification = AccountNotification(
             self, "AccountNotification", foundation=self.foundation, sender=str(sender)
         )
+        self.claim_check = ClaimCheck(self, "ClaimCheck", foundation=self.foundation)
 
         # Outputs live on the stack itself so their logical ids are exactly these names.
         saga = self.order_saga
@@ -123,6 +125,36 @@ class OrderPlatformStack(Stack):
                 c.OUTPUT_OPS_ALERT_TOPIC_ARN,
                 self.foundation.alarm_topic.topic_arn,
                 "Alarms and saga alerts for the operators (parked orders, refused redrives)",
+            ),
+            (
+                c.OUTPUT_PAYLOAD_BUCKET_NAME,
+                self.claim_check.bucket.bucket_name,
+                "Claim-check payloads (upload imports under intake/)",
+            ),
+            (
+                c.OUTPUT_CLAIMS_TABLE_NAME,
+                self.claim_check.claims_table.table_name,
+                "Claim checks and their resolution",
+            ),
+            (
+                c.OUTPUT_CLAIM_INTAKE_QUEUE_URL,
+                self.claim_check.intake_queue.queue_url,
+                "Import intake: extended-client pointers or inline JSON Lines",
+            ),
+            (
+                c.OUTPUT_CLAIM_SPLIT_STATE_MACHINE_ARN,
+                self.claim_check.split_state_machine.state_machine_arn,
+                "Claim-check split (Standard) state machine",
+            ),
+            (
+                c.OUTPUT_CLAIM_RESOLVE_STATE_MACHINE_ARN,
+                self.claim_check.resolve_state_machine.state_machine_arn,
+                "Claim-check resolve (Standard, Distributed Map) state machine",
+            ),
+            (
+                c.OUTPUT_CLAIM_FAILURES_QUEUE_URL,
+                self.claim_check.resolve_failures_queue.queue_url,
+                "Parked ClaimCheckIssued messages whose claim could not be resolved",
             ),
         ]
         for output_id, value, description in outputs:

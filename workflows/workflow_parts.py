@@ -12,16 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import ArnFormat, Aws, Stack
+from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
+from workflows import constants as c
 from workflows.asl import load_definition, placeholders
+from workflows.platform_foundation import PlatformFoundation
 
 _START_ACTION = {"REQUEST_RESPONSE": "states:StartSyncExecution", "FIRE_AND_FORGET": "states:StartExecution"}
 
@@ -38,6 +43,7 @@ def asl_state_machine(
     extra_substitutions: Mapping[str, str] | None = None,
     extra_statements: Sequence[iam.PolicyStatement] = (),
     include_execution_data: bool = True,
+    state_machine_name: str | None = None,
 ) -> sfn.StateMachine:
     """`asl/<asl_name>.asl.json`, deployed verbatim; every `${Placeholder}` must be substituted.
 
@@ -74,6 +80,7 @@ def asl_state_machine(
     state_machine = sfn.StateMachine(
         scope,
         "StateMachine",
+        state_machine_name=state_machine_name,
         state_machine_type=state_machine_type,
         definition_body=sfn.DefinitionBody.from_string(definition),
         definition_substitutions=substitutions,
@@ -206,3 +213,63 @@ def state_machine_pipe(
     pipe.node.add_dependency(role)
     pipe.node.add_dependency(log_group)
     return pipe, role
+
+
+def queue_source_statements(queue: sqs.IQueue, key_arn: str, *, sid: str) -> list[iam.PolicyStatement]:
+    """What a pipe reading an encrypted SQS queue needs: consume that queue, decrypt with the
+    platform key."""
+    return [
+        iam.PolicyStatement(
+            sid=sid,
+            actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            resources=[queue.queue_arn],
+        ),
+        iam.PolicyStatement(sid="DecryptQueueMessages", actions=["kms:Decrypt"], resources=[key_arn]),
+    ]
+
+
+def park_failed_executions(
+    scope: Construct, foundation: PlatformFoundation, state_machine: sfn.IStateMachine, *, workflow: str
+) -> tuple[events.Rule, sqs.Queue, sqs.Queue]:
+    """A default-bus rule that parks the whole status-change event of every FAILED, TIMED_OUT or
+    ABORTED execution of ``state_machine`` in a failures queue (its ``detail.input`` is the
+    pipe's original batch): a FIRE_AND_FORGET pipe never gets a failed message back, so this
+    is where it is kept. Returns the rule, the failures queue and the rule target's DLQ.
+
+    The whole event on purpose: the event's status, cause and execution ARN belong with the
+    parked input (a redrive reads them), so no InputPath / InputTransformer.
+    """
+    failures_queue = foundation.dead_letter_queue(
+        scope,
+        "WorkflowFailuresQueue",
+        parks=(
+            f"{workflow} executions that FAILED, TIMED_OUT or were ABORTED (the execution-status "
+            "rule delivers the whole event; its detail.input is the pipe's original batch)"
+        ),
+    )
+    target_dlq = foundation.dead_letter_queue(
+        scope, "WorkflowFailuresTargetDlq", parks="the workflow-failures rule's queue target"
+    )
+    # Step Functions emits execution status changes to the default bus only.
+    rule = events.Rule(
+        scope,
+        "WorkflowFailuresRule",
+        description=f"Parks the event of every failed, timed-out or aborted {workflow} execution",
+        event_pattern=events.EventPattern(
+            source=[c.STEP_FUNCTIONS_EVENT_SOURCE],
+            detail_type=[c.EXECUTION_STATUS_CHANGE_DETAIL_TYPE],
+            detail={
+                "status": list(c.WORKFLOW_FAILURE_STATUSES),
+                "stateMachineArn": [state_machine.state_machine_arn],
+            },
+        ),
+    )
+    rule.add_target(
+        targets.SqsQueue(
+            failures_queue,
+            dead_letter_queue=target_dlq,
+            retry_attempts=c.SAGA_RULE_TARGET_MAX_RETRY_ATTEMPTS,
+            max_event_age=Duration.hours(c.SAGA_RULE_TARGET_MAX_EVENT_AGE_HOURS),
+        )
+    )
+    return rule, failures_queue, target_dlq

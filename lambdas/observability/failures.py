@@ -20,6 +20,7 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 SAGA_FAILURE_METRIC = "SagaTaskFailures"
 OUTBOX_FAILURE_METRIC = "OutboxTaskFailures"
+CLAIM_CHECK_FAILURE_METRIC = "ClaimCheckTaskFailures"
 
 
 def count_failures(

@@ -18,6 +18,7 @@ from order_saga.errors import InvalidOrderEvent
 from order_saga.models import ORDER_ID_PATTERN, OrderFacts, SagaOrder
 from order_store.events import ORDER_PLACED
 from task_io.models import CamelModel
+from task_io.pipe_records import message_attribute
 
 _ORDER_ID = re.compile(ORDER_ID_PATTERN)
 _MAX_PROBLEMS = 10
@@ -115,26 +116,13 @@ def order_id_from_batch(records: Any) -> str | None:
     return None
 
 
-def _string_attribute(record: dict[str, Any], name: str) -> str | None:
-    """A message attribute's string value, as Pipes deliver SQS records (``stringValue``); the
-    SDK's spelling (``StringValue``) is accepted too."""
-    attributes = record.get("messageAttributes")
-    if not isinstance(attributes, dict):
-        return None
-    attribute = attributes.get(name)
-    if not isinstance(attribute, dict):
-        return None
-    value = attribute.get("stringValue", attribute.get("StringValue"))
-    return value if isinstance(value, str) else None
-
-
 def redrive_of(records: Any) -> Redrive | None:
     """The redrive a batch's record carries, or None for a first delivery; InvalidOrderEvent when
     its attributes are malformed (a redrive must name an execution ARN and count from 1)."""
     if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
         return None
-    parked = _string_attribute(records[0], REDRIVE_OF_ATTRIBUTE)
-    count_text = _string_attribute(records[0], REDRIVE_COUNT_ATTRIBUTE)
+    parked = message_attribute(records[0], REDRIVE_OF_ATTRIBUTE)
+    count_text = message_attribute(records[0], REDRIVE_COUNT_ATTRIBUTE)
     if parked is None and count_text is None:
         return None
     if parked is None or not _EXECUTION_ARN.fullmatch(parked):

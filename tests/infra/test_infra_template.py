@@ -275,7 +275,7 @@ def test_every_queue_that_is_not_a_dlq_has_a_redrive_policy(synthesized: Synthes
         assert "RedrivePolicy" in queue["Properties"], f"{logical_id} is neither a DLQ nor has one"
     # And the outbox publisher's two DLQs and the saga's four were recognised as such
     assert len(dlq_ids) >= 5
-    assert len(parking_ids) == 1
+    assert len(parking_ids) == 3  # the saga's, the claim check's split and resolve
 
 
 def test_every_queue_is_encrypted_with_the_platform_key_and_dlqs_keep_14_days(
@@ -333,7 +333,7 @@ def test_alarms_watch_every_dlq_and_every_workflow_and_notify_ops(synthesized: S
     assert watched.pop("ApproximateNumberOfMessagesVisible") == terminal_queues
     # ... and every state machine for failed executions, and nothing else is alarmed on
     assert watched == {"ExecutionsFailed": set(synthesized.of_type("AWS::StepFunctions::StateMachine"))}
-    assert len(terminal_queues) == 7
+    assert len(terminal_queues) == 15
 
 
 def test_sweeper_runs_every_five_minutes_with_retry_and_dlq(synthesized: Synthesized) -> None:
@@ -430,6 +430,12 @@ EXPECTED_HANDLERS = {
     "account_notification.diff_handler.lambda_handler",
     "account_notification.compose_handler.lambda_handler",
     "account_notification.send_handler.lambda_handler",
+    "claim_check.split_handler.lambda_handler",
+    "claim_check.begin_handler.lambda_handler",
+    "claim_check.verify_handler.lambda_handler",
+    "claim_check.import_handler.lambda_handler",
+    "claim_check.finish_handler.lambda_handler",
+    "claim_check.fail_handler.lambda_handler",
 }
 
 
@@ -574,6 +580,12 @@ def test_stack_outputs_have_stable_logical_ids(synthesized: Synthesized) -> None
         "NoticesTableName",
         "UserPoolId",
         "AccountChangeNotificationStateMachineArn",
+        "PayloadBucketName",
+        "ClaimsTableName",
+        "ClaimIntakeQueueUrl",
+        "ClaimCheckSplitStateMachineArn",
+        "ClaimCheckResolveStateMachineArn",
+        "ClaimWorkflowFailuresQueueUrl",
     }
     machine_id, _ = synthesized.one_under("AWS::StepFunctions::StateMachine", "OutboxPublisher")
     assert outputs["OutboxPublisherStateMachineArn"]["Value"] == {"Ref": machine_id}

@@ -1,0 +1,73 @@
+"""The claim, what the intake hands over, and the byte ranges the import reads in parallel."""
+
+import uuid
+from typing import Literal
+
+from pydantic import Field
+
+from task_io.models import CamelModel
+
+CLAIM_NAMESPACE = uuid.UUID("7c4f3e0a-5b5d-4c8e-9d61-2f1a8f0c3b42")
+"""Fixed forever: the claim id is derived from the object version it claims, so a duplicate
+intake delivery finds the claim the first one stored instead of issuing a second."""
+SCHEMA_VERSION = "order-import/1"
+"""The payload format a claim promises: JSON Lines, one ``POST /orders`` body per line."""
+
+IntakeDoor = Literal["bucket", "pointer", "inline"]
+ClaimStatus = Literal["ISSUED", "RESOLVING", "RESOLVED", "FAILED"]
+
+
+def claim_id_for(bucket: str, key: str, version_id: str) -> str:
+    """The claim id of one object version."""
+    return str(uuid.uuid5(CLAIM_NAMESPACE, f"{bucket}/{key}#{version_id}"))
+
+
+class PayloadLocation(CamelModel):
+    """An object version in S3."""
+
+    bucket: str = Field(min_length=3, max_length=63)
+    key: str = Field(min_length=1, max_length=1024)
+    version_id: str | None = None
+
+
+class ByteRange(CamelModel):
+    """One piece of the payload for one Map child: bytes ``start``..``end`` (inclusive), whole
+    lines only; ``first_line`` is the 1-based number of its first line."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    first_line: int = Field(ge=1)
+
+
+class Claim(CamelModel):
+    """A claim check (claims table, ``CLAIM#<claimId>``): where the payload is and what it must
+    be. Only this (a few hundred bytes) travels through the bus, the queues and the state."""
+
+    claim_id: str
+    bucket: str
+    key: str
+    version_id: str
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    content_type: str
+    schema_version: str = SCHEMA_VERSION
+    producer: str
+    door: IntakeDoor
+    manifest_key: str
+    ranges: int = Field(ge=0)
+    created_at: str
+    expires_at: int = Field(ge=0)
+    """Epoch seconds: the table's TTL attribute, and the moment a resolve refuses the claim."""
+
+
+class ClaimRecord(Claim):
+    """The stored claim with where its resolution stands."""
+
+    status: ClaimStatus
+    execution_id: str | None = None
+    accepted: int | None = None
+    rejected: int | None = None
+    report_key: str | None = None
+    failure_error: str | None = None
+    failure_cause: str | None = None
+    resolved_at: str | None = None
