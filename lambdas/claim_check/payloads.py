@@ -2,7 +2,8 @@
 
 Every read names the version the claim recorded, so a later upload under the same key can
 never be taken for the claimed payload. Failures are named: a missing key or version is
-ClaimNotFound; throttling, 5xx and a connection lost mid-stream are PayloadStoreUnavailable
+ClaimNotFound; bytes failing S3's own checksum are ClaimIntegrityError; throttling, 5xx and
+a connection lost mid-stream are PayloadStoreUnavailable
 (the task is retried and reads again from the start).
 """
 
@@ -11,10 +12,20 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError, IncompleteReadError, ResponseStreamingError
+from botocore.exceptions import (
+    ClientError,
+    FlexibleChecksumError,
+    IncompleteReadError,
+    ResponseStreamingError,
+)
 
 import aws_clients
-from claim_check.errors import ClaimNotFound, InvalidIntakeMessage, PayloadStoreUnavailable
+from claim_check.errors import (
+    ClaimIntegrityError,
+    ClaimNotFound,
+    InvalidIntakeMessage,
+    PayloadStoreUnavailable,
+)
 from claim_check.models import ByteRange, PayloadLocation
 
 CHUNK_BYTES = 1024 * 1024
@@ -77,6 +88,9 @@ class PayloadBucket:
         body = answer["Body"]
         try:
             yield from body.iter_chunks(CHUNK_BYTES)
+        except FlexibleChecksumError as error:
+            # the bytes read are not the ones S3 stored a checksum of: never use them
+            raise ClaimIntegrityError(f"{_where(location)} failed its checksum: {error}") from error
         except _STREAM_ERRORS as error:
             raise PayloadStoreUnavailable(f"reading {_where(location)} broke off: {error}") from error
         finally:

@@ -1,0 +1,93 @@
+"""The three intake doors, read from the SQS record a pipe hands the split workflow."""
+
+import json
+from typing import Any
+
+import pytest
+from claim_check.errors import InvalidIntakeMessage
+from claim_check.intake import POINTER_CLASS, parse_intake
+
+BUCKET = "payload-bucket"
+
+
+def _record(body: str, **attributes: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "messageId": "m-1",
+            "body": body,
+            "messageAttributes": {
+                name: {"stringValue": value, "dataType": "String"} for name, value in attributes.items()
+            },
+        }
+    ]
+
+
+def _s3_event(**object_fields: Any) -> str:
+    obj = {"key": "intake/batch.jsonl", "size": 12, "version-id": "v1", **object_fields}
+    return json.dumps(
+        {
+            "source": "aws.s3",
+            "detail-type": "Object Created",
+            "detail": {"bucket": {"name": BUCKET}, "object": obj},
+        }
+    )
+
+
+def test_an_uploaded_object_is_the_bucket_door() -> None:
+    intake = parse_intake(_record(_s3_event()))
+    assert intake.door == "bucket"
+    assert intake.location is not None
+    assert (intake.location.bucket, intake.location.key, intake.location.version_id) == (
+        BUCKET,
+        "intake/batch.jsonl",
+        "v1",
+    )
+    assert intake.announced_size == 12 and intake.producer == f"s3://{BUCKET}"
+
+
+@pytest.mark.parametrize("attribute", ["ExtendedPayloadSize", "SQSLargePayloadSize"])
+def test_an_extended_client_pointer_is_the_pointer_door(attribute: str) -> None:
+    body = json.dumps([POINTER_CLASS, {"s3BucketName": BUCKET, "s3Key": "0f6c-uuid"}])
+    intake = parse_intake(_record(body, **{attribute: "2048", "producer": "partner-7"}))
+    assert intake.door == "pointer" and intake.producer == "partner-7"
+    assert intake.location is not None and (intake.location.bucket, intake.location.key) == (
+        BUCKET,
+        "0f6c-uuid",
+    )
+    assert intake.location.version_id is None and intake.announced_size == 2048
+
+
+def test_anything_else_is_an_inline_payload_even_a_single_json_line() -> None:
+    line = json.dumps({"customerId": "c-1"})
+    for body in (line, line + "\n" + line, "[1, 2]\n[3]"):
+        intake = parse_intake(_record(body, contentType="application/x-ndjson"))
+        assert (intake.door, intake.inline) == ("inline", body)
+
+
+@pytest.mark.parametrize(
+    ("records", "reason"),
+    [
+        ([], "exactly one"),
+        ([{"messageId": "m"}, {"messageId": "n"}], "exactly one"),
+        ({"body": "x"}, "exactly one"),
+        ([{"messageId": "m-1"}], "no body"),
+        (_record(""), "must not be empty"),
+        (_record(_s3_event(**{"version-id": None})), "version id"),
+        (
+            _record(json.dumps({"source": "aws.s3", "detail-type": "Object Deleted", "detail": {}})),
+            "Object Created",
+        ),
+        (_record(json.dumps([POINTER_CLASS, {"s3BucketName": BUCKET}])), "s3Key"),
+        (_record(json.dumps([POINTER_CLASS, "not an object"])), "pointer"),
+        (
+            _record(
+                json.dumps([POINTER_CLASS, {"s3BucketName": BUCKET, "s3Key": "k"}]), ExtendedPayloadSize="-1"
+            ),
+            "size",
+        ),
+        (_record(json.dumps([POINTER_CLASS, {"s3BucketName": "x", "s3Key": "k"}])), "location"),
+    ],
+)
+def test_malformed_intake_is_refused_by_name(records: Any, reason: str) -> None:
+    with pytest.raises(InvalidIntakeMessage, match=reason):
+        parse_intake(records)
