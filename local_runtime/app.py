@@ -61,6 +61,9 @@ _PROCESS_ENV = {
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    # A user pool's id derived from its name and settings (not random): every app of the process
+    # then has the same id in the notification's definition, which is parsed once, not per app.
+    "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
 }
 
 

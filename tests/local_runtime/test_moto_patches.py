@@ -347,3 +347,22 @@ def test_a_message_given_back_is_visible_at_once_on_the_virtual_clock(tiny_app: 
     (message,) = sqs.receive_message(QueueUrl=url, VisibilityTimeout=60)["Messages"]
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url).get("Messages", [])] == ["m"]
+
+
+def _signing_keys(app: LocalApp) -> list[Any]:
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    cognito = app.client("cognito-idp")
+    ids = [cognito.create_user_pool(PoolName=f"probe-{n}")["UserPool"]["Id"] for n in range(2)]
+    backend = cognitoidp_backends[app.account][app.region]
+    return [backend.user_pools[pool_id].json_web_key for pool_id in ids]
+
+
+def test_user_pools_share_one_signing_key_built_once(tiny_app: LocalApp) -> None:
+    first, second = _signing_keys(tiny_app)
+    assert first is second  # the same key moto would have built twice, built once
+
+
+def test_without_the_patch_every_user_pool_builds_its_key_again(unpatched: LocalApp) -> None:
+    first, second = _signing_keys(unpatched)
+    assert first is not second and first.as_dict() == second.as_dict()
