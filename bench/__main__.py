@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from bench import (
+    claim_streaming,
     cold_imports,
     notification_costs,
     platform_load,
@@ -83,6 +84,8 @@ def main() -> None:
             notification_costs.measure(assembly),
         )
     )
+    print()
+    print(render(claim_streaming.TITLE, claim_streaming.HEADERS, claim_streaming.measure()))
 
 
 if __name__ == "__main__":

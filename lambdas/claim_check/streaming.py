@@ -6,6 +6,8 @@ target size, so no line is ever split between two Map children.
 """
 
 import hashlib
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -14,6 +16,51 @@ from claim_check.models import ByteRange
 MAX_LINE_BYTES = 64 * 1024
 """A line longer than this is rejected (an order body is at most 32 KiB) without being held
 in memory whole."""
+
+
+READ_AHEAD_CHUNKS = 2
+"""Chunks fetched while the current one is hashed: hashlib releases the GIL, so reading the
+network and hashing overlap, and memory grows by this many chunks only."""
+_DONE = object()
+
+
+def read_ahead(chunks: Iterable[bytes], depth: int = READ_AHEAD_CHUNKS) -> Iterator[bytes]:
+    """``chunks``, fetched by a helper thread up to ``depth`` chunks ahead of the consumer. An
+    error of the source is raised to the consumer; a consumer that stops early stops the helper."""
+    ahead: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        ahead.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(_DONE)
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer, raised there
+            ahead.put(error)
+
+    helper = threading.Thread(target=fetch, name="read-ahead", daemon=True)
+    helper.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, bytes)
+            yield item
+    finally:
+        stop.set()
+        while not ahead.empty():
+            ahead.get_nowait()
+        helper.join(timeout=5)
 
 
 @dataclass
@@ -36,7 +83,7 @@ def measure(chunks: Iterable[bytes], range_bytes: int) -> Measurement:
     start = 0
     first_line = 1
     newlines = 0
-    for chunk in chunks:
+    for chunk in read_ahead(chunks):
         digest.update(chunk)
         offset = 0
         while True:
@@ -62,7 +109,7 @@ def digest_of(chunks: Iterable[bytes]) -> tuple[int, str]:
     """Size and hex SHA-256 of a stream (the verification pass: no ranges)."""
     digest = hashlib.sha256()
     size = 0
-    for chunk in chunks:
+    for chunk in read_ahead(chunks):
         digest.update(chunk)
         size += len(chunk)
     return size, digest.hexdigest()

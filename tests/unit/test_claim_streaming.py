@@ -2,8 +2,12 @@
 
 import hashlib
 import itertools
+import threading
+import tracemalloc
+from collections.abc import Iterator
 
-from claim_check.streaming import MAX_LINE_BYTES, digest_of, lines, measure
+import pytest
+from claim_check.streaming import MAX_LINE_BYTES, digest_of, lines, measure, read_ahead
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -81,3 +85,56 @@ def test_a_range_ends_at_the_first_newline_after_its_target_size() -> None:
         (8, 14, 3),
         (15, 16, 4),
     ]
+
+
+def test_read_ahead_hands_over_every_chunk_in_order_and_raises_the_sources_error() -> None:
+    def source() -> Iterator[bytes]:
+        yield b"a"
+        yield b"b"
+        raise ConnectionResetError("the stream broke")
+
+    received: list[bytes] = []
+    with pytest.raises(ConnectionResetError, match="broke"):
+        received.extend(read_ahead(source()))
+    assert received == [b"a", b"b"]
+
+
+def test_a_consumer_that_stops_early_stops_the_helper() -> None:
+    produced: list[int] = []
+
+    def endless() -> Iterator[bytes]:
+        n = 0
+        while True:
+            produced.append(n)
+            n += 1
+            yield b"x"
+
+    reader = read_ahead(endless(), depth=2)
+    assert next(reader) == b"x"
+    reader.close()
+    settled = len(produced)
+    assert settled <= 5  # the depth, the chunk in hand, and the one being put back
+    assert not any(t.name == "read-ahead" and t.is_alive() for t in threading.enumerate())
+
+
+def test_a_large_payload_is_measured_in_bounded_memory() -> None:
+    # Given a 256 MiB payload produced 1 MiB at a time (never held whole)
+    block = (b'{"customerId":"c","note":"' + b"x" * 200 + b'"}\n') * 4096
+    total = 256 * 1024 * 1024
+
+    def chunks() -> Iterator[bytes]:
+        sent = 0
+        while sent < total:
+            piece = block[: min(len(block), total - sent)]
+            sent += len(piece)
+            yield piece
+
+    # When it is measured / Then the pass needed a few chunks of memory, not the payload's size
+    tracemalloc.start()
+    try:
+        measured = measure(chunks(), 8 * 1024 * 1024)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert measured.size == total and len(measured.ranges) == 32
+    assert peak < 8 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB"
