@@ -2,7 +2,8 @@
 
 The status moves ISSUED -> RESOLVING (one execution owns the resolve: the idempotency gate)
 -> RESOLVED or FAILED, each move conditional on where it comes from, so a duplicate claim
-event finds the claim taken and ends without processing anything.
+event finds the claim taken and ends without processing anything. A claim that FAILED for a
+reason a retry can cure (not missing, tampered or expired) may be taken again by a redrive.
 """
 
 from datetime import datetime
@@ -13,6 +14,8 @@ from dynamo_tables import DynamoTable, dynamodb_client
 from order_store.timestamps import iso_timestamp
 
 MAX_CAUSE_LENGTH = 2048
+FINAL_FAILURES = {"notfound": "ClaimNotFound", "integrity": "ClaimIntegrityError", "expired": "ClaimExpired"}
+"""Failures no redrive can cure: the payload is gone, is not the claimed one, or came too late."""
 
 
 def claim_pk(claim_id: str) -> str:
@@ -40,13 +43,29 @@ class DynamoClaims(DynamoTable):
 
     def begin(self, claim_id: str, execution_id: str) -> bool:
         """ISSUED -> RESOLVING for ``execution_id`` (or again for the same execution, on a retried
-        task); False when another execution holds it or it ended."""
+        task), or FAILED -> RESOLVING when the failure was not final (the import kept failing:
+        a redrive of the parked message resumes it, and every line already placed replays);
+        False when another execution holds it, it was resolved, or it failed for good."""
         return self._update_if(
             self._key(claim_id),
-            update="SET #status = :resolving, #execution = :execution",
-            condition="#status = :issued OR (#status = :resolving AND #execution = :execution)",
-            names={"#status": "status", "#execution": "executionId"},
-            values={":issued": "ISSUED", ":resolving": "RESOLVING", ":execution": execution_id},
+            update="SET #status = :resolving, #execution = :execution REMOVE #error, #cause",
+            condition=(
+                "#status = :issued OR (#status = :resolving AND #execution = :execution)"
+                " OR (#status = :failed AND NOT #error IN (:notfound, :integrity, :expired))"
+            ),
+            names={
+                "#status": "status",
+                "#execution": "executionId",
+                "#error": "failureError",
+                "#cause": "failureCause",
+            },
+            values={
+                ":issued": "ISSUED",
+                ":resolving": "RESOLVING",
+                ":failed": "FAILED",
+                ":execution": execution_id,
+                **{f":{key}": name for key, name in FINAL_FAILURES.items()},
+            },
         )
 
     def resolve(

@@ -15,6 +15,8 @@ SCHEMA_VERSION = "order-import/1"
 
 IntakeDoor = Literal["bucket", "pointer", "inline"]
 ClaimStatus = Literal["ISSUED", "RESOLVING", "RESOLVED", "FAILED"]
+AfterSuccess = Literal["delete", "tag"]
+"""What happens to a payload once imported: its version is deleted, or tagged for the lifecycle."""
 
 
 def claim_id_for(bucket: str, key: str, version_id: str) -> str:

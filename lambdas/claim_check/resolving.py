@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -21,7 +21,7 @@ from claim_check.errors import (
     ClaimStoreUnavailable,
     InvalidClaimInput,
 )
-from claim_check.models import ByteRange, ClaimRecord, PayloadLocation
+from claim_check.models import AfterSuccess, ByteRange, ClaimRecord, PayloadLocation
 from claim_check.payloads import PayloadBucket
 from claim_check.streaming import digest_of, lines
 from order_store.ports import OrderRepository
@@ -30,7 +30,6 @@ from orders_api.logic import place_order
 from orders_api.schemas import PlaceOrderRequest
 
 REPORT_PREFIX = "reports/"
-AfterSuccess = Literal["delete", "tag"]
 RESOLVED_TAG = {"claim-check": "resolved"}
 """The tag a resolved payload gets when it is kept (the bucket's lifecycle expires it)."""
 MAX_PROBLEMS = 5
@@ -72,7 +71,7 @@ def begin_resolve(claim_id: str, execution_id: str, claims: DynamoClaims, now: d
     claim = claims.get(claim_id)
     if claim is None:
         raise ClaimNotFound(f"no claim {claim_id}")
-    if claim.status in ("ISSUED", "RESOLVING") and claim.expires_at <= int(now.timestamp()):
+    if claim.status != "RESOLVED" and claim.expires_at <= int(now.timestamp()):
         raise ClaimExpired(f"claim {claim_id} expired at {claim.expires_at}")
     return Gate(claim=claim, duplicate=not claims.begin(claim_id, execution_id))
 

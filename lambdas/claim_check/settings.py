@@ -1,9 +1,8 @@
 """Settings of the claim-check functions, one model per set of variables a function gets."""
 
-from typing import Literal
-
 from pydantic import Field
 
+from claim_check.models import AfterSuccess
 from task_io.settings import EnvironmentSettings, settings_from_environment
 
 DEFAULT_RANGE_BYTES = 8 * 1024 * 1024
@@ -11,7 +10,6 @@ DEFAULT_RANGE_BYTES = 8 * 1024 * 1024
 result (two counts per child) stays far below the 256 KiB state limit."""
 DEFAULT_TTL_DAYS = 7
 """A claim (and its payload, by the bucket's lifecycle rule) lives this long."""
-AfterSuccess = Literal["delete", "tag"]
 DEFAULT_AFTER_SUCCESS: AfterSuccess = "delete"
 
 

@@ -6,6 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from claim_check.models import SCHEMA_VERSION
+from claim_check.resolving import REPORT_PREFIX, RESOLVED_TAG
+from claim_check.settings import (
+    DEFAULT_AFTER_SUCCESS,
+    DEFAULT_RANGE_BYTES,
+    DEFAULT_TTL_DAYS,
+    FinishSettings,
+    SplitSettings,
+)
+from claim_check.splitting import MANIFEST_PREFIX
 
 from observability import METRICS_NAMESPACE
 from order_saga.settings import (
@@ -17,7 +27,7 @@ from order_saga.settings import (
 from order_store.keys import PENDING_OUTBOX_INDEX
 from outbox_publisher.settings import ClaimSettings, MarkSettings, RetrySettings
 from task_io.settings import EnvironmentSettings
-from tests.infra.synthesis import Synthesized
+from tests.infra.synthesis import REPO_ROOT, Synthesized
 from workflows import constants as c
 
 pytestmark = pytest.mark.infra
@@ -49,6 +59,8 @@ def _defaults(model: type[EnvironmentSettings]) -> dict[str, Any]:
         (c.OUTBOX_MARK_HANDLER, MarkSettings),
         (c.SAGA_BEGIN_HANDLER, BeginSettings),
         (c.SAGA_SHIP_HANDLER, ShippingSettings),
+        ("claim_check.split_handler.lambda_handler", SplitSettings),
+        ("claim_check.finish_handler.lambda_handler", FinishSettings),
     ],
 )
 def test_the_template_hands_each_function_the_values_its_code_defaults_to(
@@ -66,7 +78,7 @@ def test_the_template_hands_each_function_the_values_its_code_defaults_to(
 
 
 def _required(model: type[EnvironmentSettings]) -> dict[str, str]:
-    return {str(f.alias): "x" for f in model.model_fields.values() if f.is_required()}
+    return {str(f.alias): "xxx" for f in model.model_fields.values() if f.is_required()}
 
 
 def _field_of(model: type[EnvironmentSettings], alias: str) -> str:
@@ -78,3 +90,30 @@ def test_names_and_limits_both_sides_use_are_one() -> None:
     assert PENDING_OUTBOX_INDEX == c.PENDING_OUTBOX_INDEX
     assert ",".join(c.SAGA_SUPPORTED_DESTINATIONS) == DEFAULT_SUPPORTED_DESTINATIONS
     assert DEFAULT_MAX_REDRIVES == c.SAGA_MAX_REDRIVES
+
+
+def test_the_claim_check_and_its_infrastructure_agree(synthesized: Synthesized) -> None:
+    # The code's defaults are the deployment's values
+    assert (DEFAULT_RANGE_BYTES, DEFAULT_TTL_DAYS, DEFAULT_AFTER_SUCCESS) == (
+        c.CLAIM_RANGE_BYTES,
+        c.CLAIM_TTL_DAYS,
+        c.CLAIM_AFTER_SUCCESS,
+    )
+    # The tag a kept payload gets is the one the bucket's lifecycle rule expires
+    assert RESOLVED_TAG == {c.CLAIM_RESOLVED_TAG_KEY: c.CLAIM_RESOLVED_TAG_VALUE}
+    (bucket,) = [
+        b for path_id, b in synthesized.of_type("AWS::S3::Bucket").items() if "PayloadBucket" in path_id
+    ]
+    rules = {rule["Id"]: rule for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireResolvedPayloads"]["TagFilters"] == [
+        {"Key": c.CLAIM_RESOLVED_TAG_KEY, "Value": c.CLAIM_RESOLVED_TAG_VALUE}
+    ]
+    assert rules["ExpirePayloads"]["ExpirationInDays"] == DEFAULT_TTL_DAYS
+    # The prefixes the roles are scoped to are the ones the code writes
+    text = str(synthesized.resources)
+    assert f"/{MANIFEST_PREFIX}*" in text and f"{REPORT_PREFIX}*" in text
+    # The split publishes under the source the resolve's rule matches
+    split = (REPO_ROOT / "asl" / "claim_check_split.asl.json").read_text()
+    assert f'"Source": "{c.CLAIM_CHECK_EVENT_SOURCE}"' in split
+    assert f'"DetailType": "{c.CLAIM_CHECK_ISSUED_DETAIL_TYPE}"' in split
+    assert SCHEMA_VERSION.startswith("order-import/")

@@ -327,3 +327,56 @@ def test_any_payload_round_trips_byte_for_byte(assembly_dir: Path) -> None:
             verify_payload(claim, bucket)
 
         round_trip()
+
+
+# --- the Distributed Map: several ranges, a range that keeps failing, a redrive ---------------
+
+FILLER = " " * 60_000  # a blank line (skipped), long enough to spread orders over several ranges
+
+
+def _spread_payload(customers: list[str]) -> bytes:
+    """Orders separated by ~3 MiB of blank lines: 8 MiB ranges put them in different children."""
+    blank = "\n".join([FILLER] * 50)
+    return ("\n".join(f"{_line(customerId=c)}\n{blank}" for c in customers) + "\n").encode()
+
+
+def test_a_payload_of_several_ranges_is_imported_by_as_many_map_children(claim_app: LocalApp) -> None:
+    customers = [f"spread-{n}" for n in range(6)]
+    payload = _spread_payload(customers)
+    _upload(claim_app, payload)
+    claim_app.drain()
+    claim = _only_claim(claim_app)
+    assert claim.ranges >= 2 and claim.size == len(payload) > 8 * 1024 * 1024
+    assert (claim.status, claim.accepted, claim.rejected) == ("RESOLVED", 6, 0)
+    assert sorted(order["customerId"] for order in orders(claim_app)) == customers
+
+
+def test_a_range_that_keeps_failing_parks_the_claim_and_a_redrive_finishes_it_once(
+    claim_app: LocalApp,
+) -> None:
+    # Given an order table that refuses every write of the importer for a while
+    claim_app.calls.fail(
+        "dynamodb",
+        "TransactWriteItems",
+        function=claim_app.function_name("ClaimCheck/ImportRange"),
+        times=1000,
+        error="ProvisionedThroughputExceededException",
+    )
+    _upload(claim_app, ("\n".join(_line(customerId=f"r-{n}") for n in range(3)) + "\n").encode())
+    claim_app.drain()
+    # Then the import was retried, then the claim marked failed and its message parked
+    assert _ended(claim_app, "ClaimCheck/Resolve") == [("FAILED", "ClaimRejected")]
+    failed = _only_claim(claim_app)
+    assert failed.status == "FAILED" and orders(claim_app) == []
+    (parked,) = _parked(claim_app)
+    # When the table recovers and the operator sends the parked message back
+    claim_app.calls.clear()
+    (record,) = json.loads(parked["detail"]["input"])
+    claim_app.client("sqs").send_message(
+        QueueUrl=claim_app.queue_url("ClaimCheck/Resolve/ClaimQueue/"), MessageBody=record["body"]
+    )
+    claim_app.drain()
+    # Then the claim resumes and resolves, each order once
+    claim = _only_claim(claim_app)
+    assert (claim.status, claim.accepted, claim.failure_error) == ("RESOLVED", 3, None)
+    assert sorted(order["customerId"] for order in orders(claim_app)) == ["r-0", "r-1", "r-2"]
