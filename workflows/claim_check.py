@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_pipes as pipes
@@ -37,6 +36,7 @@ from workflows.workflow_parts import (
     asl_state_machine,
     park_failed_executions,
     queue_source_statements,
+    rule_fed_queue,
     state_machine_pipe,
 )
 
@@ -116,7 +116,6 @@ RESOLVE_TASKS = (
             "s3:PutObjectVersionTagging",
         ),
         list_bucket=True,
-        settings={"CLAIM_AFTER_SUCCESS": c.CLAIM_AFTER_SUCCESS},
     ),
     _Task(
         "MarkClaimFailedFunctionArn",
@@ -145,9 +144,22 @@ class ClaimCheck(Construct):
         alarms: every alarm of the pattern.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, foundation: PlatformFoundation) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        foundation: PlatformFoundation,
+        after_success: str = c.CLAIM_AFTER_SUCCESS,
+    ) -> None:
         super().__init__(scope, construct_id)
         self._foundation = foundation
+        if after_success not in c.CLAIM_AFTER_SUCCESS_CHOICES:
+            raise ValueError(
+                f"context {c.CLAIM_AFTER_SUCCESS_CONTEXT_KEY} must be one of {c.CLAIM_AFTER_SUCCESS_CHOICES},"
+                f" got {after_success!r}"
+            )
+        self._after_success = after_success
         self._build_buckets()
         self.claims_table = foundation.table(self, "ClaimsTable", time_to_live_attribute="expiresAt")
         self.functions: dict[str, lambda_.Function] = {}
@@ -217,6 +229,8 @@ class ClaimCheck(Construct):
     def _function(self, task: _Task) -> lambda_.Function:
         foundation = self._foundation
         environment = {BUCKET_ENV: self.bucket.bucket_name, **task.settings}
+        if task.placeholder == "FinishResolveFunctionArn":
+            environment["CLAIM_AFTER_SUCCESS"] = self._after_success
         if task.claims:
             environment[CLAIMS_TABLE_ENV] = self.claims_table.table_name
         if task.orders:
@@ -297,17 +311,12 @@ class ClaimCheck(Construct):
 
     def _build_split(self) -> None:
         foundation = self._foundation
-        work = foundation.dlq_backed_queue(
-            self, "IntakeQueue", visibility_timeout=Duration.seconds(c.CLAIM_QUEUE_VISIBILITY_TIMEOUT_SECONDS)
-        )
-        self.intake_queue: sqs.Queue = work.queue
-        self.intake_dlq: sqs.Queue = work.dead_letter_queue
-        self.intake_target_dlq = foundation.dead_letter_queue(
-            self, "IntakeTargetDlq", parks="the intake rule's queue target"
-        )
-        self.intake_rule = events.Rule(
+        intake = rule_fed_queue(
             self,
-            "IntakeRule",
+            foundation,
+            queue_id="IntakeQueue",
+            target_dlq_id="IntakeTargetDlq",
+            rule_id="IntakeRule",
             description="Every object uploaded under intake/ of the payload bucket is claimed",
             event_pattern=events.EventPattern(
                 source=["aws.s3"],
@@ -317,15 +326,13 @@ class ClaimCheck(Construct):
                     "object": {"key": [{"prefix": c.CLAIM_INTAKE_PREFIX}]},
                 },
             ),
+            event_bus=None,  # S3 puts its events on the default bus
+            visibility_timeout=Duration.seconds(c.CLAIM_QUEUE_VISIBILITY_TIMEOUT_SECONDS),
         )
-        self.intake_rule.add_target(
-            targets.SqsQueue(
-                self.intake_queue,
-                dead_letter_queue=self.intake_target_dlq,
-                retry_attempts=c.SAGA_RULE_TARGET_MAX_RETRY_ATTEMPTS,
-                max_event_age=Duration.hours(c.SAGA_RULE_TARGET_MAX_EVENT_AGE_HOURS),
-            )
-        )
+        self.intake_queue: sqs.Queue = intake.queue
+        self.intake_dlq: sqs.Queue = intake.dead_letter_queue
+        self.intake_target_dlq: sqs.Queue = intake.target_dlq
+        self.intake_rule = intake.rule
         split = Construct(self, "Split")
         log_group = foundation.log_group(
             split, "StateMachineLogGroup", log_group_name=c.CLAIM_SPLIT_STATE_MACHINE_LOG_GROUP
@@ -357,33 +364,23 @@ class ClaimCheck(Construct):
     def _build_resolve(self) -> None:
         foundation = self._foundation
         resolve = Construct(self, "Resolve")
-        work = foundation.dlq_backed_queue(
+        issued = rule_fed_queue(
             resolve,
-            "ClaimQueue",
-            visibility_timeout=Duration.seconds(c.CLAIM_QUEUE_VISIBILITY_TIMEOUT_SECONDS),
-        )
-        self.resolve_queue: sqs.Queue = work.queue
-        self.resolve_dlq: sqs.Queue = work.dead_letter_queue
-        self.resolve_target_dlq = foundation.dead_letter_queue(
-            resolve, "ClaimTargetDlq", parks="the ClaimCheckIssued rule's target"
-        )
-        self.resolve_rule = events.Rule(
-            resolve,
-            "ClaimIssuedRule",
+            foundation,
+            queue_id="ClaimQueue",
+            target_dlq_id="ClaimTargetDlq",
+            rule_id="ClaimIssuedRule",
             description="Every ClaimCheckIssued event starts one resolve",
-            event_bus=foundation.event_bus,
             event_pattern=events.EventPattern(
                 source=[c.CLAIM_CHECK_EVENT_SOURCE], detail_type=[c.CLAIM_CHECK_ISSUED_DETAIL_TYPE]
             ),
+            event_bus=foundation.event_bus,
+            visibility_timeout=Duration.seconds(c.CLAIM_QUEUE_VISIBILITY_TIMEOUT_SECONDS),
         )
-        self.resolve_rule.add_target(
-            targets.SqsQueue(
-                self.resolve_queue,
-                dead_letter_queue=self.resolve_target_dlq,
-                retry_attempts=c.SAGA_RULE_TARGET_MAX_RETRY_ATTEMPTS,
-                max_event_age=Duration.hours(c.SAGA_RULE_TARGET_MAX_EVENT_AGE_HOURS),
-            )
-        )
+        self.resolve_queue: sqs.Queue = issued.queue
+        self.resolve_dlq: sqs.Queue = issued.dead_letter_queue
+        self.resolve_target_dlq: sqs.Queue = issued.target_dlq
+        self.resolve_rule = issued.rule
         log_group = foundation.log_group(
             resolve, "StateMachineLogGroup", log_group_name=c.CLAIM_RESOLVE_STATE_MACHINE_LOG_GROUP
         )
@@ -522,10 +519,7 @@ class ClaimCheck(Construct):
                 "The failures rule could not park a failed claim-check resolve",
             ),
         ]
-        alarms = {
-            name: foundation.queue_not_empty_alarm(self, f"{name}Alarm", queue=queue, description=description)
-            for name, queue, description in parked
-        }
+        alarms = foundation.parked_message_alarms(self, parked)
         for name, machine in (("Split", self.split_state_machine), ("Resolve", self.resolve_state_machine)):
             alarms[f"{name}ExecutionsFailed"] = foundation.alarm_when_positive(
                 self,

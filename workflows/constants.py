@@ -263,6 +263,9 @@ CLAIM_RANGE_BYTES: Final = 8 * 1024 * 1024
 CLAIM_TTL_DAYS: Final = 7
 """Claims expire (TTL) and unreleased payloads are deleted (lifecycle) after this many days."""
 CLAIM_AFTER_SUCCESS: Final = "delete"
+CLAIM_AFTER_SUCCESS_CONTEXT_KEY: Final = "claimAfterSuccess"
+"""CDK context: "delete" (the default) or "tag" (keep the payload a day, for audits or replays)."""
+CLAIM_AFTER_SUCCESS_CHOICES: Final = ("delete", "tag")
 CLAIM_RESOLVED_TAG_KEY: Final = "claim-check"
 CLAIM_RESOLVED_TAG_VALUE: Final = "resolved"
 CLAIM_RESOLVED_EXPIRY_DAYS: Final = 1

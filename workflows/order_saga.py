@@ -26,7 +26,6 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -43,6 +42,7 @@ from workflows.workflow_parts import (
     asl_state_machine,
     park_failed_executions,
     queue_source_statements,
+    rule_fed_queue,
     state_machine_pipe,
 )
 
@@ -390,37 +390,24 @@ class OrderSaga(Construct):
     # --- trigger: bus rule → queue → pipe → state machine ---------------------------------
 
     def _build_trigger(self) -> None:
-        foundation = self._foundation
-        work = foundation.dlq_backed_queue(
+        fed = rule_fed_queue(
             self,
-            "OrderPlacedQueue",
-            visibility_timeout=Duration.seconds(c.SAGA_QUEUE_VISIBILITY_TIMEOUT_SECONDS),
-        )
-        self.queue: sqs.Queue = work.queue
-        self.queue_dlq: sqs.Queue = work.dead_letter_queue
-
-        self.order_placed_target_dlq: sqs.Queue = foundation.dead_letter_queue(
-            self, "OrderPlacedTargetDlq", parks="the OrderPlaced rule's queue target"
-        )
-        self.order_placed_rule = events.Rule(
-            self,
-            "OrderPlacedRule",
+            self._foundation,
+            queue_id="OrderPlacedQueue",
+            target_dlq_id="OrderPlacedTargetDlq",
+            rule_id="OrderPlacedRule",
             description="Every OrderPlaced event on the platform bus starts one order saga",
-            event_bus=foundation.event_bus,
             event_pattern=events.EventPattern(
                 source=ORDER_PLACED_PATTERN["source"],
                 detail_type=ORDER_PLACED_PATTERN["detail-type"],
             ),
+            event_bus=self._foundation.event_bus,
+            visibility_timeout=Duration.seconds(c.SAGA_QUEUE_VISIBILITY_TIMEOUT_SECONDS),
         )
-        # The whole event is delivered (no InputPath / InputTransformer): the saga parses it.
-        self.order_placed_rule.add_target(
-            targets.SqsQueue(
-                self.queue,
-                dead_letter_queue=self.order_placed_target_dlq,
-                retry_attempts=c.SAGA_RULE_TARGET_MAX_RETRY_ATTEMPTS,
-                max_event_age=Duration.hours(c.SAGA_RULE_TARGET_MAX_EVENT_AGE_HOURS),
-            )
-        )
+        self.queue: sqs.Queue = fed.queue
+        self.queue_dlq: sqs.Queue = fed.dead_letter_queue
+        self.order_placed_target_dlq: sqs.Queue = fed.target_dlq
+        self.order_placed_rule = fed.rule
         self._build_pipe()
 
     def _build_pipe(self) -> None:
@@ -485,10 +472,7 @@ class OrderSaga(Construct):
                 "The workflow-failures rule could not park a failed order saga execution",
             ),
         ]
-        alarms = {
-            name: foundation.queue_not_empty_alarm(self, f"{name}Alarm", queue=queue, description=description)
-            for name, queue, description in parked
-        }
+        alarms = foundation.parked_message_alarms(self, parked)
         alarms["ExecutionsFailed"] = foundation.alarm_when_positive(
             self,
             "ExecutionsFailedAlarm",

@@ -8,6 +8,7 @@ once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Aws, Duration, RemovalPolicy
@@ -281,6 +282,15 @@ class PlatformFoundation(Construct):
         )
         alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
         return alarm
+
+    def parked_message_alarms(
+        self, scope: Construct, parked: Sequence[tuple[str, sqs.IQueue, str]]
+    ) -> dict[str, cloudwatch.Alarm]:
+        """One queue-not-empty alarm (``<name>Alarm``) per (name, queue, description)."""
+        return {
+            name: self.queue_not_empty_alarm(scope, f"{name}Alarm", queue=queue, description=description)
+            for name, queue, description in parked
+        }
 
     def queue_not_empty_alarm(
         self, scope: Construct, construct_id: str, *, queue: sqs.IQueue, description: str

@@ -54,7 +54,10 @@ class OrderPlatformStack(Stack):
         self.account_notification = AccountNotification(
             self, "AccountNotification", foundation=self.foundation, sender=str(sender)
         )
-        self.claim_check = ClaimCheck(self, "ClaimCheck", foundation=self.foundation)
+        after_success = self.node.try_get_context(c.CLAIM_AFTER_SUCCESS_CONTEXT_KEY) or c.CLAIM_AFTER_SUCCESS
+        self.claim_check = ClaimCheck(
+            self, "ClaimCheck", foundation=self.foundation, after_success=str(after_success)
+        )
 
         # Outputs live on the stack itself so their logical ids are exactly these names.
         saga = self.order_saga

@@ -11,6 +11,7 @@ rules in one place; the resources keep the ids the workflows gave them before
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from aws_cdk import ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_events as events
@@ -273,3 +274,47 @@ def park_failed_executions(
         )
     )
     return rule, failures_queue, target_dlq
+
+
+@dataclass(frozen=True)
+class RuleFedQueue:
+    """A bus rule delivering whole events to a DLQ-backed work queue (a pipe's source)."""
+
+    rule: events.Rule
+    queue: sqs.Queue
+    dead_letter_queue: sqs.Queue
+    target_dlq: sqs.Queue
+
+
+def rule_fed_queue(
+    scope: Construct,
+    foundation: PlatformFoundation,
+    *,
+    queue_id: str,
+    target_dlq_id: str,
+    rule_id: str,
+    description: str,
+    event_pattern: events.EventPattern,
+    event_bus: events.IEventBus | None,
+    visibility_timeout: Duration,
+) -> RuleFedQueue:
+    """The work queue (poison messages to its DLQ), the rule (on ``event_bus``, or the default bus
+    for AWS service events) and its target, which retries and then parks what it could not
+    deliver in its own DLQ. The whole event is delivered (no InputPath / InputTransformer): the
+    workflow parses it."""
+    work = foundation.dlq_backed_queue(scope, queue_id, visibility_timeout=visibility_timeout)
+    target_dlq = foundation.dead_letter_queue(scope, target_dlq_id, parks=f"the {rule_id}'s queue target")
+    rule = events.Rule(
+        scope, rule_id, description=description, event_bus=event_bus, event_pattern=event_pattern
+    )
+    rule.add_target(
+        targets.SqsQueue(
+            work.queue,
+            dead_letter_queue=target_dlq,
+            retry_attempts=c.SAGA_RULE_TARGET_MAX_RETRY_ATTEMPTS,
+            max_event_age=Duration.hours(c.SAGA_RULE_TARGET_MAX_EVENT_AGE_HOURS),
+        )
+    )
+    return RuleFedQueue(
+        rule=rule, queue=work.queue, dead_letter_queue=work.dead_letter_queue, target_dlq=target_dlq
+    )

@@ -23,13 +23,13 @@ from claim_check.errors import (
 )
 from claim_check.models import AfterSuccess, ByteRange, ClaimRecord, PayloadLocation
 from claim_check.payloads import PayloadBucket
+from claim_check.splitting import REPORT_PREFIX
 from claim_check.streaming import digest_of, lines
 from order_store.ports import OrderRepository
 from orders_api.errors import IdempotencyKeyReused
 from orders_api.logic import place_order
 from orders_api.schemas import PlaceOrderRequest
 
-REPORT_PREFIX = "reports/"
 RESOLVED_TAG = {"claim-check": "resolved"}
 """The tag a resolved payload gets when it is kept (the bucket's lifecycle expires it)."""
 MAX_PROBLEMS = 5

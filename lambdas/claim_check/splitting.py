@@ -17,6 +17,9 @@ from order_store.timestamps import iso_timestamp
 
 INLINE_PREFIX = "inline/"
 MANIFEST_PREFIX = "manifests/"
+REPORT_PREFIX = "reports/"
+PLATFORM_PREFIXES = (INLINE_PREFIX, MANIFEST_PREFIX, REPORT_PREFIX)
+"""Keys the platform writes itself: a producer's pointer may not name them."""
 
 
 def manifest_key_for(claim_id: str) -> str:
@@ -46,6 +49,10 @@ def store_payload(intake: Intake, bucket: str, payloads: PayloadBucket) -> Paylo
     if intake.location.bucket != bucket:
         raise InvalidIntakeMessage(
             f"payloads are claimed from s3://{bucket} only, not s3://{intake.location.bucket}"
+        )
+    if intake.location.key.startswith(PLATFORM_PREFIXES):
+        raise InvalidIntakeMessage(
+            f"{intake.location.key!r} is one of the platform's own objects, not a payload"
         )
     stored = payloads.head(intake.location)
     if intake.announced_size is not None and intake.announced_size != stored.size:

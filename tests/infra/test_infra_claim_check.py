@@ -153,3 +153,22 @@ def test_the_resolve_may_run_only_its_own_map_children_and_read_only_manifests(
     )
     assert statement_actions(statements["ReadManifests"]) == ["s3:GetObject"]
     assert "/manifests/*" in json.dumps(statements["ReadManifests"]["Resource"])
+
+
+def test_what_happens_to_an_imported_payload_is_chosen_by_context(synthesized: Synthesized) -> None:
+    from aws_cdk import App, Stack
+
+    from workflows.claim_check import ClaimCheck
+    from workflows.platform_foundation import PlatformFoundation
+
+    (finish,) = [
+        f
+        for f in synthesized.of_type("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "claim_check.finish_handler.lambda_handler"
+    ]
+    assert finish["Properties"]["Environment"]["Variables"]["CLAIM_AFTER_SUCCESS"] == c.CLAIM_AFTER_SUCCESS
+    stack = Stack(App(), "Probe")
+    with pytest.raises(ValueError, match=c.CLAIM_AFTER_SUCCESS_CONTEXT_KEY):
+        ClaimCheck(
+            stack, "ClaimCheck", foundation=PlatformFoundation(stack, "Foundation"), after_success="archive"
+        )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from claim_check.models import SCHEMA_VERSION
-from claim_check.resolving import REPORT_PREFIX, RESOLVED_TAG
+from claim_check.resolving import RESOLVED_TAG
 from claim_check.settings import (
     DEFAULT_AFTER_SUCCESS,
     DEFAULT_RANGE_BYTES,
@@ -15,7 +15,7 @@ from claim_check.settings import (
     FinishSettings,
     SplitSettings,
 )
-from claim_check.splitting import MANIFEST_PREFIX
+from claim_check.splitting import MANIFEST_PREFIX, REPORT_PREFIX
 
 from observability import METRICS_NAMESPACE
 from order_saga.settings import (

@@ -6,6 +6,9 @@ from typing import Any
 import pytest
 from claim_check.errors import InvalidIntakeMessage
 from claim_check.intake import POINTER_CLASS, parse_intake
+from claim_check.models import PayloadLocation
+from claim_check.payloads import StoredObject
+from claim_check.splitting import store_payload
 
 BUCKET = "payload-bucket"
 
@@ -91,3 +94,38 @@ def test_anything_else_is_an_inline_payload_even_a_single_json_line() -> None:
 def test_malformed_intake_is_refused_by_name(records: Any, reason: str) -> None:
     with pytest.raises(InvalidIntakeMessage, match=reason):
         parse_intake(records)
+
+
+class _Bucket:
+    """Just enough of PayloadBucket for the intake's checks: every object exists, 12 bytes."""
+
+    def head(self, location: PayloadLocation) -> StoredObject:
+        return StoredObject(version_id="v9", size=12, content_type="")
+
+
+@pytest.mark.parametrize(
+    ("bucket", "key", "announced", "reason"),
+    [
+        ("someone-elses-bucket", "data.jsonl", None, "only"),
+        (BUCKET, "manifests/other-claim.json", None, "platform's own"),
+        (BUCKET, "reports/other-claim.jsonl", None, "platform's own"),
+        (BUCKET, "inline/other-message", None, "platform's own"),
+        (BUCKET, "data.jsonl", 13, "announces 13 bytes"),
+    ],
+)
+def test_a_pointer_may_name_only_a_payload_of_the_payload_bucket_of_its_announced_size(
+    bucket: str, key: str, announced: int | None, reason: str
+) -> None:
+    attributes = {} if announced is None else {"ExtendedPayloadSize": str(announced)}
+    intake = parse_intake(
+        _record(json.dumps([POINTER_CLASS, {"s3BucketName": bucket, "s3Key": key}]), **attributes)
+    )
+    with pytest.raises(InvalidIntakeMessage, match=reason):
+        store_payload(intake, BUCKET, _Bucket())  # type: ignore[arg-type]
+
+
+def test_a_pointer_to_a_payload_is_pinned_to_its_current_version() -> None:
+    body = json.dumps([POINTER_CLASS, {"s3BucketName": BUCKET, "s3Key": "data.jsonl"}])
+    intake = parse_intake(_record(body, ExtendedPayloadSize="12"))
+    location = store_payload(intake, BUCKET, _Bucket())  # type: ignore[arg-type]
+    assert (location.key, location.version_id) == ("data.jsonl", "v9")
