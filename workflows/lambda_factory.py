@@ -127,6 +127,7 @@ class PlatformFunction(Construct):
                 "POWERTOOLS_SERVICE_NAME": service_name,
                 "POWERTOOLS_METRICS_NAMESPACE": c.METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": c.POWERTOOLS_LOG_LEVEL,
+                **c.LAMBDA_RUNTIME_TUNING,
                 **(environment or {}),
             },
         )

@@ -31,7 +31,7 @@ class ChangeOut(CamelModel):
 class UserAttribute(BaseModel):
     """One of AdminGetUser's UserAttributes, as the SDK spells it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     Name: str
     Value: str = ""

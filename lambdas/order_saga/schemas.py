@@ -21,7 +21,7 @@ from task_io.models import CamelModel
 class TaskFailure(BaseModel):
     """A Catch's error output, spelled as Step Functions writes it: ``{"Error", "Cause"}``."""
 
-    model_config = ConfigDict(frozen=True, validate_by_name=True, validate_by_alias=True)
+    model_config = ConfigDict(frozen=True, validate_by_name=True, validate_by_alias=True, defer_build=True)
 
     error: str = Field(alias="Error", min_length=1)
     cause: str | None = Field(default=None, alias="Cause")

@@ -26,7 +26,7 @@ class PutEventsEntry(BaseModel):
     """One PutEvents request entry, spelled as the EventBridge API (and Step Functions) expect."""
 
     model_config = ConfigDict(
-        frozen=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+        frozen=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True, defer_build=True
     )
 
     source: str = Field(alias="Source", min_length=1)

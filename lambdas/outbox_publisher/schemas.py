@@ -25,7 +25,7 @@ class SweepRequest(CamelModel):
 class SweepInput(BaseModel):
     """The sweeper schedule's execution input."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     sweep: SweepRequest
 
@@ -66,7 +66,7 @@ class _AwsShapedModel(BaseModel):
     """Spelled like the AWS API (PascalCase aliases) on the wire."""
 
     model_config = ConfigDict(
-        frozen=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+        frozen=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True, defer_build=True
     )
 
 

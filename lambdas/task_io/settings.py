@@ -18,7 +18,9 @@ class InvalidConfiguration(Exception):
 class EnvironmentSettings(BaseModel):
     """Base for settings models: fields are declared with the environment variable as alias."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", validate_by_alias=True, validate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", validate_by_alias=True, validate_by_name=True, defer_build=True
+    )
 
 
 def settings_from_environment[SettingsT: EnvironmentSettings](model: type[SettingsT]) -> SettingsT:

@@ -454,6 +454,8 @@ def test_every_function_uses_the_platform_defaults(synthesized: Synthesized) -> 
         env = props["Environment"]["Variables"]
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == "OrderPlatform", logical_id
         assert env["POWERTOOLS_LOG_LEVEL"] == "INFO", logical_id
+        # And no function scans installed distributions for pydantic plugins at its first validation
+        assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__", logical_id
         assert env["POWERTOOLS_SERVICE_NAME"], logical_id
         # And every function uses the stack's one dependency layer
         (layer,) = props["Layers"]
