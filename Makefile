@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: deps demo test lint unit workflow infra synth bench clean
+.PHONY: deps demo test lint unit workflow infra synth bench clean diagrams
 
 $(DEPS): requirements.lock package.json package-lock.json .python-runtime
 	@test -n "$(PYTHON)" || { echo "no Python $(PYTHON_VERSION): see .ci/find-python" >&2; exit 1; }
@@ -36,7 +36,7 @@ demo: cdk.out/manifest.json
 lint: $(DEPS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy lambdas local_runtime workflows operations app.py
+	$(VENV)/bin/mypy lambdas local_runtime workflows operations visualize app.py
 
 # One pytest worker per core (2 here): the tiers are independent processes, each with its own moto and clock.
 test: cdk.out/manifest.json lint
@@ -47,6 +47,10 @@ unit: $(DEPS)
 
 bench: cdk.out/manifest.json
 	$(PY) -m bench
+
+# The README's state machine diagrams, regenerated from asl/ (a test fails when one is stale).
+diagrams: $(DEPS)
+	$(PY) -m visualize.diagrams
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .layer-cache
