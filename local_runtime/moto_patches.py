@@ -33,6 +33,12 @@ tests/local_runtime that fails without it.
   is already there.
 * Every Cognito user pool builds the same RSA signing key from moto's resource file (~70 ms
   per pool, a fifth of an app's start): the key is built once per process.
+* StartExecution never reads the `#TestCaseName` suffix Step Functions Local takes, and the
+  engine's mock-configuration loader loads nothing: the suffix now selects a test case of the
+  MockConfigFile (`mock_config.py`), whose mocked states the execution's worker answers.
+* A Distributed Map run whose children fail is reported SUCCEEDED, with a null result per
+  failed child: it now fails with States.ExceedToleratedFailureThreshold beyond the tolerated
+  failures (none by default), as on AWS, and the Map's Catch takes over.
 * SendTaskFailure drops its `cause` (the response handler passes only the error), so a
   Catch sees `Cause: null` where AWS gives the sender's cause. It is passed on.
 * StopExecution drops the caller's error and cause (they are passed on), and it stops the
@@ -54,6 +60,7 @@ tests/local_runtime that fails without it.
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import importlib
 import json
@@ -73,7 +80,20 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.events.models import EventTemplateParser, Rule
 from moto.sqs.models import Message, Queue, sqs_backends
+from moto.stepfunctions.exceptions import InvalidName
+from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+    distributed_iteration_component as distributed_map,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service,
     state_task_service_aws_sdk,
@@ -81,12 +101,14 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from local_runtime import clock
+from local_runtime import clock, mock_config
 
 PINNED_MOTO_VERSION = "5.2.5"
 
@@ -413,6 +435,95 @@ class _CachedJwk:
             return cls._keys[marker]
 
 
+def _map_run_within_tolerance(
+    self: distributed_map.DistributedIterationComponent, env: Environment, eval_input: Any
+) -> None:
+    """A Distributed Map whose children failed beyond ToleratedFailureCount/Percentage (0 by
+    default) fails with States.ExceedToleratedFailureThreshold, as on AWS; moto reports the run
+    as succeeded, with a null result for every failed child."""
+    _originals["map_run"](self, env, eval_input)
+    record = eval_input.map_run_record
+    total = record.item_counter.total.get()
+    failed = record.item_counter.failed.get() + record.item_counter.timed_out.get()
+    if not failed:
+        return
+    count = int(eval_input.tolerated_failure_count or 0)
+    percentage = float(eval_input.tolerated_failure_percentage or 0.0)
+    if (count and failed <= count) or (percentage and 100.0 * failed / max(total, 1) <= percentage):
+        return
+    cause = f"The specified tolerated failure threshold was exceeded: {failed} of {total} items failed"
+    raise FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold),
+            event_type=HistoryEventType.MapRunFailed,
+            event_details=EventDetails(  # type: ignore[typeddict-item]  # a total TypedDict in moto's stubs
+                mapRunFailedEventDetails=MapRunFailedEventDetails(
+                    error=StatesErrorNameType.StatesExceedToleratedFailureThreshold.to_name(), cause=cause
+                )
+            ),
+        )
+    )
+
+
+_starting_test_case: contextvars.ContextVar[Any] = contextvars.ContextVar("starting_test_case", default=None)
+
+
+def _start_execution_with_test_case(
+    self: StepFunctionsParserBackend,
+    state_machine_arn: str,
+    name: Any = None,
+    execution_input: Any = None,
+    trace_header: Any = None,
+) -> Any:
+    """StartExecution on ``<arn>#<TestCaseName>`` runs the test case of the mock configuration
+    (Step Functions Local's contract); an unknown case, or one mocking states the definition
+    lacks, is refused by name before anything runs."""
+    base, _, case = state_machine_arn.partition("#")
+    if not case:
+        return _originals["backend_start_execution"](
+            self, state_machine_arn, name, execution_input, trace_header
+        )
+    machine = self.describe_state_machine(base)
+    try:
+        test_case = mock_config.test_case_for(machine.name, case, machine.definition)
+    except mock_config.MockConfigError as error:
+        raise InvalidName(str(error)) from error
+    token = _starting_test_case.set(test_case)
+    try:
+        return _originals["backend_start_execution"](self, base, name, execution_input, trace_header)
+    finally:
+        _starting_test_case.reset(token)
+
+
+def _execution_worker_with_test_case(self: Execution) -> Any:
+    worker = _originals["execution_worker"](self)
+    test_case = _starting_test_case.get()
+    if test_case is not None:
+        worker._mock_test_case = test_case  # read when the worker builds its environment
+    return worker
+
+
+def _install_later_patches() -> None:
+    """The user pool key, Distributed Map failures and mock test cases (under the install lock)."""
+    _originals["cognito_jwk"] = cognito_models.jwk
+    cognito_models.jwk = _CachedJwk  # type: ignore[assignment]
+    component = distributed_map.DistributedIterationComponent
+    _originals["map_run"] = component._map_run
+    component._map_run = _map_run_within_tolerance  # type: ignore[method-assign]
+    _originals["backend_start_execution"] = StepFunctionsParserBackend.start_execution
+    StepFunctionsParserBackend.start_execution = _start_execution_with_test_case  # type: ignore[method-assign,assignment]
+    _originals["execution_worker"] = Execution._get_start_execution_worker
+    Execution._get_start_execution_worker = _execution_worker_with_test_case  # type: ignore[method-assign]
+
+
+def _uninstall_later_patches() -> None:
+    cognito_models.jwk = _originals["cognito_jwk"]
+    distributed_map.DistributedIterationComponent._map_run = _originals["map_run"]  # type: ignore[method-assign]
+    StepFunctionsParserBackend.start_execution = _originals["backend_start_execution"]  # type: ignore[method-assign]
+    Execution._get_start_execution_worker = _originals["execution_worker"]  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Apply every patch (idempotent)."""
     if moto.__version__ != PINNED_MOTO_VERSION:
@@ -460,8 +571,7 @@ def install() -> None:
         _Callback._wait_for_task_token_heartbeat = _wait_for_task_token_heartbeat  # type: ignore[method-assign]
         _originals["terminated"] = BaseExecutionWorkerCommunication.terminated
         BaseExecutionWorkerCommunication.terminated = _terminated_with_listeners  # type: ignore[method-assign]
-        _originals["cognito_jwk"] = cognito_models.jwk
-        cognito_models.jwk = _CachedJwk  # type: ignore[assignment]
+        _install_later_patches()
 
 
 def uninstall() -> None:
@@ -489,7 +599,7 @@ def uninstall() -> None:
         _Callback._wait_for_task_token_heartbeat = _originals["heartbeat_wait"]  # type: ignore[method-assign]
         StepFunctionResponse.send_task_failure = _originals["send_task_failure"]  # type: ignore[method-assign]
         Execution.stop = _originals["stop_execution"]  # type: ignore[method-assign]
-        cognito_models.jwk = _originals["cognito_jwk"]
+        _uninstall_later_patches()
         StepFunctionResponse.stop_execution = _originals["stop_execution_response"]  # type: ignore[method-assign]
         Environment.set_error = _originals["set_error"]  # type: ignore[method-assign]
         Message.visible = _originals["message_visible"]  # type: ignore[method-assign]

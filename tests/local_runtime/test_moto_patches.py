@@ -366,3 +366,90 @@ def test_user_pools_share_one_signing_key_built_once(tiny_app: LocalApp) -> None
 def test_without_the_patch_every_user_pool_builds_its_key_again(unpatched: LocalApp) -> None:
     first, second = _signing_keys(unpatched)
     assert first is not second and first.as_dict() == second.as_dict()
+
+
+FAILING_CHILDREN = {
+    "StartAt": "Fan",
+    "States": {
+        "Fan": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Check",
+                "States": {
+                    "Check": {
+                        "Type": "Choice",
+                        "Choices": [{"Variable": "$", "NumericGreaterThan": 1, "Next": "Broken"}],
+                        "Default": "Fine",
+                    },
+                    "Broken": {"Type": "Fail", "Error": "Broken"},
+                    "Fine": {"Type": "Pass", "End": True},
+                },
+            },
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Caught"}],
+            "ResultPath": "$.results",
+            "End": True,
+        },
+        "Caught": {"Type": "Pass", "End": True},
+    },
+}
+
+
+def test_a_distributed_map_whose_children_fail_fails_beyond_its_tolerance(tiny_app: LocalApp) -> None:
+    arn = _run(tiny_app, FAILING_CHILDREN, "map-fails", {"items": [1, 2, 3]})
+    done = tiny_app.wait_for(arn)
+    output = json.loads(done["output"])
+    assert output["failure"]["Error"] == "States.ExceedToleratedFailureThreshold"
+    assert "2 of 3" in output["failure"]["Cause"] and "results" not in output
+
+
+def test_without_the_patch_a_failed_child_is_a_null_result(unpatched: LocalApp) -> None:
+    arn = _run(unpatched, FAILING_CHILDREN, "map-nulls", {"items": [1, 2, 3]})
+    deadline = time.monotonic() + 10
+    sfn = unpatched.client("stepfunctions")
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    output = json.loads(sfn.describe_execution(executionArn=arn)["output"])
+    assert output["results"] == [1, None, None] and "failure" not in output
+
+
+def test_a_test_case_suffix_runs_the_mock_configuration(tiny_app: LocalApp) -> None:
+    from local_runtime import mock_config
+
+    definition = {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "arn:aws:lambda:eu-west-1:123456789012:function:absent"},
+                "End": True,
+            }
+        },
+    }
+    mock_config.use_mock_config(
+        {
+            "StateMachines": {"probe-mocked": {"TestCases": {"Answered": {"Call": "Ok"}}}},
+            "MockedResponses": {"Ok": {"0": {"Return": {"StatusCode": 200, "Payload": {"mocked": True}}}}},
+        }
+    )
+    try:
+        sfn = tiny_app.client("stepfunctions")
+        machine = sfn.create_state_machine(
+            name="probe-mocked",
+            definition=json.dumps(definition),
+            roleArn="arn:aws:iam::123456789012:role/probe",
+        )["stateMachineArn"]
+        arn = sfn.start_execution(stateMachineArn=f"{machine}#Answered", name="mocked", input="{}")[
+            "executionArn"
+        ]
+        assert json.loads(tiny_app.wait_for(arn)["output"])["Payload"] == {"mocked": True}
+        moto_patches.uninstall()
+        try:
+            with pytest.raises(Exception, match=r"StateMachineDoesNotExist|does not exist"):
+                sfn.start_execution(stateMachineArn=f"{machine}#Answered", name="unpatched", input="{}")
+        finally:
+            moto_patches.install()
+    finally:
+        mock_config.use_mock_config(None)
