@@ -39,6 +39,9 @@ tests/local_runtime that fails without it.
 * A Distributed Map run whose children fail is reported SUCCEEDED, with a null result per
   failed child: it now fails with States.ExceedToleratedFailureThreshold beyond the tolerated
   failures (none by default), as on AWS, and the Map's Catch takes over.
+* A mocked Throw on an optimized DynamoDB task loses its error name (the integration renames
+  every non-AWS exception): it keeps it, as for the other integrations.
+* There is no TestState: `test_state.py` answers it, running the one state on the engine.
 * SendTaskFailure drops its `cause` (the response handler passes only the error), so a
   Catch sees `Cause: null` where AWS gives the sender's cause. It is passed on.
 * StopExecution drops the caller's error and cause (they are passed on), and it stops the
@@ -65,6 +68,7 @@ import copy
 import importlib
 import json
 import pkgutil
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -74,6 +78,8 @@ from typing import Any, ClassVar, cast
 import boto3
 import moto
 import moto.cognitoidp.models as cognito_models
+import moto.stepfunctions.urls as stepfunctions_urls
+from moto import backend_index
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import unix_time_millis, utcnow
 from moto.dynamodb.models import DynamoDBBackend
@@ -99,6 +105,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
     state_task_service_aws_sdk,
     state_task_service_callback,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_dynamodb as dynamodb_task,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
@@ -108,7 +117,7 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from local_runtime import clock, mock_config
+from local_runtime import clock, mock_config, test_state
 
 PINNED_MOTO_VERSION = "5.2.5"
 
@@ -504,6 +513,24 @@ def _execution_worker_with_test_case(self: Execution) -> Any:
     return worker
 
 
+def _dynamodb_error_keeping_mocked_failures(self: Any, env: Environment, ex: Exception) -> Any:
+    """A mocked Throw on an optimized DynamoDB task keeps its error name (as for every other
+    integration); moto's DynamoDB integration renamed it DynamoDB.AmazonDynamoDBException."""
+    if isinstance(ex, FailureEventException):
+        return ex.failure_event
+    return _originals["dynamodb_from_error"](self, env, ex)
+
+
+_SYNC_HOST = r"https?://sync-states\.(.+)\.amazonaws.com"
+
+
+def _test_state_response(self: StepFunctionResponse) -> Any:
+    """TestState (`test_state.py`): moto's Step Functions answers NotImplemented."""
+    names = ("definition", "roleArn", "input", "inspectionLevel", "stateName", "mock", "stateConfiguration")
+    request = {name: self._get_param(name) for name in names}
+    return ActionResult(test_state.test_state(request, self.stepfunction_backend, self.current_account))
+
+
 def _install_later_patches() -> None:
     """The user pool key, Distributed Map failures and mock test cases (under the install lock)."""
     _originals["cognito_jwk"] = cognito_models.jwk
@@ -515,6 +542,12 @@ def _install_later_patches() -> None:
     StepFunctionsParserBackend.start_execution = _start_execution_with_test_case  # type: ignore[method-assign,assignment]
     _originals["execution_worker"] = Execution._get_start_execution_worker
     Execution._get_start_execution_worker = _execution_worker_with_test_case  # type: ignore[method-assign]
+    StepFunctionResponse.test_state = _test_state_response  # type: ignore[attr-defined]
+    _originals["dynamodb_from_error"] = dynamodb_task.StateTaskServiceDynamoDB._from_error
+    dynamodb_task.StateTaskServiceDynamoDB._from_error = _dynamodb_error_keeping_mocked_failures  # type: ignore[method-assign]
+    # TestState and StartSyncExecution go to the `sync-states` host (the API's host prefix)
+    backend_index.backend_url_patterns.append(("stepfunctions", re.compile(_SYNC_HOST)))
+    stepfunctions_urls.url_bases.append(_SYNC_HOST)
 
 
 def _uninstall_later_patches() -> None:
@@ -522,6 +555,10 @@ def _uninstall_later_patches() -> None:
     distributed_map.DistributedIterationComponent._map_run = _originals["map_run"]  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _originals["backend_start_execution"]  # type: ignore[method-assign]
     Execution._get_start_execution_worker = _originals["execution_worker"]  # type: ignore[method-assign]
+    del StepFunctionResponse.test_state  # type: ignore[attr-defined]
+    dynamodb_task.StateTaskServiceDynamoDB._from_error = _originals["dynamodb_from_error"]  # type: ignore[method-assign]
+    backend_index.backend_url_patterns.remove(("stepfunctions", re.compile(_SYNC_HOST)))
+    stepfunctions_urls.url_bases.remove(_SYNC_HOST)
 
 
 def install() -> None:

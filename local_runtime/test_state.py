@@ -1,0 +1,299 @@
+"""TestState, offline: one state of a definition, run once on the embedded engine.
+
+AWS's TestState runs a single state with an input and answers what happened: the output, the
+error and cause, the next state, and a status: SUCCEEDED, FAILED, RETRIABLE (a retrier still
+has attempts for the error: TestState reports it instead of retrying) or CAUGHT_ERROR (a
+catcher took it). With ``inspectionLevel`` DEBUG (or TRACE) it also shows the data at each
+processing step. A Task state's service call is answered by ``mock`` (``result``, or
+``errorOutput``) or, without one, made for real: a Lambda task runs the real handler.
+
+How it runs here: the state is wrapped in a one-state state machine whose every exit (Next, a
+Choice branch, a catcher's Next, End) is a terminal state named after the exit, with Retry taken
+out (TestState never retries), and run on moto's engine with the mock as a Step Functions Local
+test case; the processing steps of DEBUG are the outputs of Pass states that apply the state's
+InputPath, Parameters and ResultSelector alone. What the engine computes is what an execution
+would: the same JSONPath, intrinsic functions and context object.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from moto.stepfunctions.exceptions import AWSError
+from moto.stepfunctions.parser.mocking.mock_config import MockTestCase, _mock_test_case_from_raw
+
+from local_runtime import clock
+
+EXIT_PREFIX = "TestStateExit"
+_RUN_SECONDS = 60.0
+_STATES_ALL = "States.ALL"
+
+
+class TestStateRefused(AWSError):
+    """A request Step Functions refuses: its code is the error code AWS answers."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, exception_type=code)
+
+
+@dataclass(frozen=True)
+class _Run:
+    status: str
+    output: Any
+    error: str | None
+    cause: str | None
+    exit: str | None
+    result: Any
+
+
+def _json(text: str | None, what: str, code: str) -> Any:
+    try:
+        return json.loads(text) if text is not None else {}
+    except ValueError as error:
+        raise TestStateRefused(code, f"{what} is not valid JSON: {error}") from error
+
+
+def _value(data: Any) -> Any:
+    """An execution's output as moto keeps it (JSON text, or already parsed)."""
+    return json.loads(data) if isinstance(data, (str, bytes)) else data
+
+
+def _state_of(definition: Mapping[str, Any], state_name: str | None) -> tuple[str, dict[str, Any]]:
+    """The state to test: the definition itself, or ``state_name`` of a whole definition."""
+    if "States" in definition:
+        if not state_name:
+            raise TestStateRefused("InvalidDefinition", "a state machine definition needs a stateName")
+        states = definition["States"]
+        if not isinstance(states, dict) or state_name not in states:
+            raise TestStateRefused("InvalidDefinition", f"the definition has no state {state_name!r}")
+        return state_name, dict(states[state_name])
+    if "Type" not in definition:
+        raise TestStateRefused("InvalidDefinition", "a state definition needs a Type")
+    return state_name or "TestState", dict(definition)
+
+
+def _wrapped(name: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The state alone, every exit a terminal Pass named after it, Retry taken out."""
+    state = dict(state)
+    exits: dict[str, dict[str, Any]] = {}
+
+    def exit_to(target: str | None) -> str:
+        label = f"{EXIT_PREFIX}{len(exits)}"
+        exits[label] = {"Type": "Pass", "Comment": target or "", "End": True}
+        return label
+
+    state.pop("Retry", None)
+    if "Next" in state:
+        state["Next"] = exit_to(state["Next"])
+    if state.get("Type") == "Choice":
+        state["Choices"] = [{**rule, "Next": exit_to(rule["Next"])} for rule in state.get("Choices", [])]
+        if "Default" in state:
+            state["Default"] = exit_to(state["Default"])
+    state["Catch"] = [{**c, "Next": exit_to(c["Next"])} for c in state.get("Catch", [])]
+    if not state["Catch"]:
+        state.pop("Catch")
+    return {"StartAt": name, "States": {name: state, **exits}}
+
+
+class _Engine:
+    """Runs throwaway state machines on moto's Step Functions backend."""
+
+    def __init__(self, backend: Any, account: str) -> None:
+        self._backend = backend
+        self._role = f"arn:aws:iam::{account}:role/TestState"
+
+    def run(
+        self, definition: dict[str, Any], payload: Any, test_case: MockTestCase | None = None
+    ) -> tuple[Any, list[Any]]:
+        from local_runtime import moto_patches
+
+        text = json.dumps(definition)
+        try:
+            machine = self._backend.create_state_machine(
+                name=f"TestState-{uuid.uuid4().hex}", definition=text, roleArn=self._role
+            )
+        except AWSError as error:
+            raise TestStateRefused("InvalidDefinition", str(error)) from error
+        try:
+            token = moto_patches._starting_test_case.set(test_case)
+            try:
+                execution = self._backend.start_execution(
+                    machine.arn, f"test-{uuid.uuid4().hex[:12]}", json.dumps(payload)
+                )
+            finally:
+                moto_patches._starting_test_case.reset(token)
+            deadline = time.monotonic() + _RUN_SECONDS
+            while str(getattr(execution.exec_status, "value", execution.exec_status)) == "RUNNING":
+                if time.monotonic() > deadline:
+                    execution.stop(stop_date=None, error="States.Timeout", cause="TestState ran too long")
+                    break
+                clock.real_sleep(0.002)
+            events = list(execution.exec_worker.env.event_manager.get_event_history())
+            return execution, events
+        finally:
+            self._backend.delete_state_machine(machine.arn)
+
+    def transform(self, fields: dict[str, Any], payload: Any) -> Any:
+        """What a Pass state with these fields (InputPath, Parameters...) outputs for ``payload``."""
+        execution, _ = self.run(
+            {"StartAt": "Step", "States": {"Step": {"Type": "Pass", **fields, "End": True}}}, payload
+        )
+        return _value(execution.output)
+
+
+def _test_case(name: str, mock: Mapping[str, Any] | None) -> MockTestCase | None:
+    if not mock:
+        return None
+    if "result" in mock and "errorOutput" in mock:
+        raise TestStateRefused("ValidationException", "a mock holds either result or errorOutput")
+    if "result" in mock:
+        response: dict[str, Any] = {"Return": _json(mock["result"], "mock.result", "ValidationException")}
+    elif "errorOutput" in mock:
+        error = mock["errorOutput"] or {}
+        response = {"Throw": {"Error": str(error.get("error", "")), "Cause": str(error.get("cause", ""))}}
+    else:
+        return None
+    from local_runtime.mock_config import parse
+
+    config = parse(
+        {
+            "StateMachines": {"TestState": {"TestCases": {"Case": {name: "Mock"}}}},
+            "MockedResponses": {"Mock": {"0": response}},
+        }
+    )
+    return _mock_test_case_from_raw(
+        state_machine_name="TestState", test_case_name="Case", raw_mock_config=config
+    )
+
+
+def _retriable(state: Mapping[str, Any], error: str, retry_count: int) -> dict[str, Any] | None:
+    """The retrier that would retry ``error`` after ``retry_count`` retries, as errorDetails."""
+    for index, retrier in enumerate(state.get("Retry", [])):
+        names = retrier.get("ErrorEquals", [])
+        if error in names or (_STATES_ALL in names and not error.startswith("States.Runtime")):
+            if retry_count >= int(retrier.get("MaxAttempts", 3)):
+                return None
+            interval = float(retrier.get("IntervalSeconds", 1)) * math.pow(
+                float(retrier.get("BackoffRate", 2.0)), retry_count
+            )
+            if "MaxDelaySeconds" in retrier:
+                interval = min(interval, float(retrier["MaxDelaySeconds"]))
+            return {"retryIndex": index, "retryBackoffIntervalSeconds": int(interval)}
+    return None
+
+
+def _outcome(execution: Any, events: list[Any], wrapped: dict[str, Any]) -> _Run:
+    exits = {
+        name: s["Comment"] or None for name, s in wrapped["States"].items() if name.startswith(EXIT_PREFIX)
+    }
+    entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    taken = next((name for name in entered if name in exits), None)
+    failures = [
+        e for e in events if str(e.get("type", "")).endswith("Failed") and e.get("type") != "ExecutionFailed"
+    ]
+    result = None
+    for event in events:
+        for key in ("taskSucceededEventDetails", "lambdaFunctionSucceededEventDetails"):
+            if key in event and "output" in event[key]:
+                result = _value(event[key]["output"])
+    error = cause = None
+    for event in failures:
+        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        error, cause = details.get("error", error), details.get("cause", cause)
+    output = _value(execution.output)
+    status_value = str(getattr(execution.exec_status, "value", execution.exec_status))
+    caught = taken is not None and any(
+        c["Next"] == taken for c in wrapped["States"][next(iter(wrapped["States"]))].get("Catch", [])
+    )
+    if status_value == "SUCCEEDED" and not caught:
+        return _Run("SUCCEEDED", output, None, None, exits.get(taken) if taken else None, result)
+    if caught:
+        return _Run("CAUGHT_ERROR", output, error, cause, exits[taken], result)
+    return _Run("FAILED", None, execution.error or error, execution.cause or cause, None, result)
+
+
+def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[str, Any]:
+    """The TestState answer for ``request`` (the API's parameters)."""
+    definition = _json(request.get("definition"), "definition", "InvalidDefinition")
+    if not isinstance(definition, dict):
+        raise TestStateRefused("InvalidDefinition", "the definition must be a JSON object")
+    name, state = _state_of(definition, request.get("stateName"))
+    payload = _json(request.get("input"), "input", "InvalidExecutionInput")
+    level = str(request.get("inspectionLevel") or "INFO")
+    engine = _Engine(backend, account)
+    configuration = request.get("stateConfiguration") or {}
+    wrapped = _wrapped(name, state)
+    if state.get("Type") == "Wait":  # TestState does not wait
+        wrapped["States"][name] = {
+            k: v for k, v in state.items() if k in ("InputPath", "OutputPath", "Comment")
+        } | {
+            "Type": "Pass",
+            **(
+                {"Next": wrapped["States"][name]["Next"]}
+                if "Next" in wrapped["States"][name]
+                else {"End": True}
+            ),
+        }
+    execution, events = engine.run(wrapped, payload, _test_case(name, request.get("mock")))
+    run = _outcome(execution, events, wrapped)
+    answer: dict[str, Any] = {"status": run.status}
+    retry = None
+    if run.error is not None and run.status in ("FAILED", "CAUGHT_ERROR"):
+        # a retrier with attempts left comes before any catcher: TestState reports, never retries
+        retry = _retriable(state, run.error, int(configuration.get("retrierRetryCount") or 0))
+    if retry is not None:
+        answer = {"status": "RETRIABLE", "error": run.error, "cause": run.cause or ""}
+        answer["inspectionData"] = {"errorDetails": retry}
+        return answer
+    if run.output is not None and run.status in ("SUCCEEDED", "CAUGHT_ERROR"):
+        answer["output"] = json.dumps(run.output, separators=(",", ":"))
+    if run.error is not None and run.status != "SUCCEEDED":
+        answer["error"] = run.error
+        answer["cause"] = run.cause or ""
+    if run.exit:
+        answer["nextState"] = run.exit
+    if run.status == "CAUGHT_ERROR":
+        index = next(i for i, c in enumerate(state.get("Catch", [])) if c["Next"] == run.exit)
+        answer["inspectionData"] = {"errorDetails": {"catchIndex": index}}
+    if level in ("DEBUG", "TRACE"):
+        answer.setdefault("inspectionData", {}).update(_inspection(engine, state, payload, run))
+    return answer
+
+
+def _inspection(engine: _Engine, state: Mapping[str, Any], payload: Any, run: _Run) -> dict[str, str]:
+    """The data after each processing step, as DEBUG shows it (JSON text, as the API does)."""
+    steps: dict[str, Any] = {"input": payload}
+    after_input = engine.transform({"InputPath": state["InputPath"]} if "InputPath" in state else {}, payload)
+    steps["afterInputPath"] = after_input
+    if "Parameters" in state:
+        steps["afterParameters"] = engine.transform({"Parameters": state["Parameters"]}, after_input)
+    if run.result is not None:
+        steps["result"] = run.result
+        if "ResultSelector" in state:
+            steps["afterResultSelector"] = engine.transform(
+                {"Parameters": state["ResultSelector"]}, run.result
+            )
+    if run.status == "SUCCEEDED" and run.output is not None:
+        if "OutputPath" in state:
+            without_output_path = {k: v for k, v in state.items() if k != "OutputPath"}
+            steps["afterResultPath"] = _after_result_path(engine, without_output_path, payload, run)
+        else:
+            steps["afterResultPath"] = run.output
+    return {key: json.dumps(value, separators=(",", ":")) for key, value in steps.items()}
+
+
+def _after_result_path(engine: _Engine, state: dict[str, Any], payload: Any, run: _Run) -> Any:
+    """The state's output before its OutputPath (the run repeated without it, mocked with the
+    result the first run got)."""
+    wrapped = _wrapped("Step", state)
+    mock = {"result": json.dumps(run.result)} if run.result is not None else None
+    execution, _ = engine.run(wrapped, payload, _test_case("Step", mock))
+    return _value(execution.output)

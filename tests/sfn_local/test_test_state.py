@@ -1,0 +1,262 @@
+"""TestState, offline, over every Task and Choice state of every state machine of the project.
+
+For a Task: a mocked result goes to its Next (SUCCEEDED); an error each catcher takes goes to
+that catcher's Next (CAUGHT_ERROR) once no retrier has attempts left; an error a retrier takes
+is RETRIABLE while it has attempts. For a Choice: an input built to satisfy each rule (and no
+earlier one) goes to that rule's Next, and one satisfying none to the Default. Inputs and mocked
+results are built from the paths the state reads, so every case exercises the state's own
+InputPath, Parameters, ResultSelector and ResultPath on the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.sfn_local.conftest import ENDPOINT, Target
+
+pytestmark = [
+    pytest.mark.workflow,
+    pytest.mark.skipif(
+        bool(ENDPOINT), reason="Step Functions Local has no TestState; the embedded runtime does"
+    ),
+]
+
+ASL_DIR = Path(__file__).resolve().parents[2] / "asl"
+_PATH = re.compile(r"(?<!\$)\$((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
+UNEXPECTED = "TestState.Unexpected"
+
+
+def _states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in definition["States"].items():
+        found[name] = state
+        nested = state.get("ItemProcessor") or state.get("Iterator")
+        if nested:
+            found.update(_states(nested))
+    return found
+
+
+def _set(document: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.strip(".").split(".")
+    for part in parts[:-1]:
+        document = document.setdefault(part, {})
+        if not isinstance(document, dict):
+            return
+    document.setdefault(parts[-1], value)
+
+
+def _paths_read(template: Any) -> list[str]:
+    """The `$.a.b` paths a Parameters / ResultSelector template reads (intrinsics included)."""
+    if isinstance(template, dict):
+        return [
+            path
+            for key, value in template.items()
+            for path in (
+                _PATH.findall(value) if key.endswith(".$") and isinstance(value, str) else _paths_read(value)
+            )
+        ]
+    if isinstance(template, list):
+        return [path for item in template for path in _paths_read(item)]
+    return []
+
+
+def _document(paths: list[str]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for path in paths:
+        _set(document, path, "x")
+    return document
+
+
+def _task_cases() -> list[tuple[str, str, str, Any]]:
+    cases = []
+    for path in sorted(ASL_DIR.glob("*.asl.json")):
+        for name, state in _states(json.loads(path.read_text())).items():
+            if state["Type"] != "Task":
+                continue
+            cases.append((path.stem.removesuffix(".asl"), name, "result", None))
+            for index, _catcher in enumerate(state.get("Catch", [])):
+                cases.append((path.stem.removesuffix(".asl"), name, "catch", index))
+            for index, retrier in enumerate(state.get("Retry", [])):
+                if retrier.get("MaxAttempts", 3) > 0:
+                    cases.append((path.stem.removesuffix(".asl"), name, "retry", index))
+    return cases
+
+
+def _choice_cases() -> list[tuple[str, str, int | None]]:
+    cases: list[tuple[str, str, int | None]] = []
+    for path in sorted(ASL_DIR.glob("*.asl.json")):
+        for name, state in _states(json.loads(path.read_text())).items():
+            if state["Type"] == "Choice":
+                cases += [(path.stem.removesuffix(".asl"), name, i) for i in range(len(state["Choices"]))]
+                if "Default" in state:
+                    cases.append((path.stem.removesuffix(".asl"), name, None))
+    return cases
+
+
+def _state(machine: str, name: str) -> dict[str, Any]:
+    return _states(json.loads((ASL_DIR / f"{machine}.asl.json").read_text()))[name]
+
+
+def _error_for(state: dict[str, Any], names: list[str]) -> str:
+    """An error the given ErrorEquals matches (States.ALL: one no other rule names)."""
+    return next((n for n in names if n != "States.ALL"), UNEXPECTED)
+
+
+def _call(target: Target, state: dict[str, Any], payload: Any, **extra: Any) -> dict[str, Any]:
+    answer: dict[str, Any] = target.client.test_state(
+        definition=json.dumps(state), input=json.dumps(payload), inspectionLevel="INFO", **extra
+    )
+    return answer
+
+
+@pytest.mark.parametrize(("machine", "name", "kind", "index"), _task_cases(), ids=str)
+def test_every_task_state(target: Target, machine: str, name: str, kind: str, index: int | None) -> None:
+    state = _state(machine, name)
+    payload = _document(_paths_read(state.get("Parameters", {})))
+    if kind == "result":
+        result = _document([p.removeprefix(".") for p in _paths_read(state.get("ResultSelector", {}))])
+        answer = _call(target, state, payload, mock={"result": json.dumps(result)})
+        assert answer["status"] == "SUCCEEDED", answer
+        assert answer.get("nextState") == state.get("Next")
+        assert "output" in answer
+        return
+    if kind == "catch":
+        catcher = state["Catch"][index]
+        error = _error_for(state, catcher["ErrorEquals"])
+        earlier = [n for c in state["Catch"][:index] for n in c["ErrorEquals"]]
+        if error in earlier or (error == UNEXPECTED and "States.ALL" in earlier):
+            pytest.skip("an earlier catcher takes every error this one names")
+        answer = _call(
+            target,
+            state,
+            payload,
+            mock={"errorOutput": {"error": error, "cause": "from the test"}},
+            stateConfiguration={"retrierRetryCount": 1000},
+        )
+        assert (answer["status"], answer.get("nextState"), answer.get("error")) == (
+            "CAUGHT_ERROR",
+            catcher["Next"],
+            error,
+        )
+        assert answer["inspectionData"]["errorDetails"]["catchIndex"] == index
+        return
+    retrier = state["Retry"][index]
+    error = _error_for(state, retrier["ErrorEquals"])
+    first = next(
+        i
+        for i, r in enumerate(state["Retry"])
+        if error in r["ErrorEquals"] or "States.ALL" in r["ErrorEquals"]
+    )
+    answer = _call(target, state, payload, mock={"errorOutput": {"error": error, "cause": "from the test"}})
+    if state["Retry"][first].get("MaxAttempts", 3) == 0:
+        assert answer["status"] in ("CAUGHT_ERROR", "FAILED"), answer
+        return
+    assert answer["status"] == "RETRIABLE", answer
+    assert answer["inspectionData"]["errorDetails"]["retryIndex"] == first
+    assert answer["inspectionData"]["errorDetails"]["retryBackoffIntervalSeconds"] == int(
+        state["Retry"][first].get("IntervalSeconds", 1)
+    )
+
+
+_SATISFY = {
+    "BooleanEquals": (lambda v: v, lambda v: not v),
+    "NumericGreaterThan": (lambda v: v + 1, lambda v: v),
+    "NumericEquals": (lambda v: v, lambda v: v + 1),
+    "StringEquals": (lambda v: v, lambda v: f"{v}-not"),
+}
+
+
+def _apply(document: dict[str, Any], rule: dict[str, Any], satisfied: bool) -> None:
+    path = rule["Variable"].removeprefix("$.")
+    if "IsPresent" in rule:
+        if rule["IsPresent"] == satisfied:
+            _set(document, path, "present")
+        return
+    (operator,) = [key for key in _SATISFY if key in rule]
+    make, negate = _SATISFY[operator]
+    _set(document, path, (make if satisfied else negate)(rule[operator]))
+
+
+@pytest.mark.parametrize(("machine", "name", "index"), _choice_cases(), ids=str)
+def test_every_choice_state(target: Target, machine: str, name: str, index: int | None) -> None:
+    state = _state(machine, name)
+    rules = state["Choices"]
+    payload: dict[str, Any] = {}
+    chosen = rules if index is None else rules[:index]
+    for rule in chosen:
+        _apply(payload, rule, satisfied=False)
+    if index is not None:
+        _apply(payload, rules[index], satisfied=True)
+    answer = _call(target, state, payload)
+    expected = state["Default"] if index is None else rules[index]["Next"]
+    assert (answer["status"], answer.get("nextState")) == ("SUCCEEDED", expected), (payload, answer)
+
+
+def test_debug_shows_each_processing_step(target: Target) -> None:
+    state = _state("order_saga", "ReserveInventory")
+    answer = target.client.test_state(
+        definition=json.dumps(state),
+        input=json.dumps({"order": {"orderId": "o-1"}, "noise": 1}),
+        inspectionLevel="DEBUG",
+        mock={"result": json.dumps({"StatusCode": 200, "Payload": {"reservationId": "r-1"}})},
+    )
+    steps = {key: json.loads(value) for key, value in answer["inspectionData"].items()}
+    assert steps["afterParameters"]["Payload"] == {"order": {"orderId": "o-1"}}
+    assert steps["result"] == {"StatusCode": 200, "Payload": {"reservationId": "r-1"}}
+    assert steps["afterResultSelector"] == {"value": {"reservationId": "r-1"}}
+    assert steps["afterResultPath"]["reservation"] == {"value": {"reservationId": "r-1"}}
+    assert json.loads(answer["output"]) == steps["afterResultPath"]
+
+
+def test_a_whole_definition_with_a_state_name_and_a_real_handler_without_a_mock(target: Target) -> None:
+    # Without a mock a Lambda task runs for real: here a function that does not exist
+    definition = json.loads((ASL_DIR / "claim_check_split.asl.json").read_text())
+    answer = target.client.test_state(
+        definition=json.dumps(definition).replace(
+            "${IssueClaimFunctionArn}", "arn:aws:lambda:us-east-1:123456789012:function:absent"
+        ),
+        stateName="IssueClaim",
+        input="[]",
+    )
+    assert answer["status"] == "CAUGHT_ERROR" and answer["nextState"] == "ClaimNotIssued"
+
+
+@pytest.mark.parametrize(
+    ("request_", "code"),
+    [
+        ({"definition": "{not json", "input": "{}"}, "InvalidDefinition"),
+        (
+            {
+                "definition": json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}),
+                "input": "{}",
+            },
+            "InvalidDefinition",
+        ),
+        (
+            {
+                "definition": json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}),
+                "stateName": "B",
+                "input": "{}",
+            },
+            "InvalidDefinition",
+        ),
+        (
+            {"definition": json.dumps({"Type": "Pass", "End": True}), "input": "{not json"},
+            "InvalidExecutionInput",
+        ),
+        ({"definition": json.dumps({"Type": "NoSuchType", "End": True}), "input": "{}"}, "InvalidDefinition"),
+    ],
+)
+def test_bad_requests_get_the_error_codes_step_functions_returns(
+    target: Target, request_: dict[str, Any], code: str
+) -> None:
+    with pytest.raises(ClientError) as refused:
+        target.client.test_state(**request_)
+    assert refused.value.response["Error"]["Code"] == code
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
