@@ -122,6 +122,18 @@ def _shared_loader() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()
 
 
+@functools.cache
+def _app_client(service: str, region: str) -> Any:
+    """The apps' own clients (provisioning, lookups, what tests call): one per service and region
+    for the process, since creating one costs ~10 ms and an app start uses a dozen. Made from a
+    session of their own, which mock_aws's reset of boto3's default session leaves alone; moto
+    answers them as it answers every botocore client while a mock runs. A client copies its
+    session's hooks when created, so each app hooks them itself (`LocalApp.client`)."""
+    session = boto3.session.Session(region_name=region)
+    session._session.register_component("data_loader", _shared_loader())
+    return session.client(service, region_name=region)
+
+
 class LocalApp:
     def __init__(
         self,
@@ -236,6 +248,8 @@ class LocalApp:
             else:
                 os.environ[key] = value
         environ.uninstall()
+        for client in self._clients.values():
+            self.lambdas.uninstall(client.meta)
         self._clients.clear()
 
     def __enter__(self) -> LocalApp:
@@ -294,9 +308,13 @@ class LocalApp:
 
     # -- lookups ----------------------------------------------------------------------------
     def client(self, service: str) -> Any:
-        """A boto3 client bound to the local app (moto)."""
+        """A boto3 client bound to the local app (moto): its Lambda invocations run the handlers
+        and its calls meet the app's call faults, as the handlers' own clients do."""
         if service not in self._clients:
-            self._clients[service] = boto3.client(service, region_name=self.region)
+            client = _app_client(service, self.region)
+            self.lambdas.install(client.meta)
+            self.calls.install(client.meta)
+            self._clients[service] = client
         return self._clients[service]
 
     def resource(self, resource_type: str, path_contains: str) -> Resource:

@@ -24,7 +24,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.errorfactory import ClientExceptionsFactory
 from botocore.exceptions import (
     BotoCoreError,
@@ -105,7 +104,7 @@ class CallFaults:
     def __init__(self) -> None:
         self._rules: list[CallFault] = []
         self._lock = threading.Lock()
-        self._session: boto3.session.Session | None = None
+        self._hooked: list[Any] = []
 
     def fail(
         self,
@@ -141,22 +140,23 @@ class CallFaults:
             self._rules.clear()
 
     # -- botocore hooks ---------------------------------------------------------------------
-    def install(self, session: boto3.session.Session) -> None:
-        self._session = session
+    def install(self, session: Any) -> None:
+        """Hook the event system of a session, or of a client (``client.meta``): a client copies
+        its session's hooks when it is created, so a client made earlier is hooked itself."""
+        self._hooked.append(session)
         session.events.register("before-parameter-build", self._decide, unique_id=f"{_UNIQUE}-decide")
         session.events.register("before-call", self._before_call, unique_id=f"{_UNIQUE}-before")
         session.events.register("after-call", self._after_call, unique_id=f"{_UNIQUE}-after")
 
     def uninstall(self) -> None:
-        if self._session is None:
-            return
-        for event, suffix in (
-            ("before-parameter-build", "decide"),
-            ("before-call", "before"),
-            ("after-call", "after"),
-        ):
-            self._session.events.unregister(event, unique_id=f"{_UNIQUE}-{suffix}")
-        self._session = None
+        for hooked in self._hooked:
+            for event, suffix in (
+                ("before-parameter-build", "decide"),
+                ("before-call", "before"),
+                ("after-call", "after"),
+            ):
+                hooked.events.unregister(event, unique_id=f"{_UNIQUE}-{suffix}")
+        self._hooked = []
 
     def _decide(self, params: Mapping[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         if not self._rules:

@@ -44,7 +44,6 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import unquote
 
-import boto3
 from botocore.response import StreamingBody
 
 from local_runtime import clock, environ
@@ -460,12 +459,13 @@ class LambdaService:
             finished.set()
 
     # -- botocore hook ----------------------------------------------------------------------
-    def install(self, session: boto3.session.Session) -> None:
+    def install(self, session: Any) -> None:
+        """Answer lambda.Invoke on a session's event system, or a client's (``client.meta``)."""
         session.events.register(
             "before-call.lambda.Invoke", self._on_invoke, unique_id="local-runtime-invoke"
         )
 
-    def uninstall(self, session: boto3.session.Session) -> None:
+    def uninstall(self, session: Any) -> None:
         session.events.unregister("before-call.lambda.Invoke", unique_id="local-runtime-invoke")
 
     def _on_invoke(self, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
