@@ -86,7 +86,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.events.models import EventTemplateParser, Rule
 from moto.sqs.models import Message, Queue, sqs_backends
-from moto.stepfunctions.exceptions import InvalidName
+from moto.stepfunctions.exceptions import InvalidExecutionInput, InvalidName
 from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -487,7 +487,13 @@ def _start_execution_with_test_case(
 ) -> Any:
     """StartExecution on ``<arn>#<TestCaseName>`` runs the test case of the mock configuration
     (Step Functions Local's contract); an unknown case, or one mocking states the definition
-    lacks, is refused by name before anything runs."""
+    lacks, is refused by name before anything runs. Input that is not JSON is refused as
+    InvalidExecutionInput (moto's own refusal carries no error code)."""
+    if execution_input is not None:
+        try:
+            json.loads(execution_input)
+        except ValueError as error:
+            raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{error}'") from error
     base, _, case = state_machine_arn.partition("#")
     if not case:
         return _originals["backend_start_execution"](

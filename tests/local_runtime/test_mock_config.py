@@ -1,0 +1,105 @@
+"""Step Functions Local's mocked-responses contract on the embedded engine: where the file comes
+from, and the errors Step Functions answers for what cannot run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from local_runtime import LocalApp, mock_config
+
+DEFINITION = {
+    "StartAt": "Call",
+    "States": {
+        "Call": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "arn:aws:lambda:eu-west-1:123456789012:function:absent"},
+            "End": True,
+        }
+    },
+}
+CONFIG = {
+    "StateMachines": {
+        "mocked": {"TestCases": {"Answered": {"Call": "Ok"}, "Ghost": {"NoSuchState": "Ok"}}},
+    },
+    "MockedResponses": {"Ok": {"0": {"Return": {"StatusCode": 200, "Payload": {"mocked": True}}}}},
+}
+
+
+@pytest.fixture
+def machine(tiny_app: LocalApp) -> Iterator[str]:
+    sfn = tiny_app.client("stepfunctions")
+    yield sfn.create_state_machine(
+        name="mocked", definition=json.dumps(DEFINITION), roleArn="arn:aws:iam::123456789012:role/probe"
+    )["stateMachineArn"]
+    mock_config.use_mock_config(None)
+
+
+def _start(app: LocalApp, arn: str, payload: str = "{}", name: str = "run") -> Any:
+    return app.client("stepfunctions").start_execution(stateMachineArn=arn, name=name, input=payload)
+
+
+def test_the_file_sfn_mock_config_names_is_read(
+    tiny_app: LocalApp, machine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "MockConfigFile.json"
+    path.write_text(json.dumps(CONFIG))
+    monkeypatch.setenv("SFN_MOCK_CONFIG", str(path))
+    started = _start(tiny_app, f"{machine}#Answered")
+    assert json.loads(tiny_app.wait_for(started["executionArn"])["output"])["Payload"] == {"mocked": True}
+
+
+@pytest.mark.parametrize(
+    ("suffix", "payload", "code", "message"),
+    [
+        ("#NoSuchCase", "{}", "InvalidName", "no test case 'NoSuchCase'"),
+        ("#Ghost", "{}", "InvalidName", "lacks: NoSuchState"),
+        ("#Answered", "{not json", "InvalidExecutionInput", ""),
+    ],
+)
+def test_what_cannot_run_is_refused_with_step_functions_error_codes(
+    tiny_app: LocalApp, machine: str, suffix: str, payload: str, code: str, message: str
+) -> None:
+    mock_config.use_mock_config(CONFIG)
+    with pytest.raises(ClientError) as refused:
+        _start(tiny_app, machine + suffix, payload)
+    assert refused.value.response["Error"]["Code"] == code
+    assert message in refused.value.response["Error"]["Message"]
+
+
+def test_an_unknown_state_machine_and_a_task_token_nobody_issued_are_refused(tiny_app: LocalApp) -> None:
+    sfn = tiny_app.client("stepfunctions")
+    with pytest.raises(ClientError) as unknown:
+        sfn.start_execution(
+            stateMachineArn="arn:aws:states:eu-west-1:123456789012:stateMachine:Nope#Case",
+            name="x",
+            input="{}",
+        )
+    assert unknown.value.response["Error"]["Code"] == "StateMachineDoesNotExist"
+    with pytest.raises(ClientError) as token:
+        sfn.send_task_success(taskToken="not-a-token-anyone-issued", output="{}")
+    assert token.value.response["Error"]["Code"] in ("InvalidToken", "TaskDoesNotExist")
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ({"StateMachines": {}, "MockedResponses": {}, "Extra": 1}, "Extra"),
+        ({"StateMachines": {"m": {"TestCases": {"c": {"S": "Missing"}}}}, "MockedResponses": {}}, "Missing"),
+        (
+            {"StateMachines": {}, "MockedResponses": {"R": {"0": {"Return": 1, "Throw": {"Error": "E"}}}}},
+            "exactly one",
+        ),
+    ],
+)
+def test_a_malformed_mock_configuration_is_refused_naming_the_problem(
+    document: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(mock_config.MockConfigError, match=problem):
+        mock_config.use_mock_config(document)
