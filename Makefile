@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: deps demo test lint unit workflow infra synth bench clean diagrams
+.PHONY: deps demo test lint unit workflow infra synth bench clean diagrams serve
 
 $(DEPS): requirements.lock package.json package-lock.json .python-runtime
 	@test -n "$(PYTHON)" || { echo "no Python $(PYTHON_VERSION): see .ci/find-python" >&2; exit 1; }
@@ -47,6 +47,10 @@ unit: $(DEPS)
 
 bench: cdk.out/manifest.json
 	$(PY) -m bench
+
+# The whole app behind one local AWS endpoint (AWS CLI --endpoint-url), until Ctrl-C.
+serve: cdk.out/manifest.json
+	$(PY) -m local_runtime.serve
 
 # The README's state machine diagrams, regenerated from asl/ (a test fails when one is stale).
 diagrams: $(DEPS)

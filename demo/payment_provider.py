@@ -17,6 +17,7 @@ after 6 minutes finds the saga's 300 s heartbeat expired, whatever the machine's
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from datetime import timedelta
@@ -160,7 +161,7 @@ class PaymentProvider:
             if delay <= 0:
                 self.decide(request)
             else:
-                app.after(delay, lambda request=request: self.decide(request))
+                app.after(delay, functools.partial(self.decide, request))
         return len(new)
 
     def settle(self, timeout: float = 120.0) -> None:

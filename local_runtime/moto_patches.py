@@ -41,6 +41,8 @@ tests/local_runtime that fails without it.
   failures (none by default), as on AWS, and the Map's Catch takes over.
 * A mocked Throw on an optimized DynamoDB task loses its error name (the integration renames
   every non-AWS exception): it keeps it, as for the other integrations.
+* There is no StartSyncExecution (moto's engine has none): it starts the Express execution and
+  answers its outcome once it ended.
 * There is no TestState: `test_state.py` answers it, running the one state on the engine.
 * SendTaskFailure drops its `cause` (the response handler passes only the error), so a
   Catch sees `Cause: null` where AWS gives the sender's cause. It is passed on.
@@ -70,6 +72,7 @@ import json
 import pkgutil
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from types import ModuleType
@@ -86,7 +89,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.events.models import EventTemplateParser, Rule
 from moto.sqs.models import Message, Queue, sqs_backends
-from moto.stepfunctions.exceptions import InvalidExecutionInput, InvalidName
+from moto.stepfunctions.exceptions import InvalidArn, InvalidExecutionInput, InvalidName
 from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -537,6 +540,51 @@ def _test_state_response(self: StepFunctionResponse) -> Any:
     return ActionResult(test_state.test_state(request, self.stepfunction_backend, self.current_account))
 
 
+SYNC_EXECUTION_SECONDS = 300.0
+"""An Express execution's limit: StartSyncExecution waits this long at most (real time)."""
+
+
+def _start_sync_execution_response(self: StepFunctionResponse) -> Any:
+    """StartSyncExecution (moto has none): start the Express execution, wait for it to end,
+    answer its outcome. While it waits, whatever drives the app's clock (the local endpoint's
+    wall-time driver) lets its timers fire."""
+    arn = self._get_param("stateMachineArn")
+    backend = self.stepfunction_backend
+    machine = backend.describe_state_machine(arn)
+    if "EXPRESS" not in str(getattr(machine, "sm_type", getattr(machine, "type", ""))).upper():
+        raise InvalidArn(f"StartSyncExecution takes an EXPRESS state machine: {arn}")
+    name = self._get_param("name") or uuid.uuid4().hex
+    execution: Any = backend.start_execution(arn, name, self._get_param("input", if_none="{}"))
+    deadline = time.monotonic() + SYNC_EXECUTION_SECONDS
+    while str(getattr(execution.exec_status, "value", execution.exec_status)) == "RUNNING":
+        if time.monotonic() > deadline:
+            execution.stop(
+                stop_date=utcnow(), error="States.Timeout", cause="the Express execution ran too long"
+            )
+            break
+        clock.real_sleep(0.005)
+    status = str(getattr(execution.exec_status, "value", execution.exec_status))
+    answer: dict[str, Any] = {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": arn,
+        "name": name,
+        "startDate": execution.start_date,
+        "stopDate": execution.stop_date or utcnow(),
+        "status": "SUCCEEDED"
+        if status == "SUCCEEDED"
+        else ("TIMED_OUT" if status == "TIMED_OUT" else "FAILED"),
+        "input": json.dumps(execution.input_data, separators=(",", ":")),
+    }
+    output = execution.output
+    if output is not None:
+        answer["output"] = output if isinstance(output, str) else json.dumps(output)
+    if execution.error:
+        answer["error"] = execution.error
+    if execution.cause:
+        answer["cause"] = execution.cause
+    return ActionResult(answer)
+
+
 def _install_later_patches() -> None:
     """The user pool key, Distributed Map failures and mock test cases (under the install lock)."""
     _originals["cognito_jwk"] = cognito_models.jwk
@@ -549,6 +597,7 @@ def _install_later_patches() -> None:
     _originals["execution_worker"] = Execution._get_start_execution_worker
     Execution._get_start_execution_worker = _execution_worker_with_test_case  # type: ignore[method-assign]
     StepFunctionResponse.test_state = _test_state_response  # type: ignore[attr-defined]
+    StepFunctionResponse.start_sync_execution = _start_sync_execution_response  # type: ignore[attr-defined]
     _originals["dynamodb_from_error"] = dynamodb_task.StateTaskServiceDynamoDB._from_error
     dynamodb_task.StateTaskServiceDynamoDB._from_error = _dynamodb_error_keeping_mocked_failures  # type: ignore[method-assign]
     # TestState and StartSyncExecution go to the `sync-states` host (the API's host prefix)
@@ -562,6 +611,7 @@ def _uninstall_later_patches() -> None:
     StepFunctionsParserBackend.start_execution = _originals["backend_start_execution"]  # type: ignore[method-assign]
     Execution._get_start_execution_worker = _originals["execution_worker"]  # type: ignore[method-assign]
     del StepFunctionResponse.test_state  # type: ignore[attr-defined]
+    del StepFunctionResponse.start_sync_execution  # type: ignore[attr-defined]
     dynamodb_task.StateTaskServiceDynamoDB._from_error = _originals["dynamodb_from_error"]  # type: ignore[method-assign]
     backend_index.backend_url_patterns.remove(("stepfunctions", re.compile(_SYNC_HOST)))
     stepfunctions_urls.url_bases.remove(_SYNC_HOST)

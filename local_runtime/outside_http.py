@@ -4,7 +4,8 @@ On AWS a function calls third parties over the internet (here: the payment provi
 endpoint the deployment was configured with). Locally nothing leaves the machine: while an app
 runs, every `urllib.request` call in the process is answered by the outside service registered
 for that URL's prefix (`LocalApp.serve_outside`), in the calling thread, synchronously, as a
-socket would; any other URL fails at once with the `URLError` an unreachable host gives. So a
+socket would; any other URL fails at once with the `URLError` an unreachable host gives, except
+this machine's own addresses (a local endpoint), which are connected to for real. So a
 function's outbound call never waits on DNS or a real network, and a scenario decides what the
 outside party answers: a status, a body, a timeout (raise `TimeoutError`), a dropped connection
 (raise `ConnectionResetError`).
@@ -25,6 +26,7 @@ import urllib.response
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,20 @@ class OutsideWorld:
             self._services.clear()
 
 
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 class _OutsideHandler(urllib.request.BaseHandler):
     handler_order = 100  # before the default HTTP(S) handlers (500): nothing reaches a socket
 
     def __init__(self, world: OutsideWorld) -> None:
         self._world = world
 
-    def http_open(self, req: urllib.request.Request) -> urllib.response.addinfourl:
+    def http_open(self, req: urllib.request.Request) -> urllib.response.addinfourl | None:
         url = req.full_url
         service = self._world.find(url)
+        if service is None and urlsplit(url).hostname in _LOOPBACK:
+            return None  # this machine (a local endpoint): the default handlers connect to it
         if service is None:
             raise urllib.error.URLError(f"offline: no outside service answers {url}")
         data = req.data if isinstance(req.data, bytes) else b""

@@ -306,7 +306,7 @@ def test_any_payload_round_trips_byte_for_byte(assembly_dir: Path) -> None:
         app.pause_pipe("ClaimCheck/Resolve")
         bucket = PayloadBucket(app.client("s3"))
 
-        @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         @given(payload=payloads)
         def round_trip(payload: bytes) -> None:
             # Given any payload, uploaded and split

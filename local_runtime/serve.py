@@ -1,0 +1,250 @@
+"""The whole synthesized app behind one local endpoint, for the AWS CLI, boto3 and curl.
+
+    python -m local_runtime.serve [--port 4566] [--api-port 4567] [--outputs outputs.json]
+                                  [--manual-payments] [--assembly cdk.out]
+
+One process holds everything: moto in server mode answers the AWS APIs on ``--port`` (the
+services' requests reach the same backends the app was provisioned in), the app's pipes,
+Lambda dispatcher (``lambda invoke`` runs the real handler), virtual clock and outside parties
+run beside it, and the orders API answers plain HTTP on ``--api-port`` at the ``OrdersApiUrl``
+of the outputs file, which has the shape ``cdk deploy --outputs-file`` writes. The clock
+follows wall time here: a driver lets as much virtual time pass as real time did, so a Wait of
+5 s takes 5 s. Ctrl-C (or SIGTERM) stops it cleanly: servers closed, threads joined, ports free.
+
+The AWS CLI talks to it with ``--endpoint-url http://127.0.0.1:4566`` and credentials of any
+value; StartSyncExecution and TestState need ``AWS_DISABLE_HOST_PREFIX_INJECTION=true`` (their
+API adds a ``sync-`` host prefix, which a local address cannot take).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from local_runtime.app import LocalApp
+from local_runtime.lambda_service import FunctionNotFound, LambdaService
+
+DRIVER_TICK_SECONDS = 0.05
+_INVOKE_PATH = "/2015-03-31/functions/"
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class _LambdaInvoke:
+    """WSGI middleware: ``lambda invoke`` runs the function's real handler (moto's own Lambda
+    backend needs Docker); every other request goes to moto."""
+
+    def __init__(self, inner: WsgiApp, lambdas: LambdaService) -> None:
+        self._inner = inner
+        self._lambdas = lambdas
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") == "GET" and path.rstrip("/") == _INVOKE_PATH.rstrip("/"):
+            return self._list(start_response)
+        if (
+            environ.get("REQUEST_METHOD") != "POST"
+            or not path.startswith(_INVOKE_PATH)
+            or not path.endswith("/invocations")
+        ):
+            return self._inner(environ, start_response)
+        function = unquote(path[len(_INVOKE_PATH) :].split("/", 1)[0])
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        payload = environ["wsgi.input"].read(length) if length else b""
+        invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
+        try:
+            result = self._lambdas.invoke(function, payload, asynchronous=invocation_type == "Event")
+        except FunctionNotFound as missing:
+            body = json.dumps({"Type": "User", "message": str(missing)}).encode()
+            start_response(
+                "404 Not Found",
+                [("x-amzn-ErrorType", "ResourceNotFoundException"), ("Content-Type", "application/json")],
+            )
+            return [body]
+        headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
+        if result.function_error:
+            headers.append(("X-Amz-Function-Error", result.function_error))
+        start_response("202 Accepted" if invocation_type == "Event" else "200 OK", headers)
+        return [b"" if invocation_type == "Event" else result.payload]
+
+    def _list(self, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """ListFunctions: the template's functions, as the runtime runs them."""
+        functions = [
+            {
+                "FunctionName": spec.name,
+                "FunctionArn": spec.arn,
+                "Runtime": spec.runtime,
+                "Handler": spec.handler,
+                "Timeout": int(spec.timeout_seconds),
+                "MemorySize": spec.memory_mb,
+            }
+            for spec in self._lambdas.functions()
+        ]
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps({"Functions": functions}).encode()]
+
+
+def _api_handler(app: LocalApp) -> type[BaseHTTPRequestHandler]:
+    class ApiHandler(BaseHTTPRequestHandler):
+        """The orders API over plain HTTP, answered by the template's routes and functions."""
+
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            answer = app.api.request(
+                self.command,
+                parts.path,
+                body=body,
+                headers={key: value for key, value in self.headers.items()},
+                query=dict(parse_qsl(parts.query)),
+                caller=self.headers.get("X-Local-Caller"),
+            )
+            encoded = answer.body.encode()
+            self.send_response(answer.status)
+            for key, value in answer.headers.items():
+                if key.lower() != "content-length":
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(encoded)))
+            self.end_headers()
+            self.wfile.write(encoded)
+
+        def do_GET(self) -> None:
+            self._serve()
+
+        def do_POST(self) -> None:
+            self._serve()
+
+        def do_PUT(self) -> None:
+            self._serve()
+
+        def do_DELETE(self) -> None:
+            self._serve()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    return ApiHandler
+
+
+class LocalEndpoint:
+    """A started app with its AWS endpoint, API endpoint and wall-time clock driver."""
+
+    def __init__(self, app: LocalApp, host: str, port: int, api_port: int) -> None:
+        self.app = app
+        self.host = host
+        self._aws: BaseWSGIServer = make_server(
+            host,
+            port,
+            _LambdaInvoke(DomainDispatcherApplication(create_backend_app), app.lambdas),
+            threaded=True,
+        )
+        self._api = ThreadingHTTPServer((host, api_port), _api_handler(app))
+        self._api.daemon_threads = True
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._aws.serve_forever, name="local-aws-endpoint", daemon=True),
+            threading.Thread(target=self._api.serve_forever, name="local-api-endpoint", daemon=True),
+            threading.Thread(target=self._drive, name="local-clock-driver", daemon=True),
+        ]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self._aws.server_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self._api.server_address[1]}/"
+
+    def start(self) -> LocalEndpoint:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def _drive(self) -> None:
+        """Virtual time follows wall time: each tick lets the real time that passed pass."""
+        last = time.monotonic()
+        while not self._stop.wait(DRIVER_TICK_SECONDS):
+            now = time.monotonic()
+            try:
+                self.app.advance(now - last)
+            except Exception as error:  # noqa: BLE001 - one bad tick must not stop the endpoint
+                print(f"local endpoint: {type(error).__name__}: {error}", file=sys.stderr)
+            last = now
+
+    def outputs(self) -> dict[str, dict[str, Any]]:
+        """The stack's outputs as ``cdk deploy --outputs-file`` writes them (the API at its
+        local URL)."""
+        assert self.app.resources is not None
+        values = dict(self.app.resources.outputs)
+        if "OrdersApiUrl" in values:
+            values["OrdersApiUrl"] = self.api_url
+        return {self.app.stack.name: values}
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._aws.shutdown()
+        self._api.shutdown()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._aws.server_close()
+        self._api.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve the synthesized app behind one local AWS endpoint.")
+    parser.add_argument("--assembly", default="cdk.out")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4566, help="the AWS APIs (0: any free port)")
+    parser.add_argument(
+        "--api-port", type=int, default=4567, help="the orders API over HTTP (0: any free port)"
+    )
+    parser.add_argument("--outputs", default="outputs.json", help="where to write the stack outputs")
+    parser.add_argument(
+        "--manual-payments",
+        action="store_true",
+        help="the simulated provider takes payment requests but never answers: answer them yourself",
+    )
+    args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call
+    with LocalApp(args.assembly, log_level="WARNING") as app:
+        from demo.payment_provider import PaymentProvider
+
+        app.add_party(PaymentProvider(app, answer_after=None if args.manual_payments else 2.0))
+        try:
+            endpoint = LocalEndpoint(app, args.host, args.port, args.api_port).start()
+        except OSError as error:
+            print(f"cannot listen on {args.host}: {error}", file=sys.stderr)
+            return 1
+        Path(args.outputs).write_text(json.dumps(endpoint.outputs(), indent=2) + "\n")
+        stopped = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stopped.set())
+        print(
+            f"AWS endpoint {endpoint.url}  orders API {endpoint.api_url}  outputs {args.outputs}", flush=True
+        )
+        try:
+            stopped.wait()
+        finally:
+            endpoint.stop()
+            print("stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""The local endpoint, driven only as a user would: the AWS CLI (as a subprocess), boto3 with
+``endpoint_url``, and plain HTTP to the orders API at the URL of the outputs file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from demo.payment_provider import PaymentProvider
+from local_runtime import LocalApp
+from local_runtime.serve import LocalEndpoint
+
+pytestmark = pytest.mark.workflow
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+AWS = Path(sys.executable).with_name("aws")
+_ANY_PORTS = ("--port", "0", "--api-port", "0", "--outputs")
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+}
+
+
+def _client(url: str, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="eu-west-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+def _cli(url: str, *args: str) -> Any:
+    """An AWS CLI command against the endpoint; its JSON output."""
+    done = subprocess.run(
+        [str(AWS), "--endpoint-url", url, "--output", "json", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **CREDENTIALS, "AWS_DISABLE_HOST_PREFIX_INJECTION": "true", "AWS_PAGER": ""},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout) if done.stdout.strip() else None
+
+
+def _wait(condition: Callable[[], Any], seconds: float = 30.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("the endpoint did not get there in time")
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_a_user_session_against_the_local_endpoint(
+    assembly_dir: Path, sample_order: dict[str, Any], tmp_path: Path
+) -> None:
+    with LocalApp(assembly_dir, log_level="WARNING") as app:
+        app.add_party(PaymentProvider(app, answer_after=None))  # callbacks are answered by hand below
+        endpoint = LocalEndpoint(app, "127.0.0.1", 0, 0).start()
+        try:
+            _session(endpoint.url, endpoint.outputs()[app.stack.name], sample_order, tmp_path)
+        finally:
+            endpoint.stop()
+        port = int(endpoint.url.rsplit(":", 1)[1])
+        # Stopping leaves no thread and no port behind, and it starts again on that port
+        assert not [t for t in threading.enumerate() if t.name.startswith("local-")]
+        assert _port_is_free(port)
+        again = LocalEndpoint(app, "127.0.0.1", port, 0).start()
+        try:
+            assert _client(again.url, "stepfunctions").list_state_machines()["stateMachines"]
+        finally:
+            again.stop()
+
+
+def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_path: Path) -> None:
+    # Given stock, seeded with boto3 against the endpoint
+    for sku in ("SKU-KETTLE-01", "SKU-MUG-02"):
+        _client(url, "dynamodb").put_item(
+            TableName=out["InventoryTableName"],
+            Item={"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": "100"}},
+        )
+    # When an order is placed with plain HTTP at the outputs file's API URL
+    request = urllib.request.Request(
+        out["OrdersApiUrl"] + "orders",
+        data=json.dumps(sample_order).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201
+        order_id = json.loads(response.read())["orderId"]
+
+    # Then its saga asks for payment, and the callback is answered with the AWS CLI
+    def requested() -> Any:
+        items = _client(url, "dynamodb").scan(TableName=out["PaymentsTableName"])["Items"]
+        return [item for item in items if "taskToken" in item]
+
+    (entry,) = _wait(requested)
+    answer = {
+        "authorizationId": entry["authorizationId"]["S"],
+        "amount": int(entry["amount"]["N"]),
+        "currency": entry["currency"]["S"],
+        "status": "AUTHORIZED",
+    }
+    _cli(
+        url,
+        "stepfunctions",
+        "send-task-success",
+        "--task-token",
+        entry["taskToken"]["S"],
+        "--task-output",
+        json.dumps(answer),
+    )
+    # And the saga ends CONFIRMED; its history is read back with the CLI
+    sfn = _client(url, "stepfunctions")
+
+    def succeeded() -> Any:
+        executions = sfn.list_executions(stateMachineArn=out["OrderSagaStateMachineArn"])["executions"]
+        return [e for e in executions if e["status"] == "SUCCEEDED"]
+
+    (execution,) = _wait(succeeded)
+    history = _cli(
+        url, "stepfunctions", "get-execution-history", "--execution-arn", execution["executionArn"]
+    )
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in history["events"] if "stateEnteredEventDetails" in e
+    ]
+    assert entered[-2:] == ["ConfirmOrder", "OrderConfirmed"]
+    operator = "arn:aws:sts::123456789012:assumed-role/OrderPlatformOperator/support"  # who signs, locally
+    read = urllib.request.Request(
+        out["OrdersApiUrl"] + f"orders/{order_id}", headers={"X-Local-Caller": operator}
+    )
+    with urllib.request.urlopen(read, timeout=30) as response:
+        assert json.loads(response.read())["status"] == "CONFIRMED"
+    # And lambda invoke runs the real handler (which refuses a malformed task input by name)
+    functions = _client(url, "lambda").list_functions()["Functions"]
+    mark_failed = next(f["FunctionName"] for f in functions if "MarkClaimFailed" in f["FunctionName"])
+    result = tmp_path / "invoke.json"
+    invoked = _cli(url, "lambda", "invoke", "--function-name", mark_failed, "--payload", "{}", str(result))
+    assert invoked["FunctionError"] == "Unhandled"
+    assert json.loads(result.read_text())["errorType"] == "InvalidClaimInput"
+
+
+def test_make_serve_writes_the_outputs_and_stops_cleanly_on_sigterm(
+    assembly_dir: Path, tmp_path: Path
+) -> None:
+    outputs = tmp_path / "outputs.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "local_runtime.serve",
+            "--assembly",
+            str(assembly_dir),
+            *_ANY_PORTS,
+            str(outputs),
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **CREDENTIALS},
+    )
+    assert process.stdout is not None
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("AWS endpoint "), line
+        url = line.split()[2]
+        (values,) = json.loads(outputs.read_text()).values()
+        assert values["OrdersApiUrl"].startswith("http://127.0.0.1:")
+        assert values["OrderSagaStateMachineArn"] in {
+            m["stateMachineArn"] for m in _client(url, "stepfunctions").list_state_machines()["stateMachines"]
+        }
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    assert _port_is_free(int(url.rsplit(":", 1)[1]))
