@@ -551,7 +551,7 @@ def _start_sync_execution_response(self: StepFunctionResponse) -> Any:
     arn = self._get_param("stateMachineArn")
     backend = self.stepfunction_backend
     machine = backend.describe_state_machine(arn)
-    if "EXPRESS" not in str(getattr(machine, "sm_type", getattr(machine, "type", ""))).upper():
+    if str(getattr(machine, "type", "")).upper() != "EXPRESS":  # moto's `sm_type` is always STANDARD
         raise InvalidArn(f"StartSyncExecution takes an EXPRESS state machine: {arn}")
     name = self._get_param("name") or uuid.uuid4().hex
     execution: Any = backend.start_execution(arn, name, self._get_param("input", if_none="{}"))

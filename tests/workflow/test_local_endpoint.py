@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
@@ -167,6 +168,25 @@ def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_pa
     invoked = _cli(url, "lambda", "invoke", "--function-name", mark_failed, "--payload", "{}", str(result))
     assert invoked["FunctionError"] == "Unhandled"
     assert json.loads(result.read_text())["errorType"] == "InvalidClaimInput"
+    # And the synchronous APIs answer (their "sync-" host prefix switched off, as the README says)
+    sync = boto3.client(
+        "stepfunctions",
+        endpoint_url=url,
+        region_name="eu-west-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(inject_host_prefix=False),
+    )
+    ran = sync.start_sync_execution(
+        stateMachineArn=out["AccountChangeNotificationStateMachineArn"], input="[]"
+    )
+    assert (ran["status"], ran["error"]) == ("FAILED", "InvalidAccountChange")
+    tested = sync.test_state(
+        definition=(REPO_ROOT / "asl" / "order_saga.asl.json").read_text(),
+        stateName="AlreadyHandled",
+        input=json.dumps({"duplicate": True}),
+    )
+    assert (tested["status"], tested["nextState"]) == ("SUCCEEDED", "DuplicateDelivery")
 
 
 def test_make_serve_writes_the_outputs_and_stops_cleanly_on_sigterm(
