@@ -43,6 +43,8 @@ tests/local_runtime that fails without it.
   every non-AWS exception): it keeps it, as for the other integrations.
 * There is no StartSyncExecution (moto's engine has none): it starts the Express execution and
   answers its outcome once it ended.
+* There is no RedriveExecution: `redrive.py` runs a FAILED / TIMED_OUT / ABORTED Standard
+  execution again from the state it did not get through, its history going on.
 * There is no TestState: `test_state.py` answers it, running the one state on the engine.
 * SendTaskFailure drops its `cause` (the response handler passes only the error), so a
   Catch sees `Cause: null` where AWS gives the sender's cause. It is passed on.
@@ -120,7 +122,7 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from local_runtime import clock, mock_config, test_state
+from local_runtime import clock, mock_config, redrive, test_state
 
 PINNED_MOTO_VERSION = "5.2.5"
 
@@ -585,6 +587,18 @@ def _start_sync_execution_response(self: StepFunctionResponse) -> Any:
     return ActionResult(answer)
 
 
+def _redrive_execution_response(self: StepFunctionResponse) -> Any:
+    """RedriveExecution (`redrive.py`): moto has none."""
+    execution: Any = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
+    _live[execution.exec_arn] = execution
+    try:
+        redrive_date = redrive.redrive(execution)
+    except redrive.ExecutionNotRedrivable:
+        _live.pop(execution.exec_arn, None)
+        raise
+    return ActionResult({"redriveDate": redrive_date})
+
+
 def _install_later_patches() -> None:
     """The user pool key, Distributed Map failures and mock test cases (under the install lock)."""
     _originals["cognito_jwk"] = cognito_models.jwk
@@ -598,6 +612,7 @@ def _install_later_patches() -> None:
     Execution._get_start_execution_worker = _execution_worker_with_test_case  # type: ignore[method-assign]
     StepFunctionResponse.test_state = _test_state_response  # type: ignore[attr-defined]
     StepFunctionResponse.start_sync_execution = _start_sync_execution_response  # type: ignore[attr-defined]
+    StepFunctionResponse.redrive_execution = _redrive_execution_response  # type: ignore[attr-defined]
     _originals["dynamodb_from_error"] = dynamodb_task.StateTaskServiceDynamoDB._from_error
     dynamodb_task.StateTaskServiceDynamoDB._from_error = _dynamodb_error_keeping_mocked_failures  # type: ignore[method-assign]
     # TestState and StartSyncExecution go to the `sync-states` host (the API's host prefix)
@@ -612,6 +627,7 @@ def _uninstall_later_patches() -> None:
     Execution._get_start_execution_worker = _originals["execution_worker"]  # type: ignore[method-assign]
     del StepFunctionResponse.test_state  # type: ignore[attr-defined]
     del StepFunctionResponse.start_sync_execution  # type: ignore[attr-defined]
+    del StepFunctionResponse.redrive_execution  # type: ignore[attr-defined]
     dynamodb_task.StateTaskServiceDynamoDB._from_error = _originals["dynamodb_from_error"]  # type: ignore[method-assign]
     backend_index.backend_url_patterns.remove(("stepfunctions", re.compile(_SYNC_HOST)))
     stepfunctions_urls.url_bases.remove(_SYNC_HOST)

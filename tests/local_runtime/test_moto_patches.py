@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from local_runtime import LocalApp, moto_patches
 
@@ -453,3 +454,44 @@ def test_a_test_case_suffix_runs_the_mock_configuration(tiny_app: LocalApp) -> N
             moto_patches.install()
     finally:
         mock_config.use_mock_config(None)
+
+
+def test_a_failed_execution_is_redriven_from_the_state_it_did_not_get_through(tiny_app: LocalApp) -> None:
+    work = tiny_app.function_name("Tiny/Work/")
+    arn_of = tiny_app.lambdas.spec(work).arn
+    definition = {
+        "StartAt": "Before",
+        "States": {
+            "Before": {"Type": "Pass", "Result": "ran", "ResultPath": "$.before", "Next": "Call"},
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": arn_of, "Payload.$": "$"},
+                "ResultSelector": {"value.$": "$.Payload"},
+                "ResultPath": "$.answer",
+                "End": True,
+            },
+        },
+    }
+    # Given an execution whose task failed (no Retry, no Catch)
+    tiny_app.lambdas.inject_failure(work, "WorkUnavailable")
+    arn = _run(tiny_app, definition, "redriven")
+    assert tiny_app.wait_for(arn)["status"] == "FAILED"
+    # When it is redriven (the function works again)
+    sfn = tiny_app.client("stepfunctions")
+    sfn.redrive_execution(executionArn=arn)
+    done = tiny_app.wait_for(arn)
+    # Then it succeeded from the failed task, with the input that task had, and its history goes on
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"])["before"] == "ran"
+    events = [event["type"] for event in tiny_app.history(arn)]
+    assert events.count("ExecutionRedriven") == 1 and events.count("PassStateEntered") == 1
+    assert (
+        events.index("ExecutionFailed")
+        < events.index("ExecutionRedriven")
+        < events.index("ExecutionSucceeded")
+    )
+    # And a succeeded execution cannot be redriven
+    with pytest.raises(ClientError) as refused:
+        sfn.redrive_execution(executionArn=arn)
+    assert refused.value.response["Error"]["Code"] == "ExecutionNotRedrivable"

@@ -168,6 +168,27 @@ def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_pa
     invoked = _cli(url, "lambda", "invoke", "--function-name", mark_failed, "--payload", "{}", str(result))
     assert invoked["FunctionError"] == "Unhandled"
     assert json.loads(result.read_text())["errorType"] == "InvalidClaimInput"
+    # And a failed execution is redriven with the CLI: an intake message that is no intake fails the
+    # split at its IntakeRejected Fail state, and the redrive runs that state again (failing again)
+    not_an_intake = json.dumps({"source": "aws.s3", "detail-type": "Object Deleted", "detail": {}})
+    _cli(
+        url, "sqs", "send-message", "--queue-url", out["ClaimIntakeQueueUrl"], "--message-body", not_an_intake
+    )
+    split = out["ClaimCheckSplitStateMachineArn"]
+    (failed,) = _wait(
+        lambda: [
+            e for e in sfn.list_executions(stateMachineArn=split)["executions"] if e["status"] == "FAILED"
+        ]
+    )
+    _cli(url, "stepfunctions", "redrive-execution", "--execution-arn", failed["executionArn"])
+
+    def redriven_and_ended() -> Any:
+        events = sfn.get_execution_history(executionArn=failed["executionArn"])["events"]
+        types = [event["type"] for event in events]
+        return types if "ExecutionRedriven" in types and types[-1] == "ExecutionFailed" else None
+
+    types = _wait(redriven_and_ended)
+    assert types.count("ExecutionFailed") == 2 and types.count("TaskStateEntered") == 1  # IssueClaim ran once
     # And the synchronous APIs answer (their "sync-" host prefix switched off, as the README says)
     sync = boto3.client(
         "stepfunctions",
