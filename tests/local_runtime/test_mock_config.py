@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from local_runtime import LocalApp, mock_config
+from local_runtime import LocalApp, mock_config, moto_patches
 
 DEFINITION = {
     "StartAt": "Call",
@@ -103,3 +103,16 @@ def test_a_malformed_mock_configuration_is_refused_naming_the_problem(
 ) -> None:
     with pytest.raises(mock_config.MockConfigError, match=problem):
         mock_config.use_mock_config(document)
+
+
+def test_without_the_patch_the_test_case_suffix_names_no_state_machine(
+    tiny_app: LocalApp, machine: str
+) -> None:
+    mock_config.use_mock_config(CONFIG)
+    moto_patches.uninstall()
+    try:
+        with pytest.raises(ClientError) as refused:
+            _start(tiny_app, f"{machine}#Answered", name="unpatched")
+        assert refused.value.response["Error"]["Code"] == "StateMachineDoesNotExist"
+    finally:
+        moto_patches.install()

@@ -415,47 +415,6 @@ def test_without_the_patch_a_failed_child_is_a_null_result(unpatched: LocalApp) 
     assert output["results"] == [1, None, None] and "failure" not in output
 
 
-def test_a_test_case_suffix_runs_the_mock_configuration(tiny_app: LocalApp) -> None:
-    from local_runtime import mock_config
-
-    definition = {
-        "StartAt": "Call",
-        "States": {
-            "Call": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::lambda:invoke",
-                "Parameters": {"FunctionName": "arn:aws:lambda:eu-west-1:123456789012:function:absent"},
-                "End": True,
-            }
-        },
-    }
-    mock_config.use_mock_config(
-        {
-            "StateMachines": {"probe-mocked": {"TestCases": {"Answered": {"Call": "Ok"}}}},
-            "MockedResponses": {"Ok": {"0": {"Return": {"StatusCode": 200, "Payload": {"mocked": True}}}}},
-        }
-    )
-    try:
-        sfn = tiny_app.client("stepfunctions")
-        machine = sfn.create_state_machine(
-            name="probe-mocked",
-            definition=json.dumps(definition),
-            roleArn="arn:aws:iam::123456789012:role/probe",
-        )["stateMachineArn"]
-        arn = sfn.start_execution(stateMachineArn=f"{machine}#Answered", name="mocked", input="{}")[
-            "executionArn"
-        ]
-        assert json.loads(tiny_app.wait_for(arn)["output"])["Payload"] == {"mocked": True}
-        moto_patches.uninstall()
-        try:
-            with pytest.raises(Exception, match=r"StateMachineDoesNotExist|does not exist"):
-                sfn.start_execution(stateMachineArn=f"{machine}#Answered", name="unpatched", input="{}")
-        finally:
-            moto_patches.install()
-    finally:
-        mock_config.use_mock_config(None)
-
-
 def test_a_failed_execution_is_redriven_from_the_state_it_did_not_get_through(tiny_app: LocalApp) -> None:
     work = tiny_app.function_name("Tiny/Work/")
     arn_of = tiny_app.lambdas.spec(work).arn
