@@ -1,7 +1,7 @@
 """The whole synthesized app behind one local endpoint, for the AWS CLI, boto3 and curl.
 
     python -m local_runtime.serve [--port 4566] [--api-port 4567] [--outputs outputs.json]
-                                  [--manual-payments] [--assembly cdk.out]
+                                  [--manual-payments] [--virtual-clock] [--assembly cdk.out]
 
 One process holds everything: moto in server mode answers the AWS APIs on ``--port`` (the
 services' requests reach the same backends the app was provisioned in), the app's pipes,
@@ -9,7 +9,8 @@ Lambda dispatcher (``lambda invoke`` runs the real handler), virtual clock and o
 run beside it, and the orders API answers plain HTTP on ``--api-port`` at the ``OrdersApiUrl``
 of the outputs file, which has the shape ``cdk deploy --outputs-file`` writes. The clock
 follows wall time here: a driver lets as much virtual time pass as real time did, so a Wait of
-5 s takes 5 s. Ctrl-C (or SIGTERM) stops it cleanly: servers closed, threads joined, ports free.
+5 s takes 5 s; with ``--virtual-clock`` it jumps to the next timer whenever the app is quiet.
+Ctrl-C (or SIGTERM) stops it cleanly: servers closed, threads joined, ports free.
 
 The AWS CLI talks to it with ``--endpoint-url http://127.0.0.1:4566`` and credentials of any
 value; StartSyncExecution and TestState need ``AWS_DISABLE_HOST_PREFIX_INJECTION=true`` (their
@@ -26,6 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -145,9 +147,12 @@ def _api_handler(app: LocalApp) -> type[BaseHTTPRequestHandler]:
 class LocalEndpoint:
     """A started app with its AWS endpoint, API endpoint and wall-time clock driver."""
 
-    def __init__(self, app: LocalApp, host: str, port: int, api_port: int) -> None:
+    def __init__(
+        self, app: LocalApp, host: str, port: int, api_port: int, *, virtual_clock: bool = False
+    ) -> None:
         self.app = app
         self.host = host
+        self.virtual_clock = virtual_clock
         self._aws: BaseWSGIServer = make_server(
             host,
             port,
@@ -177,12 +182,18 @@ class LocalEndpoint:
         return self
 
     def _drive(self) -> None:
-        """Virtual time follows wall time: each tick lets the real time that passed pass."""
+        """Wall time: each tick lets the real time that passed pass, so a Wait of 5 s takes 5 s.
+        Virtual time (``virtual_clock``): each tick runs the app until it is quiet, jumping over
+        every timer on the way (a 4-minute payment answer arrives at once), as the tests do;
+        executions parked on a task token wait for you, periodic schedules for wall time."""
         last = time.monotonic()
         while not self._stop.wait(DRIVER_TICK_SECONDS):
             now = time.monotonic()
             try:
-                self.app.advance(now - last)
+                if self.virtual_clock:
+                    self.app.drain(within=timedelta(days=30))
+                else:
+                    self.app.advance(now - last)
             except Exception as error:  # noqa: BLE001 - one bad tick must not stop the endpoint
                 print(f"local endpoint: {type(error).__name__}: {error}", file=sys.stderr)
             last = now
@@ -216,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--outputs", default="outputs.json", help="where to write the stack outputs")
     parser.add_argument(
+        "--virtual-clock",
+        action="store_true",
+        help="time jumps to the next timer whenever the app is quiet, instead of following wall time",
+    )
+    parser.add_argument(
         "--manual-payments",
         action="store_true",
         help="the simulated provider takes payment requests but never answers: answer them yourself",
@@ -227,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
 
         app.add_party(PaymentProvider(app, answer_after=None if args.manual_payments else 2.0))
         try:
-            endpoint = LocalEndpoint(app, args.host, args.port, args.api_port).start()
+            endpoint = LocalEndpoint(
+                app, args.host, args.port, args.api_port, virtual_clock=args.virtual_clock
+            ).start()
         except OSError as error:
             print(f"cannot listen on {args.host}: {error}", file=sys.stderr)
             return 1

@@ -243,3 +243,40 @@ def test_make_serve_writes_the_outputs_and_stops_cleanly_on_sigterm(
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
     assert _port_is_free(int(url.rsplit(":", 1)[1]))
+
+
+def test_on_a_virtual_clock_a_payment_answered_minutes_later_confirms_at_once(
+    assembly_dir: Path, sample_order: dict[str, Any]
+) -> None:
+    with LocalApp(assembly_dir, log_level="WARNING") as app:
+        app.add_party(PaymentProvider(app, answer_after=240.0))  # 4 virtual minutes, inside the heartbeat
+        endpoint = LocalEndpoint(app, "127.0.0.1", 0, 0, virtual_clock=True).start()
+        try:
+            out = endpoint.outputs()[app.stack.name]
+            for sku in ("SKU-KETTLE-01", "SKU-MUG-02"):
+                _client(endpoint.url, "dynamodb").put_item(
+                    TableName=out["InventoryTableName"],
+                    Item={"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": "100"}},
+                )
+            request = urllib.request.Request(
+                out["OrdersApiUrl"] + "orders",
+                data=json.dumps(sample_order).encode(),
+                method="POST",
+                headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
+            )
+            urllib.request.urlopen(request, timeout=30).close()
+            sfn = _client(endpoint.url, "stepfunctions")
+            started = time.monotonic()
+            (execution,) = _wait(
+                lambda: [
+                    e
+                    for e in sfn.list_executions(stateMachineArn=out["OrderSagaStateMachineArn"])[
+                        "executions"
+                    ]
+                    if e["status"] == "SUCCEEDED"
+                ]
+            )
+            assert time.monotonic() - started < 20  # not the 4 minutes of wall time
+            assert (execution["stopDate"] - execution["startDate"]).total_seconds() >= 240
+        finally:
+            endpoint.stop()
