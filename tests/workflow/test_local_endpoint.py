@@ -168,6 +168,86 @@ def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_pa
     invoked = _cli(url, "lambda", "invoke", "--function-name", mark_failed, "--payload", "{}", str(result))
     assert invoked["FunctionError"] == "Unhandled"
     assert json.loads(result.read_text())["errorType"] == "InvalidClaimInput"
+    _more_of_the_session(url, out, sample_order, requested)
+
+
+def _more_of_the_session(
+    url: str, out: dict[str, Any], sample_order: dict[str, Any], requested: Callable[[], Any]
+) -> None:
+    sfn = _client(url, "stepfunctions")
+    # A second order's payment is declined with send-task-failure: its saga undoes and cancels
+    second = json.loads(
+        urllib.request.urlopen(
+            urllib.request.Request(
+                out["OrdersApiUrl"] + "orders",
+                data=json.dumps({**sample_order, "customerId": "cust-0043"}).encode(),
+                method="POST",
+                headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
+            ),
+            timeout=30,
+        ).read()
+    )["orderId"]
+    (declined,) = _wait(lambda: [i for i in requested() if i["orderId"]["S"] == second])
+    _cli(
+        url,
+        "stepfunctions",
+        "send-task-failure",
+        "--task-token",
+        declined["taskToken"]["S"],
+        "--error",
+        "PaymentDeclined",
+        "--cause",
+        "insufficient funds",
+    )
+
+    def cancelled() -> Any:
+        items = _client(url, "dynamodb").scan(TableName=out["OrdersTableName"])["Items"]
+        return [
+            i
+            for i in items
+            if i.get("orderId", {}).get("S") == second and i.get("status", {}).get("S") == "CANCELLED"
+        ]
+
+    _wait(cancelled)
+    # And events, queues and executions answer the CLI as on AWS
+    put = _cli(
+        url,
+        "events",
+        "put-events",
+        "--entries",
+        json.dumps(
+            [
+                {
+                    "Source": "local.test",
+                    "DetailType": "Ping",
+                    "Detail": "{}",
+                    "EventBusName": out["EventBusName"],
+                }
+            ]
+        ),
+    )
+    assert put["FailedEntryCount"] == 0
+    queue = _client(url, "sqs").create_queue(QueueName="local-session")["QueueUrl"]
+    _cli(url, "sqs", "send-message", "--queue-url", queue, "--message-body", "hello")
+    received = _cli(url, "sqs", "receive-message", "--queue-url", queue)
+    assert [m["Body"] for m in received["Messages"]] == ["hello"]
+    started = _cli(
+        url,
+        "stepfunctions",
+        "start-execution",
+        "--state-machine-arn",
+        out["ClaimCheckResolveStateMachineArn"],
+        "--name",
+        "not-a-claim",
+        "--input",
+        "[]",
+    )
+    ended = _wait(
+        lambda: (
+            (d := sfn.describe_execution(executionArn=started["executionArn"]))["status"] != "RUNNING" and d
+        )
+    )
+    assert (ended["status"], ended["error"]) == ("FAILED", "ClaimEventRejected")
     # And a failed execution is redriven with the CLI: an intake message that is no intake fails the
     # split at its IntakeRejected Fail state, and the redrive runs that state again (failing again)
     not_an_intake = json.dumps({"source": "aws.s3", "detail-type": "Object Deleted", "detail": {}})
