@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ def _placeholder_value(name: str) -> str:
 
 def definition_of(asl_name: str) -> str:
     text = (SFN_LOCAL_DIR.parent / "asl" / f"{asl_name}.asl.json").read_text()
-    for placeholder in sorted(set(__import__("re").findall(r"\$\{([A-Za-z]+)\}", text))):
+    for placeholder in sorted(set(re.findall(r"\$\{([A-Za-z]+)\}", text))):
         text = text.replace(f"${{{placeholder}}}", _placeholder_value(placeholder))
     return text
 
