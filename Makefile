@@ -57,4 +57,4 @@ diagrams: $(DEPS)
 	$(PY) -m visualize.diagrams
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .layer-cache
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .layer-cache .function-code-cache

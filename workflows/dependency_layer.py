@@ -3,10 +3,12 @@
 What runs on AWS must be what the tests ran: the exact versions the lock pins (Powertools,
 pydantic and everything they pull in, boto3 included, rather than whatever boto3 the Lambda
 runtime bundles). pip fetches the lock's wheels for the functions' platform (arm64 Linux,
-CPython of `.python-runtime`) with `--only-binary=:all:` (nothing is compiled here) into a
-`python/` directory, which is the layer. The build is cached under `.layer-cache/<hash>`, the
-hash covering the pinned lines, the platform and the Python version, so a repeated synth costs
-one directory hash.
+CPython of `.python-runtime`) with `--only-binary=:all:` (no native code is built here) into a
+`python/` directory, which is the layer, with the unchecked-hash bytecode of every module
+(`workflows/bytecode.py`: Lambda cannot write it, so without it each cold start compiles boto3,
+pydantic and Powertools again). The build is cached under `.layer-cache/<hash>`, the hash
+covering the pinned lines, the platform, the Python version and the bytecode's form, so a
+repeated synth costs one directory hash.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from workflows.bytecode import compile_tree, runtime_python
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCK_FILE = REPO_ROOT / "requirements.lock"
 CACHE_ROOT = REPO_ROOT / ".layer-cache"
 PLATFORM = "manylinux2014_aarch64"
+DEPLOYED_AT = "/opt/python"
+"""Where Lambda mounts the layer's `python/` directory: the path its bytecode names."""
+BYTECODE_FORM = "unchecked-hash"
 
 LAYER_PACKAGES: tuple[str, ...] = (
     "aws-lambda-powertools",
@@ -75,15 +82,12 @@ def layer_requirements(lock_text: str, packages: Iterable[str] = LAYER_PACKAGES)
     return [f"{normalized(name)}=={pins[normalized(name)]}" for name in packages]
 
 
-def python_version() -> str:
-    return (REPO_ROOT / ".python-runtime").read_text().strip()
-
-
 def build_layer(lock_file: Path = LOCK_FILE, cache_root: Path = CACHE_ROOT) -> Path:
     """The layer's directory (holding ``python/``), built once per lock, platform and Python."""
     requirements = layer_requirements(lock_file.read_text())
-    version = python_version()
-    key = hashlib.sha256("\n".join([PLATFORM, version, *requirements]).encode()).hexdigest()[:24]
+    version = runtime_python()
+    key_parts = [PLATFORM, version, BYTECODE_FORM, DEPLOYED_AT, *requirements]
+    key = hashlib.sha256("\n".join(key_parts).encode()).hexdigest()[:24]
     built = cache_root / key
     if (built / "python").is_dir():
         return built
@@ -114,8 +118,9 @@ def build_layer(lock_file: Path = LOCK_FILE, cache_root: Path = CACHE_ROOT) -> P
         if result.returncode != 0:
             errors = "\n".join(line for line in result.stderr.splitlines() if not line.startswith("WARNING"))
             raise LayerBuildError(f"pip could not build the dependency layer:\n{errors[-2000:]}")
-        for cache in target.rglob("__pycache__"):
+        for cache in target.rglob("__pycache__"):  # pip's own, checked against timestamps
             shutil.rmtree(cache, ignore_errors=True)
+        compile_tree(target, DEPLOYED_AT, parallel=True)
         staging.rename(built)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

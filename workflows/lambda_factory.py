@@ -10,7 +10,6 @@ may access.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -22,35 +21,10 @@ from constructs import Construct
 
 from workflows import constants as c
 from workflows.dependency_layer import build_layer
+from workflows.function_code import stage_function_code
 from workflows.platform_foundation import encrypted_log_group
 
-LAMBDA_SOURCE_ROOT = Path(__file__).resolve().parent.parent / c.LAMBDA_SOURCE_DIR
-
 _DEPENDENCY_LAYER_ID = "DependencyLayer"
-
-
-def asset_packages(package: str) -> tuple[str, ...]:
-    """The top-level packages a function of `package` ships, in order, without repeats.
-
-    Its own package, the workflow packages it declares in `LAMBDA_PACKAGE_DEPENDENCIES`, and
-    the shared packages every function ships.
-    """
-    declared = c.LAMBDA_PACKAGE_DEPENDENCIES.get(package, ())
-    return tuple(dict.fromkeys((package, *declared, *c.LAMBDA_SHARED_PACKAGES)))
-
-
-def asset_excludes(package: str) -> list[str]:
-    """Glob rules that keep only `asset_packages(package)` in a function's asset.
-
-    Everything is excluded first, then the function's own package, its declared dependencies
-    and the shared packages are re-included (the directory itself and its contents), then
-    caches and test folders are dropped again: later rules win.
-    """
-    rules = ["*"]
-    for name in asset_packages(package):
-        rules += [f"!{name}", f"!{name}/**"]
-    rules += ["**/__pycache__", "**/__pycache__/**", "**/*.pyc", "**/tests", "**/tests/**", "**/.*"]
-    return rules
 
 
 def dependency_layer(scope: Construct) -> lambda_.ILayerVersion:
@@ -113,7 +87,7 @@ class PlatformFunction(Construct):
             runtime=lambda_.Runtime.PYTHON_3_13,
             architecture=lambda_.Architecture.ARM_64,
             handler=handler,
-            code=lambda_.Code.from_asset(str(LAMBDA_SOURCE_ROOT), exclude=asset_excludes(package)),
+            code=lambda_.Code.from_asset(str(stage_function_code(package))),
             memory_size=memory_size,
             timeout=Duration.seconds(timeout_seconds),
             tracing=lambda_.Tracing.ACTIVE,

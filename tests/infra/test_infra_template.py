@@ -663,6 +663,10 @@ def test_the_dependency_layer_ships_exactly_the_locked_versions(synthesized: Syn
         shipped[normalized(fields["Name"])] = fields["Version"]
     pins = locked_pins((Path(__file__).resolve().parents[2] / "requirements.lock").read_text())
     assert shipped == {normalized(name): pins[normalized(name)] for name in LAYER_PACKAGES}
+    # And every module has the bytecode Lambda will load (it cannot write its own)
+    from tests.infra.test_infra_assets import bytecode_faults
+
+    assert bytecode_faults(asset / "python", "/opt/python") == []
     wheels = list((asset / "python").rglob("*.so"))
     assert wheels and all(
         "aarch64" in w.name or "cpython-313" in w.name for w in wheels if "pydantic_core" in str(w)
