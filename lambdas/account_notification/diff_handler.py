@@ -1,15 +1,18 @@
 """Lambda shell of the DiffImages task: the security-relevant attributes an account change
-changed (none: the workflow ends quietly)."""
+changed (none: the workflow ends quietly).
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
+"""
+
+from __future__ import annotations
 
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from account_notification.changes import account_change
 from account_notification.errors import InvalidAccountChange
-from account_notification.schemas import ChangedAttribute, ChangeOut
-from account_notification.settings import load_diff_settings
 from observability import powertools
 from observability.failures import count_failures
 
@@ -23,6 +26,10 @@ FAILURES = "NotificationTaskFailures"
 @count_failures(logger, metrics, {InvalidAccountChange: "InvalidAccountChanges"}, failure_metric=FAILURES)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``account_notification.diff_handler.lambda_handler``; event ``{"records": [...]}``."""
+    from account_notification.changes import account_change
+    from account_notification.schemas import ChangedAttribute, ChangeOut
+    from account_notification.settings import load_diff_settings
+
     settings = load_diff_settings()
     change = account_change(event.get("records"), settings.security_attributes, settings.secret_attributes)
     logger.append_keys(eventId=change.event_id, sub=change.sub)

@@ -4,11 +4,16 @@ Powertools Idempotency, keyed on the stream record's event id, in the notices ta
 duplicate delivery (or a retry after the email went out but the answer was lost) gets the first
 send's message id back instead of a second email; a concurrent duplicate is refused with
 IdempotencyAlreadyInProgressError, which the workflow retries.
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
 """
+
+from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
@@ -20,16 +25,23 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import aws_clients
 from account_notification.errors import EmailRejected, EmailThrottled
-from account_notification.mailer import send_email
-from account_notification.schemas import SendOut, SendRequest, parse_input
-from account_notification.settings import SendSettings, load_send_settings
 from observability import powertools
 from observability.failures import count_failures
+
+if TYPE_CHECKING:
+    from account_notification.settings import SendSettings
 
 logger, tracer, metrics = powertools("account-notification", mask_personal_data=True)
 FAILURES = "NotificationTaskFailures"
 
-sender: Callable[[str, str, str, str], str] = send_email
+
+def _ses_send(sender: str, to: str, subject: str, body: str) -> str:
+    from account_notification.mailer import send_email
+
+    return send_email(sender, to, subject, body)
+
+
+sender: Callable[[str, str, str, str], str] = _ses_send
 """Sends one email (sender, to, subject, body) -> message id; tests replace it."""
 
 
@@ -65,6 +77,9 @@ def _idempotent_send(settings: SendSettings) -> tuple[IdempotencyConfig, Callabl
 )
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``account_notification.send_handler.lambda_handler``."""
+    from account_notification.schemas import SendOut, SendRequest, parse_input
+    from account_notification.settings import load_send_settings
+
     request = parse_input(SendRequest, event)
     logger.append_keys(eventId=request.event_id)
     config, send = _idempotent_send(load_send_settings())

@@ -1,5 +1,11 @@
 """Lambda shell of MarkClaimFailed: the claim records why it was not resolved (the execution
-then fails, and the failure rule parks its message)."""
+then fails, and the failure rule parks its message).
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
+"""
+
+from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
@@ -7,11 +13,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from claim_check import adapters
 from claim_check.errors import InvalidClaimInput
-from claim_check.resolving import claim_id_of
-from claim_check.schemas import MarkFailedRequest, parse_task_input
-from claim_check.settings import load_claims_settings
 from observability import powertools
 from observability.failures import CLAIM_CHECK_FAILURE_METRIC, count_failures
 
@@ -24,6 +26,11 @@ logger, tracer, metrics = powertools("claim-check")
 @count_failures(logger, metrics, failure_metric=CLAIM_CHECK_FAILURE_METRIC)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``claim_check.fail_handler.lambda_handler``."""
+    from claim_check import adapters
+    from claim_check.resolving import claim_id_of
+    from claim_check.schemas import MarkFailedRequest, parse_task_input
+    from claim_check.settings import load_claims_settings
+
     settings = load_claims_settings()
     request = parse_task_input(MarkFailedRequest, event)
     metrics.add_metric(name="ClaimsFailed", unit=MetricUnit.Count, value=1)

@@ -1,4 +1,10 @@
-"""Lambda shell of FinishResolve: record the import's result and release the payload."""
+"""Lambda shell of FinishResolve: record the import's result and release the payload.
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
+"""
+
+from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
@@ -6,10 +12,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from claim_check import adapters
-from claim_check.resolving import RangeResult, finish_resolve
-from claim_check.schemas import FinishRequest, parse_task_input
-from claim_check.settings import load_finish_settings
 from observability import powertools
 from observability.failures import CLAIM_CHECK_FAILURE_METRIC, count_failures
 
@@ -22,6 +24,11 @@ logger, tracer, metrics = powertools("claim-check")
 @count_failures(logger, metrics, failure_metric=CLAIM_CHECK_FAILURE_METRIC)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``claim_check.finish_handler.lambda_handler``."""
+    from claim_check import adapters
+    from claim_check.resolving import RangeResult, finish_resolve
+    from claim_check.schemas import FinishRequest, parse_task_input
+    from claim_check.settings import load_finish_settings
+
     settings = load_finish_settings()
     request = parse_task_input(FinishRequest, event)
     resolved = finish_resolve(

@@ -1,4 +1,10 @@
-"""Lambda shell of IssueClaim (split workflow): intake message in, claim out."""
+"""Lambda shell of IssueClaim (split workflow): intake message in, claim out.
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
+"""
+
+from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -6,11 +12,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from claim_check import adapters
 from claim_check.errors import InvalidIntakeMessage
-from claim_check.intake import parse_intake
-from claim_check.settings import load_split_settings
-from claim_check.splitting import issue_claim
 from observability import powertools
 from observability.failures import CLAIM_CHECK_FAILURE_METRIC, count_failures
 
@@ -25,6 +27,11 @@ logger, tracer, metrics = powertools("claim-check")
 )
 def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``claim_check.split_handler.lambda_handler`` (the event is the pipe's batch)."""
+    from claim_check import adapters
+    from claim_check.intake import parse_intake
+    from claim_check.settings import load_split_settings
+    from claim_check.splitting import issue_claim
+
     settings = load_split_settings()
     intake = parse_intake(event)
     logger.append_keys(intakeMessageId=intake.message_id, door=intake.door)

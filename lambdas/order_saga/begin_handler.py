@@ -1,20 +1,25 @@
-"""Lambda shell of the BeginSaga task: validate the OrderPlaced event, take the saga lock."""
+"""Lambda shell of the BeginSaga task: validate the OrderPlaced event, take the saga lock.
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
+"""
+
+from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
 from observability.failures import count_failures
-from order_saga.dynamodb import inventory, saga_locks
 from order_saga.errors import InvalidOrderEvent, RedriveRefused
-from order_saga.logic import begin_saga
-from order_saga.ports import Inventory, SagaLocks
-from order_saga.schemas import BeginRequest, BeginResult, parse_task_input, task_output
-from order_saga.settings import load_begin_settings
+from order_saga.factories import inventory, saga_locks
+
+if TYPE_CHECKING:
+    from order_saga.ports import Inventory, SagaLocks
 
 logger, tracer, metrics = powertools("order-saga")
 
@@ -30,6 +35,10 @@ locks_factory: Callable[[str], SagaLocks] = saga_locks
 @count_failures(logger, metrics, {InvalidOrderEvent: "InvalidOrderEvents", RedriveRefused: "RedrivesRefused"})
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point named by the infrastructure: ``order_saga.begin_handler.lambda_handler``."""
+    from order_saga.logic import begin_saga
+    from order_saga.schemas import BeginRequest, BeginResult, parse_task_input, task_output
+    from order_saga.settings import load_begin_settings
+
     settings = load_begin_settings()
     request = parse_task_input(BeginRequest, event)
     start = begin_saga(

@@ -2,24 +2,27 @@
 
 One function serves both states: after compensation it gets the order, after an invalid event
 the raw Pipe batch, from which the order id is read on a best-effort basis.
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
 """
+
+from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
 from observability.failures import count_failures
-from order_saga.dynamodb import saga_locks, saga_order_repository
-from order_saga.order_placed import order_id_from_batch
-from order_saga.outcome import cancel_order
-from order_saga.ports import SagaLocks
-from order_saga.schemas import CancellationResult, CancelOrderRequest, parse_task_input, task_output
-from order_store.ports import OrderRepository
-from order_store.settings import load_store_settings
+from order_saga.factories import saga_locks, saga_order_repository
+
+if TYPE_CHECKING:
+    from order_saga.ports import SagaLocks
+    from order_store.ports import OrderRepository
 
 logger, tracer, metrics = powertools("order-saga")
 
@@ -35,6 +38,11 @@ locks_factory: Callable[[str], SagaLocks] = saga_locks
 @count_failures(logger, metrics, {Exception: "CompensationFailures"})
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``order_saga.cancel_order_handler.lambda_handler``."""
+    from order_saga.order_placed import order_id_from_batch
+    from order_saga.outcome import cancel_order
+    from order_saga.schemas import CancellationResult, CancelOrderRequest, parse_task_input, task_output
+    from order_store.settings import load_store_settings
+
     settings = load_store_settings()
     request = parse_task_input(CancelOrderRequest, event)
     invalid_event = request.order is None

@@ -1,19 +1,24 @@
-"""Lambda shell of the CancelShipment compensation."""
+"""Lambda shell of the CancelShipment compensation.
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
+"""
+
+from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
 from observability.failures import count_failures
-from order_saga.compensation import cancel_shipment
-from order_saga.dynamodb import shipments
-from order_saga.ports import Shipments
-from order_saga.schemas import CompensationRequest, parse_task_input, task_output
-from order_saga.settings import load_shipments_settings
+from order_saga.factories import shipments
+
+if TYPE_CHECKING:
+    from order_saga.ports import Shipments
 
 logger, tracer, metrics = powertools("order-saga")
 
@@ -27,6 +32,10 @@ shipments_factory: Callable[[str], Shipments] = shipments
 @count_failures(logger, metrics, {Exception: "CompensationFailures"})
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``order_saga.cancel_shipment_handler.lambda_handler``."""
+    from order_saga.compensation import cancel_shipment
+    from order_saga.schemas import CompensationRequest, parse_task_input, task_output
+    from order_saga.settings import load_shipments_settings
+
     settings = load_shipments_settings()
     request = parse_task_input(CompensationRequest, event)
     result = cancel_shipment(

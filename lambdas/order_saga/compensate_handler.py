@@ -1,21 +1,26 @@
 """Lambda shell of the Compensate task: resolve the saga's outcome by reading the order, then
-fence the saga so no confirmation can commit while its steps are undone."""
+fence the saga so no confirmation can commit while its steps are undone.
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
+"""
+
+from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
 from observability.failures import count_failures
-from order_saga.dynamodb import saga_locks, saga_order_repository
-from order_saga.outcome import begin_compensation
-from order_saga.ports import SagaLocks
-from order_saga.schemas import CompensationStarted, CompensationStartRequest, parse_task_input, task_output
-from order_store.ports import OrderRepository
-from order_store.settings import load_store_settings
+from order_saga.factories import saga_locks, saga_order_repository
+
+if TYPE_CHECKING:
+    from order_saga.ports import SagaLocks
+    from order_store.ports import OrderRepository
 
 logger, tracer, metrics = powertools("order-saga")
 
@@ -31,6 +36,15 @@ locks_factory: Callable[[str], SagaLocks] = saga_locks
 @count_failures(logger, metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``order_saga.compensate_handler.lambda_handler``."""
+    from order_saga.outcome import begin_compensation
+    from order_saga.schemas import (
+        CompensationStarted,
+        CompensationStartRequest,
+        parse_task_input,
+        task_output,
+    )
+    from order_store.settings import load_store_settings
+
     settings = load_store_settings()
     request = parse_task_input(CompensationStartRequest, event)
     start = begin_compensation(

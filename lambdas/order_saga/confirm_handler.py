@@ -1,19 +1,24 @@
-"""Lambda shell of the ConfirmOrder task: CONFIRMED + OrderConfirmed through the outbox."""
+"""Lambda shell of the ConfirmOrder task: CONFIRMED + OrderConfirmed through the outbox.
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
+"""
+
+from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
 from observability.failures import count_failures
-from order_saga.dynamodb import saga_order_repository
-from order_saga.outcome import confirm_order
-from order_saga.schemas import Confirmation, ConfirmRequest, parse_task_input, task_output
-from order_store.ports import OrderRepository
-from order_store.settings import load_store_settings
+from order_saga.factories import saga_order_repository
+
+if TYPE_CHECKING:
+    from order_store.ports import OrderRepository
 
 logger, tracer, metrics = powertools("order-saga")
 
@@ -27,6 +32,10 @@ repository_factory: Callable[[str], OrderRepository] = saga_order_repository
 @count_failures(logger, metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``order_saga.confirm_handler.lambda_handler``."""
+    from order_saga.outcome import confirm_order
+    from order_saga.schemas import Confirmation, ConfirmRequest, parse_task_input, task_output
+    from order_store.settings import load_store_settings
+
     settings = load_store_settings()
     request = parse_task_input(ConfirmRequest, event)
     confirmed = confirm_order(

@@ -1,19 +1,24 @@
-"""Lambda shell of the ReleaseInventory compensation."""
+"""Lambda shell of the ReleaseInventory compensation.
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
+"""
+
+from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
 from observability.failures import count_failures
-from order_saga.compensation import release_stock
-from order_saga.dynamodb import inventory
-from order_saga.ports import Inventory
-from order_saga.schemas import CompensationRequest, parse_task_input, task_output
-from order_saga.settings import load_inventory_settings
+from order_saga.factories import inventory
+
+if TYPE_CHECKING:
+    from order_saga.ports import Inventory
 
 logger, tracer, metrics = powertools("order-saga")
 
@@ -27,6 +32,10 @@ inventory_factory: Callable[[str], Inventory] = inventory
 @count_failures(logger, metrics, {Exception: "CompensationFailures"})
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``order_saga.release_inventory_handler.lambda_handler``."""
+    from order_saga.compensation import release_stock
+    from order_saga.schemas import CompensationRequest, parse_task_input, task_output
+    from order_saga.settings import load_inventory_settings
+
     settings = load_inventory_settings()
     request = parse_task_input(CompensationRequest, event)
     result = release_stock(

@@ -5,23 +5,28 @@ this deployment, ``PAYMENT_PROVIDER_ENDPOINT``) and returns; the state waits unt
 payment webhook answers the task token (or, for a retried request the provider had already
 answered, until this function delivers the recorded answer to the new token). The task token
 is a bearer credential for the execution, so it is neither logged nor traced.
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
 """
+
+from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from payments.gateway import PaymentGateway, https_gateway
-from payments.ledger import PaymentLedger, payment_ledger
-from payments.settings import load_payment_request_settings
+from payments.factories import https_gateway, payment_ledger
 
 from observability import powertools
 from observability.failures import count_failures
-from order_saga.logic import request_payment
-from order_saga.schemas import PaymentRequest, PaymentRequested, parse_task_input, task_output
 from task_io.callbacks import TaskCallbacks, step_functions_callbacks
+
+if TYPE_CHECKING:
+    from payments.gateway import PaymentGateway
+    from payments.ledger import PaymentLedger
 
 logger, tracer, metrics = powertools("order-saga")
 
@@ -39,6 +44,11 @@ callbacks_factory: Callable[[], TaskCallbacks] = step_functions_callbacks
 @count_failures(logger, metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``order_saga.request_payment_handler.lambda_handler``."""
+    from payments.settings import load_payment_request_settings
+
+    from order_saga.logic import request_payment
+    from order_saga.schemas import PaymentRequest, PaymentRequested, parse_task_input, task_output
+
     settings = load_payment_request_settings()
     request = parse_task_input(PaymentRequest, event)
     entry = request_payment(

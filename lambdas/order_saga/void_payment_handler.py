@@ -1,18 +1,24 @@
-"""Lambda shell of the VoidPayment compensation."""
+"""Lambda shell of the VoidPayment compensation.
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
+"""
+
+from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from payments.ledger import PaymentLedger, payment_ledger
-from payments.settings import load_payments_settings
+from payments.factories import payment_ledger
 
 from observability import powertools
 from observability.failures import count_failures
-from order_saga.compensation import void_payment
-from order_saga.schemas import CompensationRequest, parse_task_input, task_output
+
+if TYPE_CHECKING:
+    from payments.ledger import PaymentLedger
 
 logger, tracer, metrics = powertools("order-saga")
 
@@ -26,6 +32,11 @@ ledger_factory: Callable[[str], PaymentLedger] = payment_ledger
 @count_failures(logger, metrics, {Exception: "CompensationFailures"})
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``order_saga.void_payment_handler.lambda_handler``."""
+    from payments.settings import load_payments_settings
+
+    from order_saga.compensation import void_payment
+    from order_saga.schemas import CompensationRequest, parse_task_input, task_output
+
     settings = load_payments_settings()
     request = parse_task_input(CompensationRequest, event)
     result = void_payment(

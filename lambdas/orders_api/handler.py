@@ -2,11 +2,17 @@
 
 Routes parse the request, call one domain function and render the result; refusals are
 exceptions rendered by the handlers registered below, so no route builds an error itself.
+
+Only Powertools, the resolver and the error classes are imported at init; the models, schemas
+and adapters are imported by the first invocation (README, "Cold start": a handler's import
+stays within 1.5x `import boto3`).
 """
+
+from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -15,21 +21,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from http_api.responses import json_response, register_refusal_handlers, service_unavailable
 from observability import powertools
-from order_store.dynamodb import order_repository
 from order_store.errors import OrderNotFound, OrderStoreUnavailable
-from order_store.ports import OrderRepository
-from order_store.settings import load_store_settings
-from orders_api.authorization import caller_from, may_read
 from orders_api.errors import IdempotencyKeyReused
-from orders_api.logic import get_order, place_order
-from orders_api.schemas import order_view, parse_order_id, parse_place_order
-from orders_api.settings import load_access_settings
+
+if TYPE_CHECKING:
+    from order_store.ports import OrderRepository
 
 logger, tracer, metrics = powertools("orders-api")
 app = APIGatewayRestResolver()
 
 
 def _dynamodb_repository() -> OrderRepository:
+    from order_store.dynamodb import order_repository
+    from order_store.settings import load_store_settings
+
     return order_repository(load_store_settings().orders_table_name)
 
 
@@ -40,6 +45,9 @@ repository_factory: Callable[[], OrderRepository] = _dynamodb_repository
 @app.post("/orders")
 def create_order() -> Response:
     """Place an order; a replay of the same request answers 200 with the stored order."""
+    from orders_api.logic import place_order
+    from orders_api.schemas import order_view, parse_place_order
+
     event = app.current_event
     request, idempotency_key = parse_place_order(event.headers, event.body, bool(event.is_base64_encoded))
     placed = place_order(request, idempotency_key, repository_factory(), now=datetime.now(UTC))
@@ -57,6 +65,11 @@ def create_order() -> Response:
 @app.get("/orders/<order_id>")
 def read_order(order_id: str) -> Response:
     """Read one order: its customer or an operator only (anyone else: 404, as for a missing one)."""
+    from orders_api.authorization import caller_from, may_read
+    from orders_api.logic import get_order
+    from orders_api.schemas import order_view, parse_order_id
+    from orders_api.settings import load_access_settings
+
     settings = load_access_settings()
     order = get_order(parse_order_id(order_id), repository_factory())
     caller = caller_from((app.current_event.raw_event.get("requestContext") or {}).get("identity"))

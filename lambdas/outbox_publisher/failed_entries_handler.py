@@ -2,7 +2,12 @@
 
 The task input is one Map iteration's state, which carries no execution id; log lines are
 correlated by the event ids of the batch instead.
+
+Only Powertools is imported at init; the task's models are imported by the first invocation
+(README, "Cold start": a handler's import stays within 1.5x `import boto3`).
 """
+
+from __future__ import annotations
 
 from typing import Any
 
@@ -11,9 +16,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
 from observability.failures import OUTBOX_FAILURE_METRIC, count_failures
-from outbox_publisher.logic import select_failed_entries
-from outbox_publisher.schemas import FailedEntriesRequest, parse_task_input, task_output
-from outbox_publisher.settings import load_retry_settings
 
 logger, tracer, metrics = powertools("outbox-publisher")
 
@@ -24,6 +26,10 @@ logger, tracer, metrics = powertools("outbox-publisher")
 @count_failures(logger, metrics, failure_metric=OUTBOX_FAILURE_METRIC)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Select the failed entries of one PutEvents attempt."""
+    from outbox_publisher.logic import select_failed_entries
+    from outbox_publisher.schemas import FailedEntriesRequest, parse_task_input, task_output
+    from outbox_publisher.settings import load_retry_settings
+
     settings = load_retry_settings()
     request = parse_task_input(FailedEntriesRequest, event)
     logger.append_keys(eventIds=[key.event_id for key in request.keys])

@@ -1,23 +1,34 @@
-"""Lambda shell of the MarkPublished task: settle every claimed record of the execution."""
+"""Lambda shell of the MarkPublished task: settle every claimed record of the execution.
+
+Only Powertools is imported at init; the task's models and adapters are imported by the first
+invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
+"""
+
+from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
 from observability.failures import OUTBOX_FAILURE_METRIC, count_failures
-from order_store.dynamodb import outbox_repository
-from order_store.ports import OutboxRepository
-from outbox_publisher.logic import settle_claims
-from outbox_publisher.schemas import MarkRequest, parse_task_input, task_output
-from outbox_publisher.settings import load_mark_settings
+
+if TYPE_CHECKING:
+    from order_store.ports import OutboxRepository
 
 logger, tracer, metrics = powertools("outbox-publisher")
 
-repository_factory: Callable[[str], OutboxRepository] = outbox_repository
+
+def _dynamodb_repository(table_name: str) -> OutboxRepository:
+    from order_store.dynamodb import outbox_repository
+
+    return outbox_repository(table_name)
+
+
+repository_factory: Callable[[str], OutboxRepository] = _dynamodb_repository
 """Builds the repository for a table name; tests replace it with an in-memory fake."""
 
 
@@ -28,6 +39,10 @@ repository_factory: Callable[[str], OutboxRepository] = outbox_repository
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Mark accepted records PUBLISHED, release failed ones; records another execution owns
     now are logged, never raised (their new owner settles them)."""
+    from outbox_publisher.logic import settle_claims
+    from outbox_publisher.schemas import MarkRequest, parse_task_input, task_output
+    from outbox_publisher.settings import load_mark_settings
+
     settings = load_mark_settings()
     request = parse_task_input(MarkRequest, event)
     outcome = settle_claims(

@@ -3,31 +3,43 @@
 The route parses the notice, calls one domain function and renders its outcome; refusals are
 exceptions rendered by the handlers registered below. A repeated or late notice is answered
 200 (ignored), because a provider retries anything else.
+
+Only Powertools, the resolver and the error classes are imported at init; the models, schemas
+and adapters are imported by the first invocation (README, "Cold start": a handler's import
+stays within 1.5x `import boto3`).
 """
+
+from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from payments.errors import PaymentStoreUnavailable
-from payments.ledger import PaymentLedger, payment_ledger
-from payments.settings import load_payments_settings
 
 from http_api.responses import json_response, register_refusal_handlers, service_unavailable
 from observability import powertools
 from payment_webhook.errors import PaymentNotFound
-from payment_webhook.logic import answer_payment
-from payment_webhook.schemas import parse_notice
 from task_io.callbacks import CallbackUnavailable, TaskCallbacks, step_functions_callbacks
+
+if TYPE_CHECKING:
+    from payments.ledger import PaymentLedger
 
 logger, tracer, metrics = powertools("payment-webhook")
 app = APIGatewayRestResolver()
 
-ledger_factory: Callable[[str], PaymentLedger] = payment_ledger
+
+def _dynamodb_ledger(table_name: str) -> PaymentLedger:
+    from payments.ledger import payment_ledger
+
+    return payment_ledger(table_name)
+
+
+ledger_factory: Callable[[str], PaymentLedger] = _dynamodb_ledger
 """Builds the payment ledger for a table name; tests replace it with an in-memory fake."""
 callbacks_factory: Callable[[], TaskCallbacks] = step_functions_callbacks
 """Builds the Step Functions callbacks; tests replace them with a recording fake."""
@@ -36,6 +48,11 @@ callbacks_factory: Callable[[], TaskCallbacks] = step_functions_callbacks
 @app.post("/payments/webhook")
 def receive_notice() -> Response:
     """Record the provider's answer and pass it on to the waiting saga."""
+    from payments.settings import load_payments_settings
+
+    from payment_webhook.logic import answer_payment
+    from payment_webhook.schemas import parse_notice
+
     event = app.current_event
     notice = parse_notice(event.headers, event.body, bool(event.is_base64_encoded))
     logger.append_keys(authorizationId=notice.authorization_id, outcome=notice.outcome)

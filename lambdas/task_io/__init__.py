@@ -7,13 +7,18 @@ Each package names its own contract error (``InvalidSagaInput``, ``InvalidOutbox
 the state machine catches it by that name and never retries it.
 """
 
-from typing import Any
+from __future__ import annotations
 
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pydantic comes with the models that use it (README, "Cold start")
+    from pydantic import BaseModel
 
 
 def parse[RequestT: BaseModel](model: type[RequestT], event: Any, invalid: type[Exception]) -> RequestT:
     """Validate a task's event; a contract mismatch raises ``invalid`` naming the model and why."""
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(event)
     except ValidationError as error:

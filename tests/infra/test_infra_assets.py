@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.infra.synthesis import Synthesized
+from tests.unit.test_handler_cold_imports import HANDLER_MODULES
 from workflows import constants as c
 from workflows.function_code import LAMBDA_SOURCE_ROOT, asset_packages, stage_function_code
 
@@ -163,6 +164,7 @@ def test_every_function_asset_is_limited_to_its_packages(synthesized: Synthesize
         assert bytecode_faults(staged, "/var/task") == [], logical_id
         # And the handler's module is in the asset, so the handler string resolves on AWS
         module, _, function_name = props["Handler"].rpartition(".")
+        assert module in HANDLER_MODULES, (logical_id, "a handler the cold-import test does not check")
         module_file = staged / (module.replace(".", "/") + ".py")
         assert module_file.is_file(), (logical_id, props["Handler"])
         assert f"def {function_name}(" in module_file.read_text(), (logical_id, props["Handler"])
