@@ -131,6 +131,7 @@ def _floor(runs: int) -> dict[str, Any]:
 
 # -- the whole platform ---------------------------------------------------------------------------
 def _platform(orders: int) -> dict[str, Any]:
+    from demo.customers import post_order
     from demo.payment_provider import PaymentProvider
     from local_runtime import LocalApp
 
@@ -147,12 +148,7 @@ def _platform(orders: int) -> dict[str, Any]:
         app.add_party(PaymentProvider(app, answer_after=timedelta(seconds=2)))
         started = time.perf_counter()
         for n in range(orders):
-            response = app.api.request(
-                "POST",
-                "/orders",
-                body=json.dumps({**sample, "customerId": f"load-{n}"}),
-                headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
-            )
+            response = post_order(app, {**sample, "customerId": f"load-{n}"})
             assert response.status == 201, response.body
         app.drain(timeout=3600)
         wall = time.perf_counter() - started
@@ -169,6 +165,7 @@ def _platform(orders: int) -> dict[str, Any]:
 
 
 def _steady(rate_per_second: float, orders: int) -> dict[str, Any]:
+    from demo.customers import post_order
     from local_runtime import LocalApp
 
     sample = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
@@ -177,12 +174,7 @@ def _steady(rate_per_second: float, orders: int) -> dict[str, Any]:
         placed = []
 
         def place() -> None:
-            app.api.request(
-                "POST",
-                "/orders",
-                body=json.dumps({**sample, "customerId": f"steady-{len(placed)}"}),
-                headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
-            )
+            post_order(app, {**sample, "customerId": f"steady-{len(placed)}"})
             placed.append(1)
             if len(placed) < orders:
                 app.after(1 / rate_per_second, place)

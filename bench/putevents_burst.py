@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import uuid
 from pathlib import Path
 from typing import Any
 
+from demo.customers import post_order
 from local_runtime import LocalApp
 
 
@@ -18,12 +17,7 @@ def measure(
         with LocalApp(assembly, log_level="WARNING") as app:
             app.pause_pipe("OrderSaga")  # the outbox alone: no saga writes its own events
             for n in range(size):
-                app.api.request(
-                    "POST",
-                    "/orders",
-                    body=json.dumps({**sample, "customerId": f"burst-{n}"}),
-                    headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
-                )
+                post_order(app, {**sample, "customerId": f"burst-{n}"})
             app.drain(timeout=600)
             executions = len(app.executions(app.output("OutboxPublisherStateMachineArn")))
             rows.append((size, executions, app.bus.calls, app.bus.entries, app.bus.calls / size))

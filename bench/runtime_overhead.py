@@ -13,7 +13,6 @@ import io
 import json
 import statistics
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import boto3
 from botocore.response import StreamingBody
 from moto import mock_aws
 
+from demo.customers import post_order
 from local_runtime import LocalApp, moto_patches
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -42,12 +42,7 @@ def _embedded(assembly: Path, sample: dict[str, Any], runs: int) -> list[float]:
         app.pause_pipe("OrderSaga")  # the outbox alone, as the bare-moto side runs it
         for n in range(runs):
             started = time.perf_counter()
-            app.api.request(
-                "POST",
-                "/orders",
-                body=json.dumps({**sample, "customerId": f"bench-{n}"}),
-                headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
-            )
+            post_order(app, {**sample, "customerId": f"bench-{n}"})
             app.drain()
             durations.append(time.perf_counter() - started)
     return durations

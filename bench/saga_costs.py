@@ -11,12 +11,12 @@ left out: they cost the same on every path.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from demo.customers import post_order
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
 
@@ -61,12 +61,7 @@ def _run(assembly: Path, sample: dict[str, Any], name: str, scenario: Scenario) 
             item = {"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": str(available)}}
             app.client("dynamodb").put_item(TableName=table, Item=item)
         order = scenario(app, {**sample, "customerId": f"bench-{uuid.uuid4().hex[:8]}"})
-        app.api.request(
-            "POST",
-            "/orders",
-            body=json.dumps(order),
-            headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
-        )
+        post_order(app, order)
         provider = PaymentProvider(app)
         if name == "payment timeout":
             app.drain()

@@ -24,6 +24,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 from demo.accounts import run_account_change
+from demo.customers import post_order
 from demo.imports import run_bulk_import
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
@@ -49,12 +50,7 @@ def _stock(app: LocalApp) -> dict[str, int]:
 
 
 def _post(app: LocalApp, body: dict[str, Any], key: str) -> tuple[int, dict[str, Any]]:
-    response = app.api.request(
-        "POST",
-        "/orders",
-        body=json.dumps(body),
-        headers={"Content-Type": "application/json", "Idempotency-Key": key},
-    )
+    response = post_order(app, body, key)
     return response.status, response.json() or {}
 
 

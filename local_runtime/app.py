@@ -1,7 +1,7 @@
 """`LocalApp`: the whole synthesized app, up on moto, in this process, on virtual time.
 
     with LocalApp("cdk.out") as app:
-        response = app.api.request("POST", "/orders", body={...}, headers={...})
+        response = app.api.request("POST", "/orders", body={...}, headers={...}, caller=customer)
         app.drain()                      # pipes, executions, functions, timers: until quiet
         app.advance(timedelta(minutes=5))  # the sweeper's schedule fires on its own
         app.executions("OutboxPublisher")

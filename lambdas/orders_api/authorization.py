@@ -1,4 +1,4 @@
-"""Who may read an order: its customer, or an operator.
+"""Who may act for a customer (place their orders, read them): that customer, or an operator.
 
 The API uses AWS_IAM authorization, so API Gateway hands the handler the verified caller's
 ARN (``requestContext.identity.userArn``). The mapping to a customer is a decision of this
@@ -6,8 +6,9 @@ platform: a customer calls through a session of the customer-access role whose s
 is their customer id (``arn:aws:sts::<account>:assumed-role/<CustomerRole>/<customerId>``; the
 identity broker, e.g. a Cognito identity pool or the web backend, sets it when it issues the
 credentials, and IAM guarantees it). Operators call through one of the operator roles. Any
-other caller (another customer, an IAM user, a role of another team) is told the order does
-not exist: a refusal that does not reveal which order ids exist.
+other caller (another customer, an IAM user, a role of another team) may neither read the
+customer's orders (it is told the order does not exist: a refusal that does not reveal which
+order ids exist) nor place orders in the customer's name (403: the caller named the customer).
 """
 
 import re
@@ -38,10 +39,10 @@ def caller_from(identity: Mapping[str, Any] | None) -> Caller | None:
     return Caller(role=match["role"], session=match["session"])
 
 
-def may_read(
+def acts_for(
     caller: Caller | None, customer_id: str, customer_role: str, operator_roles: Collection[str]
 ) -> bool:
-    """An order is readable by its own customer's session, and by operators."""
+    """The customer's own session, or an operator's, acts for the customer."""
     if caller is None:
         return False
     if caller.role in operator_roles:

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from http_api.responses import json_response, register_refusal_handlers, service_unavailable
 from observability import powertools
 from order_store.errors import OrderNotFound, OrderStoreUnavailable
-from orders_api.errors import IdempotencyKeyReused
+from orders_api.errors import IdempotencyKeyReused, NotTheCustomer
 
 if TYPE_CHECKING:
     from order_store.ports import OrderRepository
@@ -50,6 +50,9 @@ def create_order() -> Response:
 
     event = app.current_event
     request, idempotency_key = parse_place_order(event.headers, event.body, bool(event.is_base64_encoded))
+    if not _acts_for(request.customer_id):
+        logger.warning("Order placement refused: the caller does not act for the customer")
+        raise NotTheCustomer
     placed = place_order(request, idempotency_key, repository_factory(), now=datetime.now(UTC))
     order_id = placed.order.order_id
     headers = {"Location": f"/orders/{order_id}"}
@@ -65,20 +68,26 @@ def create_order() -> Response:
 @app.get("/orders/<order_id>")
 def read_order(order_id: str) -> Response:
     """Read one order: its customer or an operator only (anyone else: 404, as for a missing one)."""
-    from orders_api.authorization import caller_from, may_read
     from orders_api.logic import get_order
     from orders_api.schemas import order_view, parse_order_id
-    from orders_api.settings import load_access_settings
 
-    settings = load_access_settings()
     order = get_order(parse_order_id(order_id), repository_factory())
-    caller = caller_from((app.current_event.raw_event.get("requestContext") or {}).get("identity"))
-    if not may_read(caller, order.customer_id, settings.customer_role_name, settings.operator_role_names):
+    if not _acts_for(order.customer_id):
         metrics.add_metric(name="OrderReadsRefused", unit=MetricUnit.Count, value=1)
-        logger.warning("Order read refused", extra={"callerRole": caller.role if caller else None})
+        logger.warning("Order read refused: the caller does not act for the customer")
         raise OrderNotFound(order.order_id)
     metrics.add_metric(name="OrdersRead", unit=MetricUnit.Count, value=1)
     return json_response(200, order_view(order))
+
+
+def _acts_for(customer_id: str) -> bool:
+    """Whether this request's verified caller (API Gateway's identity) acts for the customer."""
+    from orders_api.authorization import acts_for, caller_from
+    from orders_api.settings import load_access_settings
+
+    settings = load_access_settings()
+    caller = caller_from((app.current_event.raw_event.get("requestContext") or {}).get("identity"))
+    return acts_for(caller, customer_id, settings.customer_role_name, settings.operator_role_names)
 
 
 _refusal = register_refusal_handlers(app, metrics, "OrderRequestsRefused")

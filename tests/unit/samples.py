@@ -9,6 +9,7 @@ from boto3.dynamodb.types import TypeSerializer
 from order_store.events import bus_entry, new_order_event, order_placed_data
 from order_store.models import Order, OrderLine, OutboxRecord, ShippingAddress, order_total
 from order_store.timestamps import iso_timestamp
+from workflows import constants as c
 
 STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/stream/2026-11-23T00:00:00.000"
 NOW = datetime(2026, 11, 23, 10, 0, 0, 123000, tzinfo=UTC)
@@ -139,17 +140,23 @@ def post_order_event(
     *,
     idempotency_key: str | None = "key-1",
     content_type: str = "application/json",
+    caller: str | None = None,
 ) -> dict[str, Any]:
-    """A POST /orders event."""
+    """A POST /orders event, signed by ``caller`` (by default the session of the customer the
+    body names, or of the sample's customer when the body names none)."""
     headers = {"Content-Type": content_type}
     if idempotency_key is not None:
         headers["Idempotency-Key"] = idempotency_key
     text = body if isinstance(body, str) else json.dumps(body)
-    return api_event("POST", "/orders", body=text, headers=headers)
+    event = api_event("POST", "/orders", body=text, headers=headers)
+    named = body.get("customerId") if isinstance(body, dict) else None
+    customer = named if isinstance(named, str) else "customer-42"
+    event["requestContext"]["identity"] = {"userArn": caller or caller_arn(CUSTOMER_ROLE, customer)}
+    return event
 
 
-CUSTOMER_ROLE = "OrderPlatformCustomerAccess"
-OPERATOR_ROLE = "OrderPlatformOperator"
+CUSTOMER_ROLE = c.ORDERS_CUSTOMER_ROLE_NAME
+OPERATOR_ROLE = c.ORDERS_OPERATOR_ROLE_NAMES[0]
 
 
 def caller_arn(role: str, session: str) -> str:

@@ -276,3 +276,45 @@ def test_only_the_orders_customer_or_an_operator_may_read_it(
         assert body["shippingAddress"] == order_body()["shippingAddress"]
     else:
         assert body == {"message": "Order not found"}
+
+
+@pytest.mark.parametrize(
+    ("caller", "status"),
+    [
+        (caller_arn(CUSTOMER_ROLE, "customer-42"), 201),  # the customer the order names
+        (caller_arn(OPERATOR_ROLE, "jane.operator"), 201),  # an operator, on the customer's behalf
+        (caller_arn(CUSTOMER_ROLE, "customer-43"), 403),  # another customer
+        (caller_arn("SomeOtherRole", "customer-42"), 403),  # the right name in the wrong role
+        ("arn:aws:iam::123456789012:user/customer-42", 403),  # an IAM user
+    ],
+)
+def test_only_the_customer_or_an_operator_may_place_an_order_in_the_customers_name(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext, caller: str, status: int
+) -> None:
+    # When a caller places an order naming customer-42
+    got, _, body = _call(post_order_event(order_body(), caller=caller), lambda_context)
+
+    # Then only that customer's session and operators place it; anyone else is refused and
+    # nothing is written (no order, no outbox record, so no saga takes stock or money)
+    assert got == status
+    if status == 403:
+        assert body == {"message": "The caller may not place orders for this customer"}
+        _assert_nothing_written(store)
+    else:
+        assert body["customerId"] == "customer-42"
+
+
+def test_a_replay_by_another_caller_is_refused_and_reveals_nothing(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
+) -> None:
+    # Given an order placed by its customer
+    placed, _, created = _call(post_order_event(order_body(), idempotency_key="k-1"), lambda_context)
+    assert placed == 201
+    # When another customer replays the very request, key included
+    other = caller_arn(CUSTOMER_ROLE, "customer-43")
+    got, headers, body = _call(
+        post_order_event(order_body(), idempotency_key="k-1", caller=other), lambda_context
+    )
+    # Then it is refused before the stored order is looked up: no order id, no address
+    assert got == 403
+    assert "location" not in headers and created["orderId"] not in json.dumps(body)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections import Counter
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from demo.customers import post_order
 from local_runtime import LocalApp
 
 _deserializer = TypeDeserializer()
@@ -16,12 +15,7 @@ _deserializer = TypeDeserializer()
 
 def place_order(app: LocalApp, order: dict[str, Any], key: str | None = None) -> dict[str, Any]:
     """POST /orders through the template's API route; returns the created order."""
-    response = app.api.request(
-        "POST",
-        "/orders",
-        body=json.dumps(order),
-        headers={"Content-Type": "application/json", "Idempotency-Key": key or str(uuid.uuid4())},
-    )
+    response = post_order(app, order, key)
     assert response.status in (200, 201), (response.status, response.body)
     created: dict[str, Any] = response.json()
     return created

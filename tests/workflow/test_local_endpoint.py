@@ -21,9 +21,12 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from demo.customers import session_arn
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
+from local_runtime.app import LOCAL_ACCOUNT
 from local_runtime.serve import LocalEndpoint
+from workflows import constants as c
 
 pytestmark = pytest.mark.workflow
 
@@ -107,6 +110,22 @@ def test_a_user_session_against_the_local_endpoint(
             again.stop()
 
 
+def _order_request(out: dict[str, Any], order: dict[str, Any]) -> urllib.request.Request:
+    """POST /orders in plain HTTP at the outputs file's API URL, as the order's customer (the
+    caller a signed request would have, given locally with X-Local-Caller)."""
+    customer = session_arn(LOCAL_ACCOUNT, c.ORDERS_CUSTOMER_ROLE_NAME, order["customerId"])
+    return urllib.request.Request(
+        out["OrdersApiUrl"] + "orders",
+        data=json.dumps(order).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Idempotency-Key": str(uuid.uuid4()),
+            "X-Local-Caller": customer,
+        },
+    )
+
+
 def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_path: Path) -> None:
     # Given stock, seeded with boto3 against the endpoint
     for sku in ("SKU-KETTLE-01", "SKU-MUG-02"):
@@ -114,14 +133,8 @@ def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_pa
             TableName=out["InventoryTableName"],
             Item={"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": "100"}},
         )
-    # When an order is placed with plain HTTP at the outputs file's API URL
-    request = urllib.request.Request(
-        out["OrdersApiUrl"] + "orders",
-        data=json.dumps(sample_order).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
+    # When an order is placed with plain HTTP at the outputs file's API URL, by its customer
+    with urllib.request.urlopen(_order_request(out, sample_order), timeout=30) as response:
         assert response.status == 201
         order_id = json.loads(response.read())["orderId"]
 
@@ -182,17 +195,10 @@ def _more_of_the_session(
 ) -> None:
     sfn = _client(url, "stepfunctions")
     # A second order's payment is declined with send-task-failure: its saga undoes and cancels
-    second = json.loads(
-        urllib.request.urlopen(
-            urllib.request.Request(
-                out["OrdersApiUrl"] + "orders",
-                data=json.dumps({**sample_order, "customerId": "cust-0043"}).encode(),
-                method="POST",
-                headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
-            ),
-            timeout=30,
-        ).read()
-    )["orderId"]
+    second_order = {**sample_order, "customerId": "cust-0043"}
+    second = json.loads(urllib.request.urlopen(_order_request(out, second_order), timeout=30).read())[
+        "orderId"
+    ]
     (declined,) = _wait(lambda: [i for i in requested() if i["orderId"]["S"] == second])
     _cli(
         url,
@@ -349,13 +355,7 @@ def test_on_a_virtual_clock_a_payment_answered_minutes_later_confirms_at_once(
                     TableName=out["InventoryTableName"],
                     Item={"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": "100"}},
                 )
-            request = urllib.request.Request(
-                out["OrdersApiUrl"] + "orders",
-                data=json.dumps(sample_order).encode(),
-                method="POST",
-                headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
-            )
-            urllib.request.urlopen(request, timeout=30).close()
+            urllib.request.urlopen(_order_request(out, sample_order), timeout=30).close()
             sfn = _client(endpoint.url, "stepfunctions")
             started = time.monotonic()
             (execution,) = _wait(
