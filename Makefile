@@ -10,6 +10,10 @@ DEPS := $(VENV)/.deps-installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+# Bytecode caches (gitignored __pycache__) are written even where the shell says not to: without
+# them every pytest worker and every subprocess recompiles the project and re-rewrites each test
+# module's assertions (about 2 s a process).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: deps demo test lint unit workflow infra synth bench clean diagrams serve
 

@@ -159,7 +159,7 @@ def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_pa
         "--task-output",
         json.dumps(answer),
     )
-    # And the saga ends CONFIRMED; its history is read back with the CLI
+    # And the saga ends CONFIRMED; its history is read back
     sfn = _client(url, "stepfunctions")
 
     def succeeded() -> Any:
@@ -167,9 +167,7 @@ def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_pa
         return [e for e in executions if e["status"] == "SUCCEEDED"]
 
     (execution,) = _wait(succeeded)
-    history = _cli(
-        url, "stepfunctions", "get-execution-history", "--execution-arn", execution["executionArn"]
-    )
+    history = sfn.get_execution_history(executionArn=execution["executionArn"])
     entered = [
         e["stateEnteredEventDetails"]["name"] for e in history["events"] if "stateEnteredEventDetails" in e
     ]
@@ -196,9 +194,8 @@ def _more_of_the_session(
     sfn = _client(url, "stepfunctions")
     # A second order's payment is declined with send-task-failure: its saga undoes and cancels
     second_order = {**sample_order, "customerId": "cust-0043"}
-    second = json.loads(urllib.request.urlopen(_order_request(out, second_order), timeout=30).read())[
-        "orderId"
-    ]
+    with urllib.request.urlopen(_order_request(out, second_order), timeout=30) as response:
+        second = json.loads(response.read())["orderId"]
     (declined,) = _wait(lambda: [i for i in requested() if i["orderId"]["S"] == second])
     _cli(
         url,
@@ -250,9 +247,7 @@ def _more_of_the_session(
     # And a failed execution is redriven with the CLI: an intake message that is no intake fails the
     # split at its IntakeRejected Fail state, and the redrive runs that state again (failing again)
     not_an_intake = json.dumps({"source": "aws.s3", "detail-type": "Object Deleted", "detail": {}})
-    _cli(
-        url, "sqs", "send-message", "--queue-url", out["ClaimIntakeQueueUrl"], "--message-body", not_an_intake
-    )
+    sqs.send_message(QueueUrl=out["ClaimIntakeQueueUrl"], MessageBody=not_an_intake)
     split = out["ClaimCheckSplitStateMachineArn"]
     (failed,) = _wait(
         lambda: [

@@ -66,7 +66,7 @@ def _order(sample: dict[str, Any], failing_step: str) -> dict[str, Any]:
     return order
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     failing_step=st.sampled_from(FAILING_STEPS),
     faults=st.fixed_dictionaries({name: st.sampled_from([0, 1, 2, 10]) for name in COMPENSATIONS}),
@@ -144,7 +144,7 @@ _after_effect_fault = st.one_of(
 
 
 @settings(
-    max_examples=int(os.environ.get("SAGA_PROPERTY_EXAMPLES", "12")),
+    max_examples=int(os.environ.get("SAGA_PROPERTY_EXAMPLES", "10")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
