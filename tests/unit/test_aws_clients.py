@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+from claim_check.claims import DynamoClaims
+from claim_check.errors import ClaimStoreUnavailable, PayloadStoreUnavailable
+from claim_check.models import PayloadLocation
+from claim_check.payloads import PayloadBucket, s3_client
 from payments.errors import PaymentStoreUnavailable
 from payments.ledger import DynamoPaymentLedger
 
@@ -14,8 +19,10 @@ import aws_clients
 from account_notification.errors import EmailThrottled
 from account_notification.mailer import send_email, sesv2_client
 from dynamo_tables import dynamodb_client
-from order_store.dynamodb import DynamoOrderRepository
-from order_store.errors import OrderStoreUnavailable
+from order_saga.dynamodb import DynamoInventory, DynamoSagaLocks
+from order_saga.errors import SagaStoreUnavailable
+from order_store.dynamodb import DynamoOrderRepository, DynamoOutboxRepository
+from order_store.errors import OrderStoreUnavailable, OutboxStoreUnavailable
 from task_io.callbacks import CallbackUnavailable, StepFunctionsTaskCallbacks, stepfunctions_client
 from workflows import constants as c
 
@@ -23,6 +30,7 @@ ADAPTER_CLIENTS: dict[str, Callable[[], Any]] = {
     "dynamodb (order store, outbox, saga ledgers, idempotency)": dynamodb_client,
     "stepfunctions (payment callbacks)": stepfunctions_client,
     "sesv2 (notices)": sesv2_client,
+    "s3 (claim-check payloads)": s3_client,
 }
 
 
@@ -47,6 +55,8 @@ def test_a_stalled_call_ends_well_inside_the_shortest_function_timeout() -> None
         c.SAGA_FUNCTION_TIMEOUT_SECONDS,
         c.PAYMENT_WEBHOOK_TIMEOUT_SECONDS,
         c.NOTIFICATION_FUNCTION_TIMEOUT_SECONDS,
+        c.CLAIM_FUNCTION_TIMEOUT_SECONDS,
+        c.CLAIM_STREAMING_FUNCTION_TIMEOUT_SECONDS,
     )
     assert aws_clients.worst_case_seconds() <= 0.75 * shortest
 
@@ -78,3 +88,13 @@ def test_a_stalled_call_is_each_adapters_transient_error(error: Exception) -> No
         StepFunctionsTaskCallbacks(_Stalled(error)).succeed("token", {})
     with pytest.raises(EmailThrottled):
         send_email("from@x", "to@y", "s", "b", client=_Stalled(error))
+    with pytest.raises(OutboxStoreUnavailable):
+        DynamoOutboxRepository("Orders", _Stalled(error)).find_stale(datetime.now(UTC), 10)
+    with pytest.raises(SagaStoreUnavailable):
+        DynamoInventory("Inventory", _Stalled(error)).get_reservation("o-1")
+    with pytest.raises(SagaStoreUnavailable):
+        DynamoSagaLocks("Orders", _Stalled(error)).get("o-1")
+    with pytest.raises(ClaimStoreUnavailable):
+        DynamoClaims("Claims", _Stalled(error)).get("c-1")
+    with pytest.raises(PayloadStoreUnavailable):
+        PayloadBucket(_Stalled(error)).head(PayloadLocation(bucket="payloads", key="intake/a.jsonl"))
