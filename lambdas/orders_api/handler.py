@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from http_api.responses import json_response, register_refusal_handlers, service_unavailable
 from observability import powertools
 from order_store.errors import OrderNotFound, OrderStoreUnavailable
+from order_store.factories import order_repository
 from orders_api.errors import IdempotencyKeyReused, NotTheCustomer
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ app = APIGatewayRestResolver()
 
 
 def _dynamodb_repository() -> OrderRepository:
-    from order_store.dynamodb import order_repository
     from order_store.settings import load_store_settings
 
     return order_repository(load_store_settings().orders_table_name)

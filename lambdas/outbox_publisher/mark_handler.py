@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
 from observability.failures import OUTBOX_FAILURE_METRIC, count_failures
+from order_store.factories import outbox_repository
 
 if TYPE_CHECKING:
     from order_store.ports import OutboxRepository
@@ -22,13 +23,7 @@ if TYPE_CHECKING:
 logger, tracer, metrics = powertools("outbox-publisher")
 
 
-def _dynamodb_repository(table_name: str) -> OutboxRepository:
-    from order_store.dynamodb import outbox_repository
-
-    return outbox_repository(table_name)
-
-
-repository_factory: Callable[[str], OutboxRepository] = _dynamodb_repository
+repository_factory: Callable[[str], OutboxRepository] = outbox_repository
 """Builds the repository for a table name; tests replace it with an in-memory fake."""
 
 

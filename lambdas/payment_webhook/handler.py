@@ -20,6 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from payments.errors import PaymentStoreUnavailable
+from payments.factories import payment_ledger
 
 from http_api.responses import json_response, register_refusal_handlers, service_unavailable
 from observability import powertools
@@ -33,13 +34,7 @@ logger, tracer, metrics = powertools("payment-webhook")
 app = APIGatewayRestResolver()
 
 
-def _dynamodb_ledger(table_name: str) -> PaymentLedger:
-    from payments.ledger import payment_ledger
-
-    return payment_ledger(table_name)
-
-
-ledger_factory: Callable[[str], PaymentLedger] = _dynamodb_ledger
+ledger_factory: Callable[[str], PaymentLedger] = payment_ledger
 """Builds the payment ledger for a table name; tests replace it with an in-memory fake."""
 callbacks_factory: Callable[[], TaskCallbacks] = step_functions_callbacks
 """Builds the Step Functions callbacks; tests replace them with a recording fake."""
