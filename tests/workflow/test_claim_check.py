@@ -78,6 +78,20 @@ def _versions(app: LocalApp, key: str) -> list[dict[str, Any]]:
     return [v for v in listed.get("Versions", []) if v["Key"] == key]
 
 
+RESOLVE_ASL = Path(__file__).resolve().parents[2] / "asl" / "claim_check_resolve.asl.json"
+
+
+def _happy_path(definition: Path) -> list[str]:
+    """The top-level states a definition walks when nothing fails and no Choice branches off:
+    StartAt, then each Next (a Choice's Default), to the first Succeed."""
+    parsed = json.loads(definition.read_text())
+    states, path = parsed["States"], [parsed["StartAt"]]
+    while states[path[-1]]["Type"] != "Succeed":
+        state = states[path[-1]]
+        path.append(state["Default"] if state["Type"] == "Choice" else state["Next"])
+    return path
+
+
 def _parked(app: LocalApp) -> list[dict[str, Any]]:
     return app.receive_all(app.output("ClaimWorkflowFailuresQueueUrl"))
 
@@ -111,6 +125,8 @@ def test_an_uploaded_file_is_claimed_verified_and_imported(claim_app: LocalApp) 
     assert event["detail"]["claimId"] == claim.claim_id and event["detail"]["sha256"] == claim.sha256
     # And the resolve imported the three orders, reported lines 3 and 5 with reasons, and released
     assert _ended(claim_app, "ClaimCheck/Resolve") == [("SUCCEEDED", None)]
+    (resolve,) = claim_app.executions("ClaimCheck/Resolve")
+    assert claim_app.states_visited(resolve["executionArn"]) == _happy_path(RESOLVE_ASL)
     assert (claim.status, claim.accepted, claim.rejected) == ("RESOLVED", 3, 2)
     report = [json.loads(line) for line in _object(claim_app, str(claim.report_key)).splitlines()]
     assert [entry["line"] for entry in report] == [3, 5]
