@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from local_runtime import LocalApp
-from local_runtime.api_gateway import ApiResponse
 from workflows import constants as c
+
+if TYPE_CHECKING:
+    from local_runtime import LocalApp
+    from local_runtime.api_gateway import ApiResponse
 
 
 def session_arn(account: str, role: str, session: str) -> str:

@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import aws_clients
 from account_notification.errors import EmailRejected, EmailThrottled
+from account_notification.mailer import send_email
 from observability import powertools
 from observability.failures import count_failures
 
@@ -34,14 +35,7 @@ if TYPE_CHECKING:
 logger, tracer, metrics = powertools("account-notification", mask_personal_data=True)
 FAILURES = "NotificationTaskFailures"
 
-
-def _ses_send(sender: str, to: str, subject: str, body: str) -> str:
-    from account_notification.mailer import send_email
-
-    return send_email(sender, to, subject, body)
-
-
-sender: Callable[[str, str, str, str], str] = _ses_send
+sender: Callable[[str, str, str, str], str] = send_email
 """Sends one email (sender, to, subject, body) -> message id; tests replace it."""
 
 

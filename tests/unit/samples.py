@@ -6,6 +6,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
+from demo.customers import session_arn
 from order_store.events import bus_entry, new_order_event, order_placed_data
 from order_store.models import Order, OrderLine, OutboxRecord, ShippingAddress, order_total
 from order_store.timestamps import iso_timestamp
@@ -161,7 +162,7 @@ OPERATOR_ROLE = c.ORDERS_OPERATOR_ROLE_NAMES[0]
 
 def caller_arn(role: str, session: str) -> str:
     """The ARN API Gateway reports for a SigV4 caller using an assumed-role session."""
-    return f"arn:aws:sts::123456789012:assumed-role/{role}/{session}"
+    return session_arn("123456789012", role, session)
 
 
 def get_order_event(order_id: str, caller: str | None = None) -> dict[str, Any]:
