@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from local_runtime.lambda_service import Throttled
+
 if TYPE_CHECKING:
     from local_runtime.lambda_service import LambdaService
     from local_runtime.resources import Provisioner
@@ -177,7 +179,13 @@ class RestApi:
                 },
             },
         }
-        result = self.lambdas.invoke(route.function_arn, json.dumps(event).encode())
+        try:
+            result = self.lambdas.invoke(route.function_arn, json.dumps(event).encode())
+        except Throttled:
+            # A proxy integration cannot forward Lambda's 429: API Gateway answers 500 itself.
+            return ApiResponse(
+                500, {"Content-Type": "application/json"}, json.dumps({"message": "Internal server error"})
+            )
         if result.function_error:
             return ApiResponse(
                 502, {"Content-Type": "application/json"}, json.dumps({"message": "Internal server error"})

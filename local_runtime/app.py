@@ -28,6 +28,7 @@ import logging
 import os
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,17 +38,18 @@ import boto3
 import botocore.loaders
 from moto import mock_aws
 
-from local_runtime import clock, environ, moto_patches, outside_http
+from local_runtime import clock, environ, moto_patches, outside_http, storage
 from local_runtime.api_gateway import RestApi
 from local_runtime.assembly import AssemblyError, StackArtifact, load_stacks
 from local_runtime.call_faults import CallFaults
-from local_runtime.clock import CLOCK, as_seconds
+from local_runtime.clock import CLOCK, RuntimeNotQuiet, as_seconds
 from local_runtime.execution_events import StatusChangePublisher
 from local_runtime.faults import EventBusProbe
 from local_runtime.function_logs import FunctionLogs, stdout_router
-from local_runtime.lambda_service import FunctionSpec, LambdaService
+from local_runtime.lambda_service import DEFAULT_CONCURRENCY, FunctionSpec, LambdaService
 from local_runtime.outside_http import OutsideService, OutsideWorld
 from local_runtime.pipes import PipeRunner, pipe_from_template
+from local_runtime.races import RaceStage
 from local_runtime.resources import Provisioned, Provisioner, Resource
 from local_runtime.schedules import Schedule, UnsupportedSchedule, rate_seconds, scheduled_event
 
@@ -84,9 +86,13 @@ logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addF
 )
 
 
-class RuntimeNotQuiet(Exception):
-    """The app did not become quiet: a thread kept running past the real-time safety timeout, or
-    timers kept falling due past the virtual horizon."""
+class OutlivedApp(RuntimeWarning):
+    """Threads of the app were still running after it stopped (a handler spinning in real time,
+    a thread it started itself): named, so a leak is seen rather than silently left behind."""
+
+
+STOP_GRACE_SECONDS = 2.0
+"""Real seconds `stop()` gives the app's threads to end once every waiter was released."""
 
 
 class ConditionNotMet(Exception):
@@ -144,7 +150,11 @@ class LocalApp:
         start_time: datetime | None = None,
         log_level: str | None = None,
         echo_logs: bool = False,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
+        """`concurrency`: how many invocations of one function run at once when the template
+        reserves none (a function's ReservedConcurrentExecutions wins); beyond it a synchronous
+        invocation is throttled, as Lambda throttles."""
         stacks = load_stacks(assembly_dir)
         chosen = [s for s in stacks if stack is None or s.name == stack]
         if len(chosen) != 1:
@@ -155,10 +165,11 @@ class LocalApp:
         self.start_time = start_time
         self.clock = CLOCK
         self.logs = FunctionLogs(echo=echo_logs)
-        self.lambdas = LambdaService(region, self.logs, log_level=log_level)
+        self.lambdas = LambdaService(region, self.logs, log_level=log_level, concurrency=concurrency)
         self.api = RestApi(self.lambdas, self.account)
         self.bus = EventBusProbe(self.account, region)
         self.calls = CallFaults()
+        self.races = RaceStage()
         self.outside = OutsideWorld()
         self.pipes = PipeRunner(self.client, region, self.account)
         self.resources: Provisioned | None = None
@@ -184,10 +195,12 @@ class LocalApp:
         # loader serves every app of the process.
         boto3._get_default_session()._session.register_component("data_loader", _shared_loader())
         moto_patches.install()
+        storage.install()
         CLOCK.start(self.start_time)
         stdout_router().install()
         self.lambdas.install(boto3._get_default_session())
         self.calls.install(boto3._get_default_session())
+        self.races.install(boto3._get_default_session())
         deliver_unobserved = self.bus.install()
         status_events = StatusChangePublisher(deliver_unobserved)
 
@@ -197,6 +210,7 @@ class LocalApp:
             status_events(execution)
 
         self._unregister = [
+            storage.add_entry_check(CLOCK.refuse_frozen),
             outside_http.install(self.outside),
             moto_patches.on_execution_end(execution_ended),
             moto_patches.on_source_write(self.pipes.source_written),
@@ -220,25 +234,34 @@ class LocalApp:
         self._arm_schedules()
         return self
 
-    def stop(self) -> None:
-        """Abort what still runs (as deleting the stack would), release every waiting thread and
-        give the process back its clock, environment and stdout."""
+    def stop(self) -> list[str]:
+        """Abort what still runs (as deleting the stack would), release every waiting thread (a
+        frozen invocation is made to unwind) and give the process back its clock, environment and
+        stdout. Returns the names of the threads that outlived the app, and warns (`OutlivedApp`)
+        when there are any."""
         for schedule in self.schedules.values():
             schedule.cancel()
         for execution in moto_patches.live_executions():
             with contextlib.suppress(Exception):
                 execution.stop(stop_date=datetime.now(), error="LocalApp.Stopped", cause="the app stopped")
+        threads = CLOCK.live_threads()
         if CLOCK.running:
             CLOCK.stop()
-        deadline = time.monotonic() + 2.0
-        while CLOCK.busy > 0 and time.monotonic() < deadline:
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
             clock.real_sleep(0.005)
+        outlived = sorted(t.name for t in threads if t.is_alive())
+        if outlived:
+            warnings.warn(
+                OutlivedApp(f"{len(outlived)} threads outlived the app: {outlived[:20]}"), stacklevel=2
+            )
         for unregister in self._unregister:
             unregister()
         self._unregister = []
         if self._mock is not None:
             self.lambdas.uninstall(boto3._get_default_session())
             self.calls.uninstall()
+            self.races.uninstall()
             self._mock.stop()
             self._mock = None
         stdout_router().uninstall()
@@ -251,12 +274,18 @@ class LocalApp:
         for client in self._clients.values():
             self.lambdas.uninstall(client.meta)
         self._clients.clear()
+        return outlived
 
     def __enter__(self) -> LocalApp:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    def set_safety_timeout(self, seconds: float) -> None:
+        """Real seconds a thread waiting on the app (a test invoking a function, a served request)
+        gives it to become quiet before `RuntimeNotQuiet` names what was still busy."""
+        CLOCK.safety_seconds = seconds
 
     def _arm_schedules(self) -> None:
         """Every enabled rule with a rate(...) ScheduleExpression ticks on the clock."""
@@ -295,6 +324,11 @@ class LocalApp:
                 timeout_seconds=int(props.get("Timeout", 3)),
                 memory_mb=int(props.get("MemorySize", 128)),
                 runtime=str(props.get("Runtime", "")),
+                reserved_concurrency=(
+                    int(props["ReservedConcurrentExecutions"])
+                    if props.get("ReservedConcurrentExecutions") is not None
+                    else None
+                ),
             )
         )
         return name, {"Arn": arn}
@@ -314,6 +348,7 @@ class LocalApp:
             client = _app_client(service, self.region)
             self.lambdas.install(client.meta)
             self.calls.install(client.meta)
+            self.races.install(client.meta)
             self._clients[service] = client
         return self._clients[service]
 
@@ -476,7 +511,10 @@ class LocalApp:
 
     def _busy_report(self, headline: str) -> str:
         running = [e.exec_arn.rsplit(":", 2)[-2] for e in moto_patches.live_executions()]
-        return f"{headline}: {CLOCK.busy} busy threads, running executions {running[:20]}"
+        return (
+            f"{headline}: {CLOCK.busy} busy threads {CLOCK.busy_threads()[:20]},"
+            f" running executions {running[:20]}"
+        )
 
     # -- executions, read from the engine ---------------------------------------------------
     def parked_executions(self) -> list[str]:

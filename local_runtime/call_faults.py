@@ -171,7 +171,7 @@ class CallFaults:
                 if rule.function is not None and rule.function != caller:
                     continue
                 if rule.target is not None and not any(
-                    _names(rule.target, target) for target in call_targets(params)
+                    target_named(rule.target, target) for target in call_targets(params)
                 ):
                     continue
                 if rule.take():
@@ -208,7 +208,8 @@ def _modeled_error(service_model: Any, code: str) -> type[ClientError]:
     return error
 
 
-def _names(wanted: str, target: str) -> bool:
+def target_named(wanted: str, target: str) -> bool:
+    """Whether a request's target (a name, an ARN, a URL) is the resource named `wanted`."""
     return target == wanted or target.endswith((f"/{wanted}", f":{wanted}"))
 
 

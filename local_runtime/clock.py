@@ -25,6 +25,14 @@ patches them at the C level), so handlers, moto's timestamps, execution
 histories, `$$.Execution.StartTime` and stream record times all read the same
 virtual now. `time.monotonic()` stays real: it is what the runtime's own safety
 deadlines use. `time.sleep` in a managed thread is a virtual sleep.
+
+Every blocking path is bounded. A thread the clock does not manage (a test calling a function,
+a request of the served endpoint) that waits on virtual time moves the clock itself whenever
+nothing else can run, and gives up after `safety_seconds` of real time with `RuntimeNotQuiet`,
+naming the threads that were still busy. A waiter that holds the storage lock (a request that
+waits: SQS long polling, StartSyncExecution) lets go of it while it waits (`storage.released`).
+A Lambda invocation that ran out of time is frozen (`freeze`): its thread never wakes again
+while the app runs, and is made to unwind with `InvocationFrozen` when the app stops.
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import time_machine
+
+from local_runtime import storage
 
 _real_sleep = _time.sleep
 _local = threading.local()
@@ -60,6 +70,21 @@ class ClockDeadlock(RuntimeError):
     """A thread the clock does not manage waits for something that can never happen."""
 
 
+class RuntimeNotQuiet(Exception):
+    """The app did not become quiet: a thread kept running past the real-time safety timeout, or
+    timers kept falling due past the virtual horizon. The message names what was still busy."""
+
+
+class InvocationFrozen(BaseException):
+    """Raised in the thread of a Lambda invocation that ran out of time, so it cannot go on: at
+    its next wait, its next AWS call, or when the app stops. A BaseException, so that a
+    handler's ``except Exception`` cannot swallow it and carry on writing."""
+
+
+DEFAULT_SAFETY_SECONDS = 60.0
+"""Real seconds an unmanaged waiter gives the app to become quiet before `RuntimeNotQuiet`."""
+
+
 @dataclass(order=True)
 class Timer:
     due: float
@@ -74,7 +99,7 @@ class Timer:
 
 
 class _Waiter:
-    __slots__ = ("event", "generation", "managed", "real", "reason", "timer")
+    __slots__ = ("event", "generation", "managed", "real", "reason", "thread", "timer")
 
     def __init__(self, event: VirtualEvent, managed: bool, generation: int) -> None:
         self.event = event
@@ -83,6 +108,7 @@ class _Waiter:
         self.real = threading.Event()
         self.reason: str | None = None
         self.timer: Timer | None = None
+        self.thread = threading.current_thread()
 
 
 def is_managed() -> bool:
@@ -122,9 +148,15 @@ class VirtualClock:
         self._sources: list[Callable[[], float | None]] = []
         self._waiting: set[_Waiter] = set()
         self._jump_listeners: list[Callable[[], None]] = []
+        self._threads: set[threading.Thread] = set()
+        self._frozen: set[threading.Thread] = set()
         self.running = False
         self.jumps = 0
         self.generation = 0
+        self.safety_seconds = DEFAULT_SAFETY_SECONDS
+        self.driven_externally = False
+        """Set by a driver that owns time (the served endpoint following wall time): a waiting
+        unmanaged thread then waits for the driver instead of moving the clock itself."""
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, at: datetime | None = None) -> None:
@@ -136,7 +168,10 @@ class VirtualClock:
             self._busy = 0
             self._timers.clear()
             self._waiting.clear()
+            self._threads.clear()
+            self._frozen.clear()
             self.jumps = 0
+            self.driven_externally = False
         self._now = start.timestamp()
         self._traveller = time_machine.travel(start, tick=False)
         self._coordinates = self._traveller.start()
@@ -148,7 +183,7 @@ class VirtualClock:
         with self._lock:
             self.running = False
             for waiter in list(self._waiting):
-                self._wake(waiter, "timeout")
+                self._wake(waiter, "frozen" if waiter.thread in self._frozen else "timeout")
             self._timers.clear()
             self._sources.clear()
             self._jump_listeners.clear()
@@ -181,18 +216,58 @@ class VirtualClock:
             self._changed.notify_all()
 
     # -- threads ----------------------------------------------------------------------------
-    def spawned(self) -> int:
+    def spawned(self, thread: threading.Thread | None = None) -> int:
         """A managed thread is about to start: count it busy; returns the generation it belongs to."""
         with self._lock:
             self._busy += 1
+            if thread is not None:
+                self._threads.add(thread)
             return self.generation
 
-    def exited(self, generation: int) -> None:
+    def exited(self, generation: int, thread: threading.Thread | None = None) -> None:
         with self._lock:
             if generation == self.generation:
                 self._busy -= 1
+            self._threads.discard(thread)  # type: ignore[arg-type]
+            self._frozen.discard(thread)  # type: ignore[arg-type]
             self._activity += 1
             self._changed.notify_all()
+
+    def busy_threads(self) -> list[str]:
+        """The names of the managed threads that can run now (none of them waits on the clock)."""
+        with self._lock:
+            waiting = {w.thread for w in self._waiting}
+            return sorted(t.name for t in self._threads if t not in waiting)
+
+    def live_threads(self) -> list[threading.Thread]:
+        """Every managed thread started by the running app that has not ended."""
+        with self._lock:
+            return list(self._threads)
+
+    def freeze(self, thread: threading.Thread) -> None:
+        """Freeze a thread, as Lambda freezes (then discards) an environment whose invocation
+        timed out: a wait it is in never ends while the app runs (its timer is cancelled and no
+        event can wake it), a wait it starts raises `InvocationFrozen`, and `stop` makes it
+        unwind with `InvocationFrozen`."""
+        with self._lock:
+            self._frozen.add(thread)
+            for waiter in list(self._waiting):
+                if waiter.thread is thread and waiter.reason is None:
+                    if waiter.timer is not None:
+                        waiter.timer.cancelled = True
+                        waiter.timer = None
+                    with suppress(ValueError):
+                        waiter.event._waiters.remove(waiter)
+            self._activity += 1
+            self._changed.notify_all()
+
+    def is_frozen(self, thread: threading.Thread | None = None) -> bool:
+        return (thread or threading.current_thread()) in self._frozen
+
+    def refuse_frozen(self) -> None:
+        """Raise `InvocationFrozen` in a frozen thread (its AWS calls never land)."""
+        if self._frozen and threading.current_thread() in self._frozen:
+            raise InvocationFrozen("the invocation timed out: its environment is frozen")
 
     # -- timers -----------------------------------------------------------------------------
     def call_at(self, when: float | datetime, callback: Callable[[], None], kind: str) -> Timer:
@@ -224,9 +299,10 @@ class VirtualClock:
             while self._timers and self._timers[0].cancelled:
                 heapq.heappop(self._timers)
             dues = [t.due for t in self._timers if not t.cancelled and t.kind not in exclude]
-            if QUEUE not in exclude:
-                dues += [d for source in self._sources if (d := source()) is not None]
-            return min(dues) if dues else None
+            sources = list(self._sources) if QUEUE not in exclude else []
+        # Outside the clock's lock: a source may read moto's state, under the storage lock.
+        dues += [d for source in sources if (d := source()) is not None]
+        return min(dues) if dues else None
 
     def pending(self) -> list[tuple[datetime, str]]:
         """Pending timers (due time, kind), soonest first: what a stuck test should print."""
@@ -277,7 +353,11 @@ class VirtualClock:
         self._changed.notify_all()
 
     def block(self, event: VirtualEvent, timeout: float | None, kind: str | None = None) -> bool:
-        """Wait until `event` is set or `timeout` virtual seconds pass; True if it was set."""
+        """Wait until `event` is set or `timeout` virtual seconds pass; True if it was set.
+
+        The waiting thread lets go of the storage lock while it waits (a request that waits
+        must not hold every other request up), and a frozen thread cannot wait at all."""
+        self.refuse_frozen()
         managed = is_managed()
         with self._lock:
             if event._flag:
@@ -297,27 +377,53 @@ class VirtualClock:
                 if managed:
                     self._busy -= 1
                     self._changed.notify_all()
-        if real_wait:
-            return event._real.wait(timeout)
-        if managed:
-            waiter.real.wait()
-        else:
-            self._drive_until_woken(waiter)
+        with storage.released():
+            if real_wait:
+                return event._real.wait(timeout)
+            if managed:
+                waiter.real.wait()
+            else:
+                self._drive_until_woken(waiter, timeout)
+        if waiter.reason == "frozen":
+            raise InvocationFrozen("the invocation timed out: its environment is frozen")
         return waiter.reason == "set"
 
-    def _drive_until_woken(self, waiter: _Waiter) -> None:
-        """A thread the clock does not count (a test calling a function) waits on virtual time:
-        while nothing else can run, it moves the clock itself."""
+    def _drive_until_woken(self, waiter: _Waiter, timeout: float | None) -> None:
+        """A thread the clock does not count (a test calling a function, a request of the served
+        endpoint) waits on virtual time: while nothing else can run, it moves the clock itself
+        (unless a driver owns time). Bounded in real time: `RuntimeNotQuiet` names what was
+        still busy when `safety_seconds` ran out."""
+        allowance = self.safety_seconds + ((timeout or 0.0) if self.driven_externally else 0.0)
+        deadline = _time.monotonic() + allowance
         while True:
             with self._lock:
-                while waiter.reason is None and self._busy > 0:
-                    self._changed.wait(0.5)
+                while waiter.reason is None and (self._busy > 0 or self.driven_externally):
+                    remaining = deadline - _time.monotonic()
+                    if remaining <= 0:
+                        busy = self.busy_threads()
+                        self._abandon(waiter)
+                        raise RuntimeNotQuiet(
+                            f"still busy after {allowance:.0f} s of real time: {self._busy} busy"
+                            f" threads {busy[:20]}; pending timers {self.pending()[:5]}"
+                        )
+                    self._changed.wait(min(remaining, 0.5))
                 if waiter.reason is not None:
                     return
             due = self.next_due()
             if due is None:
+                with self._lock:
+                    self._abandon(waiter)
                 raise ClockDeadlock("an unmanaged thread waits for an event nobody can set")
             self.jump_to(due)
+
+    def _abandon(self, waiter: _Waiter) -> None:
+        """Under the lock: forget a waiter that gives up (its timer and its place at the event)."""
+        waiter.reason = waiter.reason or "abandoned"
+        self._waiting.discard(waiter)
+        if waiter.timer is not None:
+            waiter.timer.cancelled = True
+        with suppress(ValueError):
+            waiter.event._waiters.remove(waiter)
 
     def sleep(self, seconds: float, kind: str | None = None) -> None:
         self.block(VirtualEvent(), max(0.0, seconds), kind)
@@ -370,11 +476,11 @@ class ManagedThread(threading.Thread):
     def start(self) -> None:
         self._finished = VirtualEvent()
         self._inherited_kind = getattr(_local, "kind", None)
-        self._generation = CLOCK.spawned()
+        self._generation = CLOCK.spawned(self)
         try:
             super().start()
         except BaseException:
-            CLOCK.exited(self._generation)
+            CLOCK.exited(self._generation, self)
             raise
 
     def run(self) -> None:
@@ -383,9 +489,11 @@ class ManagedThread(threading.Thread):
         _local.kind = self._inherited_kind
         try:
             super().run()
+        except InvocationFrozen:
+            pass  # a timed-out invocation made to unwind: nothing of it may go on
         finally:
             self._finished.set()
-            CLOCK.exited(self._generation)
+            CLOCK.exited(self._generation, self)
 
     def join(self, timeout: float | None = None) -> None:
         self._finished.wait(timeout)

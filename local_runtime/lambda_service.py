@@ -7,7 +7,14 @@ clients from boto3's default session, so registering the handler there routes
 every Invoke (from the engine, a pipe or a test) to `LambdaService.invoke`.
 
 Each function runs in sandboxes, like Lambda's execution environments: one
-invocation at a time per sandbox, a new one (a cold start) when all are busy.
+invocation at a time per sandbox, a new one (a cold start) when all are busy, as
+many at once as the function's concurrency allows: its reserved concurrency in the
+template, else the runtime's setting (`LocalApp(concurrency=...)`, default
+`DEFAULT_CONCURRENCY`). A synchronous invocation beyond it is throttled as Lambda
+throttles (429 `TooManyRequestsException`, which Step Functions names
+`Lambda.TooManyRequestsException`), so the templates' Retry policies are what
+absorbs a burst; an asynchronous one waits in the function's queue, as Lambda's
+own event queue holds it.
 A sandbox has its function's staged asset directory from `cdk.out` (so a
 packaging mistake fails here too) and its own copy of every module in that
 asset (module-level state is never shared between functions or sandboxes: the
@@ -17,8 +24,9 @@ lazily inside a handler). An invocation gets its environment from the template
 timer on the virtual clock. A raised exception comes back as `FunctionError`
 with the exception's class name as `errorType`, which is what Step Functions
 matches in `Retry` / `Catch`. Nothing process-wide is swapped per invocation:
-a handler that overran its timeout goes on in its own thread, on its own
-(discarded) sandbox and environment, and cannot disturb any other invocation.
+a handler that overran its timeout is frozen (`clock.VirtualClock.freeze`): its
+thread never runs again while the app runs, its AWS calls are refused, its sandbox
+is discarded, and its concurrency is free again, as on AWS.
 """
 
 from __future__ import annotations
@@ -55,6 +63,11 @@ _IMPORT_LOCK = threading.RLock()
 
 # Values Lambda sets in every execution environment; the tracer is disabled
 # because there is no X-Ray daemon locally.
+DEFAULT_CONCURRENCY = 10
+"""Invocations of one function at once when the template reserves none: enough for a burst to
+run side by side (AWS's account default is 1,000; each local sandbox holds its own copy of the
+function's modules, so the local default is smaller)."""
+
 _LOCAL_LAMBDA_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
@@ -64,6 +77,20 @@ INTERPRETER_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 class FunctionNotFound(Exception):
     """Invoke named a function that is not in the template."""
+
+
+class Throttled(Exception):
+    """The function runs as many invocations as its concurrency allows: Lambda refuses a
+    synchronous invocation with 429 TooManyRequestsException (``Rate Exceeded.``)."""
+
+    def __init__(self, function: str, limit: int, reserved: bool) -> None:
+        super().__init__(f"Rate Exceeded. ({function} runs {limit} invocations at once)")
+        self.function = function
+        self.reason = (
+            "ReservedFunctionConcurrentInvocationLimitExceeded"
+            if reserved
+            else "ConcurrentInvocationLimitExceeded"
+        )
 
 
 class RuntimeMismatch(Exception):
@@ -89,6 +116,7 @@ class FunctionSpec:
     timeout_seconds: int
     memory_mb: int
     runtime: str = INTERPRETER_RUNTIME
+    reserved_concurrency: int | None = None
 
 
 @dataclass
@@ -271,18 +299,24 @@ class LambdaService:
         region: str,
         logs: FunctionLogs,
         log_level: str | None = None,
-        environments_per_function: int = 1,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency is at least 1")
         self._region = region
-        self._max_environments = environments_per_function
+        self.concurrency = concurrency
         self._logs = logs
         self._log_level = log_level
         self._functions: dict[str, FunctionSpec] = {}
         self._idle_sandboxes: dict[str, list[_Sandbox]] = {}
-        self._environments: Counter[str] = Counter()
+        self._in_use: Counter[str] = Counter()
         self._queued: dict[str, deque[tuple[clock.VirtualEvent, list[_Sandbox]]]] = {}
         self.invocations: Counter[str] = Counter()
         self.cold_starts: Counter[str] = Counter()
+        self.throttles: Counter[str] = Counter()
+        self.timeouts: Counter[str] = Counter()
+        self.peak_concurrency: Counter[str] = Counter()
+        """The most invocations each function ran at once."""
         self._failures: dict[str, list[_InjectedFailure]] = {}
         self._lock = threading.Lock()
 
@@ -349,21 +383,34 @@ class LambdaService:
         return None
 
     # -- sandboxes --------------------------------------------------------------------------
-    def _acquire(self, spec: FunctionSpec) -> _Sandbox:
-        """A warm sandbox of the function if one is free, a new one (a cold start) while the
-        function has fewer than its maximum, else the next one released (a virtual wait, first
-        come first served). Every sandbox takes one invocation at a time, as Lambda's do."""
+    def limit(self, spec: FunctionSpec) -> int:
+        """How many invocations of the function run at once: its reserved concurrency, else the
+        runtime's."""
+        return self.concurrency if spec.reserved_concurrency is None else spec.reserved_concurrency
+
+    def _acquire(self, spec: FunctionSpec, *, queue: bool) -> _Sandbox:
+        """A warm sandbox of the function if one is free, a new one (a cold start) while fewer
+        than its concurrency are busy. At the limit a synchronous invocation is throttled
+        (`Throttled`) and an asynchronous one (``queue``) waits for the next sandbox released (a
+        virtual wait, first come first served). Every sandbox takes one invocation at a time."""
+        name = spec.name
         with self._lock:
-            idle = self._idle_sandboxes.setdefault(spec.name, [])
-            if idle:
-                return idle.pop()
-            if self._environments[spec.name] < self._max_environments:
-                self._environments[spec.name] += 1
-                self.cold_starts[spec.name] += 1
+            limit = self.limit(spec)
+            if self._in_use[name] >= limit:
+                if not queue or limit == 0:
+                    self.throttles[name] += 1
+                    raise Throttled(name, limit, spec.reserved_concurrency is not None)
+                handed: list[_Sandbox] = []
+                turn = clock.VirtualEvent()
+                self._queued.setdefault(name, deque()).append((turn, handed))
+            else:
+                self._in_use[name] += 1
+                self.peak_concurrency[name] = max(self.peak_concurrency[name], self._in_use[name])
+                idle = self._idle_sandboxes.setdefault(name, [])
+                if idle:
+                    return idle.pop()
+                self.cold_starts[name] += 1
                 return _Sandbox(spec)
-            handed: list[_Sandbox] = []
-            turn = clock.VirtualEvent()
-            self._queued.setdefault(spec.name, deque()).append((turn, handed))
         turn.wait()
         return handed[0]
 
@@ -381,13 +428,20 @@ class LambdaService:
                 handed.append(sandbox)
                 turn.set()
                 return
+            self._in_use[name] -= 1
             self._idle_sandboxes.setdefault(name, []).append(sandbox)
+
+    def running(self, function: str) -> int:
+        """Invocations of the function running now."""
+        with self._lock:
+            return self._in_use[self.spec(function).name]
 
     # -- invocation -------------------------------------------------------------------------
     def invoke(self, function: str, payload: bytes, asynchronous: bool = False) -> InvokeResult:
+        """Run the function (`Throttled` when a synchronous call finds it at its concurrency)."""
         spec = self.spec(function)
         if asynchronous:
-            clock.ManagedThread(target=self._run, args=(spec, payload), daemon=True).start()
+            clock.ManagedThread(target=self._run, args=(spec, payload, True), daemon=True).start()
             return InvokeResult(payload=b"")
         return self._run(spec, payload)
 
@@ -408,15 +462,15 @@ class LambdaService:
             env["POWERTOOLS_LOG_LEVEL"] = self._log_level
         return env
 
-    def _run(self, spec: FunctionSpec, payload: bytes) -> InvokeResult:
+    def _run(self, spec: FunctionSpec, payload: bytes, queue: bool = False) -> InvokeResult:
         """One invocation: the handler runs in its own (managed) thread; the caller waits for it
-        at most the function's timeout, in virtual time."""
+        at most the function's timeout, in virtual time. Past it the handler's thread is frozen."""
         event = json.loads(payload) if payload else {}
+        sandbox = self._acquire(spec, queue=queue)
         with self._lock:
             self.invocations[spec.name] += 1
         context = LambdaContext(spec, time.time() + spec.timeout_seconds)
         env = self._environment(spec, context)
-        sandbox = self._acquire(spec)
         outcome: dict[str, Any] = {}
         finished = clock.VirtualEvent()
         with clock.timer_kind(clock.FUNCTION):
@@ -429,7 +483,10 @@ class LambdaService:
             worker.start()
             on_time = finished.wait(spec.timeout_seconds)
         if not on_time:
+            clock.CLOCK.freeze(worker)
             sandbox.timed_out = True
+            with self._lock:
+                self.timeouts[spec.name] += 1
             self._release(sandbox)
             return _error_result(
                 "Sandbox.Timedout", f"Task timed out after {spec.timeout_seconds:.2f} seconds", context
@@ -476,20 +533,26 @@ class LambdaService:
         payload = body.encode() if isinstance(body, str) else bytes(body)
         try:
             spec = self.spec(function)
-            failure = self._take_failure(spec.name)
-            if failure is None or failure.after_effect:
-                result = self.invoke(function, payload, asynchronous=invocation_type == "Event")
-            if failure is not None and failure.error.startswith("Lambda."):
-                code = failure.error.removeprefix("Lambda.")
-                return _http(500), _service_error(500, code, failure.message)
-            if failure is not None:
-                if not failure.after_effect:
-                    with self._lock:
-                        self.invocations[spec.name] += 1
-                body = {"errorMessage": failure.message, "errorType": failure.error}
-                result = InvokeResult(payload=json.dumps(body).encode(), function_error="Unhandled")
         except FunctionNotFound as missing:
             return _http(404), _service_error(404, "ResourceNotFoundException", str(missing))
+        failure = self._take_failure(spec.name)
+        try:
+            if failure is None or failure.after_effect:
+                result = self.invoke(function, payload, asynchronous=invocation_type == "Event")
+        except Throttled as throttled:
+            error = _service_error(429, "TooManyRequestsException", str(throttled))
+            error["Reason"] = throttled.reason
+            return _http(429), error
+        if failure is not None and failure.error.startswith("Lambda."):
+            code = failure.error.removeprefix("Lambda.")
+            status = 429 if code == "TooManyRequestsException" else 500
+            return _http(status), _service_error(status, code, failure.message)
+        if failure is not None:
+            if not failure.after_effect:
+                with self._lock:
+                    self.invocations[spec.name] += 1
+            body = {"errorMessage": failure.message, "errorType": failure.error}
+            result = InvokeResult(payload=json.dumps(body).encode(), function_error="Unhandled")
         status = 202 if invocation_type == "Event" else 200
         response: dict[str, Any] = {
             "StatusCode": status,

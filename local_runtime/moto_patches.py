@@ -23,8 +23,9 @@ tests/local_runtime that fails without it.
   the pipe reading that source as having work, and the clock as having activity).
 * DynamoDB TransactWriteItems deep-copies every table it touches (all items and the
   whole stream) before it starts, to roll back on failure: each transaction costs as
-  much as the table is big. It now snapshots only the items it touches (and the
-  stream's length) and restores exactly those on failure.
+  much as the table is big, and the restore deletes whatever another request wrote
+  meanwhile. It now snapshots only the items it touches and restores exactly those on
+  failure; its stream records are appended only when it commits.
 * A task token answered while its task's Lambda still runs (a retried payment request
   answering its own new token with the answer already on record) is lost when the task
   has HeartbeatSeconds: the heartbeat wait starts after the invocation, clears its event
@@ -74,7 +75,6 @@ import json
 import pkgutil
 import re
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from types import ModuleType
@@ -105,6 +105,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.execute_state import Exe
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
     distributed_iteration_component as distributed_map,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.inline_item_processor_worker import (  # noqa: E501
+    InlineItemProcessorWorker,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service,
     state_task_service_aws_sdk,
@@ -117,12 +120,13 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resou
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from local_runtime import clock, mock_config, redrive, test_state
+from local_runtime import asl_extensions, clock, mock_config, redrive, test_state
 
 PINNED_MOTO_VERSION = "5.2.5"
 
@@ -184,7 +188,11 @@ def _parse_once(definition: str) -> Any:
     for every execution; the parsed program keeps no execution state (that lives in the
     execution's environment), so each definition is parsed once per process."""
     if definition not in _parsed:
-        _parsed[definition] = _originals["parse"](definition)
+        text, extensions = asl_extensions.desugar(definition)
+        parsed = _originals["parse"](text)
+        if extensions:
+            asl_extensions.attach(parsed[0], extensions)
+        _parsed[definition] = parsed
     return _parsed[definition]
 
 
@@ -224,12 +232,39 @@ def _report_write(source: str) -> None:
         listener(source)
 
 
+_arrivals: dict[int, list[clock.VirtualEvent]] = {}
+
+
 def _add_message(self: Queue, message: Any) -> None:
     _originals["add_message"](self, message)
     _report_write(self.name)
+    for arrived in _arrivals.pop(id(self), []):
+        arrived.set()
+
+
+def _wait_for_messages(self: Queue, timeout: int) -> None:
+    """A long poll's wait between two looks at an empty queue, on the virtual clock: it ends when
+    a message arrives or `timeout` virtual seconds pass, and lets go of storage meanwhile. moto
+    waits on a real condition inside the request, which on a still clock never ends (the poll
+    ends when the clock passes its deadline) and would hold every other request up."""
+    if not clock.CLOCK.running:
+        _originals["wait_for_messages"](self, timeout)
+        return
+    arrived = clock.VirtualEvent()
+    waiting = _arrivals.setdefault(id(self), [])
+    waiting.append(arrived)
+    try:
+        arrived.wait(timeout)
+    finally:
+        if arrived in waiting:
+            waiting.remove(arrived)
 
 
 def _add_stream_record(self: StreamShard, old: Any, new: Any) -> Any:
+    pending: list[tuple[StreamShard, Any, Any]] | None = getattr(_transaction, "stream_records", None)
+    if pending is not None:
+        pending.append((self, old, new))  # a transaction's records appear when it commits
+        return None
     result = _originals["add_stream_record"](self, old, new)
     _report_write(self.table.name)
     return result
@@ -251,8 +286,13 @@ def _table_deepcopy(self: Table, memo: dict[int, Any]) -> Table:
 
 
 def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """TransactWriteItems that rolls back exactly what it wrote. moto deep-copies every table it
+    touches (items and the whole stream) and restores the copies on failure: a cost as big as the
+    tables, and a write another request made meanwhile (a stream record appended by another
+    thread) vanishes with the restore. Here the transaction snapshots only the items it names and
+    restores those; its stream records are held back and appended when it commits, in order, so
+    a failed transaction leaves no record and never touches another request's."""
     snapshots: list[tuple[Table, Any, Any, Any]] = []
-    stream_lengths: dict[str, tuple[Table, int]] = {}
     for entry in transact_items:
         op: dict[str, Any] = next(iter(entry.values()), {}) if isinstance(entry, dict) else {}
         table = self.tables.get(str(op.get("TableName"))) if isinstance(op, dict) else None
@@ -267,9 +307,8 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         except Exception:  # noqa: BLE001 - an invalid request: the original raises the right error
             continue
         snapshots.append((table, hash_key, range_key, copy.deepcopy(current)))
-        if table.stream_shard is not None:
-            stream_lengths.setdefault(table.name, (table, len(table.stream_shard.items)))
     _transaction.active = True
+    _transaction.stream_records = []
     try:
         _originals["transact_write_items"](self, transact_items)
     except Exception:
@@ -280,15 +319,23 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
                 table.items[hash_key][range_key] = before
             else:
                 table.items[hash_key] = before
-        for table, length in stream_lengths.values():
-            if table.stream_shard is not None:
-                del table.stream_shard.items[length:]
         raise
+    else:
+        committed = _transaction.stream_records
+        _transaction.stream_records = None
+        for shard, old, new in committed:
+            _add_stream_record(shard, old, new)
     finally:
         _transaction.active = False
+        _transaction.stream_records = None
 
 
 _live: dict[str, Execution] = {}
+_ended: dict[str, clock.VirtualEvent] = {}
+_express_limits: dict[str, clock.Timer] = {}
+
+EXPRESS_MAX_SECONDS = 300.0
+"""An Express execution's maximum duration: past it, it times out (States.Timeout)."""
 
 
 def live_executions() -> list[Execution]:
@@ -296,16 +343,57 @@ def live_executions() -> list[Execution]:
     return list(_live.values())
 
 
+def is_express(execution: Execution) -> bool:
+    """moto's `sm_type` is always STANDARD; the state machine's `type` is what was created."""
+    return str(getattr(execution.state_machine, "type", "")).upper() == "EXPRESS"
+
+
+def wait_for_end(execution: Execution, timeout: float | None = None) -> bool:
+    """Wait (on the virtual clock, storage released) until the execution ends; True if it did
+    within `timeout` virtual seconds."""
+    ended = _ended.get(execution.exec_arn)
+    if ended is None:
+        return str(getattr(execution.exec_status, "value", execution.exec_status)) != "RUNNING"
+    return ended.wait(timeout)
+
+
 def _start_execution(self: Execution) -> None:
     _live[self.exec_arn] = self
+    _ended[self.exec_arn] = clock.VirtualEvent()
+    if is_express(self) and clock.CLOCK.running:
+        _express_limits[self.exec_arn] = clock.CLOCK.call_later(
+            EXPRESS_MAX_SECONDS, lambda: _express_timed_out(self), clock.ENGINE
+        )
     _originals["start_execution"](self)
+
+
+def _express_timed_out(execution: Execution) -> None:
+    """An Express execution still running after 5 minutes times out, as on AWS: TIMED_OUT with
+    States.Timeout, whatever state it is in (a callback wait or a Map's children included)."""
+    worker = getattr(execution, "exec_worker", None)
+    if worker is None or worker.env is None or execution.exec_arn not in _live:
+        return
+    execution.error = "States.Timeout"
+    execution.cause = (
+        f"The execution exceeded the Express maximum duration of {EXPRESS_MAX_SECONDS:.0f} seconds"
+    )
+    worker.env.set_timed_out()
+    for endpoint in list(worker.env.callback_pool_manager._pool.values()):
+        endpoint.interrupt_all()
 
 
 def _terminated_with_listeners(self: BaseExecutionWorkerCommunication) -> None:
     _originals["terminated"](self)
-    _live.pop(self.execution.exec_arn, None)
+    arn = self.execution.exec_arn
+    _live.pop(arn, None)
+    limit = _express_limits.pop(arn, None)
+    if limit is not None:
+        limit.cancel()
     for listener in list(_listeners):
         listener(self.execution)
+    ended = _ended.pop(arn, None)
+    if ended is not None:
+        ended.set()
 
 
 def _target_input(target: dict[str, Any], event: dict[str, Any]) -> str:
@@ -454,13 +542,24 @@ def _map_run_within_tolerance(
 ) -> None:
     """A Distributed Map whose children failed beyond ToleratedFailureCount/Percentage (0 by
     default) fails with States.ExceedToleratedFailureThreshold, as on AWS; moto reports the run
-    as succeeded, with a null result for every failed child."""
+    as succeeded, with a null result for every failed child. With an ItemBatcher
+    (`asl_extensions`) the items are batched first, one child per batch, and a failed child
+    fails every item of its batch."""
+    batcher = getattr(self, "_local_item_batcher", None)
+    batches: list[asl_extensions.ItemBatch] | None = None
+    if batcher is not None:
+        batches = asl_extensions.batch_items(env.stack.pop(), batcher, env.states.get_input())
+        env.stack.append(batches)
     _originals["map_run"](self, env, eval_input)
     record = eval_input.map_run_record
     total = record.item_counter.total.get()
     failed = record.item_counter.failed.get() + record.item_counter.timed_out.get()
     if not failed:
         return
+    if batches is not None:
+        outputs = env.stack[-1]
+        total = sum(len(batch) for batch in batches)
+        failed = sum(len(batch) for batch, output in zip(batches, outputs, strict=False) if output is None)
     count = int(eval_input.tolerated_failure_count or 0)
     percentage = float(eval_input.tolerated_failure_percentage or 0.0)
     if (count and failed <= count) or (percentage and 100.0 * failed / max(total, 1) <= percentage):
@@ -524,6 +623,32 @@ def _execution_worker_with_test_case(self: Execution) -> Any:
     return worker
 
 
+def _eval_batched_input(self: Any, env_frame: Environment) -> None:
+    """A batched child's input (ItemBatcher): the ItemSelector (or Parameters) shapes each item of
+    the batch, with ``$$.Map.Item`` that item, and the child receives ``{"Items": [...],
+    "BatchInput": ...}``. Any other child's input is moto's."""
+    context: Any = env_frame.states.context_object.context_object_data
+    batch = ((context.get("Map") or {}).get("Item") or {}).get("Value")
+    if not isinstance(batch, asl_extensions.ItemBatch):
+        _originals["eval_item_input"](self, env_frame)
+        return
+    shaped = []
+    depth = len(env_frame.stack)
+    for offset, item in enumerate(batch):
+        context["Map"] = MapData(Item=ItemData(Index=batch.first_index + offset, Value=item))
+        if self._parameters or self._item_selector:
+            _originals["eval_item_input"](self, env_frame)
+            shaped.append(env_frame.states.get_input())
+            del env_frame.stack[depth:]
+        else:
+            shaped.append(item)
+    document = asl_extensions.batch_document(shaped, batch.batch_input)
+    context["Map"] = MapData(Item=ItemData(Index=batch.first_index, Value=document))
+    if self._parameters or self._item_selector:
+        env_frame.stack.append(document)
+    env_frame.states.reset(input_value=document)
+
+
 def _dynamodb_error_keeping_mocked_failures(self: Any, env: Environment, ex: Exception) -> Any:
     """A mocked Throw on an optimized DynamoDB task keeps its error name (as for every other
     integration); moto's DynamoDB integration renamed it DynamoDB.AmazonDynamoDBException."""
@@ -542,14 +667,10 @@ def _test_state_response(self: StepFunctionResponse) -> Any:
     return ActionResult(test_state.test_state(request, self.stepfunction_backend, self.current_account))
 
 
-SYNC_EXECUTION_SECONDS = 300.0
-"""An Express execution's limit: StartSyncExecution waits this long at most (real time)."""
-
-
 def _start_sync_execution_response(self: StepFunctionResponse) -> Any:
-    """StartSyncExecution (moto has none): start the Express execution, wait for it to end,
-    answer its outcome. While it waits, whatever drives the app's clock (the local endpoint's
-    wall-time driver) lets its timers fire."""
+    """StartSyncExecution (moto has none): start the Express execution, wait for it to end on the
+    virtual clock (storage released meanwhile), answer its outcome. An execution that runs past
+    the Express limit times out as every Express execution does (`_express_timed_out`)."""
     arn = self._get_param("stateMachineArn")
     backend = self.stepfunction_backend
     machine = backend.describe_state_machine(arn)
@@ -557,14 +678,7 @@ def _start_sync_execution_response(self: StepFunctionResponse) -> Any:
         raise InvalidArn(f"StartSyncExecution takes an EXPRESS state machine: {arn}")
     name = self._get_param("name") or uuid.uuid4().hex
     execution: Any = backend.start_execution(arn, name, self._get_param("input", if_none="{}"))
-    deadline = time.monotonic() + SYNC_EXECUTION_SECONDS
-    while str(getattr(execution.exec_status, "value", execution.exec_status)) == "RUNNING":
-        if time.monotonic() > deadline:
-            execution.stop(
-                stop_date=utcnow(), error="States.Timeout", cause="the Express execution ran too long"
-            )
-            break
-        clock.real_sleep(0.005)
+    wait_for_end(execution, EXPRESS_MAX_SECONDS + 1)
     status = str(getattr(execution.exec_status, "value", execution.exec_status))
     answer: dict[str, Any] = {
         "executionArn": execution.exec_arn,
@@ -606,6 +720,8 @@ def _install_later_patches() -> None:
     component = distributed_map.DistributedIterationComponent
     _originals["map_run"] = component._map_run
     component._map_run = _map_run_within_tolerance  # type: ignore[method-assign]
+    _originals["eval_item_input"] = InlineItemProcessorWorker._eval_input
+    InlineItemProcessorWorker._eval_input = _eval_batched_input  # type: ignore[method-assign]
     _originals["backend_start_execution"] = StepFunctionsParserBackend.start_execution
     StepFunctionsParserBackend.start_execution = _start_execution_with_test_case  # type: ignore[method-assign,assignment]
     _originals["execution_worker"] = Execution._get_start_execution_worker
@@ -623,6 +739,7 @@ def _install_later_patches() -> None:
 def _uninstall_later_patches() -> None:
     cognito_models.jwk = _originals["cognito_jwk"]
     distributed_map.DistributedIterationComponent._map_run = _originals["map_run"]  # type: ignore[method-assign]
+    InlineItemProcessorWorker._eval_input = _originals["eval_item_input"]  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _originals["backend_start_execution"]  # type: ignore[method-assign]
     Execution._get_start_execution_worker = _originals["execution_worker"]  # type: ignore[method-assign]
     del StepFunctionResponse.test_state  # type: ignore[attr-defined]
@@ -662,6 +779,8 @@ def install() -> None:
         Table.__deepcopy__ = _table_deepcopy  # type: ignore[attr-defined]
         _originals["add_message"] = Queue.add_message
         Queue.add_message = _add_message  # type: ignore[method-assign]
+        _originals["wait_for_messages"] = Queue.wait_for_messages
+        Queue.wait_for_messages = _wait_for_messages  # type: ignore[method-assign]
         _originals["add_stream_record"] = StreamShard.add
         StreamShard.add = _add_stream_record  # type: ignore[method-assign]
         _originals["start_execution"] = Execution.start
@@ -701,6 +820,7 @@ def uninstall() -> None:
         _parsed.clear()
         BaseExecutionWorkerCommunication.terminated = _originals["terminated"]  # type: ignore[method-assign]
         Queue.add_message = _originals["add_message"]  # type: ignore[method-assign]
+        Queue.wait_for_messages = _originals["wait_for_messages"]  # type: ignore[method-assign]
         DynamoDBBackend.transact_write_items = _originals["transact_write_items"]  # type: ignore[method-assign]
         del Table.__deepcopy__  # type: ignore[attr-defined]
         StreamShard.add = _originals["add_stream_record"]  # type: ignore[method-assign]

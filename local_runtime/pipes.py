@@ -42,7 +42,7 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.events.models import EventPattern
 from moto.sqs.models import sqs_backends
 
-from local_runtime import clock
+from local_runtime import clock, storage
 
 _DEFAULT_BATCH_SIZE = {"sqs": 10, "dynamodb": 100}
 _STREAM_READ_LIMIT = 1000  # GetRecords' own maximum
@@ -215,12 +215,13 @@ class PipeRunner:
         """GetRecords after a sequence number, read from moto's shard itself: its API serializer
         takes milliseconds per record (nested AttributeValue maps), which would make the poller
         the most expensive part of the runtime. The records are the same dictionaries."""
-        table = dynamodb_backends[self._account][self._region].get_table(spec.source_name)
-        shard = table.stream_shard
-        if shard is None:
-            return []
-        start = 0 if after is None else int(after) - shard.starting_sequence_number + 1
-        return [copy.deepcopy(record.to_json()) for record in shard.items[start : start + limit]]
+        with storage.atomic():
+            table = dynamodb_backends[self._account][self._region].get_table(spec.source_name)
+            shard = table.stream_shard
+            if shard is None:
+                return []
+            start = 0 if after is None else int(after) - shard.starting_sequence_number + 1
+            return [copy.deepcopy(record.to_json()) for record in shard.items[start : start + limit]]
 
     def _pump_stream(self, spec: PipeSpec, state: _PipeState) -> int:
         """One batch at a time per shard. Pipes filters before batching, so records the filter
@@ -367,8 +368,9 @@ class PipeRunner:
 
     # -- SQS --------------------------------------------------------------------------------
     def _visible_count(self, spec: PipeSpec) -> int:
-        queue = sqs_backends[self._account][self._region].queues.get(spec.source_name)
-        return 0 if queue is None else int(queue.approximate_number_of_messages)
+        with storage.atomic():
+            queue = sqs_backends[self._account][self._region].queues.get(spec.source_name)
+            return 0 if queue is None else int(queue.approximate_number_of_messages)
 
     def _pump_queue(self, spec: PipeSpec, state: _PipeState) -> int:
         """Settle batches whose execution ended, then deliver every visible message, a batch at a

@@ -1,7 +1,8 @@
 """The whole synthesized app behind one local endpoint, for the AWS CLI, boto3 and curl.
 
     python -m local_runtime.serve [--port 4566] [--api-port 4567] [--outputs outputs.json]
-                                  [--manual-payments] [--virtual-clock] [--assembly cdk.out]
+                                  [--manual-payments] [--virtual-clock] [--concurrency N]
+                                  [--assembly cdk.out]
 
 One process holds everything: moto in server mode answers the AWS APIs on ``--port`` (the
 services' requests reach the same backends the app was provisioned in), the app's pipes,
@@ -37,7 +38,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_runtime.app import LocalApp
-from local_runtime.lambda_service import FunctionNotFound, LambdaService
+from local_runtime.lambda_service import DEFAULT_CONCURRENCY, FunctionNotFound, LambdaService, Throttled
 
 DRIVER_TICK_SECONDS = 0.05
 _INVOKE_PATH = "/2015-03-31/functions/"
@@ -74,6 +75,14 @@ class _LambdaInvoke:
             start_response(
                 "404 Not Found",
                 [("x-amzn-ErrorType", "ResourceNotFoundException"), ("Content-Type", "application/json")],
+            )
+            return [body]
+        except Throttled as throttled:
+            refusal = {"Type": "User", "message": str(throttled), "Reason": throttled.reason}
+            body = json.dumps(refusal).encode()
+            start_response(
+                "429 Too Many Requests",
+                [("x-amzn-ErrorType", "TooManyRequestsException"), ("Content-Type", "application/json")],
             )
             return [body]
         headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
@@ -177,6 +186,9 @@ class LocalEndpoint:
         return f"http://{self.host}:{self._api.server_address[1]}/"
 
     def start(self) -> LocalEndpoint:
+        # Following wall time, the driver owns time: a request waiting on the app (lambda invoke,
+        # start-sync-execution) waits for it rather than jumping the clock ahead of the wall.
+        self.app.clock.driven_externally = not self.virtual_clock
         for thread in self._threads:
             thread.start()
         return self
@@ -232,13 +244,20 @@ def main(argv: list[str] | None = None) -> int:
         help="time jumps to the next timer whenever the app is quiet, instead of following wall time",
     )
     parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        help="invocations of one function at once, unless the template reserves concurrency for it;"
+        " beyond it Lambda throttles (TooManyRequestsException)",
+    )
+    parser.add_argument(
         "--manual-payments",
         action="store_true",
         help="the simulated provider takes payment requests but never answers: answer them yourself",
     )
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call
-    with LocalApp(args.assembly, log_level="WARNING") as app:
+    with LocalApp(args.assembly, log_level="WARNING", concurrency=args.concurrency) as app:
         from demo.payment_provider import PaymentProvider
 
         app.add_party(PaymentProvider(app, answer_after=None if args.manual_payments else 2.0))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,10 +27,9 @@ from typing import Any
 from moto.stepfunctions.exceptions import AWSError
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase, _mock_test_case_from_raw
 
-from local_runtime import clock
-
 EXIT_PREFIX = "TestStateExit"
-_RUN_SECONDS = 60.0
+_RUN_SECONDS = 300.0
+"""How long (virtual seconds) one state may run before it is stopped with States.Timeout."""
 _STATES_ALL = "States.ALL"
 
 
@@ -130,12 +128,9 @@ class _Engine:
                 )
             finally:
                 moto_patches._starting_test_case.reset(token)
-            deadline = time.monotonic() + _RUN_SECONDS
-            while str(getattr(execution.exec_status, "value", execution.exec_status)) == "RUNNING":
-                if time.monotonic() > deadline:
-                    execution.stop(stop_date=None, error="States.Timeout", cause="TestState ran too long")
-                    break
-                clock.real_sleep(0.002)
+            if not moto_patches.wait_for_end(execution, _RUN_SECONDS):
+                execution.stop(stop_date=None, error="States.Timeout", cause="TestState ran too long")
+                moto_patches.wait_for_end(execution, 1.0)
             events = list(execution.exec_worker.env.event_manager.get_event_history())
             return execution, events
         finally:

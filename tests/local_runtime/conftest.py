@@ -59,6 +59,12 @@ HANDLER_SOURCE = textwrap.dedent(
             raise OutOfStock(f"no stock for {event['fail']}")
         if isinstance(event, dict) and event.get("sleep"):
             time.sleep(event["sleep"])
+        if isinstance(event, dict) and event.get("then_put"):
+            import boto3
+
+            boto3.client("dynamodb").put_item(
+                TableName=os.environ["TABLE"], Item={"pk": {"S": event["then_put"]}}
+            )
         if isinstance(event, dict) and event.get("then_set"):
             os.environ.update(event["then_set"])
             with open(event["then_touch"], "w") as done:

@@ -81,29 +81,51 @@ def test_a_handler_running_past_its_timeout_is_reported_as_a_sandbox_timeout(tin
     assert (tiny_app.now() - started).total_seconds() == 1
 
 
-def test_a_timed_out_handler_that_goes_on_running_changes_nothing_another_invocation_sees(
+def test_a_timed_out_invocation_is_frozen_its_late_writes_never_land(
     tiny_app: LocalApp, tmp_path: Path
 ) -> None:
-    # Given a handler that overruns its 1 s timeout, then writes to os.environ
+    # Given a handler that overruns its 1 s timeout, then would write to DynamoDB, os.environ and a file
     slow = tiny_app.function_name("Tiny/Slow/")
     touched = tmp_path / "late-write"
     late = {
         "sleep": 30,
+        "then_put": "late-key",
         "then_set": {"GREETING": "tampered", "AWS_REGION": "mars-1"},
         "then_touch": str(touched),
     }
     response = tiny_app.client("lambda").invoke(FunctionName=slow, Payload=json.dumps(late))
     assert json.loads(response["Payload"].read())["errorType"] == "Sandbox.Timedout"
-    # When the abandoned handler wakes up and writes (30 virtual seconds later)
-    tiny_app.advance(60)
-    assert touched.read_text() == "tampered"
-    # Then no other invocation, of that function or another, and not the process, sees the write
+    # When the time it slept for has long passed
+    tiny_app.advance(120)
+    # Then it never woke: nothing it would have written landed, as Lambda freezes the environment
+    table = tiny_app.table_name("Tiny/Table")
+    assert "Item" not in tiny_app.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "late-key"}})
+    assert not touched.exists()
+    assert tiny_app.lambdas.timeouts[slow] == 1
+    # And every other invocation, of that function or another, runs as before on a fresh sandbox
     for function in ("Tiny/Slow/", "Tiny/Work/"):
         spec = tiny_app.lambdas.spec(tiny_app.function_name(function))
         assert _invoke(tiny_app, function, {})["body"]["greeting"] == spec.environment["GREETING"]
     assert os.environ.get("GREETING") is None
-    assert os.environ["AWS_DEFAULT_REGION"] == tiny_app.region
     assert os.environ.get("AWS_REGION") != "mars-1"
+
+
+def test_stopping_the_app_unwinds_a_frozen_invocation_without_letting_it_write(
+    tiny_app: LocalApp, tmp_path: Path
+) -> None:
+    # Given a frozen invocation (it timed out in its sleep)
+    slow = tiny_app.function_name("Tiny/Slow/")
+    touched = tmp_path / "late-write"
+    late = {"sleep": 30, "then_touch": str(touched), "then_set": {"GREETING": "x"}}
+    tiny_app.client("lambda").invoke(FunctionName=slow, Payload=json.dumps(late))
+    frozen = [t for t in tiny_app.clock.live_threads() if t.name.startswith("lambda:")]
+    assert frozen
+    # When the app stops
+    outlived = tiny_app.stop()
+    # Then the frozen thread ended without running a line more, and nothing outlived the app
+    assert outlived == []
+    assert not any(t.is_alive() for t in frozen)
+    assert not touched.exists()
 
 
 def test_an_unknown_function_is_resource_not_found(tiny_app: LocalApp) -> None:

@@ -1,8 +1,10 @@
 """The platform on virtual time: outcomes depend on what happened when, never on the machine's speed.
 
 A payment answered inside the saga's 300 s heartbeat confirms the order and one answered after it
-times out, whatever the load; a burst of orders gives every order the same execution history as an
-order placed alone; the outbox sweeper runs because its rate passed, not because a test called it.
+times out, whatever the load; a burst of orders gives every order the same path, errors and outcome
+as an order placed alone (a burst may meet Lambda's concurrency, whose throttles the Retry policies
+absorb: those are the only difference); the outbox sweeper runs because its rate passed, not because
+a test called it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tests.workflow.saga_helpers import order_for, order_status, saga_of, seed_s
 pytestmark = pytest.mark.workflow
 
 HEARTBEAT = timedelta(seconds=300)  # the saga's AuthorizePayment HeartbeatSeconds
+THROTTLED = "Lambda.TooManyRequestsException"
 
 
 @pytest.mark.parametrize(
@@ -78,7 +81,7 @@ def _burst(assembly_dir: Path, sample: dict[str, Any], per_kind: int) -> Counter
                 event[key]["error"]
                 for event in app.history(arn)
                 for key in ("taskFailedEventDetails", "executionFailedEventDetails")
-                if key in event
+                if key in event and event[key]["error"] != THROTTLED
             )
             seen[(kind, status[order_id], tuple(app.states_visited(arn)), errors)] += 1
         return seen
