@@ -86,6 +86,17 @@ logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addF
 )
 
 
+class _DropClosedGapNoise(logging.Filter):
+    """moto warns that ToleratedFailureCount/Percentage "have no effect on the program
+    evaluation": here they do (`moto_patches`, `asl_extensions`), so the warning is not true."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "declarations currently have no effect" not in record.getMessage()
+
+
+logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor").addFilter(_DropClosedGapNoise())
+
+
 class OutlivedApp(RuntimeWarning):
     """Threads of the app were still running after it stopped (a handler spinning in real time,
     a thread it started itself): named, so a leak is seen rather than silently left behind."""
