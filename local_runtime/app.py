@@ -46,7 +46,12 @@ from local_runtime.clock import CLOCK, RuntimeNotQuiet, as_seconds
 from local_runtime.execution_events import StatusChangePublisher
 from local_runtime.faults import EventBusProbe
 from local_runtime.function_logs import FunctionLogs, stdout_router
-from local_runtime.lambda_service import DEFAULT_CONCURRENCY, FunctionSpec, LambdaService
+from local_runtime.lambda_service import (
+    DEFAULT_CONCURRENCY,
+    FunctionSpec,
+    LambdaService,
+    forget_logger_configuration,
+)
 from local_runtime.outside_http import OutsideService, OutsideWorld
 from local_runtime.pipes import PipeRunner, pipe_from_template
 from local_runtime.races import RaceStage
@@ -207,6 +212,7 @@ class LocalApp:
         boto3._get_default_session()._session.register_component("data_loader", _shared_loader())
         moto_patches.install()
         storage.install()
+        forget_logger_configuration()
         CLOCK.start(self.start_time)
         stdout_router().install()
         self.lambdas.install(boto3._get_default_session())

@@ -38,6 +38,7 @@ import importlib.machinery
 import importlib.util
 import io
 import json
+import logging
 import sys
 import threading
 import time
@@ -156,6 +157,30 @@ _PROCESS_STATE = {
 }
 
 
+_POWERTOOLS_LOGGER_ATTRIBUTES = (
+    "init",
+    "powertools_handler",
+    "powertools_buffer_config",
+    "powertools_buffer_cache",
+)
+
+
+def forget_logger_configuration() -> None:
+    """Powertools' Logger keeps its configuration (level, handler) on the process-wide
+    `logging.Logger` of its service and configures it only once per process: on AWS a process is
+    one function's environment, here it is every app a test process starts. Each app starts with
+    those loggers unconfigured, so its functions log at the level its template (or the app's
+    `log_level`) sets, whatever an earlier app set."""
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(logger, logging.Logger) and getattr(logger, "init", False):
+            handler = getattr(logger, "powertools_handler", None)
+            if handler is not None:
+                logger.removeHandler(handler)
+            for attribute in _POWERTOOLS_LOGGER_ATTRIBUTES:
+                if hasattr(logger, attribute):
+                    delattr(logger, attribute)
+
+
 def _fresh_process_state() -> None:
     for module_name, (class_name, attributes) in _PROCESS_STATE.items():
         module = sys.modules.get(module_name)
@@ -218,7 +243,13 @@ class _Sandbox:
         self.timed_out = False
 
     def owns(self, name: str) -> bool:
-        return name.split(".", 1)[0] in self._top_level
+        return name.partition(".")[0] in self._top_level
+
+    def _owned_in(self, modules: dict[str, ModuleType]) -> list[str]:
+        """The names of `modules` that belong to this sandbox's asset (a scan of every loaded
+        module, so written for speed: it runs twice per import of the sandbox)."""
+        top = self._top_level
+        return [name for name in list(modules) if name.partition(".")[0] in top]
 
     def _load(self, name: str) -> ModuleType:
         """Import `name` into this sandbox (its modules are in sys.modules only meanwhile).
@@ -239,14 +270,14 @@ class _Sandbox:
         with _IMPORT_LOCK:
             if not self._modules:
                 _fresh_process_state()
-            displaced = {m: sys.modules.pop(m) for m in list(sys.modules) if self.owns(m)}
+            displaced = {m: sys.modules.pop(m) for m in self._owned_in(sys.modules)}
             sys.modules.update(self._modules)
             sys.meta_path.insert(0, self._finder)
             try:
                 return importlib.import_module(name)
             finally:
                 sys.meta_path.remove(self._finder)
-                self._modules.update({m: sys.modules.pop(m) for m in list(sys.modules) if self.owns(m)})
+                self._modules.update({m: sys.modules.pop(m) for m in self._owned_in(sys.modules)})
                 sys.modules.update(displaced)
 
     def _import(
@@ -441,7 +472,9 @@ class LambdaService:
         """Run the function (`Throttled` when a synchronous call finds it at its concurrency)."""
         spec = self.spec(function)
         if asynchronous:
-            clock.ManagedThread(target=self._run, args=(spec, payload, True), daemon=True).start()
+            clock.ManagedThread(
+                target=self._run, args=(spec, payload, True), name=f"invoke:{spec.name}", daemon=True
+            ).start()
             return InvokeResult(payload=b"")
         return self._run(spec, payload)
 

@@ -60,6 +60,16 @@ tests/local_runtime that fails without it.
   deadline: on a wall clock that is a millisecond later, on the virtual clock (which stands
   still while anything can run) never, so a message given back with ChangeMessageVisibility 0
   stayed hidden. It is visible from its deadline on.
+* A long poll (ReceiveMessage with WaitTimeSeconds) waits inside the request on a real
+  condition until the clock passes its deadline: on a still clock, for ever, holding storage.
+  It now waits on the virtual clock, storage released, and answers when a message arrives,
+  one becomes visible again, or the wait has passed.
+* An Express execution has no maximum duration: it now times out at 5 virtual minutes
+  (TIMED_OUT, States.Timeout), whatever it waits on; DescribeExecution and ListExecutions give
+  a TIMED_OUT execution its stopDate, as AWS does.
+* The grammar refuses ItemBatcher, JSONL item readers and an integer
+  ToleratedFailurePercentage, which AWS accepts: `asl_extensions.py` rewrites a definition
+  for the parser and gives the parsed program back what it took out; items are batched here.
 * No "Step Functions Execution Status Change" event when an execution ends:
   every end is reported to the listeners registered with `on_execution_end`
   (the runtime puts the event on the default bus) in the execution's own
@@ -90,7 +100,7 @@ from moto.core.utils import unix_time_millis, utcnow
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.events.models import EventTemplateParser, Rule
-from moto.sqs.models import Message, Queue, sqs_backends
+from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 from moto.stepfunctions.exceptions import InvalidArn, InvalidExecutionInput, InvalidName
 from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -242,22 +252,62 @@ def _add_message(self: Queue, message: Any) -> None:
         arrived.set()
 
 
-def _wait_for_messages(self: Queue, timeout: int) -> None:
-    """A long poll's wait between two looks at an empty queue, on the virtual clock: it ends when
-    a message arrives or `timeout` virtual seconds pass, and lets go of storage meanwhile. moto
-    waits on a real condition inside the request, which on a still clock never ends (the poll
-    ends when the clock passes its deadline) and would hold every other request up."""
-    if not clock.CLOCK.running:
-        _originals["wait_for_messages"](self, timeout)
-        return
-    arrived = clock.VirtualEvent()
-    waiting = _arrivals.setdefault(id(self), [])
-    waiting.append(arrived)
-    try:
-        arrived.wait(timeout)
-    finally:
-        if arrived in waiting:
-            waiting.remove(arrived)
+def _receive_message(
+    self: Any,
+    queue_name: str,
+    count: int,
+    wait_seconds_timeout: int,
+    visibility_timeout: int,
+    message_attribute_names: list[str] | None = None,
+) -> list[Message]:
+    """ReceiveMessage with WaitTimeSeconds (a long poll) on the virtual clock: it answers as soon
+    as a message is there (one arriving, one becoming visible again) or when the wait has passed,
+    and lets go of storage while it waits. moto polls inside the request on a real condition and
+    ends when the clock passes the deadline: on a still clock, never, holding storage meanwhile."""
+    receive = _originals["receive_message"]
+    if not wait_seconds_timeout or not clock.CLOCK.running:
+        return list(
+            receive(
+                self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names
+            )
+        )
+    deadline = clock.CLOCK.timestamp() + wait_seconds_timeout
+    while True:
+        received = list(receive(self, queue_name, count, 0, visibility_timeout, message_attribute_names))
+        now = clock.CLOCK.timestamp()
+        if received or now >= deadline:
+            return received
+        queue = self.get_queue(queue_name)
+        visible_again = [m.visible_at / 1000 for m in list(queue._messages) if not m.visible]
+        wake = min([deadline, *[t for t in visible_again if t > now]])
+        arrived = clock.VirtualEvent()
+        waiting = _arrivals.setdefault(id(queue), [])
+        waiting.append(arrived)
+        try:
+            arrived.wait(wake - now)
+        finally:
+            if arrived in waiting:
+                waiting.remove(arrived)
+
+
+def _with_stop_date(original: str) -> Callable[[StepFunctionResponse], Any]:
+    """DescribeExecution / ListExecutions, with the stopDate of a TIMED_OUT execution (moto gives
+    it only for SUCCEEDED, FAILED and ABORTED; AWS for every execution that ended)."""
+
+    def respond(self: StepFunctionResponse) -> Any:
+        answer = _originals[original](self)
+        result: Any = answer.result if isinstance(answer, ActionResult) else None
+        backend: Any = self.stepfunction_backend
+        rows = [result] if original == "describe_execution" else (result or {}).get("executions", [])
+        for row in rows if isinstance(rows, list) else []:
+            if isinstance(row, dict) and str(row.get("status")) in ("TIMED_OUT", "ExecutionStatus.TIMED_OUT"):
+                arn = row.get("executionArn")
+                execution = next((x for x in backend._get_executions() if x.execution_arn == arn), None)
+                if execution is not None and execution.stop_date is not None:
+                    row.setdefault("stopDate", execution.stop_date)
+        return answer
+
+    return respond
 
 
 def _add_stream_record(self: StreamShard, old: Any, new: Any) -> Any:
@@ -779,8 +829,11 @@ def install() -> None:
         Table.__deepcopy__ = _table_deepcopy  # type: ignore[attr-defined]
         _originals["add_message"] = Queue.add_message
         Queue.add_message = _add_message  # type: ignore[method-assign]
-        _originals["wait_for_messages"] = Queue.wait_for_messages
-        Queue.wait_for_messages = _wait_for_messages  # type: ignore[method-assign]
+        _originals["receive_message"] = SQSBackend.receive_message
+        SQSBackend.receive_message = _receive_message  # type: ignore[method-assign]
+        for operation in ("describe_execution", "list_executions"):
+            _originals[operation] = getattr(StepFunctionResponse, operation)
+            setattr(StepFunctionResponse, operation, _with_stop_date(operation))
         _originals["add_stream_record"] = StreamShard.add
         StreamShard.add = _add_stream_record  # type: ignore[method-assign]
         _originals["start_execution"] = Execution.start
@@ -820,7 +873,9 @@ def uninstall() -> None:
         _parsed.clear()
         BaseExecutionWorkerCommunication.terminated = _originals["terminated"]  # type: ignore[method-assign]
         Queue.add_message = _originals["add_message"]  # type: ignore[method-assign]
-        Queue.wait_for_messages = _originals["wait_for_messages"]  # type: ignore[method-assign]
+        SQSBackend.receive_message = _originals["receive_message"]  # type: ignore[method-assign]
+        for operation in ("describe_execution", "list_executions"):
+            setattr(StepFunctionResponse, operation, _originals[operation])
         DynamoDBBackend.transact_write_items = _originals["transact_write_items"]  # type: ignore[method-assign]
         del Table.__deepcopy__  # type: ignore[attr-defined]
         StreamShard.add = _originals["add_stream_record"]  # type: ignore[method-assign]

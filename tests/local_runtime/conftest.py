@@ -27,10 +27,11 @@ HANDLER_SOURCE = textwrap.dedent(
     import os
     import time
 
-    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools import Logger, Metrics
 
     CALLS = []
     METRICS = Metrics(namespace="Tiny", service="tiny")
+    LOGGER = Logger(service="tiny")
 
 
     class OutOfStock(Exception):
@@ -59,6 +60,10 @@ HANDLER_SOURCE = textwrap.dedent(
             raise OutOfStock(f"no stock for {event['fail']}")
         if isinstance(event, dict) and event.get("sleep"):
             time.sleep(event["sleep"])
+        if isinstance(event, dict) and event.get("spin"):
+            end = time.monotonic() + event["spin"]  # real time: the clock cannot move meanwhile
+            while time.monotonic() < end:
+                pass
         if isinstance(event, dict) and event.get("then_put"):
             import boto3
 
@@ -69,6 +74,8 @@ HANDLER_SOURCE = textwrap.dedent(
             os.environ.update(event["then_set"])
             with open(event["then_touch"], "w") as done:
                 done.write(os.environ["GREETING"])
+        if isinstance(event, dict) and event.get("log"):
+            LOGGER.info(event["log"])
         if isinstance(event, dict) and event.get("add_metric"):
             METRICS.add_metric(name="Worked", unit="Count", value=1)
         return {
@@ -116,8 +123,10 @@ BATCH_DEFINITION = {
 }
 
 
-def _function(path: str, handler: str, greeting: str, timeout: int = 5) -> dict[str, Any]:
-    return {
+def _function(
+    path: str, handler: str, greeting: str, timeout: int = 5, reserved: int | None = None
+) -> dict[str, Any]:
+    function: dict[str, Any] = {
         "Type": "AWS::Lambda::Function",
         "Properties": {
             "Code": {
@@ -132,6 +141,9 @@ def _function(path: str, handler: str, greeting: str, timeout: int = 5) -> dict[
         },
         "Metadata": {"aws:cdk:path": f"Tiny/{path}/Resource"},
     }
+    if reserved is not None:
+        function["Properties"]["ReservedConcurrentExecutions"] = reserved
+    return function
 
 
 TEMPLATE: dict[str, Any] = {
@@ -171,6 +183,7 @@ TEMPLATE: dict[str, Any] = {
         "WorkFunction": _function("Work", "tasks.handler.work", "hello"),
         "OtherFunction": _function("Other", "tasks.handler.work", "bonjour"),
         "SlowFunction": _function("Slow", "tasks.handler.work", "zzz", timeout=1),
+        "ReservedFunction": _function("Reserved", "tasks.handler.work", "one", timeout=60, reserved=1),
         "RejectFunction": _function("Reject", "tasks.handler.reject_batch", "-"),
         "Machine": {
             "Type": "AWS::StepFunctions::StateMachine",

@@ -220,3 +220,12 @@ def test_a_package_whose_init_imports_its_own_submodule_loads_in_the_sandbox(tin
     )
     assert "FunctionError" not in answer
     assert json.loads(answer["Payload"].read()) == {"shared": "shared", "error": "Rejected"}
+
+
+def test_each_app_logs_at_its_own_level_whatever_an_earlier_app_set(tiny_assembly: Path) -> None:
+    # Powertools configures its service logger once per process; each app starts it afresh
+    for level, logged in (("WARNING", False), (None, True)):
+        with LocalApp(tiny_assembly, log_level=level) as app:
+            work = app.function_name("Tiny/Work/")
+            app.client("lambda").invoke(FunctionName=work, Payload=json.dumps({"log": "an info line"}))
+            assert any("an info line" in line for line in app.logs.lines(work)) is logged

@@ -176,7 +176,9 @@ def test_two_resolves_of_one_claim_at_once_import_it_once(platform: LocalApp, at
     assert race.released, "both resolves reached the claim at once"
     endings = sorted(app.states_visited(e["executionArn"])[-1] for e in app.executions("ClaimCheck/Resolve"))
     imports = [
-        e for e in app.executions("ClaimCheck/Resolve") if "ImportLines" in app.states_visited(e["executionArn"])
+        e
+        for e in app.executions("ClaimCheck/Resolve")
+        if "ImportLines" in app.states_visited(e["executionArn"])
     ]
     if atomic:
         # Then one imported and the other was a named duplicate; each order exists once
