@@ -49,7 +49,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 from urllib.parse import unquote
 
@@ -189,6 +189,34 @@ def _fresh_process_state() -> None:
                 setattr(getattr(module, class_name), attribute, {})
 
 
+# A staged asset does not change while a process runs (a new synthesis stages new directories), so
+# where each of its modules is and its code object (immutable) are read once per process and
+# shared by every sandbox; each sandbox still executes the code into modules of its own.
+_FOUND: dict[tuple[tuple[str, ...], str], tuple[str, list[str] | None] | None] = {}
+_CODE: dict[str, CodeType] = {}
+
+
+def _locate(fullname: str, search: list[str]) -> importlib.machinery.ModuleSpec | None:
+    """A fresh spec for a source module of an asset (`PathFinder`'s answer, remembered); None when
+    the asset has no such module. Anything but plain source is looked up every time."""
+    key = (tuple(search), fullname)
+    if key not in _FOUND:
+        found = importlib.machinery.PathFinder.find_spec(fullname, search)
+        if found is not None and not isinstance(found.loader, importlib.machinery.SourceFileLoader):
+            return found
+        _FOUND[key] = None if found is None else (str(found.origin), found.submodule_search_locations)
+    located = _FOUND[key]
+    if located is None:
+        return None
+    origin, package_path = located
+    return importlib.util.spec_from_file_location(
+        fullname,
+        origin,
+        loader=importlib.machinery.SourceFileLoader(fullname, origin),
+        submodule_search_locations=list(package_path) if package_path is not None else None,
+    )
+
+
 class _SandboxLoader(importlib.abc.Loader):
     """Runs a sandbox module with the sandbox's builtins, so its `import` statements (also the
     ones that run later, inside a handler) resolve to the sandbox's own modules."""
@@ -203,7 +231,17 @@ class _SandboxLoader(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         module.__dict__["__builtins__"] = self._builtins
-        self._wrapped.exec_module(module)
+        path = getattr(self._wrapped, "path", None)
+        if not isinstance(self._wrapped, importlib.machinery.SourceFileLoader) or path is None:
+            self._wrapped.exec_module(module)
+            return
+        code = _CODE.get(path)
+        if code is None:
+            read: CodeType | None = self._wrapped.get_code(module.__name__)
+            if read is None:
+                raise ImportError(f"no code for {module.__name__} at {path}")
+            code = _CODE[path] = read
+        exec(code, module.__dict__)  # what SourceFileLoader.exec_module does, with the code read once
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._wrapped, name)
@@ -219,7 +257,7 @@ class _SandboxFinder(importlib.abc.MetaPathFinder):
         if not self._sandbox.owns(fullname):
             return None
         search = list(path) if path else [str(self._sandbox.spec.code_dir)]
-        spec = importlib.machinery.PathFinder.find_spec(fullname, search)
+        spec = _locate(fullname, search)
         if spec is not None and spec.loader is not None:
             spec.loader = _SandboxLoader(spec.loader, self._sandbox.builtins)
         return spec

@@ -95,6 +95,7 @@ import moto
 import moto.cognitoidp.models as cognito_models
 import moto.stepfunctions.urls as stepfunctions_urls
 from moto import backend_index
+from moto.core.models import botocore_stubber
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import unix_time_millis, utcnow
 from moto.dynamodb.models import DynamoDBBackend
@@ -132,6 +133,7 @@ from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.utils import boto_client as engine_boto_client
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -155,12 +157,33 @@ class _VirtualThreading(ModuleType):
         return getattr(threading, name)
 
 
+_engine_clients: dict[tuple[int, bool, str, str], tuple[Any, Any]] = {}
+
+
+def _shared_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    """The engine's client for a service: made once per boto3 default session (one per app: the
+    mock gives each its own), where moto makes a new one for every task it runs (~2 ms each, a
+    tenth of the engine's own time). botocore clients are safe to share between threads, and
+    these are made with the same configuration as moto's (no retries, moto's timeouts)."""
+    session = boto3._get_default_session()
+    key = (id(session), botocore_stubber.enabled, region, service)
+    cached = _engine_clients.get(key)
+    if cached is not None and cached[0] is session:
+        return cached[1]
+    client = _originals["boto_client_for"](
+        region=region, service=service, state_credentials=state_credentials
+    )
+    _engine_clients[key] = (session, client)
+    return client
+
+
 _VIRTUAL_THREADING = _VirtualThreading("threading")
 _ENGINE_PACKAGE = "moto.stepfunctions.parser"
 _REPLACEMENTS: dict[int, Any] = {
     id(threading): _VIRTUAL_THREADING,
     id(threading.Thread): clock.ManagedThread,
     id(threading.Event): clock.VirtualEvent,
+    id(engine_boto_client.boto_client_for): _shared_boto_client_for,
 }
 
 
@@ -809,6 +832,8 @@ def install() -> None:
     with _lock:
         if _originals:
             return
+        _originals["boto_client_for"] = engine_boto_client.boto_client_for
+        _engine_clients.clear()
         overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
         _originals["boto_overrides"] = dict(overrides)
         overrides["eventbridge"] = "events"  # type: ignore[index]
@@ -860,6 +885,7 @@ def uninstall() -> None:
     with _lock:
         if not _originals:
             return
+        _engine_clients.clear()
         overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
         overrides.clear()  # type: ignore[attr-defined]
         overrides.update(_originals["boto_overrides"])  # type: ignore[attr-defined]

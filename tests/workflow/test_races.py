@@ -92,7 +92,7 @@ def test_orders_racing_for_the_last_units_never_oversell(
     platform: LocalApp, sample_order: dict[str, Any], atomic: bool
 ) -> None:
     app = platform
-    # Given 2 kettles left and 4 orders of one kettle each, whose reservations meet at once
+    # Given 2 kettles left and 3 orders of one kettle each, whose reservations meet at once
     seed_stock(app, {"SKU-KETTLE-01": 2, "SKU-MUG-02": 40})
     app.add_party(PaymentProvider(app))
     race = app.races.gather(
@@ -100,16 +100,16 @@ def test_orders_racing_for_the_last_units_never_oversell(
         "TransactWriteItems",
         target=app.output("InventoryTableName"),
         function=app.function_name("OrderSaga/ReserveInventoryFunction"),
-        parties=4,
+        parties=3,
     )
     with _storage(atomic):
-        placed = [start_order(app, order_for(sample_order)) for _ in range(4)]
+        placed = [start_order(app, order_for(sample_order)) for _ in range(3)]
         app.drain()
-    assert race.released, "the four reservations reached the inventory at once"
+    assert race.released, "the three reservations reached the inventory at once"
     statuses = sorted(order_status(app, order_id)["status"] for order_id in placed)
     if atomic:
-        # Then two orders got the two kettles, two were cancelled for want of stock, none oversold
-        assert statuses == ["CANCELLED", "CANCELLED", "CONFIRMED", "CONFIRMED"]
+        # Then two orders got the two kettles, one was cancelled for want of stock, none oversold
+        assert statuses == ["CANCELLED", "CONFIRMED", "CONFIRMED"]
         assert stock(app) == {"SKU-KETTLE-01": 0, "SKU-MUG-02": 32}
         assert len(reservations(app)) == 2
     else:
