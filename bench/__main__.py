@@ -12,6 +12,7 @@ from bench import (
     notification_costs,
     platform_load,
     putevents_burst,
+    runtime_concurrency,
     runtime_overhead,
     saga_costs,
 )
@@ -43,10 +44,36 @@ def main() -> None:
     print(
         render(
             "Whole platform, API to OrderConfirmed (payment answered 2 s after its request), orders placed"
-            " at once, each size in a fresh interpreter; floor = moto running the saga ASL and two outbox"
-            " publications with no-op tasks, one order at a time",
-            ["setup", "orders", "ms per order", "x floor", "peak RSS MiB", "confirmed", "distinct histories"],
+            " at once at the default concurrency, each size in a fresh interpreter; floor = moto running the"
+            " saga ASL and two outbox publications with no-op tasks, one order at a time",
+            [
+                "setup",
+                "orders",
+                "ms per order",
+                "x floor",
+                "peak RSS MiB",
+                "confirmed",
+                "distinct histories",
+                "peak concurrency",
+                "throttled",
+            ],
             platform_load.measure_platform(),
+        )
+    )
+    print()
+    print(
+        render(
+            runtime_concurrency.STORAGE_TITLE,
+            runtime_concurrency.STORAGE_HEADERS,
+            runtime_concurrency.measure_storage(assembly),
+        )
+    )
+    print()
+    print(
+        render(
+            runtime_concurrency.BURST_TITLE,
+            runtime_concurrency.BURST_HEADERS,
+            runtime_concurrency.measure_burst(assembly, sample),
         )
     )
     print()

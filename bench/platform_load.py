@@ -163,6 +163,8 @@ def _platform(orders: int) -> dict[str, Any]:
             "rss_mib": _peak_rss_mib(),
             "confirmed": confirmed,
             "distinct_histories": len(histories),
+            "throttled": sum(app.lambdas.throttles.values()),
+            "peak_concurrency": max(app.lambdas.peak_concurrency.values()),
         }
 
 
@@ -173,7 +175,7 @@ def _steady(rate_per_second: float, orders: int) -> dict[str, Any]:
     sample = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
     with LocalApp(REPO_ROOT / "cdk.out", log_level="WARNING") as app:
         app.pause_pipe("OrderSaga")  # the outbox alone: one event per order
-        placed = []
+        placed: list[int] = []
 
         def place() -> None:
             post_order(app, {**sample, "customerId": f"steady-{len(placed)}"})
@@ -189,7 +191,7 @@ def _steady(rate_per_second: float, orders: int) -> dict[str, Any]:
 def measure_platform(sizes: tuple[int, ...] = (10, 100, 500)) -> list[tuple[Any, ...]]:
     floor = _in_fresh_interpreter("floor", "10")["per_order_s"]
     rows: list[tuple[Any, ...]] = [
-        ("bare moto floor (no-op tasks, sequential)", 10, floor * 1000, 1.0, "", "", "")
+        ("bare moto floor (no-op tasks, sequential)", 10, floor * 1000, 1.0, "", "", "", "", "")
     ]
     for size in sizes:
         run = _in_fresh_interpreter("platform", str(size))
@@ -202,6 +204,8 @@ def measure_platform(sizes: tuple[int, ...] = (10, 100, 500)) -> list[tuple[Any,
                 f"{run['rss_mib']:.0f}",
                 f"{run['confirmed']}/{size}",
                 run["distinct_histories"],
+                run["peak_concurrency"],
+                run["throttled"],
             )
         )
     return rows

@@ -164,7 +164,20 @@ def run(app: LocalApp, sample: dict[str, Any]) -> list[str]:
     print(f"== PutEvents calls: {app.bus.calls} for {app.bus.entries} events")
     run_account_change(app, checks)
     run_bulk_import(app, sample, provider, checks)
+    _report_runtime(app)
     return checks.problems
+
+
+def _report_runtime(app: LocalApp) -> None:
+    """How the functions ran: side by side up to their concurrency, throttled beyond it."""
+    lambdas = app.lambdas
+    busiest, peak = max(lambdas.peak_concurrency.items(), key=lambda pair: pair[1], default=("-", 0))
+    print(
+        f"\n== Runtime: {sum(lambdas.invocations.values())} invocations, up to {peak} of one function at"
+        f" once ({busiest.split('-')[1] if '-' in busiest else busiest}; concurrency {lambdas.concurrency}),"
+        f" {sum(lambdas.cold_starts.values())} cold starts, {sum(lambdas.throttles.values())} throttled"
+        f" and retried, {sum(lambdas.timeouts.values())} timed out"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
