@@ -6,12 +6,12 @@ depends on how the threads are scheduled. `RaceStage.gather` removes the chance:
 ``parties`` calls that match (service, operation, target table or queue, calling function) wait
 at a gate, each in its own thread, until all of them have arrived, and then go in together.
 
-While a gathered call is inside storage, each condition it evaluates on a DynamoDB item is
-followed by a short pause (``window``): the moment between a conditional write's check and its
-write. With
-atomic storage (`storage.py`) the parties apply one after another and the pause changes nothing;
-without it every party checks before any writes, so a lock that relies on the condition is seen
-to fail (two owners, an oversold item) deterministically rather than one run in a thousand.
+While a gathered call is inside storage and storage is not atomic (`storage.disabled()`, moto as
+shipped), each DynamoDB condition check it makes waits, once evaluated, until every party has made
+as many (bounded by ``window``): the moment between a conditional write's check and its write, held
+open. So every party checks before any writes, and a lock that relies on the condition is seen to
+fail (two owners, an oversold item) every time rather than one run in a thousand. On atomic storage
+the parties apply one after another and nothing is held open: there is no such moment.
 
 The gate is bounded (``timeout``): a party that never comes does not hold the others for ever.
 A party of the app waits on the virtual clock, so time can pass for the others to get there (a
@@ -31,7 +31,7 @@ from typing import Any
 import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_tables
 
-from local_runtime import clock
+from local_runtime import clock, storage
 from local_runtime.call_faults import call_targets, target_named
 
 _CONTEXT_KEY = "local_runtime_race"
@@ -57,6 +57,8 @@ class Gathering:
     released: bool = False
     _all_in: clock.VirtualEvent = field(default_factory=clock.VirtualEvent)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _checks: dict[int, float] = field(default_factory=dict)
+    _checked: threading.Condition = field(default_factory=threading.Condition)
 
     def matches(self, service: str, operation: str, caller: str | None, params: Mapping[str, Any]) -> bool:
         if self.service != service or self.operation != operation:
@@ -89,6 +91,24 @@ class Gathering:
         else:
             self._all_in._real.wait(self.timeout)
 
+    def hold_after_check(self) -> None:
+        """A party evaluated a condition: wait (real time, at most ``window``) until every party
+        that came through the gate has evaluated as many, or finished its call."""
+        me = threading.get_ident()
+        with self._checked:
+            done = self._checks[me] = self._checks.get(me, 0) + 1
+            self._checked.notify_all()
+            self._checked.wait_for(
+                lambda: len(self._checks) >= self.arrived and min(self._checks.values()) >= done,
+                timeout=self.window,
+            )
+
+    def finished(self) -> None:
+        """A party's call is over: nobody waits for its checks any more."""
+        with self._checked:
+            self._checks[threading.get_ident()] = float("inf")
+            self._checked.notify_all()
+
 
 class RaceStage:
     """The races a test stages on one local app."""
@@ -106,7 +126,7 @@ class RaceStage:
         target: str | None = None,
         function: str | None = None,
         parties: int = 2,
-        window: float = 0.01,
+        window: float = 2.0,
         timeout: float = 60.0,
     ) -> Gathering:
         """Make the next `parties` matching calls (botocore's service and operation names, a
@@ -139,7 +159,7 @@ class RaceStage:
     def _decide(self, params: Mapping[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         if not self._gatherings:
             return
-        _inside.window = 0.0
+        _inside.gathering = None
         service = model.service_model.service_name
         caller = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
         with self._lock:
@@ -153,11 +173,13 @@ class RaceStage:
         if gathering is None:
             return
         gathering.wait()
-        _inside.window = gathering.window
+        _inside.gathering = gathering
 
     def _after_call(self, context: dict[str, Any], **_: Any) -> None:
-        if context.pop(_CONTEXT_KEY, None) is not None:
-            _inside.window = 0.0
+        gathering: Gathering | None = context.pop(_CONTEXT_KEY, None)
+        if gathering is not None:
+            _inside.gathering = None
+            gathering.finished()
 
 
 class _CheckedThenPaused:
@@ -169,9 +191,9 @@ class _CheckedThenPaused:
 
     def expr(self, item: Any) -> Any:
         verdict = self._condition.expr(item)
-        window = getattr(_inside, "window", 0.0)
-        if window:
-            clock.real_sleep(window)
+        gathering: Gathering | None = getattr(_inside, "gathering", None)
+        if gathering is not None and not storage.atomic_now():
+            gathering.hold_after_check()
         return verdict
 
     def __getattr__(self, name: str) -> Any:

@@ -79,7 +79,7 @@ class Provisioner:
         self.account = account
         self.result = Provisioned(stack=stack, region=region, account=account)
         self._shared_clients = clients
-        self._session = boto3.session.Session(region_name=region)
+        self._session: boto3.session.Session | None = None
         self._clients: dict[str, Any] = {}
         self.resolver = Resolver(
             pseudo={
@@ -98,6 +98,8 @@ class Provisioner:
         if self._shared_clients is not None:
             return self._shared_clients(service)
         if service not in self._clients:
+            if self._session is None:
+                self._session = boto3.session.Session(region_name=self.region)
             self._clients[service] = self._session.client(service)
         return self._clients[service]
 

@@ -85,6 +85,11 @@ def atomic() -> Iterator[None]:
         _LOCK.release()
 
 
+def atomic_now() -> bool:
+    """Whether requests apply atomically now (False inside `disabled()`)."""
+    return _enabled
+
+
 def owned() -> bool:
     """Whether this thread holds storage (inside a request)."""
     return bool(_LOCK._is_owned())  # type: ignore[attr-defined]  # CPython's RLock, as Condition uses it

@@ -8,6 +8,7 @@ before any test reads it.
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import os
 import subprocess
@@ -25,6 +26,12 @@ os.environ.update(
     AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
 )
 os.environ.pop("AWS_PROFILE", None)
+
+# Each test process runs hundreds of apps, whose moto backends, engine states and sandboxes make
+# long-lived object graphs: with the default thresholds the cyclic collector walks them every 2,000
+# allocations. Collecting young objects every 100,000 allocations instead cuts about a tenth of the
+# suite's time and costs a few hundred MiB at most (nothing cyclic is kept: it is collected later).
+gc.set_threshold(100_000, 50, 100)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ASSEMBLY_DIR = REPO_ROOT / "cdk.out"
