@@ -42,9 +42,10 @@ lint: $(DEPS)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy lambdas local_runtime workflows operations visualize app.py
 
-# One pytest worker per core (2 here): the tiers are independent processes, each with its own moto and clock.
+# One pytest worker per core (2 here): the tiers are independent processes, each with its own moto and clock;
+# an idle worker takes tests queued for the other (worksteal), so neither finishes long after the other.
 test: cdk.out/manifest.json lint
-	$(PY) -m pytest -n auto
+	$(PY) -m pytest -n auto --dist worksteal
 
 unit: $(DEPS)
 	$(PY) -m pytest tests/unit

@@ -319,8 +319,10 @@ def _with_stop_date(original: str) -> Callable[[StepFunctionResponse], Any]:
 
     def respond(self: StepFunctionResponse) -> Any:
         answer = _originals[original](self)
-        result: Any = answer.result if isinstance(answer, ActionResult) else None
         backend: Any = self.stepfunction_backend
+        if not isinstance(backend, StepFunctionsParserBackend):
+            return answer
+        result: Any = answer.result if isinstance(answer, ActionResult) else None
         rows = [result] if original == "describe_execution" else (result or {}).get("executions", [])
         for row in rows if isinstance(rows, list) else []:
             if isinstance(row, dict) and str(row.get("status")) in ("TIMED_OUT", "ExecutionStatus.TIMED_OUT"):
@@ -548,7 +550,10 @@ _Callback = state_task_service_callback.StateTaskServiceCallback
 
 def _send_task_failure(self: StepFunctionResponse) -> Any:
     """moto's SendTaskFailure, with the cause the caller sent."""
-    backend: Any = self.stepfunction_backend  # the parser backend, whose signature takes the cause
+    backend: Any = self.stepfunction_backend
+    if not isinstance(backend, StepFunctionsParserBackend):
+        # moto's plain backend (a mock without execute_state_machine) has no cause to pass on
+        return _originals["send_task_failure"](self)
     backend.send_task_failure(
         self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
     )
@@ -570,6 +575,8 @@ def _stop_execution_response(self: StepFunctionResponse) -> Any:
     """moto's StopExecution, with the error and cause the caller gave (they name why an
     operator aborted it, in the history and in the status-change event)."""
     backend: Any = self.stepfunction_backend
+    if not isinstance(backend, StepFunctionsParserBackend):
+        return _originals["stop_execution_response"](self)  # a mock that does not run executions
     arn = self._get_param("executionArn")
     execution = next((x for x in backend._get_executions() if x.execution_arn == arn), None)
     if execution is None:

@@ -79,3 +79,25 @@ def _synthesize_if_stale() -> None:
 def sample_order() -> dict[str, Any]:
     order: dict[str, Any] = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
     return order
+
+
+# The longest single tests start first: with one worker per core, the many short tests then fill
+# in around them, instead of one worker running a 15-second test alone at the end of the suite.
+_LONGEST_FIRST = (
+    "tests/workflow/test_local_endpoint.py::test_make_serve_runs_the_readme_session",
+    "tests/workflow/test_local_endpoint.py::test_a_user_session_against_the_local_endpoint",
+    "tests/workflow/test_order_saga_properties.py",
+    "tests/workflow/test_virtual_time.py::test_a_burst_of_orders",
+    "tests/infra/test_infra_cfn_lint.py",
+    "tests/workflow/test_demo_and_readme.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next(
+            (n for n, prefix in enumerate(_LONGEST_FIRST) if item.nodeid.startswith(prefix)),
+            len(_LONGEST_FIRST),
+        )
+
+    items.sort(key=rank)  # stable: every other test keeps its place

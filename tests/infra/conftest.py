@@ -1,18 +1,19 @@
-"""Synthesize the stack once per session; every infrastructure test reads that one result.
+"""The cloud assembly `cdk synth` wrote, read once per session by every infrastructure test.
 
-Why once: synthesis (jsii + cdk-nag + asset staging) is the expensive part of this tier.
-The app is built exactly as `cdk synth` builds it: `app.build_app` with cdk.json's context.
+`make test` synthesizes with the pinned CDK CLI before the tests run (and the `assembly_dir`
+fixture synthesizes again if a source is newer): the tests read exactly what `cdk deploy` would
+deploy, cdk-nag's findings included, without synthesizing the app a second time in-process.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.infra.synthesis import REPO_ROOT, Synthesized
+from tests.infra.synthesis import Synthesized
 
 # jsii prints a banner on every start under Node 20; it is noise in test output.
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
@@ -20,27 +21,20 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    from aws_cdk import App, Stack
-    from aws_cdk.assertions import Template
-
-    from app import build_app
+def synthesized(assembly_dir: Path) -> Synthesized:
     from workflows import constants as c
 
-    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
-    # The CDK CLI records each resource's construct path in its metadata; so do we, so tests
-    # (and the local runtime) can tell the outbox's pipe from the saga's by where it was built.
-    context["aws:cdk:enable-path-metadata"] = True
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app = build_app(App(context=context, outdir=str(outdir)))
-    app.synth()
-    stack = app.node.find_child(c.STACK_NAME)
-    assert isinstance(stack, Stack)
-    template_path = outdir / f"{c.STACK_NAME}.template.json"
-    yield Synthesized(
-        stack=stack,
-        template=Template.from_stack(stack),
+    manifest = json.loads((assembly_dir / "manifest.json").read_text())
+    artifact = manifest["artifacts"][c.STACK_NAME]
+    metadata_file = artifact.get("additionalMetadataFile")
+    annotations = json.loads((assembly_dir / metadata_file).read_text()) if metadata_file else {}
+    annotations = {**annotations, **artifact.get("metadata", {})}
+    template_path = assembly_dir / artifact["properties"]["templateFile"]
+    return Synthesized(
+        stack_name=c.STACK_NAME,
+        artifact=artifact,
+        annotations=annotations,
         template_json=json.loads(template_path.read_text()),
         template_path=template_path,
-        assembly_dir=outdir,
+        assembly_dir=assembly_dir,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,13 +13,34 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class Synthesized:
-    """The synthesized stack as the tests need it."""
+    """The synthesized stack as the tests need it: the cloud assembly `cdk synth` wrote (what `cdk
+    deploy` deploys), its template, and what synthesis recorded about the stack."""
 
-    stack: Any  # workflows.stack.OrderPlatformStack
-    template: Any  # aws_cdk.assertions.Template
+    stack_name: str
+    artifact: dict[str, Any]
+    """The stack's entry in the assembly's manifest (its environment, its files)."""
+    annotations: dict[str, list[dict[str, Any]]]
+    """What synthesis recorded per construct path (cdk-nag's findings are errors and warnings)."""
     template_json: dict[str, Any]
     template_path: Path
     assembly_dir: Path
+
+    @functools.cached_property
+    def template(self) -> Any:
+        """The template as CDK's assertions read it (`aws_cdk.assertions.Template`)."""
+        from aws_cdk.assertions import Template
+
+        return Template.from_json(self.template_json)
+
+    def annotated(self, kind: str, pattern: str) -> list[tuple[str, Any]]:
+        """(construct path, data) of every annotation of a kind ("error", "warning") whose text
+        matches a regular expression."""
+        return [
+            (path, entry["data"])
+            for path, entries in self.annotations.items()
+            for entry in entries
+            if entry["type"] == f"aws:cdk:{kind}" and re.search(pattern, str(entry["data"]))
+        ]
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -38,7 +61,7 @@ class Synthesized:
 
     def under(self, resource_type: str, construct_path: str) -> dict[str, dict[str, Any]]:
         """Resources of a type inside a construct, e.g. `under("AWS::Lambda::Function", "OrderSaga")`."""
-        prefix = f"{self.stack.stack_name}/{construct_path}/"
+        prefix = f"{self.stack_name}/{construct_path}/"
         return {
             lid: r for lid, r in self.of_type(resource_type).items() if self.path_of(lid).startswith(prefix)
         }

@@ -454,3 +454,24 @@ def test_a_failed_execution_is_redriven_from_the_state_it_did_not_get_through(ti
     with pytest.raises(ClientError) as refused:
         sfn.redrive_execution(executionArn=arn)
     assert refused.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
+
+
+def test_after_an_app_a_plain_mock_still_answers_as_moto(tiny_app: LocalApp) -> None:
+    """The patches stay installed once an app ran; a plain mock_aws in the same process (no
+    execute_state_machine: moto's plain Step Functions backend) must answer as moto does."""
+    import boto3
+    from moto import mock_aws
+
+    tiny_app.stop()
+    with mock_aws():
+        sfn = boto3.client("stepfunctions", region_name="eu-west-1")
+        sfn.send_task_failure(taskToken="token", error="PaymentDeclined", cause="no funds")
+        machine = sfn.create_state_machine(
+            name="plain",
+            definition=json.dumps(LONG_WAIT),
+            roleArn="arn:aws:iam::123456789012:role/r",
+        )["stateMachineArn"]
+        arn = sfn.start_execution(stateMachineArn=machine, name="plain")["executionArn"]
+        sfn.stop_execution(executionArn=arn, error="Operator", cause="stopped by hand")
+        assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+        assert sfn.list_executions(stateMachineArn=machine)["executions"]
