@@ -1,7 +1,8 @@
-"""Mermaid state diagrams of every state machine, generated from `asl/` (the single source of
-truth) and kept in the README between markers, where GitHub renders them.
+"""Mermaid state diagrams of every state machine, and each one's retry table (`retries.py`),
+generated from `asl/` (the single source of truth) and kept in the README between markers,
+where GitHub renders them.
 
-    python -m visualize.diagrams           rewrite the README's diagrams
+    python -m visualize.diagrams           rewrite the README's diagrams and retry tables
     python -m visualize.diagrams --check   exit 1 (naming them) if any is stale
 
 Why generated and not drawn: a drawn diagram drifts from the definition the first time a state
@@ -18,10 +19,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from visualize.retries import retry_table
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ASL_DIR = REPO_ROOT / "asl"
 README = REPO_ROOT / "README.md"
-_BLOCK = re.compile(r"<!-- diagram:(?P<name>[a-z_]+) -->\n.*?<!-- /diagram -->", re.DOTALL)
+_BLOCK = re.compile(
+    r"<!-- (?P<kind>diagram|retries):(?P<name>[a-z_]+) -->\n.*?<!-- /(?P=kind) -->", re.DOTALL
+)
 _COMPARISONS = {
     "BooleanEquals": "==",
     "StringEquals": "==",
@@ -126,21 +131,40 @@ def diagrams() -> dict[str, str]:
     }
 
 
+def retry_tables() -> dict[str, str]:
+    """Every `asl/<name>.asl.json`'s retry table as its README block."""
+    return {
+        path.name.removesuffix(".asl.json"): (
+            f"<!-- retries:{path.name.removesuffix('.asl.json')} -->\n"
+            f"{retry_table(json.loads(path.read_text(encoding='utf-8')))}\n<!-- /retries -->"
+        )
+        for path in sorted(ASL_DIR.glob("*.asl.json"))
+    }
+
+
+def _blocks() -> dict[str, str]:
+    """Every generated block, by ``kind:name``."""
+    return {
+        **{f"diagram:{name}": block for name, block in diagrams().items()},
+        **{f"retries:{name}": block for name, block in retry_tables().items()},
+    }
+
+
 def refreshed(readme: str) -> tuple[str, list[str]]:
-    """The README with every diagram block regenerated, and the names of the stale ones (a
-    definition without a block in the README is stale too)."""
-    wanted = diagrams()
-    found = {match.group("name") for match in _BLOCK.finditer(readme)}
-    stale = sorted(name for name in wanted if name not in found)
+    """The README with every generated block regenerated, and the stale ones (``kind:name``; a
+    definition without its blocks in the README is stale too)."""
+    wanted = _blocks()
+    found = {f"{match.group('kind')}:{match.group('name')}" for match in _BLOCK.finditer(readme)}
+    stale = sorted(key for key in wanted if key not in found)
 
     def replace(match: re.Match[str]) -> str:
-        name = match.group("name")
-        if name not in wanted:
-            stale.append(name)
+        key = f"{match.group('kind')}:{match.group('name')}"
+        if key not in wanted:
+            stale.append(key)
             return ""
-        if match.group(0) != wanted[name]:
-            stale.append(name)
-        return wanted[name]
+        if match.group(0) != wanted[key]:
+            stale.append(key)
+        return wanted[key]
 
     text = _BLOCK.sub(replace, readme)
     return text, sorted(set(stale))
@@ -152,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     readme = README.read_text(encoding="utf-8")
     text, stale = refreshed(readme)
-    missing = [name for name in stale if f"<!-- diagram:{name} -->" not in readme]
+    missing = [key for key in stale if f"<!-- {key} -->" not in readme]
     if args.check:
         if stale:
             print(f"stale diagrams: {', '.join(stale)} (run: python -m visualize.diagrams)", file=sys.stderr)
@@ -160,12 +184,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if missing:
         print(
-            f"README.md has no <!-- diagram:NAME --> block for {', '.join(missing)}: add one",
+            f"README.md has no <!-- KIND:NAME --> block for {', '.join(missing)}: add one",
             file=sys.stderr,
         )
         return 1
     README.write_text(text, encoding="utf-8")
-    print(f"diagrams: {len(diagrams())} written, {len(stale)} were stale")
+    print(f"diagrams and retry tables: {len(_blocks())} written, {len(stale)} were stale")
     return 0
 
 

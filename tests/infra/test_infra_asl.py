@@ -110,6 +110,19 @@ def test_every_lambda_task_retries_lambda_service_errors_with_full_jitter(path: 
         assert covering, (path.name, name)
         # ... with full jitter, so retries of many executions do not arrive in lockstep
         assert all(retrier.get("JitterStrategy") == "FULL" for retrier in covering), (path.name, name)
+        # ... bounded, with a backoff that grows and a cap on it
+        for retrier in covering:
+            assert 1 <= retrier["MaxAttempts"] <= 10 and retrier.get("BackoffRate", 2.0) > 1, (
+                path.name,
+                name,
+            )
+            assert "MaxDelaySeconds" in retrier or "States.ALL" in retrier["ErrorEquals"], (path.name, name)
+        # ... and a timed-out invocation is retried too: every such task is idempotent
+        retried = {error for retrier in covering for error in retrier["ErrorEquals"]}
+        assert "Sandbox.Timedout" in retried or "States.ALL" in retried, (path.name, name)
+        if "HeartbeatSeconds" not in task:
+            # (a callback task's States.Timeout is the other party's silence, not a transient fault)
+            assert "States.Timeout" in retried or "States.ALL" in retried, (path.name, name)
 
 
 def test_saga_forward_steps_never_retry_business_errors() -> None:

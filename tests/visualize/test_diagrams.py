@@ -20,7 +20,7 @@ def test_a_changed_definition_makes_its_diagram_stale() -> None:
     edited = readme.replace("OrderConfirmed --> [*]", "OrderConfirmed --> Elsewhere", 1)
     assert edited != readme
     text, stale = refreshed(edited)
-    assert stale == ["order_saga"] and text == readme
+    assert stale == ["diagram:order_saga"] and text == readme
 
 
 def _assert_drawn(states: dict[str, Any], prefix: str, edges: set[tuple[str, str]], where: str) -> None:

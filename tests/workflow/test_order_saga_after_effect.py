@@ -103,7 +103,7 @@ def test_throttling_after_the_confirming_commit_never_cancels_a_confirmed_order(
     provider.settle()
     execution = saga_of(saga_app, order_id)
     # Then ConfirmOrder failed for good, the order was read, and the saga ended confirmed
-    assert _task_failures(saga_app, execution["executionArn"], "ConfirmOrder") == ["SagaStoreUnavailable"] * 4
+    assert _task_failures(saga_app, execution["executionArn"], "ConfirmOrder") == ["SagaStoreUnavailable"] * 7
     assert execution["status"] == "SUCCEEDED"
     assert compensations_run(saga_app, execution["executionArn"]) == []
     _assert_confirmed_once(saga_app, tap, order_id)
@@ -201,7 +201,7 @@ def test_a_provider_down_for_good_cancels_the_order_and_withdraws_the_request(
     # Then the retries ran out, the stock came back, the ledger entry was withdrawn (a late
     # answer can no longer authorize) and the order was cancelled with the provider's error
     failures = _task_failures(saga_app, execution["executionArn"], "AuthorizePayment")
-    assert set(failures) == {"PaymentProviderUnavailable"} and len(failures) == 4
+    assert set(failures) == {"PaymentProviderUnavailable"} and len(failures) == 7
     assert stock(saga_app) == STOCK
     assert [entry["status"] for entry in payments(saga_app)] == ["WITHDRAWN"]
     order = order_status(saga_app, order_id)

@@ -166,9 +166,9 @@ ONE_EXECUTION_OF_FAILURES = {
         "UnattributedFailure",
         "PutEvents reported FailedEntryCount 1",
     ),
-    # PutEvents itself fails: the task's 3 retries, then its Catch
+    # PutEvents itself fails: the first call, the task's 6 retries, then its Catch
     "call-failed": (
-        lambda bus: bus.fail_calls(4, message="the bus is down"),
+        lambda bus: bus.fail_calls(7, message="the bus is down"),
         "EventBridge.InternalException",
         "the bus is down",
     ),
