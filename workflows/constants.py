@@ -159,6 +159,8 @@ SAGA_RESERVE_PLACEHOLDER: Final = "ReserveInventoryFunctionArn"
 SAGA_REQUEST_PAYMENT_PLACEHOLDER: Final = "RequestPaymentFunctionArn"
 SAGA_SHIP_PLACEHOLDER: Final = "ArrangeShipmentFunctionArn"
 SAGA_MAX_REDRIVES: Final = 3
+SAGA_REFUSAL_RETENTION_DAYS: Final = 30
+"""A refused OrderPlaced event's record stays next to the order it named this long (TTL)."""
 """The loop guard: how many times a parked saga may be redriven (BeginSaga refuses the next)."""
 SAGA_CONFIRM_PLACEHOLDER: Final = "ConfirmOrderFunctionArn"
 SAGA_COMPENSATE_PLACEHOLDER: Final = "CompensateFunctionArn"

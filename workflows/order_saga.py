@@ -102,10 +102,15 @@ SAGA_TASKS: tuple[_Task, ...] = (
     _Task(
         c.SAGA_BEGIN_PLACEHOLDER,
         c.SAGA_BEGIN_HANDLER,
-        "Order saga: validates OrderPlaced, checks the SKUs, takes the saga's idempotency lock",
-        # The lock is a conditional put/update on the order; the SKU check only reads stock.
+        "Order saga: checks OrderPlaced against the order and its outbox, checks the SKUs, takes the"
+        " saga's idempotency lock",
+        # Reads the order and its OrderPlaced record; the lock and a refusal are conditional puts
+        # next to the order; the SKU check only reads stock.
         {ORDERS_TABLE_ENV: _WRITE_ITEMS, INVENTORY_TABLE_ENV: _READ_ITEMS},
-        {"SAGA_MAX_REDRIVES": str(c.SAGA_MAX_REDRIVES)},
+        {
+            "SAGA_MAX_REDRIVES": str(c.SAGA_MAX_REDRIVES),
+            "SAGA_REFUSAL_RETENTION_DAYS": str(c.SAGA_REFUSAL_RETENTION_DAYS),
+        },
     ),
     _Task(
         c.SAGA_RESERVE_PLACEHOLDER,

@@ -15,11 +15,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from observability import powertools
 from observability.failures import count_failures
-from order_saga.errors import InvalidOrderEvent, RedriveRefused
-from order_saga.factories import inventory, saga_locks
+from order_saga.errors import (
+    ForgedOrderEvent,
+    InvalidOrderEvent,
+    OrderFactsMismatch,
+    OrderNotPlaced,
+    RedriveRefused,
+)
+from order_saga.factories import inventory, saga_locks, saga_order_repository
 
 if TYPE_CHECKING:
-    from order_saga.ports import Inventory, SagaLocks
+    from order_saga.ports import Inventory, SagaLocks, SagaOrders
 
 logger, tracer, metrics = powertools("order-saga")
 
@@ -27,12 +33,24 @@ inventory_factory: Callable[[str], Inventory] = inventory
 """Builds the inventory for a table name; tests replace it with an in-memory fake."""
 locks_factory: Callable[[str], SagaLocks] = saga_locks
 """Builds the saga locks for the order table's name; tests replace it with an in-memory fake."""
+orders_factory: Callable[[str], SagaOrders] = saga_order_repository
+"""Builds the order table's view the event is checked against; tests replace it."""
 
 
 @logger.inject_lambda_context(correlation_id_path="executionId", clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@count_failures(logger, metrics, {InvalidOrderEvent: "InvalidOrderEvents", RedriveRefused: "RedrivesRefused"})
+@count_failures(
+    logger,
+    metrics,
+    {
+        InvalidOrderEvent: "InvalidOrderEvents",
+        RedriveRefused: "RedrivesRefused",
+        ForgedOrderEvent: "ForgedOrderEvents",
+        OrderFactsMismatch: "OrderEventsMismatched",
+        OrderNotPlaced: "OrderEventsRefused",
+    },
+)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point named by the infrastructure: ``order_saga.begin_handler.lambda_handler``."""
     from order_saga.logic import begin_saga
@@ -44,10 +62,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     start = begin_saga(
         request.records,
         request.execution_id,
+        orders_factory(settings.orders_table_name),
         inventory_factory(settings.inventory_table_name),
         locks_factory(settings.orders_table_name),
         datetime.now(UTC),
         settings.max_redrives,
+        settings.refusal_retention_days,
     )
     logger.append_keys(orderId=start.order.order_id)
     if start.duplicate:

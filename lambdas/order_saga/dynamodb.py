@@ -22,12 +22,17 @@ from order_saga.errors import OutOfStock, SagaStoreUnavailable
 from order_saga.models import (
     Reservation,
     SagaLock,
+    SagaRefusal,
     SagaStatus,
     Shipment,
 )
 from order_store.dynamodb import DynamoOrderRepository
-from order_store.keys import SAGA_RECORD_TYPE, SAGA_SK, order_pk
+from order_store.events import ORDER_PLACED
+from order_store.keys import SAGA_RECORD_TYPE, SAGA_SK, order_pk, outbox_sk
 from order_store.timestamps import iso_timestamp
+
+REFUSAL_SK_PREFIX = "REFUSAL#"
+REFUSAL_RECORD_TYPE = "SAGA_REFUSAL"
 
 _CONDITION_FAILED = "ConditionalCheckFailed"
 
@@ -58,6 +63,30 @@ class SagaOrderRepository(DynamoOrderRepository):
     the error the saga's task Retry policies name (the API keeps OrderStoreUnavailable)."""
 
     unavailable = SagaStoreUnavailable
+
+    def placed_event_id(self, order_id: str) -> str | None:
+        """The event id of the order's first outbox record, if it is its OrderPlaced."""
+        response = self._call(
+            "get_item",
+            Key=to_item({"pk": order_pk(order_id), "sk": outbox_sk(1)}),
+            ConsistentRead=True,
+            ProjectionExpression="eventId, eventType",
+        )
+        item = response.get("Item") or {}
+        if item.get("eventType", {}).get("S") != ORDER_PLACED:
+            return None
+        event_id = item.get("eventId", {}).get("S")
+        return str(event_id) if event_id else None
+
+    def record_refusal(self, refusal: SagaRefusal) -> None:
+        """Once per execution: a retried BeginSaga finds its refusal already written."""
+        item = {
+            "pk": order_pk(refusal.order_id),
+            "sk": f"{REFUSAL_SK_PREFIX}{refusal.execution_id}",
+            "recordType": REFUSAL_RECORD_TYPE,
+            **refusal.model_dump(exclude_none=True),
+        }
+        self._put_new(item)
 
 
 class DynamoSagaLocks(_SagaTable):

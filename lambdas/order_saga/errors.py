@@ -18,6 +18,26 @@ class InvalidOrderEvent(Exception):
     inventory does not know. The message says why."""
 
 
+class OrderEventRefused(Exception):
+    """The OrderPlaced event does not match the platform's own records, so the saga refuses it
+    before anything is reserved or requested: the saga trusts its records, not messages."""
+
+
+class ForgedOrderEvent(OrderEventRefused):
+    """The event did not come from the order's outbox: no such order, or an event id that is not
+    the order's OrderPlaced (or one that can no longer be checked). Refused, recorded, alerted."""
+
+
+class OrderFactsMismatch(OrderEventRefused):
+    """The event names a real order but says something else about it (customer, lines, total,
+    currency, destination) than the order does. Refused, recorded, alerted."""
+
+
+class OrderNotPlaced(OrderEventRefused):
+    """The order is no longer PLACED and no saga owns it (it was cancelled before any saga
+    started): there is nothing for a saga to do. Refused and recorded."""
+
+
 class InvalidSagaInput(Exception):
     """A task's input does not match the workflow contract: a bug upstream, never retried."""
 

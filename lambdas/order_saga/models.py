@@ -124,6 +124,19 @@ class SagaLock(CamelModel):
     redrive_count: int = Field(default=0, ge=0)
 
 
+class SagaRefusal(CamelModel):
+    """BeginSaga refused an OrderPlaced event (``ORDER#<id>`` / ``REFUSAL#<execution>``): what it
+    named, why, and who sent it (the execution its delivery started)."""
+
+    order_id: str
+    execution_id: str
+    event_id: str | None = None
+    error: str
+    reason: str = Field(max_length=2_000)
+    refused_at: str
+    expires_at: int
+
+
 class Reservation(CamelModel):
     """Stock held for an order (inventory table, ``RESERVATION#<orderId>``)."""
 

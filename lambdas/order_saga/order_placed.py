@@ -116,6 +116,18 @@ def order_id_from_batch(records: Any) -> str | None:
     return None
 
 
+def event_id_from_batch(records: Any) -> str | None:
+    """Best effort: the event id a batch's OrderPlaced carries (``detail.eventId``), even if the
+    event is otherwise invalid; None when there is none."""
+    try:
+        event = _single_event(records)
+    except InvalidOrderEvent:
+        return None
+    detail = event.get("detail")
+    event_id = detail.get("eventId") if isinstance(detail, dict) else None
+    return event_id if isinstance(event_id, str) and event_id else None
+
+
 def redrive_of(records: Any) -> Redrive | None:
     """The redrive a batch's record carries, or None for a first delivery; InvalidOrderEvent when
     its attributes are malformed (a redrive must name an execution ARN and count from 1)."""

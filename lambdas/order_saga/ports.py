@@ -13,9 +13,28 @@ from typing import Protocol
 from order_saga.models import (
     Reservation,
     SagaLock,
+    SagaRefusal,
     SagaStatus,
     Shipment,
 )
+from order_store.models import Order
+
+
+class SagaOrders(Protocol):
+    """The saga's view of the order table: what BeginSaga checks an event against."""
+
+    def get_order(self, order_id: str) -> Order | None:
+        """The order, read consistently, or None."""
+        ...
+
+    def placed_event_id(self, order_id: str) -> str | None:
+        """The event id of the order's OrderPlaced outbox record (its first), or None when the
+        record is not there (never was, or it expired after publication)."""
+        ...
+
+    def record_refusal(self, refusal: SagaRefusal) -> None:
+        """Keep a refused event's refusal next to the order it named (once per execution)."""
+        ...
 
 
 class SagaLocks(Protocol):

@@ -21,6 +21,8 @@ class BeginSettings(EnvironmentSettings):
     inventory_table_name: str = Field(alias="INVENTORY_TABLE_NAME", min_length=1)
     max_redrives: int = Field(default=DEFAULT_MAX_REDRIVES, alias="SAGA_MAX_REDRIVES", ge=0)
     """The loop guard: a parked saga may be redriven this many times; the next redrive is refused."""
+    refusal_retention_days: int = Field(default=30, alias="SAGA_REFUSAL_RETENTION_DAYS", ge=1)
+    """How long a refused event's record is kept next to the order it named (TTL)."""
 
 
 class InventorySettings(EnvironmentSettings):

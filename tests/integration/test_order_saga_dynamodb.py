@@ -20,7 +20,7 @@ from order_saga.dynamodb import (
 )
 from order_saga.errors import OrderAlreadyConfirmed, OutOfStock
 from order_saga.logic import book_shipment, request_payment, reserve_stock
-from order_saga.models import Reservation, ReservedLine, SagaOrder, Shipment
+from order_saga.models import Reservation, ReservedLine, SagaOrder, SagaRefusal, Shipment
 from order_saga.outcome import begin_compensation, cancel_order, confirm_order
 from order_saga.ports import Inventory, SagaLocks, Shipments
 from order_saga.schemas import AuthorizedPayment, ShipmentResult, TaskFailure
@@ -36,7 +36,7 @@ from tests.unit.fakes import (
     InMemoryShipments,
     RecordingPaymentGateway,
 )
-from tests.unit.samples import NOW, order_model, outbox_record, saga_order
+from tests.unit.samples import NOW, order_model, order_placed_record, outbox_record, saga_order
 
 ORDER = SagaOrder.model_validate(saga_order())
 ORDER_ID = ORDER.order_id
@@ -529,3 +529,35 @@ def test_a_status_change_of_an_unknown_order_writes_nothing(dynamodb: Any, order
     with pytest.raises(OrderNotFound):
         SagaOrderRepository(orders_table, dynamodb).update_status("unknown", "NEEDS_ATTENTION")
     assert _raw(dynamodb, orders_table, pk="ORDER#unknown", sk="ORDER") is None
+
+
+def test_begin_reads_the_orders_own_placed_event_and_keeps_refusals_next_to_it(
+    dynamodb: Any, orders_table: str
+) -> None:
+    # Given a placed order with its OrderPlaced record, on moto
+    repository = SagaOrderRepository(orders_table, dynamodb)
+    order = order_model(ORDER_ID)
+    repository.create_order(order, order_placed_record(order))
+    # Then the saga reads the record's event id (and none for an order that has no record)
+    assert repository.placed_event_id(ORDER_ID) == f"event-{ORDER_ID}"
+    assert repository.placed_event_id("3f2b8c1e-0000-5000-8000-00000000dead") is None
+    # And a refusal is written once per execution, next to the order it named
+    refusal = SagaRefusal(
+        order_id=ORDER_ID,
+        execution_id="exec-1",
+        event_id="forged",
+        error="ForgedOrderEvent",
+        reason="not its own",
+        refused_at="2026-11-23T10:00:00.000Z",
+        expires_at=1_800_000_000,
+    )
+    repository.record_refusal(refusal)
+    repository.record_refusal(refusal.model_copy(update={"reason": "again"}))
+    item = _raw(dynamodb, orders_table, pk=f"ORDER#{ORDER_ID}", sk="REFUSAL#exec-1")
+    assert item is not None
+    assert (item["recordType"], item["error"], item["reason"], item["expiresAt"]) == (
+        "SAGA_REFUSAL",
+        "ForgedOrderEvent",
+        "not its own",
+        1_800_000_000,
+    )

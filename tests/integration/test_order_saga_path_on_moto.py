@@ -26,6 +26,7 @@ from order_saga import (
     ship_handler,
     void_payment_handler,
 )
+from order_saga.dynamodb import SagaOrderRepository
 from order_store.models import Order
 from orders_api import handler as orders_handler
 from payment_webhook import handler as webhook_handler
@@ -88,6 +89,13 @@ def _task(module: Any, payload: dict[str, Any], context: FakeLambdaContext) -> d
     return result
 
 
+def _its_order_placed(dynamodb: Any, table: str, order: Order) -> list[dict[str, Any]]:
+    """The saga's input for an order the API placed: its OrderPlaced, with the event id its outbox
+    record holds (the saga checks it)."""
+    event_id = SagaOrderRepository(table, dynamodb).placed_event_id(order.order_id)
+    return order_placed_batch(order, event_id=event_id)
+
+
 def _place_order(dynamodb: Any, table: str, context: FakeLambdaContext) -> Order:
     response = orders_handler.lambda_handler(post_order_event(order_body()), context)
     assert response["statusCode"] == 201
@@ -132,7 +140,9 @@ def test_an_order_is_confirmed_end_to_end(
     # Given an order placed through the API and its OrderPlaced event delivered by the pipe
     placed = _place_order(dynamodb, orders_table, lambda_context)
     state: dict[str, Any] = _task(
-        begin_handler, {"records": order_placed_batch(placed), "executionId": EXECUTION}, lambda_context
+        begin_handler,
+        {"records": _its_order_placed(dynamodb, orders_table, placed), "executionId": EXECUTION},
+        lambda_context,
     )
     assert state["duplicate"] is False
     order = state["order"]
@@ -166,7 +176,9 @@ def test_an_order_is_confirmed_end_to_end(
     assert (_stock(dynamodb, inventory_table, "SKU-1"), _stock(dynamodb, inventory_table, "SKU-2")) == (8, 4)
     # And a duplicate delivery of the event is a no-op
     again = _task(
-        begin_handler, {"records": order_placed_batch(placed), "executionId": "exec-2"}, lambda_context
+        begin_handler,
+        {"records": _its_order_placed(dynamodb, orders_table, placed), "executionId": "exec-2"},
+        lambda_context,
     )
     assert again["duplicate"] is True
 
@@ -182,7 +194,9 @@ def test_a_declined_payment_is_compensated_and_the_order_cancelled(
 ) -> None:
     placed = _place_order(dynamodb, orders_table, lambda_context)
     order = _task(
-        begin_handler, {"records": order_placed_batch(placed), "executionId": EXECUTION}, lambda_context
+        begin_handler,
+        {"records": _its_order_placed(dynamodb, orders_table, placed), "executionId": EXECUTION},
+        lambda_context,
     )["order"]
     reservation = _task(reserve_handler, {"order": order}, lambda_context)
     _task(request_payment_handler, {"order": order, "taskToken": "token-1"}, lambda_context)

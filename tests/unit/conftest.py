@@ -96,3 +96,14 @@ def saga_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
     for name in ("SUPPORTED_DESTINATIONS",):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def placed(store: InMemoryOrderStore) -> InMemoryOrderStore:
+    """The order of ``samples.order_model()`` placed: the order and its OrderPlaced record, whose
+    event id is the one ``samples.order_placed_batch()`` carries (the saga checks it)."""
+    from tests.unit.samples import order_model, order_placed_record
+
+    order = order_model()
+    store.create_order(order, order_placed_record(order))
+    return store

@@ -14,10 +14,10 @@ from uuid import uuid4
 from payments.models import AuthorizationRequest, PaymentEntry, PaymentStatus
 
 from order_saga.errors import OutOfStock
-from order_saga.models import Reservation, SagaLock, Shipment
+from order_saga.models import Reservation, SagaLock, SagaRefusal, Shipment
 from order_store.errors import OrderAlreadyExists, OrderNotFound, OutboxSequenceConflict, SagaLockConflict
 from order_store.events import new_order_event
-from order_store.keys import order_pk
+from order_store.keys import order_pk, outbox_sk
 from order_store.models import (
     Order,
     OrderStatus,
@@ -42,6 +42,8 @@ class InMemoryOrderStore:
     """Successful writes, so tests can assert that a refused request wrote nothing."""
     fail_with: Exception | None = None
     """Raised by the next call, to simulate the store being unavailable."""
+    refusals: dict[tuple[str, str], SagaRefusal] = field(default_factory=dict)
+    """Refused OrderPlaced events, by order and execution."""
     saga_locks: dict[str, SagaLock] = field(default_factory=dict)
     """The saga locks of the same table (share it with ``InMemorySagaLocks(locks=...)``), which
     ``append_event`` moves in the same transaction as the order."""
@@ -224,6 +226,19 @@ class InMemoryOrderStore:
         )
         self.writes += 1
         return True
+
+    # SagaOrders (BeginSaga's view of the table)
+
+    def placed_event_id(self, order_id: str) -> str | None:
+        self._maybe_fail()
+        record = self.outbox.get((order_pk(order_id), outbox_sk(1)))
+        return record.event_id if record is not None and record.event_type == "OrderPlaced" else None
+
+    def record_refusal(self, refusal: SagaRefusal) -> None:
+        self._maybe_fail()
+        if (refusal.order_id, refusal.execution_id) not in self.refusals:
+            self.refusals[(refusal.order_id, refusal.execution_id)] = refusal
+            self.writes += 1
 
     # helpers for tests
 

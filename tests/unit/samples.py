@@ -210,18 +210,28 @@ def sqs_record(body: str, message_id: str = "message-1") -> dict[str, Any]:
     }
 
 
-def order_placed_batch(order: Order | None = None, **data_overrides: Any) -> list[dict[str, Any]]:
-    """The saga's execution input for ``order``: the OrderPlaced event the outbox publisher puts
-    on the bus (built with the publisher's own code), delivered through the queue and the pipe."""
+def order_placed_record(
+    order: Order | None = None, *, event_id: str | None = None, **data_overrides: Any
+) -> OutboxRecord:
+    """The order's OrderPlaced outbox record (written with the order; its event id is
+    ``event-<orderId>`` unless the order was placed otherwise)."""
     order = order or order_model()
-    record = new_order_event(
+    return new_order_event(
         order_id=order.order_id,
         sequence=1,
         event_type="OrderPlaced",
         data={**order_placed_data(order), **data_overrides},
         now=NOW,
-        event_id=f"event-{order.order_id}",
+        event_id=event_id or f"event-{order.order_id}",
     )
+
+
+def order_placed_batch(
+    order: Order | None = None, *, event_id: str | None = None, **data_overrides: Any
+) -> list[dict[str, Any]]:
+    """The saga's execution input for ``order``: the OrderPlaced event the outbox publisher puts
+    on the bus (built with the publisher's own code), delivered through the queue and the pipe."""
+    record = order_placed_record(order, event_id=event_id, **data_overrides)
     entry = bus_entry(record, source="order-platform.orders", event_bus_name="order-platform")
     event = bus_event(entry.detail_type, json.loads(entry.detail))
     return [sqs_record(json.dumps(event))]

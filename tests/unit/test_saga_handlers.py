@@ -48,7 +48,7 @@ from tests.unit.samples import (
     lambda_error_cause,
     order_model,
     order_placed_batch,
-    outbox_record,
+    order_placed_record,
     saga_order,
 )
 
@@ -81,7 +81,8 @@ def _fakes(
         return factory
 
     store.orders[ORDER_ID] = order_model(ORDER_ID)
-    store.put_outbox(outbox_record(ORDER_ID, 1))
+    store.put_outbox(order_placed_record(order_model(ORDER_ID)))
+    monkeypatch.setattr(begin_handler, "orders_factory", table("Orders", store))
     for module in (begin_handler, reserve_handler, release_inventory_handler):
         monkeypatch.setattr(module, "inventory_factory", table("Inventory", inventory))
     for module in (begin_handler, compensate_handler, cancel_order_handler, park_handler):

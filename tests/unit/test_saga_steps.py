@@ -1,11 +1,16 @@
 """The saga's forward steps over in-memory ports: begin, reserve, request payment, ship."""
 
+import json
+
 import pytest
 from payments.errors import PaymentProviderUnavailable, PaymentRequestRejected
 from payments.models import authorization_id_for
 
 from order_saga.errors import (
+    ForgedOrderEvent,
     InvalidOrderEvent,
+    OrderFactsMismatch,
+    OrderNotPlaced,
     OutOfStock,
     RedriveRefused,
     SagaStoreUnavailable,
@@ -22,6 +27,7 @@ from order_store.models import OrderLine
 from tests.unit.fakes import (
     FakeTaskCallbacks,
     InMemoryInventory,
+    InMemoryOrderStore,
     InMemoryPaymentLedger,
     InMemorySagaLocks,
     InMemoryShipments,
@@ -58,11 +64,11 @@ def _order(**overrides: object) -> SagaOrder:
 
 
 def test_begin_takes_the_lock_for_the_execution(
-    inventory: InMemoryInventory, locks: InMemorySagaLocks
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
 ) -> None:
     # Given a valid event whose SKUs all exist
     # When the saga begins
-    start = begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW, MAX_REDRIVES)
+    start = begin_saga(order_placed_batch(), EXECUTION_ID, placed, inventory, locks, NOW, MAX_REDRIVES)
     # Then it is not a duplicate and the lock is RUNNING for this execution
     assert not start.duplicate
     lock = locks.get(start.order.order_id)
@@ -70,23 +76,31 @@ def test_begin_takes_the_lock_for_the_execution(
 
 
 def test_a_retried_begin_of_the_same_execution_is_not_a_duplicate(
-    inventory: InMemoryInventory, locks: InMemorySagaLocks
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
 ) -> None:
     # Given the lock taken by this execution (its first attempt's response was lost)
-    begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW, MAX_REDRIVES)
+    begin_saga(order_placed_batch(), EXECUTION_ID, placed, inventory, locks, NOW, MAX_REDRIVES)
     # When the task is retried / Then it still owns the saga
-    assert not begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW, MAX_REDRIVES).duplicate
+    assert not begin_saga(
+        order_placed_batch(), EXECUTION_ID, placed, inventory, locks, NOW, MAX_REDRIVES
+    ).duplicate
 
 
 def test_a_second_execution_for_the_same_order_is_a_duplicate_without_side_effects(
-    inventory: InMemoryInventory, locks: InMemorySagaLocks
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
 ) -> None:
     # Given a saga running for the order
-    begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW, MAX_REDRIVES)
+    begin_saga(order_placed_batch(), EXECUTION_ID, placed, inventory, locks, NOW, MAX_REDRIVES)
     writes = locks.writes
     # When a duplicate delivery starts another execution
     start = begin_saga(
-        order_placed_batch(), "arn:...:execution:OrderSaga:exec-2", inventory, locks, NOW, MAX_REDRIVES
+        order_placed_batch(),
+        "arn:...:execution:OrderSaga:exec-2",
+        placed,
+        inventory,
+        locks,
+        NOW,
+        MAX_REDRIVES,
     )
     # Then it is told so, and the lock still names the first execution
     assert start.duplicate
@@ -95,14 +109,135 @@ def test_a_second_execution_for_the_same_order_is_a_duplicate_without_side_effec
 
 
 def test_an_unknown_sku_makes_the_event_invalid_and_takes_no_lock(
-    inventory: InMemoryInventory, locks: InMemorySagaLocks
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
 ) -> None:
     # Given an event naming an SKU the inventory does not know
     del inventory.stock["SKU-2"]
     # When the saga begins / Then the event is invalid, naming the SKU, and nothing was locked
     with pytest.raises(InvalidOrderEvent, match=r"unknown SKU.*SKU-2"):
-        begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW, MAX_REDRIVES)
+        begin_saga(order_placed_batch(), EXECUTION_ID, placed, inventory, locks, NOW, MAX_REDRIVES)
     assert not locks.locks
+
+
+# --- begin: the saga trusts its records, not the event ------------------------------------------
+
+
+def _assert_refused_with_nothing_but_the_refusal(
+    store: InMemoryOrderStore, locks: InMemorySagaLocks, inventory: InMemoryInventory, error: str
+) -> None:
+    (refusal,) = store.refusals.values()
+    assert (refusal.error, refusal.execution_id) == (error, EXECUTION_ID)
+    assert not locks.locks and not inventory.reservations
+
+
+def test_an_event_for_an_order_that_does_not_exist_is_refused_as_forged(
+    store: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    # Given no order at all, and an OrderPlaced naming one
+    with pytest.raises(ForgedOrderEvent, match="does not exist"):
+        begin_saga(order_placed_batch(), EXECUTION_ID, store, inventory, locks, NOW, MAX_REDRIVES)
+    # Then only the refusal was written: no lock, no reservation
+    _assert_refused_with_nothing_but_the_refusal(store, locks, inventory, "ForgedOrderEvent")
+
+
+def test_an_event_that_is_not_the_orders_own_is_refused_as_forged(
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    # Given a real order, and an event with its facts but another event id (not from its outbox)
+    (record,) = order_placed_batch()
+    body = json.loads(record["body"])
+    body["detail"]["eventId"] = "forged-1"
+    with pytest.raises(ForgedOrderEvent, match="forged-1"):
+        begin_saga([{**record, "body": json.dumps(body)}], EXECUTION_ID, placed, inventory, locks, NOW, 3)
+    _assert_refused_with_nothing_but_the_refusal(placed, locks, inventory, "ForgedOrderEvent")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"customerId": "someone-else"}, "customerId"),
+        ({"currency": "USD"}, "currency"),
+        ({"destinationCountry": "GB"}, "destinationCountry"),
+        (
+            {
+                "items": [{"sku": "SKU-1", "quantity": 1, "unitPrice": 1250}],
+                "totalAmount": 1250,
+            },
+            "items, totalAmount",
+        ),
+    ],
+)
+def test_an_event_whose_facts_differ_from_the_order_is_refused_by_name(
+    placed: InMemoryOrderStore,
+    inventory: InMemoryInventory,
+    locks: InMemorySagaLocks,
+    overrides: dict[str, object],
+    named: str,
+) -> None:
+    # Given the order's own event id, but facts that are not the order's
+    batch = order_placed_batch(**overrides)
+    with pytest.raises(OrderFactsMismatch, match=named):
+        begin_saga(batch, EXECUTION_ID, placed, inventory, locks, NOW, MAX_REDRIVES)
+    _assert_refused_with_nothing_but_the_refusal(placed, locks, inventory, "OrderFactsMismatch")
+
+
+def test_a_malformed_event_naming_a_real_order_is_refused_and_cannot_cancel_it(
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    # Given a malformed event (no lines) naming a real order, but not carrying its event id
+    (record,) = order_placed_batch()
+    body = json.loads(record["body"])
+    body["detail"]["eventId"] = "forged-2"
+    body["detail"]["data"]["items"] = []
+    with pytest.raises(ForgedOrderEvent, match="not its own"):
+        begin_saga([{**record, "body": json.dumps(body)}], EXECUTION_ID, placed, inventory, locks, NOW, 3)
+    # (InvalidOrderEvent would have sent it to RejectInvalidOrder, which cancels the order)
+    _assert_refused_with_nothing_but_the_refusal(placed, locks, inventory, "ForgedOrderEvent")
+
+
+def test_the_orders_own_malformed_event_is_an_invalid_event(
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    (record,) = order_placed_batch()
+    body = json.loads(record["body"])
+    body["detail"]["data"]["items"] = []
+    with pytest.raises(InvalidOrderEvent):
+        begin_saga([{**record, "body": json.dumps(body)}], EXECUTION_ID, placed, inventory, locks, NOW, 3)
+    assert not placed.refusals
+
+
+def test_an_order_no_longer_placed_that_no_saga_owns_is_refused(
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    order = placed.orders[_order().order_id]
+    placed.orders[order.order_id] = order.model_copy(update={"status": "CANCELLED"})
+    with pytest.raises(OrderNotPlaced, match="CANCELLED"):
+        begin_saga(order_placed_batch(), EXECUTION_ID, placed, inventory, locks, NOW, MAX_REDRIVES)
+    _assert_refused_with_nothing_but_the_refusal(placed, locks, inventory, "OrderNotPlaced")
+
+
+def test_a_late_duplicate_of_a_finished_saga_is_a_duplicate_not_a_refusal(
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    # Given a saga that ran and confirmed the order
+    begin_saga(order_placed_batch(), PARKED, placed, inventory, locks, NOW, MAX_REDRIVES)
+    order = placed.orders[_order().order_id]
+    placed.orders[order.order_id] = order.model_copy(update={"status": "CONFIRMED"})
+    # When its event is delivered again / Then it is a duplicate, and nothing is written
+    writes = placed.writes + locks.writes
+    assert begin_saga(order_placed_batch(), EXECUTION_ID, placed, inventory, locks, NOW, 3).duplicate
+    assert placed.writes + locks.writes == writes and not placed.refusals
+
+
+def test_a_redrive_whose_outbox_record_expired_still_resumes(
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
+) -> None:
+    # Given a parked saga whose OrderPlaced record expired (published records live a week)
+    begin_saga(order_placed_batch(), PARKED, placed, inventory, locks, NOW, MAX_REDRIVES)
+    placed.outbox.clear()
+    # When it is redriven / Then the redrive takes over its lock (the order's facts still match)
+    start = begin_saga(_redriven(1), REDRIVE, placed, inventory, locks, NOW, MAX_REDRIVES)
+    assert not start.duplicate and not placed.refusals
 
 
 # --- reserve -----------------------------------------------------------------------------------
@@ -295,12 +430,12 @@ def test_a_request_for_a_voided_payment_is_refused(
 
 
 def test_a_redrive_takes_over_the_lock_of_the_parked_execution(
-    inventory: InMemoryInventory, locks: InMemorySagaLocks
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
 ) -> None:
     # Given a saga parked while RUNNING under the parked execution
-    begin_saga(order_placed_batch(), PARKED, inventory, locks, NOW, MAX_REDRIVES)
+    begin_saga(order_placed_batch(), PARKED, placed, inventory, locks, NOW, MAX_REDRIVES)
     # When a redrive names it / Then the redrive owns the same saga, counted
-    start = begin_saga(_redriven(1), REDRIVE, inventory, locks, NOW, MAX_REDRIVES)
+    start = begin_saga(_redriven(1), REDRIVE, placed, inventory, locks, NOW, MAX_REDRIVES)
     assert not start.duplicate and start.redrive_count == 1
     lock = locks.get(start.order.order_id)
     assert lock is not None and (lock.execution_id, lock.status, lock.redrive_count) == (
@@ -311,27 +446,27 @@ def test_a_redrive_takes_over_the_lock_of_the_parked_execution(
 
 
 def test_a_redrive_naming_another_execution_is_a_duplicate(
-    inventory: InMemoryInventory, locks: InMemorySagaLocks
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
 ) -> None:
-    begin_saga(order_placed_batch(), EXECUTION_ID, inventory, locks, NOW, MAX_REDRIVES)
-    assert begin_saga(_redriven(1), REDRIVE, inventory, locks, NOW, MAX_REDRIVES).duplicate
+    begin_saga(order_placed_batch(), EXECUTION_ID, placed, inventory, locks, NOW, MAX_REDRIVES)
+    assert begin_saga(_redriven(1), REDRIVE, placed, inventory, locks, NOW, MAX_REDRIVES).duplicate
 
 
 @pytest.mark.parametrize("ended", ["COMPLETED", "CANCELLED"])
 def test_a_saga_that_ended_cleanly_is_not_taken_over(
-    inventory: InMemoryInventory, locks: InMemorySagaLocks, ended: str
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks, ended: str
 ) -> None:
-    start = begin_saga(order_placed_batch(), PARKED, inventory, locks, NOW, MAX_REDRIVES)
+    start = begin_saga(order_placed_batch(), PARKED, placed, inventory, locks, NOW, MAX_REDRIVES)
     locks.settle(start.order.order_id, ended, PARKED, NOW)  # type: ignore[arg-type]
-    assert begin_saga(_redriven(1), REDRIVE, inventory, locks, NOW, MAX_REDRIVES).duplicate
+    assert begin_saga(_redriven(1), REDRIVE, placed, inventory, locks, NOW, MAX_REDRIVES).duplicate
 
 
 def test_the_loop_guard_refuses_a_redrive_beyond_the_limit(
-    inventory: InMemoryInventory, locks: InMemorySagaLocks
+    placed: InMemoryOrderStore, inventory: InMemoryInventory, locks: InMemorySagaLocks
 ) -> None:
-    begin_saga(order_placed_batch(), PARKED, inventory, locks, NOW, MAX_REDRIVES)
+    begin_saga(order_placed_batch(), PARKED, placed, inventory, locks, NOW, MAX_REDRIVES)
     with pytest.raises(RedriveRefused, match="limit of 3"):
-        begin_saga(_redriven(4), REDRIVE, inventory, locks, NOW, MAX_REDRIVES)
+        begin_saga(_redriven(4), REDRIVE, placed, inventory, locks, NOW, MAX_REDRIVES)
     lock = locks.get(_order().order_id)
     assert lock is not None and lock.execution_id == PARKED
 
@@ -340,12 +475,16 @@ def test_the_loop_guard_refuses_a_redrive_beyond_the_limit(
     ("parked", "count"), [("not-an-arn", "1"), (PARKED, "0"), (PARKED, "one"), (PARKED, "-1")]
 )
 def test_malformed_redrive_attributes_are_an_invalid_event(
-    inventory: InMemoryInventory, locks: InMemorySagaLocks, parked: str, count: str
+    placed: InMemoryOrderStore,
+    inventory: InMemoryInventory,
+    locks: InMemorySagaLocks,
+    parked: str,
+    count: str,
 ) -> None:
     (record,) = _redriven(1, parked)
     record["messageAttributes"]["sagaRedriveCount"]["stringValue"] = count  # type: ignore[index]
     with pytest.raises(InvalidOrderEvent, match="sagaRedrive"):
-        begin_saga([record], REDRIVE, inventory, locks, NOW, MAX_REDRIVES)
+        begin_saga([record], REDRIVE, placed, inventory, locks, NOW, MAX_REDRIVES)
     assert not locks.locks
 
 

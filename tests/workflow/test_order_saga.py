@@ -244,7 +244,8 @@ def test_a_payment_callback_answered_twice_is_harmless(
     assert [p["status"] for p in payments(saga_app)] == ["AUTHORIZED"]
 
 
-def test_an_order_placed_with_missing_fields_fails_and_keeps_the_message(saga_app: LocalApp) -> None:
+def test_a_malformed_order_placed_from_outside_the_outbox_is_refused_and_kept(saga_app: LocalApp) -> None:
+    # Given a malformed OrderPlaced put on the bus by hand (no outbox wrote it)
     saga_app.client("events").put_events(
         Entries=[
             {
@@ -256,8 +257,9 @@ def test_an_order_placed_with_missing_fields_fails_and_keeps_the_message(saga_ap
         ]
     )
     saga_app.drain()
+    # Then it is refused as forged (not cancelling the order it names), and the message is parked
     (execution,) = saga_executions(saga_app)
-    assert (execution["status"], execution["error"]) == ("FAILED", "InvalidOrderEvent")
+    assert (execution["status"], execution["error"]) == ("FAILED", "ForgedOrderEvent")
     (parked,) = failures_parked(saga_app)
     assert '"aggregateId": "o-1"' in json.loads(parked["detail"]["input"])[0]["body"]
     assert payments(saga_app) == [] and stock(saga_app) == STOCK
