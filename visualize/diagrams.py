@@ -38,30 +38,63 @@ _COMPARISONS = {
     "StringMatches": "matches",
     "IsPresent": "present",
     "IsNull": "null",
+    "IsString": "text",
+    "IsNumeric": "a number",
 }
+
+
+_TYPE_TESTS = ("IsString", "IsNumeric", "IsBoolean", "IsTimestamp")
+
+
+def _guards(part: dict[str, Any], compared: set[Any]) -> bool:
+    """A type test on a variable that another part of the same `And` compares."""
+    return any(part.get(t) is True for t in _TYPE_TESTS) and part.get("Variable") in compared
+
+
+def _conjunction(parts: list[dict[str, Any]]) -> str:
+    """An `And` reads as its comparisons: a type test guarding a comparison of the same
+    variable says nothing a reader needs, and a run of presence tests reads as one."""
+    compared = {p.get("Variable") for p in parts if not any(t in p for t in _TYPE_TESTS)}
+    kept = [p for p in parts if not _guards(p, compared)]
+    if kept and all(p.get("IsPresent") is True for p in kept):
+        names = [str(p["Variable"]).removeprefix("$.") for p in kept]
+        return f"{', '.join(names[:1] + [n.rsplit('.', 1)[-1] for n in names[1:]])} present"
+    return " and ".join(_condition(part) for part in kept)
+
+
+def _test(variable: str, key: str, value: Any, by_path: bool) -> str:
+    """One comparison or type test, as a reader would say it."""
+    operator = _COMPARISONS[key]
+    negation = "" if value else "not "
+    if key in ("IsString", "IsNumeric"):
+        return f"{variable} is {negation}{operator}"
+    if key in ("IsPresent", "IsNull"):
+        return f"{variable} {negation}{operator}"
+    return f"{variable} {operator} {str(value).removeprefix('$.') if by_path else json.dumps(value)}"
 
 
 def _condition(rule: dict[str, Any]) -> str:
     """A short label for a Choice rule."""
-    for combinator, word in (("And", " and "), ("Or", " or ")):
-        if combinator in rule:
-            return word.join(_condition(part) for part in rule[combinator])
+    if "And" in rule:
+        return _conjunction(rule["And"])
+    if "Or" in rule:
+        return " or ".join(_condition(part) for part in rule["Or"])
     if "Not" in rule:
         return f"not ({_condition(rule['Not'])})"
     variable = str(rule.get("Variable", "")).removeprefix("$.")
-    for key, operator in _COMPARISONS.items():
+    for key in _COMPARISONS:
         for suffix in ("", "Path"):
             if key + suffix in rule:
-                value = rule[key + suffix]
-                if key in ("IsPresent", "IsNull"):
-                    return f"{variable} {operator}" if value else f"{variable} not {operator}"
-                return f"{variable} {operator} {json.dumps(value) if not suffix else value}"
+                return _test(variable, key, rule[key + suffix], by_path=bool(suffix))
     return variable or "rule"
 
 
 def _label(text: str) -> str:
-    """Mermaid edge labels may not hold ':' or quotes."""
-    return re.sub(r"[:\"]", " ", text).replace("  ", " ").strip()[:60]
+    """Mermaid edge labels may not hold ':' or quotes; a long one is cut at a word, visibly."""
+    text = re.sub(r"[:\"]", " ", text).replace("  ", " ").strip()
+    if len(text) <= 200:
+        return text
+    return text[:199].rsplit(" ", 1)[0].rstrip(",") + "…"
 
 
 def _nested(state: dict[str, Any], me: str, indent: str) -> Iterator[str]:

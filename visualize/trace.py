@@ -32,34 +32,46 @@ _END_EVENTS = {
 }
 
 
-def failure_path_states(definition: Mapping[str, Any]) -> set[str]:
-    """States reached only through a Catch: not reachable from StartAt by Next, Choice and
-    Default edges alone (nested Map/Parallel states included, each from its own StartAt)."""
+def _successors(state: Mapping[str, Any]) -> list[str]:
+    """Where a state goes on without failing: Next, Default and its Choices' Next."""
+    targets = [state.get("Next"), state.get("Default"), *(c.get("Next") for c in state.get("Choices", []))]
+    return [t for t in targets if t]
+
+
+def _failure_path_of(states: Mapping[str, Any], start_at: str) -> set[str]:
+    """One scope's failure path. The happy path is what StartAt reaches by Next, Default and
+    Choices without entering a Catch's target; the rest is the failure path, and so is a state
+    whose every way on leads into it (a Choice's default that names what was wrong)."""
+    caught = {c["Next"] for state in states.values() for c in state.get("Catch", [])} - {start_at}
     normal: set[str] = set()
-    every: set[str] = set()
-
-    def walk(states: Mapping[str, Any], start_at: str) -> None:
-        every.update(states)
-        pending = [start_at]
-        while pending:
-            name = pending.pop()
-            if name in normal:
-                continue
+    pending = [start_at]
+    while pending:
+        name = pending.pop()
+        if name not in normal:
             normal.add(name)
-            state = states[name]
-            targets = [
-                state.get("Next"),
-                state.get("Default"),
-                *(c.get("Next") for c in state.get("Choices", [])),
-            ]
-            pending.extend(t for t in targets if t)
-        for state in states.values():
-            for nested in [state.get("ItemProcessor") or state.get("Iterator"), *state.get("Branches", [])]:
-                if nested:
-                    walk(nested["States"], nested["StartAt"])
+            pending += [t for t in _successors(states[name]) if t not in caught]
+    failing = set(states) - normal
+    grew = True
+    while grew:
+        joining = {
+            name
+            for name in normal - failing
+            if _successors(states[name]) and set(_successors(states[name])) <= failing
+        }
+        failing |= joining
+        grew = bool(joining)
+    return failing
 
-    walk(definition["States"], definition["StartAt"])
-    return every - normal
+
+def failure_path_states(definition: Mapping[str, Any]) -> set[str]:
+    """States that are the failure path: reached through a Catch, or leading only into one
+    (nested Map/Parallel states included, each scope on its own)."""
+    failing = _failure_path_of(definition["States"], definition["StartAt"])
+    for state in definition["States"].values():
+        for nested in [state.get("ItemProcessor") or state.get("Iterator"), *state.get("Branches", [])]:
+            if nested:
+                failing |= failure_path_states(nested)
+    return failing
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.infra.synthesis import REPO_ROOT, Synthesized
+from visualize.trace import failure_path_states
 from workflows.asl import ASL_DIR, asl_path, load_definition, placeholders
 
 pytestmark = pytest.mark.infra
@@ -51,21 +52,6 @@ def _lambda_tasks(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for name, state in _states(definition["States"])
         if state["Type"] == "Task" and state["Resource"].startswith("arn:aws:states:::lambda:invoke")
     }
-
-
-def _forward_path(definition: dict[str, Any]) -> set[str]:
-    """States reachable from StartAt without taking a Catch: the saga's happy path."""
-    seen: set[str] = set()
-    pending = [definition["StartAt"]]
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        state = definition["States"][name]
-        pending += [choice["Next"] for choice in state.get("Choices", [])]
-        pending += [state[key] for key in ("Next", "Default") if key in state]
-    return seen
 
 
 def test_asl_directory_is_the_repository_one() -> None:
@@ -126,9 +112,9 @@ def test_every_lambda_task_retries_lambda_service_errors_with_full_jitter(path: 
 
 
 def test_saga_forward_steps_never_retry_business_errors() -> None:
-    # Given the saga's forward path (every state reachable without a Catch)
+    # Given the saga's forward path (every state but the failure path: on from a Catch, or only into it)
     definition = json.loads(load_definition("order_saga"))
-    forward = _forward_path(definition)
+    forward = set(definition["States"]) - failure_path_states(definition)
     tasks = _lambda_tasks(definition)
     forward_tasks = {name: task for name, task in tasks.items() if name in forward}
     assert set(forward_tasks) == {

@@ -172,8 +172,32 @@ _SATISFY = {
 }
 
 
+_TYPE_TESTS = {"IsString": ("text", 1), "IsNumeric": (1, "1")}
+_PATH_COMPARISONS = {"NumericEqualsPath": (100, 101), "StringEqualsPath": ("EUR", "USD")}
+
+
 def _apply(document: dict[str, Any], rule: dict[str, Any], satisfied: bool) -> None:
+    """Shape `document` so that `rule` holds (or fails); an unsatisfied `And` fails on its last test.
+
+    `_set` keeps the first value written, so an `And` is shaped from its last test back: a
+    value test (`StringEquals`) wins over the type test (`IsString`) written before it.
+    """
+    if "And" in rule:
+        *leading, last = rule["And"]
+        _apply(document, last, satisfied)
+        for inner in reversed(leading):
+            _apply(document, inner, satisfied=True)
+        return
     path = rule["Variable"].removeprefix("$.")
+    for test, (meets, misses) in _TYPE_TESTS.items():
+        if test in rule:
+            _set(document, path, meets if rule[test] == satisfied else misses)
+            return
+    for comparison, (value, other) in _PATH_COMPARISONS.items():
+        if comparison in rule:
+            _set(document, rule[comparison].removeprefix("$."), value)
+            _set(document, path, value if satisfied else other)
+            return
     if "IsPresent" in rule:
         if rule["IsPresent"] == satisfied:
             _set(document, path, "present")

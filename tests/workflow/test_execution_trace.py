@@ -47,7 +47,7 @@ def test_the_command_refuses_what_is_not_an_execution(capsys: pytest.CaptureFixt
     assert "not an execution ARN" in capsys.readouterr().err
 
 
-def test_failure_path_states_are_those_reached_only_through_a_catch() -> None:
+def test_failure_path_states_are_those_on_from_a_catch_or_leading_only_there() -> None:
     definition = {
         "StartAt": "A",
         "States": {
@@ -55,11 +55,17 @@ def test_failure_path_states_are_those_reached_only_through_a_catch() -> None:
             "B": {
                 "Type": "Choice",
                 "Choices": [{"Variable": "$.x", "BooleanEquals": True, "Next": "Done"}],
-                "Default": "Done",
+                "Default": "Wrong",
             },
-            "Undo": {"Type": "Pass", "Next": "Failed"},
+            "Wrong": {"Type": "Pass", "Next": "Undo"},
+            "Undo": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.y", "IsPresent": True, "Next": "Done"}],
+                "Default": "Failed",
+            },
             "Failed": {"Type": "Fail"},
             "Done": {"Type": "Succeed"},
         },
     }
-    assert failure_path_states(definition) == {"Undo", "Failed"}
+    # Wrong is reached without a Catch, but only leads into one's path; Done ends both paths
+    assert failure_path_states(definition) == {"Wrong", "Undo", "Failed"}

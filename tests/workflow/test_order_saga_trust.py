@@ -147,3 +147,33 @@ def test_a_malformed_forged_event_naming_a_real_order_cannot_cancel_it(
     errors = [e["error"] for e in saga_executions(saga_app) if e.get("error")]
     assert errors == ["ForgedOrderEvent"]
     assert order_status(saga_app, order_id)["status"] == "PLACED"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": "AUTHORIZED"},
+        {"status": "AUTHORIZED", "authorizationId": "a-1", "amount": 1, "currency": "EUR"},
+        {"status": "AUTHORIZED", "authorizationId": "a-1", "amount": "7390", "currency": "EUR"},
+        {"status": "DECLINED", "authorizationId": "a-1", "amount": 7390, "currency": "EUR"},
+    ],
+    ids=["missing-fields", "wrong-amount", "amount-as-text", "not-an-authorization"],
+)
+def test_a_callback_answer_that_is_not_an_authorization_fails_the_payment_step_by_name(
+    saga_app: LocalApp, sample_order: dict[str, Any], answer: dict[str, Any]
+) -> None:
+    # Given a saga waiting for the payment (the provider never answers)
+    order_id = start_order(saga_app, order_for(sample_order))
+    saga_app.drain()
+    (entry,) = payments(saga_app)
+    # When someone holding the task token answers with something that is not this authorization
+    sfn = saga_app.client("stepfunctions")
+    sfn.send_task_success(taskToken=entry["taskToken"], output=json.dumps(answer))
+    saga_app.drain()
+    # Then the payment step failed by name, the order was compensated from there, nothing shipped
+    (execution,) = saga_executions(saga_app)
+    visited = saga_app.states_visited(execution["executionArn"])
+    assert "InvalidPaymentAnswer" in visited and "ArrangeShipment" not in visited
+    assert shipments(saga_app) == [] and stock(saga_app) == STOCK
+    order = order_status(saga_app, order_id)
+    assert order["status"] == "CANCELLED" and order["cancellationReason"].startswith("InvalidPaymentAnswer")
