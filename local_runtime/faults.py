@@ -6,8 +6,9 @@ account and region: it counts calls and entries, and fails the entries a test
 chooses (as EventBridge does, per entry, with an ErrorCode) while the rest of
 the batch is delivered. It can also fail entries without saying which: the
 response's FailedEntryCount counts them, but their results carry neither an
-EventId nor an ErrorCode, the answer a publisher must not mistake for success.
-And it can fail whole calls with an API error, as an outage does.
+EventId nor an ErrorCode, the answer a publisher must not mistake for success. It
+can even lose entries without counting them: FailedEntryCount 0, and results with
+no EventId. And it can fail whole calls with an API error, as an outage does.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ UNATTRIBUTED = {"ErrorCode": None}
 """The backend result of an entry failed without attribution. moto's response counts every result
 with an ``ErrorCode`` key in FailedEntryCount and writes None as null, which botocore drops when
 it parses the response: the caller gets the failure counted and an empty result ``{}``."""
+
+
+UNACCOUNTED: dict[str, Any] = {}
+"""The backend result of an entry lost without a count: no ``ErrorCode`` key, so moto's
+FailedEntryCount leaves it out, and no ``EventId``: the caller gets ``{}`` for it."""
 
 
 @dataclass
@@ -101,6 +107,11 @@ class EventBusProbe:
         """Fail matching entries without attributing the failure: they are not delivered and
         FailedEntryCount counts them, but their results carry no EventId and no ErrorCode."""
         self._add(predicate, times, UNATTRIBUTED)
+
+    def lose_uncounted(self, predicate: EntryPredicate, *, times: int | None = None) -> None:
+        """Lose matching entries and say nothing: they are not delivered, FailedEntryCount stays
+        0, and their results are empty (no EventId, no ErrorCode)."""
+        self._add(predicate, times, UNACCOUNTED)
 
     def fail_calls(
         self, times: int, *, error_code: str = "InternalException", message: str = INJECTED_ERROR_MESSAGE

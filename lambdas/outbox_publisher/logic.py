@@ -112,7 +112,12 @@ def entry_error(key: OutboxKey, code: str, message: str) -> EntryError:
 
 
 def _state_size(entry: PutEventsEntry, key: OutboxKey) -> int:
-    """What one claimed record adds to the execution state (see CLAIM_STATE_BUDGET_BYTES)."""
+    """What one claimed record adds to the execution state (see CLAIM_STATE_BUDGET_BYTES).
+
+    A key's batch result is either a failure (its key and its largest error) or the bus's answer
+    (its key and an EventId result, far smaller than the largest error), so the budget charges
+    the larger of the two.
+    """
     largest_error = entry_error(key, "x" * ENTRY_ERROR_CODE_MAX_BYTES, "x" * ENTRY_ERROR_MESSAGE_MAX_BYTES)
     return (
         _json_size(entry.model_dump(mode="json"))
@@ -289,10 +294,39 @@ def _batch_failures(result: BatchResult, claim_token: str) -> list[_Failure]:
     return [_Failure(key, reported.get(key.event_id, unexplained)) for key in result.failed_keys]
 
 
+MISALIGNED_ERROR = "MisalignedResult"
+"""Error code of every entry of an answer holding more results than the batch had entries."""
+
+
+def _unaccounted(result: BatchResult) -> list[_Failure]:
+    """The keys of an answer that reported no failure yet gave them no EventId.
+
+    PutEvents' FailedEntryCount 0 is not proof that the bus took an entry; only its EventId is.
+    An entry without one (an empty result, or no result at all) is failed like an entry the
+    bus rejected, so it is released for another attempt: a duplicate, if the bus did take it,
+    is dropped by consumers on its event id, while marking a lost event PUBLISHED loses it.
+    """
+    if result.answer is None:
+        return []
+    keys = result.answered_keys
+    if len(result.answer.entries) > len(keys):
+        why = PublishFailure(
+            code=MISALIGNED_ERROR,
+            message=f"PutEvents returned {len(result.answer.entries)} results for {len(keys)} entries",
+        )
+        return [_Failure(key, why) for key in keys]
+    errors = _entry_errors(result.answer, len(keys))
+    return [
+        _Failure(key, PublishFailure(code=error[0], message=error[1]))
+        for key, error in zip(keys, errors, strict=True)
+        if error is not None
+    ]
+
+
 def _failures(results: Sequence[BatchResult], claim_token: str) -> list[_Failure]:
     failures: dict[str, _Failure] = {}
     for result in results:
-        for failure in _batch_failures(result, claim_token):
+        for failure in [*_batch_failures(result, claim_token), *_unaccounted(result)]:
             failures.setdefault(failure.key.event_id, failure)
     return list(failures.values())
 

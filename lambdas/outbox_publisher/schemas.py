@@ -130,13 +130,17 @@ class BatchResult(CamelModel):
     """One Map iteration's result: the keys whose entries the bus never accepted, and why.
 
     ``lastErrors`` is the bus's last answer per entry when the attempts ran out; ``taskError`` the
-    error of a task that failed for good, which then holds for every failed key. Both are
+    error of a task that failed for good, which then holds for every failed key. ``answer`` is
+    the bus's answer to the batch's last attempt when it reported no failure, for the
+    ``answeredKeys`` of that attempt: FailedEntryCount 0 is no proof, only an EventId is. All are
     optional so results of an older definition (failed keys only) are still settled.
     """
 
     failed_keys: list[OutboxKey]
     last_errors: list[EntryError] = Field(default_factory=list)
     task_error: TaskError | None = None
+    answered_keys: list[OutboxKey] = Field(default_factory=list)
+    answer: PutEventsResult | None = None
 
 
 class MarkRequest(CamelModel):

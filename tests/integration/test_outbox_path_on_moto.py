@@ -88,7 +88,9 @@ def _publish(batches: list[dict[str, Any]], context: FakeLambdaContext) -> list[
         # as BatchAbandoned / BatchPublished report the batch (no retries here)
         failed = bool(put_result["FailedEntryCount"])
         results.append(
-            {"failedKeys": state["keys"], "lastErrors": state["lastErrors"]} if failed else {"failedKeys": []}
+            {"failedKeys": state["keys"], "lastErrors": state["lastErrors"]}
+            if failed
+            else {"failedKeys": [], "answeredKeys": state["keys"], "answer": state["putResult"]}
         )
     return results
 

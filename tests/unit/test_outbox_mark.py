@@ -185,3 +185,45 @@ def test_results_must_match_batches_one_to_one() -> None:
     # Given a mark input with a result missing / When parsed / Then it is refused
     with pytest.raises(ValueError, match="one entry per batch"):
         _request([[outbox_record("o-1")]], [])
+
+
+def _answered(records: list[OutboxRecord], answer: dict[str, object]) -> dict[str, object]:
+    """A batch result as BatchPublished reports it: no failed key, the bus's answer to its keys."""
+    return {"failedKeys": [], "answeredKeys": [r.key.model_dump() for r in records], "answer": answer}
+
+
+@pytest.mark.parametrize(
+    ("entries", "code", "message_start"),
+    [
+        ([{"EventId": "e-1"}, {}], "UnattributedFailure", "PutEvents reported FailedEntryCount 0"),
+        ([{"EventId": "e-1"}], "MissingResult", "PutEvents returned no result"),
+    ],
+    ids=["empty-result", "no-result"],
+)
+def test_an_entry_without_an_event_id_is_failed_even_when_no_failure_was_counted(
+    store: InMemoryOrderStore, entries: list[dict[str, str]], code: str, message_start: str
+) -> None:
+    # Given a batch of two the bus answered with FailedEntryCount 0 but an EventId for the first only
+    first, second = _claimed(store, "o-1", "o-2")
+    answer = {"FailedEntryCount": 0, "Entries": entries}
+    request = _request([[first, second]], [], results=[_answered([first, second], answer)])
+    # When settled
+    outcome = settle_claims(request, store, SETTINGS, NOW)
+    # Then only the entry with an EventId is PUBLISHED; the other is PENDING again, and says why
+    assert (outcome.published, outcome.failed, outcome.failed_event_ids) == (1, 1, [second.event_id])
+    assert store.record(first.key).status == "PUBLISHED"
+    released = store.record(second.key)
+    assert released.status == "PENDING"
+    assert released.last_error_code == code
+    assert released.last_error_message.startswith(message_start)
+
+
+def test_an_answer_with_more_results_than_entries_fails_the_whole_batch(store: InMemoryOrderStore) -> None:
+    # Given an answer that cannot be lined up with the entries it answers
+    first, second = _claimed(store, "o-1", "o-2")
+    answer = {"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}, {"EventId": "e-2"}, {"EventId": "e-3"}]}
+    request = _request([[first, second]], [], results=[_answered([first, second], answer)])
+    # When settled, nothing is PUBLISHED on its word
+    outcome = settle_claims(request, store, SETTINGS, NOW)
+    assert (outcome.published, outcome.failed) == (0, 2)
+    assert {store.record(r.key).last_error_code for r in (first, second)} == {"MisalignedResult"}

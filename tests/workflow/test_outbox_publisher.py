@@ -166,6 +166,12 @@ ONE_EXECUTION_OF_FAILURES = {
         "UnattributedFailure",
         "PutEvents reported FailedEntryCount 1",
     ),
+    # FailedEntryCount 0, yet the entry's result has no EventId: nothing proves the bus took it
+    "uncounted": (
+        lambda bus: bus.lose_uncounted(lambda entry: True, times=1),
+        "UnattributedFailure",
+        "PutEvents reported FailedEntryCount 0",
+    ),
     # PutEvents itself fails: the first call, the task's 6 retries, then its Catch
     "call-failed": (
         lambda bus: bus.fail_calls(7, message="the bus is down"),
