@@ -15,7 +15,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 # module's assertions (about 2 s a process).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: deps demo test lint unit workflow infra synth bench clean diagrams serve
+.PHONY: deps demo test lint unit workflow infra synth bench clean diagrams serve fault-sweep
 
 $(DEPS): requirements.lock package.json package-lock.json .python-runtime
 	@test -n "$(PYTHON)" || { echo "no Python $(PYTHON_VERSION): see .ci/find-python" >&2; exit 1; }
@@ -52,6 +52,12 @@ unit: $(DEPS)
 
 bench: cdk.out/manifest.json
 	$(PY) -m bench
+
+# Every transient error of every Lambda task of the claim check, the outbox and the saga, once, before
+# and after its effect, for a fulfilled, a declined and an unshippable order: what differs from the
+# same order without the fault (several minutes; the suite draws a few of these cases).
+fault-sweep: cdk.out/manifest.json
+	$(PY) -m tests.workflow.fault_sweep
 
 # The whole app behind one local AWS endpoint (AWS CLI --endpoint-url), until Ctrl-C.
 serve: cdk.out/manifest.json

@@ -99,6 +99,10 @@ class RuntimeMismatch(Exception):
     the tests ran would not be what runs on AWS."""
 
 
+STATE_TIMEOUT = "States.Timeout"
+"""An injected failure that is the calling state's timeout, not an error of the function."""
+
+
 @dataclass
 class _InjectedFailure:
     error: str
@@ -432,7 +436,8 @@ class LambdaService:
 
         `Lambda.<Code>` errors (Lambda.ServiceException, Lambda.TooManyRequestsException...)
         come back as the Lambda service's own errors; `Sandbox.Timedout` as a function timeout;
-        any other name as if the handler had raised an exception of that class.
+        `States.Timeout` as the calling state's own timeout (TimeoutSeconds) elapsing while it
+        waited; any other name as if the handler had raised an exception of that class.
         """
         name = self.spec(function).name
         with self._lock:
@@ -614,6 +619,10 @@ class LambdaService:
             error = _service_error(429, "TooManyRequestsException", str(throttled))
             error["Reason"] = throttled.reason
             return _http(429), error
+        if failure is not None and failure.error == STATE_TIMEOUT:
+            # The caller stopped waiting (a state's TimeoutSeconds): the engine's Lambda task
+            # reads a TimeoutError as States.Timeout, whatever the invocation did meanwhile
+            raise TimeoutError(failure.message)
         if failure is not None and failure.error.startswith("Lambda."):
             code = failure.error.removeprefix("Lambda.")
             status = 429 if code == "TooManyRequestsException" else 500

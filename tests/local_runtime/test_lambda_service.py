@@ -229,3 +229,26 @@ def test_each_app_logs_at_its_own_level_whatever_an_earlier_app_set(tiny_assembl
             work = app.function_name("Tiny/Work/")
             app.client("lambda").invoke(FunctionName=work, Payload=json.dumps({"log": "an info line"}))
             assert any("an info line" in line for line in app.logs.lines(work)) is logged
+
+
+def test_an_injected_state_timeout_is_the_engines_task_timeout_after_the_handler_ran(
+    tiny_app: LocalApp,
+) -> None:
+    # Given the calling state's timeout elapses during the next invocation, which writes first
+    work = tiny_app.function_name("Tiny/Work/")
+    tiny_app.lambdas.inject_failure(work, "States.Timeout", after_effect=True)
+    sfn = tiny_app.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=tiny_app.state_machine_arn("Tiny/Machine/"),
+        name="timed-out",
+        input=json.dumps({"put": ["written-before-the-timeout"]}),
+    )["executionArn"]
+    # Then the task timed out as Step Functions reports it (not a function error named so)...
+    assert (tiny_app.wait_for(arn)["status"], tiny_app.wait_for(arn)["error"]) == ("FAILED", "States.Timeout")
+    assert [
+        e["type"] for e in tiny_app.history(arn) if e["type"].startswith("Task") and "Timed" in e["type"]
+    ] == ["TaskTimedOut"]
+    # ... and what the handler wrote before stays written
+    table = tiny_app.table_name("Tiny/Table/")
+    keys = {item["pk"]["S"] for item in tiny_app.client("dynamodb").scan(TableName=table)["Items"]}
+    assert keys == {"written-before-the-timeout"}
