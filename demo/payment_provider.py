@@ -9,6 +9,14 @@ above its authorization limit) and delivers the decision through the real webhoo
 time, late, twice, or never, as a scenario needs. It can also fail requests, before or after
 taking them (`fail_next`), to exercise the saga's retries.
 
+It signs every notice exactly as a real provider integrating with the platform must (README,
+"Payment notices"): the `Payment-Signature` header, HMAC-SHA256 over the timestamp and the raw
+body, with the secret the platform handed over (the stack's `PaymentWebhookSecretArn`, read
+once as an operator would read it to give it to the provider). After a rotation the operator
+hands the new value over (`take_secret`); until then the provider keeps signing with the old
+one, which the webhook still accepts. The signing (`demo.notice_signing`) is the provider's
+own code, not the webhook's.
+
 It is an outside party on the app's virtual clock (`LocalApp.add_party`): each time the app is
 quiet it looks for new requests and answers each one `answer_after` (virtual) seconds after it
 saw it, or never (`None`). A provider answering after 4 minutes is waited for; one answering
@@ -20,17 +28,22 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from demo.notice_signing import SIGNATURE_HEADER, sign_notice
 from local_runtime import LocalApp
 from local_runtime.clock import as_seconds
 from local_runtime.outside_http import OutsideRequest, OutsideResponse
+from workflows import constants as c
 
 _deserializer = TypeDeserializer()
-WEBHOOK_PATH = "/payments/webhook"
+WEBHOOK_PATH = f"/{c.PAYMENT_WEBHOOK_PATH}"
+WEBHOOK_API = c.PAYMENT_WEBHOOK_API_NAME
+SECRET_OUTPUT = c.OUTPUT_PAYMENT_WEBHOOK_SECRET_ARN
 ENDPOINT_VARIABLE = "PAYMENT_PROVIDER_ENDPOINT"
 AUTHORIZATION_LIMIT = 500_000
 """The simulated provider declines authorizations above this amount (minor units)."""
@@ -58,6 +71,8 @@ class PaymentProvider:
         self.answer_after = answer_after
         self.limit = limit
         self.endpoint = provider_endpoint(app)
+        self.signing_secrets: list[str] = [handed_over_secret(app)]
+        """The secrets the provider signs with (more than one while it switches to a new one)."""
         self.answers: list[tuple[str, str, int]] = []
         self.received: dict[str, dict[str, Any]] = {}
         """Every distinct request taken, by authorization id, in arrival order."""
@@ -124,18 +139,55 @@ class PaymentProvider:
         with self._lock:
             return [request for key, request in self.received.items() if key not in self._answered]
 
-    def answer(self, authorization_id: str, outcome: str, reason: str | None = None) -> int:
-        """Deliver one webhook call; returns the HTTP status the platform answered."""
-        body: dict[str, Any] = {"authorizationId": authorization_id, "outcome": outcome}
+    def take_secret(self, secret: str, *, keep_old: bool = False) -> None:
+        """An operator hands over a rotated secret: sign with it from now on (and, with
+        ``keep_old``, with the old one too, as a provider switching over may)."""
+        self.signing_secrets = [secret, *self.signing_secrets] if keep_old else [secret]
+
+    def notice(
+        self, authorization_id: str, outcome: str, reason: str | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        """The notice for one authorization: its outcome, with the amount and currency the
+        provider was asked for (``overrides`` replace any field, for a scenario)."""
+        with self._lock:
+            asked = self.received.get(authorization_id)
+        if asked is None:
+            asked = next((e for e in self.ledger() if e.get("authorizationId") == authorization_id), {})
+        body: dict[str, Any] = {
+            "authorizationId": authorization_id,
+            "outcome": outcome,
+            "amount": int(asked.get("amount", 0)),
+            "currency": str(asked.get("currency", "")),
+        }
         if reason:
             body["reason"] = reason
+        return {**body, **overrides}
+
+    def post(self, body: bytes, headers: dict[str, str]) -> int:
+        """POST raw bytes to the webhook's own API, as the provider's HTTP client does."""
+        response = self._app.api.request(
+            "POST",
+            WEBHOOK_PATH,
+            body=body,
+            headers={"Content-Type": "application/json", **headers},
+            api=WEBHOOK_API,
+        )
+        return response.status
+
+    def signed(self, body: dict[str, Any], *, at: float | None = None) -> tuple[bytes, dict[str, str]]:
+        """A notice's raw body and its signature header, signed at ``at`` (now by default)."""
+        raw = json.dumps(body).encode()
+        timestamp = int(time.time() if at is None else at)
+        return raw, {SIGNATURE_HEADER: sign_notice(self.signing_secrets, timestamp, raw)}
+
+    def answer(self, authorization_id: str, outcome: str, reason: str | None = None) -> int:
+        """Deliver one signed webhook call; returns the HTTP status the platform answered."""
+        body = self.notice(authorization_id, outcome, reason)
         with self._lock:
             self._answered.add(authorization_id)
-        response = self._app.api.request(
-            "POST", WEBHOOK_PATH, body=json.dumps(body), headers={"Content-Type": "application/json"}
-        )
-        self.answers.append((authorization_id, outcome, response.status))
-        return response.status
+        status = self.post(*self.signed(body))
+        self.answers.append((authorization_id, outcome, status))
+        return status
 
     def decide(self, request: dict[str, Any]) -> int:
         """Answer one request by the provider's rule."""
@@ -168,6 +220,12 @@ class PaymentProvider:
         """Run the platform until nothing waits on the provider, the provider answering each
         request `answer_after` after it appeared (by default 2 s: well inside the heartbeat)."""
         self._app.drain(timeout=timeout, each_round=lambda: self.act(self._app))
+
+
+def handed_over_secret(app: LocalApp) -> str:
+    """The signing secret as an operator reads it to hand it to the provider."""
+    secret_id = app.output(SECRET_OUTPUT)
+    return str(app.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"])
 
 
 def provider_endpoint(app: LocalApp) -> str:

@@ -1,10 +1,12 @@
 """API Gateway REST (Lambda proxy integration), locally.
 
-Routes come from the template's AWS::ApiGateway::Resource / Method resources;
-a request becomes the proxy event API Gateway would send, the integration's
-function runs in its sandbox, and its proxy response comes back. Methods that
-require AWS_IAM are treated as signed by a local caller, whose identity is in
-`requestContext.identity` as API Gateway would put it.
+Routes come from the template's AWS::ApiGateway::Resource / Method resources,
+each in its own API (a request names the API by id or name, as a URL names its
+host on AWS); a request becomes the proxy event API Gateway would send, the
+integration's function runs in its sandbox, and its proxy response comes back.
+Methods that require AWS_IAM are treated as signed by a local caller, whose
+identity is in `requestContext.identity` as API Gateway would put it; a method
+with authorization NONE sees no identity but the source address.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _FUNCTION_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
 
 @dataclass(frozen=True)
 class Route:
+    api_id: str
     method: str
     resource_path: str
     function_arn: str
@@ -68,6 +71,8 @@ class RestApi:
     lambdas: LambdaService
     account: str
     routes: list[Route] = field(default_factory=list)
+    apis: dict[str, str] = field(default_factory=dict)
+    """Each API's id by its name."""
     _paths: dict[str, str] = field(default_factory=dict)
     stage: str = "local"
 
@@ -78,6 +83,7 @@ class RestApi:
         api_id = f"{logical_id[:6].lower()}{uuid.uuid5(uuid.NAMESPACE_OID, logical_id).hex[:4]}"
         root = f"{api_id}-root"
         self._paths[root] = ""
+        self.apis[str(props.get("Name", logical_id))] = api_id
         return api_id, {"RootResourceId": root}
 
     def provision_resource(
@@ -95,6 +101,7 @@ class RestApi:
         if integration.get("Type") == "AWS_PROXY" and found:
             self.routes.append(
                 Route(
+                    api_id=str(props["RestApiId"]),
                     method=props["HttpMethod"],
                     resource_path=self._paths[props["ResourceId"]] or "/",
                     function_arn=found.group(1),
@@ -113,17 +120,23 @@ class RestApi:
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
         caller: str | None = None,
+        api: str | None = None,
     ) -> ApiResponse:
         """Call a route as API Gateway would. ``caller`` is the signing principal's ARN (an
         AWS_IAM route sees it as ``requestContext.identity.userArn``); by default a local IAM
-        user, ``local-developer``."""
+        user, ``local-developer``. ``api`` (an id or a name) is the API called, as the host of
+        its URL is on AWS: a path only another API serves is not found; without it, any API's."""
         method = method.upper()
+        api_id = self.apis.get(api, api) if api is not None else None
         for route in self.routes:
+            if api_id is not None and route.api_id != api_id:
+                continue
             params = route.match(method, path)
             if params is not None:
                 return self._invoke(route, method, path, params, body, headers or {}, query, caller)
+        # What API Gateway answers for a path or method the API does not have
         return ApiResponse(
-            404, {"Content-Type": "application/json"}, json.dumps({"message": "Missing Authentication Token"})
+            403, {"Content-Type": "application/json"}, json.dumps({"message": "Missing Authentication Token"})
         )
 
     def _invoke(
@@ -166,7 +179,7 @@ class RestApi:
                 "requestTimeEpoch": int(now.timestamp() * 1000),
                 "protocol": "HTTP/1.1",
                 "accountId": self.account,
-                "apiId": "local",
+                "apiId": route.api_id,
                 "identity": {
                     "sourceIp": "127.0.0.1",
                     "userAgent": headers.get("User-Agent", "local-runtime"),

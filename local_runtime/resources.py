@@ -351,7 +351,40 @@ def _email_identity(p: Provisioner, logical_id: str, props: dict[str, Any]) -> t
     return identity, {}
 
 
+_PASSWORD_OPTIONS = (
+    "PasswordLength",
+    "ExcludeCharacters",
+    "ExcludeNumbers",
+    "ExcludePunctuation",
+    "ExcludeUppercase",
+    "ExcludeLowercase",
+    "IncludeSpace",
+    "RequireEachIncludedType",
+)
+
+
+def _secret(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A secret, its value generated as CloudFormation would (Secrets Manager's GetRandomPassword
+    with the template's options) or taken as given. The platform key is not run locally, so
+    the secret is created without it; its Ref, as CloudFormation's, is the ARN."""
+    client = p.client("secretsmanager")
+    name = str(props.get("Name") or generated_name(p.stack.name, logical_id, "AWS::SecretsManager::Secret"))
+    value = props.get("SecretString")
+    generate = props.get("GenerateSecretString")
+    if value is None and generate is not None:
+        options = {key: generate[key] for key in _PASSWORD_OPTIONS if key in generate}
+        password = client.get_random_password(**options)["RandomPassword"]
+        template, key = generate.get("SecretStringTemplate"), generate.get("GenerateStringKey")
+        value = json.dumps({**json.loads(template), key: password}) if template and key else password
+    request: dict[str, Any] = {"Name": name, "Description": str(props.get("Description", ""))}
+    if value is not None:
+        request["SecretString"] = str(value)
+    arn = client.create_secret(**request)["ARN"]
+    return arn, {"Id": arn}
+
+
 PROVISIONERS: dict[str, ProvisionFn] = {
+    "AWS::SecretsManager::Secret": _secret,
     "AWS::Cognito::UserPool": _user_pool,
     "AWS::SES::EmailIdentity": _email_identity,
     "AWS::DynamoDB::Table": _table,

@@ -7,8 +7,10 @@
 One process holds everything: moto in server mode answers the AWS APIs on ``--port`` (the
 services' requests reach the same backends the app was provisioned in), the app's pipes,
 Lambda dispatcher (``lambda invoke`` runs the real handler), virtual clock and outside parties
-run beside it, and the orders API answers plain HTTP on ``--api-port`` at the ``OrdersApiUrl``
-of the outputs file, which has the shape ``cdk deploy --outputs-file`` writes. The clock
+run beside it, and the stack's REST APIs answer plain HTTP on ``--api-port``, each under its own
+id (``http://127.0.0.1:4567/<api id>/``, where AWS gives each API a host): the outputs file,
+in the shape ``cdk deploy --outputs-file`` writes, has every API URL (``OrdersApiUrl``,
+``PaymentWebhookUrl``) rewritten to it. The clock
 follows wall time here: a driver lets as much virtual time pass as real time did, so a Wait of
 5 s takes 5 s; with ``--virtual-clock`` it jumps to the next timer whenever the app is quiet.
 Ctrl-C (or SIGTERM) stops it cleanly: servers closed, threads joined, ports free.
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import signal
 import sys
 import threading
@@ -41,6 +44,8 @@ from local_runtime.app import LocalApp
 from local_runtime.lambda_service import DEFAULT_CONCURRENCY, FunctionNotFound, LambdaService, Throttled
 
 DRIVER_TICK_SECONDS = 0.05
+_EXECUTE_API_URL = re.compile(r"https://([a-z0-9]+)\.execute-api\.[^/]+/[^/]+/")
+"""An API's invoke URL on AWS: host named by the API id, then the stage."""
 _INVOKE_PATH = "/2015-03-31/functions/"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -110,7 +115,8 @@ class _LambdaInvoke:
 
 def _api_handler(app: LocalApp) -> type[BaseHTTPRequestHandler]:
     class ApiHandler(BaseHTTPRequestHandler):
-        """The orders API over plain HTTP, answered by the template's routes and functions."""
+        """The stack's REST APIs over plain HTTP (``/<api id>/<path>``), answered by the template's
+        routes and functions; a path under no API id is no API's (403, as API Gateway answers)."""
 
         protocol_version = "HTTP/1.1"
 
@@ -118,9 +124,13 @@ def _api_handler(app: LocalApp) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
+            api_id, _, path = parts.path.lstrip("/").partition("/")
+            if api_id not in app.api.apis.values():
+                api_id, path = "", ""
             answer = app.api.request(
                 self.command,
-                parts.path,
+                f"/{path}",
+                api=api_id,
                 body=body,
                 headers={key: value for key, value in self.headers.items()},
                 query=dict(parse_qsl(parts.query)),
@@ -211,12 +221,15 @@ class LocalEndpoint:
             last = now
 
     def outputs(self) -> dict[str, dict[str, Any]]:
-        """The stack's outputs as ``cdk deploy --outputs-file`` writes them (the API at its
-        local URL)."""
+        """The stack's outputs as ``cdk deploy --outputs-file`` writes them (each API URL at its
+        local address)."""
         assert self.app.resources is not None
-        values = dict(self.app.resources.outputs)
-        if "OrdersApiUrl" in values:
-            values["OrdersApiUrl"] = self.api_url
+        values = {
+            key: _EXECUTE_API_URL.sub(lambda found: f"{self.api_url}{found.group(1)}/", value)
+            if isinstance(value, str)
+            else value
+            for key, value in self.app.resources.outputs.items()
+        }
         return {self.app.stack.name: values}
 
     def stop(self) -> None:
@@ -273,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stopped.set())
         print(
-            f"AWS endpoint {endpoint.url}  orders API {endpoint.api_url}  outputs {args.outputs}", flush=True
+            f"AWS endpoint {endpoint.url}  APIs {endpoint.api_url}<api id>/  outputs {args.outputs}",
+            flush=True,
         )
         try:
             stopped.wait()

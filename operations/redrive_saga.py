@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from operations.stack_outputs import stack_outputs
 from workflows.constants import SAGA_MAX_REDRIVES
 
 REDRIVE_OF_ATTRIBUTE = "sagaRedriveOf"
@@ -199,15 +200,6 @@ def redrive_parked_sagas(
     return report
 
 
-def _stack_outputs(path: Path) -> dict[str, str]:
-    """The outputs of the one stack in a ``cdk deploy --outputs-file`` file."""
-    document = json.loads(path.read_text())
-    if not isinstance(document, dict) or len(document) != 1:
-        raise ValueError(f"{path}: expected the outputs of exactly one stack")
-    (outputs,) = document.values()
-    return {str(key): str(value) for key, value in outputs.items()}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m operations.redrive_saga", description=__doc__.split("\n")[0]
@@ -221,16 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        outputs = _stack_outputs(args.outputs)
-        names = (
-            "WorkflowFailuresQueueUrl",
-            "OrderSagaQueueUrl",
-            "OrderSagaStateMachineArn",
-            "OpsAlertTopicArn",
+        outputs = stack_outputs(
+            args.outputs,
+            ("WorkflowFailuresQueueUrl", "OrderSagaQueueUrl", "OrderSagaStateMachineArn", "OpsAlertTopicArn"),
         )
-        missing = [name for name in names if name not in outputs]
-        if missing:
-            raise ValueError(f"{args.outputs}: missing outputs {', '.join(missing)}")
     except (OSError, ValueError) as error:
         print(f"redrive_saga: {error}", file=sys.stderr)
         return 2

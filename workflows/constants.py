@@ -32,6 +32,8 @@ OUTPUT_INVENTORY_TABLE_NAME: Final = "InventoryTableName"
 OUTPUT_PAYMENTS_TABLE_NAME: Final = "PaymentsTableName"
 OUTPUT_SHIPMENTS_TABLE_NAME: Final = "ShipmentsTableName"
 OUTPUT_OPS_ALERT_TOPIC_ARN: Final = "OpsAlertTopicArn"
+OUTPUT_PAYMENT_WEBHOOK_URL: Final = "PaymentWebhookUrl"
+OUTPUT_PAYMENT_WEBHOOK_SECRET_ARN: Final = "PaymentWebhookSecretArn"
 
 # --- shared infrastructure ----------------------------------------------------------------
 
@@ -205,6 +207,18 @@ PAYMENT_WEBHOOK_PATH: Final = "payments/webhook"
 PAYMENT_WEBHOOK_REQUEST_MODEL: Final = "PaymentNotification"
 PAYMENT_WEBHOOK_MEMORY_MB: Final = 256
 PAYMENT_WEBHOOK_TIMEOUT_SECONDS: Final = 10
+# The provider's own front door: no AWS credentials (each notice is signed), its own throttling.
+PAYMENT_WEBHOOK_API_NAME: Final = "order-platform-payment-webhook"
+PAYMENT_WEBHOOK_API_STAGE: Final = "prod"
+PAYMENT_WEBHOOK_THROTTLE_RATE_LIMIT: Final = 20
+PAYMENT_WEBHOOK_THROTTLE_BURST_LIMIT: Final = 40
+PAYMENT_WEBHOOK_SECRET_LENGTH: Final = 64
+# More refused notices (forged, stale, replayed, mismatched, malformed) in 5 minutes page someone:
+# a provider's occasional retry of a notice already taken is not a spike; a forger's attempts are.
+PAYMENT_WEBHOOK_REFUSAL_ALARM_THRESHOLD: Final = 10
+PAYMENT_WEBHOOK_REFUSAL_METRIC: Final = "WebhookRequestsRefused"
+# Powertools Idempotency's expiry attribute in the notices table (its records expire by TTL).
+PAYMENT_NOTICES_TTL_ATTRIBUTE: Final = "expiration"
 
 
 # --- account-change notification (enrichment) ------------------------------------------------------

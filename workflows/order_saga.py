@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -30,13 +30,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
+from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from workflows import constants as c
 from workflows.lambda_factory import PlatformFunction
-from workflows.orders_api import OrdersApi
 from workflows.platform_foundation import PlatformFoundation
 from workflows.workflow_parts import (
     asl_state_machine,
@@ -185,9 +186,12 @@ class OrderSaga(Construct):
             the payments table stands for the payment provider's ledger.
         tables: the same three, keyed by their environment variable (INVENTORY_TABLE_NAME...).
         functions: the eleven task Lambdas, keyed by their ASL placeholder.
-        webhook_function: the payment webhook Lambda (`POST /payments/webhook` on the orders API),
-            which answers the AuthorizePayment callback.
-        webhook_method: that API method.
+        webhook_function: the payment webhook Lambda, which answers the AuthorizePayment
+            callback (the stack puts it behind `PaymentWebhookApi`).
+        webhook_secret: the secret the provider signs its notices with (AWSCURRENT and
+            AWSPREVIOUS are both valid: `operations/rotate_webhook_secret.py`).
+        payment_notices_table: the notices the webhook took, for as long as a replay could pass
+            (Powertools Idempotency records, expiring by TTL).
         state_machine: the Standard state machine.
         log_group: its execution log group (level ALL, with execution data).
         order_placed_rule: the platform-bus rule delivering OrderPlaced to `queue`.
@@ -208,7 +212,6 @@ class OrderSaga(Construct):
         construct_id: str,
         *,
         foundation: PlatformFoundation,
-        api: OrdersApi,
         payment_provider_endpoint: str = c.PAYMENT_PROVIDER_DEFAULT_ENDPOINT,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -221,7 +224,7 @@ class OrderSaga(Construct):
         )
         self.state_machine = self._build_state_machine()
         self._grant_recorded_answers()
-        self._build_webhook(api)
+        self._build_webhook()
         self._build_trigger()
         self._build_failure_rule()
         self.alarms = self._build_alarms()
@@ -364,15 +367,46 @@ class OrderSaga(Construct):
 
     # --- payment webhook: the callback's other end -----------------------------------------
 
-    def _build_webhook(self, api: OrdersApi) -> None:
+    def _build_webhook(self) -> None:
+        foundation = self._foundation
+        self.webhook_secret = secretsmanager.Secret(
+            self,
+            "PaymentWebhookSecret",
+            description="Signs the payment provider's webhook notices (HMAC-SHA256); hand it to the provider",
+            encryption_key=foundation.key,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=c.PAYMENT_WEBHOOK_SECRET_LENGTH, exclude_punctuation=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.webhook_secret,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-SMG4",
+                    reason=(
+                        "A shared webhook secret cannot rotate on its own: the provider must be given "
+                        "the new value. Operators rotate it with operations/rotate_webhook_secret.py "
+                        "(README, payment notices), which keeps the previous value valid until the next "
+                        "rotation so no notice is lost while the provider switches."
+                    ),
+                )
+            ],
+        )
+        self.payment_notices_table: dynamodb.Table = foundation.table(
+            self, "PaymentNoticesTable", time_to_live_attribute=c.PAYMENT_NOTICES_TTL_ATTRIBUTE
+        )
         webhook = self._function(
             "PaymentWebhookFunction",
             package=c.PAYMENT_WEBHOOK_PACKAGE,
             handler=c.PAYMENT_WEBHOOK_HANDLER,
             service_name=c.PAYMENT_WEBHOOK_SERVICE_NAME,
-            description="Payment webhook: records the provider's answer and completes the saga's callback",
+            description="Payment webhook: authenticates a provider notice, records it, answers the callback",
             tables={PAYMENTS_TABLE_ENV: _UPDATE_ITEMS},
-            settings={},
+            settings={
+                "SIGNING_SECRET_ARN": self.webhook_secret.secret_arn,
+                "PAYMENT_NOTICES_TABLE_NAME": self.payment_notices_table.table_name,
+            },
             memory_size=c.PAYMENT_WEBHOOK_MEMORY_MB,
             timeout_seconds=c.PAYMENT_WEBHOOK_TIMEOUT_SECONDS,
         )
@@ -384,13 +418,22 @@ class OrderSaga(Construct):
                 resources=[self.state_machine.state_machine_arn],
             )
         )
-        self.webhook_function: lambda_.Function = webhook.function
-        self.webhook_method = api.add_route(
-            "POST",
-            c.PAYMENT_WEBHOOK_PATH,
-            webhook.function,
-            request_model_name=c.PAYMENT_WEBHOOK_REQUEST_MODEL,
+        # Powertools Idempotency's records of the notices taken: conditional put, get, update, delete.
+        webhook.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="PaymentNoticeReceipts",
+                actions=[
+                    "dynamodb:PutItem",
+                    "dynamodb:GetItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                ],
+                resources=[self.payment_notices_table.table_arn],
+            )
         )
+        # GetSecretValue on this secret, and Decrypt with the platform key through Secrets Manager only.
+        self.webhook_secret.grant_read(webhook.role)
+        self.webhook_function: lambda_.Function = webhook.function
 
     # --- trigger: bus rule → queue → pipe → state machine ---------------------------------
 

@@ -17,13 +17,14 @@ from constructs import Construct
 from workflows import constants as c
 from workflows.lambda_factory import PlatformFunction
 from workflows.platform_foundation import PlatformFoundation
+from workflows.rest_api import json_object_route, stage_options
 
 
 class OrdersApi(Construct):
     """`POST /orders` and `GET /orders/{orderId}` backed by the orders Lambda; `add_route` for more.
 
-    Workflows that need an HTTP entry point (the payment webhook) add a route to this API
-    rather than a second one, so every route shares the same authorization, throttling and logs.
+    Every route of this API requires SigV4 (AWS_IAM). The payment provider holds no AWS
+    credentials, so its webhook has an API of its own (`PaymentWebhookApi`).
 
     Attributes:
         api: the REST API.
@@ -92,27 +93,11 @@ class OrdersApi(Construct):
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
             default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
-            deploy_options=apigw.StageOptions(
+            deploy_options=stage_options(
                 stage_name=c.ORDERS_API_STAGE,
-                access_log_destination=apigw.LogGroupLogDestination(self.access_log_group),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
-                logging_level=apigw.MethodLoggingLevel.INFO,
-                # Request/response bodies carry customer data: keep them out of execution logs.
-                data_trace_enabled=False,
-                metrics_enabled=True,
-                tracing_enabled=True,
-                throttling_rate_limit=c.ORDERS_API_THROTTLE_RATE_LIMIT,
-                throttling_burst_limit=c.ORDERS_API_THROTTLE_BURST_LIMIT,
+                access_log_group=self.access_log_group,
+                rate_limit=c.ORDERS_API_THROTTLE_RATE_LIMIT,
+                burst_limit=c.ORDERS_API_THROTTLE_BURST_LIMIT,
             ),
         )
         # The stack publishes the URL under its own stable output id (OrdersApiUrl).
@@ -177,28 +162,9 @@ class OrdersApi(Construct):
     def add_route(
         self, http_method: str, path: str, function: lambda_.IFunction, *, request_model_name: str
     ) -> apigw.Method:
-        """Route `http_method /path` of this API to `function` (Lambda proxy, SigV4, validated body).
-
-        Every route of the platform's one API gets the same front door: AWS_IAM authorization
-        (the API's default), the stage's throttling and logs, and a body validator. The Lambda's
-        pydantic model is the authoritative schema; the gateway only rejects bodies that are not
-        a JSON object, so garbage never costs an invocation.
-        """
-        model = self.api.add_model(
-            request_model_name,
-            content_type="application/json",
-            model_name=request_model_name,
-            schema=apigw.JsonSchema(
-                schema=apigw.JsonSchemaVersion.DRAFT4,
-                title=request_model_name,
-                type=apigw.JsonSchemaType.OBJECT,
-            ),
-        )
-        method = self.api.root.resource_for_path(path).add_method(
-            http_method,
-            apigw.LambdaIntegration(function, allow_test_invoke=False),
-            request_validator=self._body_validator,
-            request_models={"application/json": model},
+        """Route `http_method /path` of this API to `function` (Lambda proxy, SigV4, validated body)."""
+        method = json_object_route(
+            self.api, self._body_validator, http_method, path, function, request_model_name=request_model_name
         )
         _acknowledge_iam_authorization(method)
         return method

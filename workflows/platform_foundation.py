@@ -266,7 +266,19 @@ class PlatformFoundation(Construct):
     def alarm_when_positive(
         self, scope: Construct, construct_id: str, *, metric: cloudwatch.IMetric, description: str
     ) -> cloudwatch.Alarm:
-        """An alarm to the ops topic as soon as a metric is above zero (a parked message, a failed run).
+        """An alarm to the ops topic as soon as a metric is above zero (a parked message, a failed run)."""
+        return self.alarm_above(scope, construct_id, metric=metric, threshold=0, description=description)
+
+    def alarm_above(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        description: str,
+    ) -> cloudwatch.Alarm:
+        """An alarm to the ops topic when a metric is above ``threshold`` in one period.
 
         Missing data is "not breaching": a queue or workflow with no traffic is healthy.
         """
@@ -275,7 +287,7 @@ class PlatformFoundation(Construct):
             construct_id,
             alarm_description=description,
             metric=metric,
-            threshold=0,
+            threshold=threshold,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

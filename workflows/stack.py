@@ -17,6 +17,7 @@ from workflows.claim_check import ClaimCheck
 from workflows.order_saga import OrderSaga
 from workflows.orders_api import OrdersApi
 from workflows.outbox_publisher import OutboxPublisher
+from workflows.payment_webhook_api import PaymentWebhookApi
 from workflows.platform_foundation import PlatformFoundation
 
 
@@ -27,8 +28,9 @@ class OrderPlatformStack(Stack):
         foundation: key, bus, orders table, ops topic.
         orders_api: the REST API and its Lambda.
         outbox_publisher: the outbox workflow (functions, state machine, pipe, sweeper, alarms).
-        order_saga: the saga (tables, functions, webhook route, state machine, queue, pipe,
-            failure rule, alarms).
+        order_saga: the saga (tables, functions, webhook function and secret, state machine,
+            queue, pipe, failure rule, alarms).
+        payment_webhook_api: the payment provider's API (signed notices, no AWS credentials).
         account_notification: the account-change notification (accounts and notices tables,
             user pool, SES sender identity, functions, state machine, pipe, alarms).
     """
@@ -47,8 +49,14 @@ class OrderPlatformStack(Stack):
             self,
             "OrderSaga",
             foundation=self.foundation,
-            api=self.orders_api,
             payment_provider_endpoint=str(endpoint),
+        )
+        self.payment_webhook_api = PaymentWebhookApi(
+            self,
+            "PaymentWebhookApi",
+            foundation=self.foundation,
+            function=self.order_saga.webhook_function,
+            logging_role_set_by=self.orders_api.api.node.find_child("Account"),
         )
         sender = self.node.try_get_context(c.NOTIFICATION_SENDER_CONTEXT_KEY) or c.NOTIFICATION_DEFAULT_SENDER
         self.account_notification = AccountNotification(
@@ -63,6 +71,16 @@ class OrderPlatformStack(Stack):
         saga = self.order_saga
         outputs: list[tuple[str, str, str]] = [
             (c.OUTPUT_ORDERS_API_URL, self.orders_api.url, "Orders API base URL"),
+            (
+                c.OUTPUT_PAYMENT_WEBHOOK_URL,
+                self.payment_webhook_api.url,
+                "Where the payment provider POSTs its signed notices",
+            ),
+            (
+                c.OUTPUT_PAYMENT_WEBHOOK_SECRET_ARN,
+                self.order_saga.webhook_secret.secret_arn,
+                "The secret the provider signs notices with (rotate: operations/rotate_webhook_secret.py)",
+            ),
             (
                 c.OUTPUT_EVENT_BUS_NAME,
                 self.foundation.event_bus.event_bus_name,

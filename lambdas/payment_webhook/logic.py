@@ -7,6 +7,11 @@ is then delivered to the task waiting for it (``payments.answers``): to the toke
 current when it is sent, dropped only once that token got it, so a webhook retried after a
 failed delivery delivers it then, a retried payment request replacing the token gets it too,
 and any other repeat is ignored without calling Step Functions.
+
+A notice is about the amount the ledger asked for, in its currency, or it is about nothing the
+platform asked: an authentic notice for another amount is refused (NoticeMismatch) before the
+ledger changes, whatever its outcome. The saga's own check (`PaymentAnswerMatches`) stays: the
+ledger is not the only way an answer reaches it (`send-task-success` by hand).
 """
 
 from dataclasses import dataclass
@@ -17,7 +22,7 @@ from payments.answers import deliver_answer
 from payments.ledger import PaymentLedger
 from payments.models import PaymentEntry
 
-from payment_webhook.errors import PaymentNotFound
+from payment_webhook.errors import NoticeMismatch, PaymentNotFound
 from payment_webhook.schemas import PaymentNotice
 from task_io.callbacks import TaskCallbacks, TaskNoLongerOpen
 
@@ -46,15 +51,27 @@ def _entry(ledger: PaymentLedger, authorization_id: str) -> PaymentEntry:
     return entry
 
 
+def _check_terms(notice: PaymentNotice, entry: PaymentEntry) -> None:
+    differences: dict[str, tuple[object, object]] = {}
+    if notice.amount != entry.amount:
+        differences["amount"] = (notice.amount, entry.amount)
+    if notice.currency != entry.currency:
+        differences["currency"] = (notice.currency, entry.currency)
+    if differences:
+        raise NoticeMismatch(entry.authorization_id, differences)
+
+
 def answer_payment(
     notice: PaymentNotice, ledger: PaymentLedger, callbacks: TaskCallbacks, now: datetime
 ) -> WebhookOutcome:
     """Record the provider's answer and pass it on to the waiting task.
 
-    Raises PaymentNotFound; PaymentStoreUnavailable / CallbackUnavailable when a retry may succeed.
+    Raises PaymentNotFound, NoticeMismatch (not the ledger's amount or currency);
+    PaymentStoreUnavailable / CallbackUnavailable when a retry may succeed.
     """
     authorization_id = notice.authorization_id
     entry = _entry(ledger, authorization_id)
+    _check_terms(notice, entry)
     if notice.outcome == "PENDING":
         if entry.status != "REQUESTED" or entry.task_token is None:
             return WebhookOutcome(accepted=False, ledger_status=entry.status)

@@ -1,15 +1,18 @@
 """Parsing of ``POST /payments/webhook``.
 
-Every check that can refuse a request lives here and runs before the ledger is read, so a
-refused request (4xx) never touches the ledger or the workflow.
+Every check that can refuse a request lives here or in `signatures` and runs before the ledger
+is read, so a refused request (4xx) never touches the ledger or the workflow. The raw body is
+read first (media type, size) because the signature is over those exact bytes; the notice is
+parsed only once the signature holds, so an unauthenticated caller learns nothing of its schema.
 """
 
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from http_api.requests import json_body_bytes, parse_json_model
+from order_store.models import CurrencyCode
 from task_io.models import CamelModel
 
 MAX_BODY_BYTES = 8 * 1024
@@ -27,19 +30,29 @@ ProviderReason = Annotated[
 
 
 class PaymentNotice(CamelModel):
-    """The provider's notice. Unknown fields are ignored: providers add fields to webhooks."""
+    """The provider's notice. Unknown fields are ignored: providers add fields to webhooks.
+
+    ``amount`` (minor units) and ``currency`` are what the provider decided on; they must be
+    what the ledger asked it to authorize (`logic.answer_payment`).
+    """
 
     model_config = ConfigDict(extra="ignore")
 
     authorization_id: AuthorizationId
     outcome: Outcome
+    amount: int = Field(ge=0)
+    currency: CurrencyCode
     reason: ProviderReason | None = None
 
 
-def parse_notice(headers: Mapping[str, str], body: str | None, is_base64_encoded: bool) -> PaymentNotice:
-    """Validate a webhook request: media type (415), size (413), JSON syntax (400), notice (422).
+def notice_bytes(headers: Mapping[str, str], body: str | None, is_base64_encoded: bool) -> bytes:
+    """The raw body of a webhook request: media type (415), size (413).
 
     ``headers`` must be case-insensitive, as Powertools' are.
     """
-    raw = json_body_bytes(headers, body, is_base64_encoded, max_body_bytes=MAX_BODY_BYTES)
+    return json_body_bytes(headers, body, is_base64_encoded, max_body_bytes=MAX_BODY_BYTES)
+
+
+def parse_notice(raw: bytes) -> PaymentNotice:
+    """A signed body as a notice: JSON syntax (400), notice (422)."""
     return parse_json_model(PaymentNotice, raw)

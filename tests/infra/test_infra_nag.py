@@ -83,8 +83,10 @@ def test_acknowledged_rules_are_the_reviewed_set(synthesized: Synthesized) -> No
         "AwsSolutions-IAM5",  # X-Ray and vended-logs actions without resource-level permissions
         "AwsSolutions-L1",  # python3.13 pinned together with the Powertools layer
         "AwsSolutions-SQS3",  # dead-letter queues have no DLQ of their own
-        "AwsSolutions-APIG3",  # WAF not used on a SigV4-only API
-        "AwsSolutions-COG4",  # AWS_IAM authorization instead of Cognito
+        "AwsSolutions-APIG3",  # WAF not used on a SigV4-only API, nor on the signed-notice webhook
+        "AwsSolutions-COG4",  # AWS_IAM authorization instead of Cognito; the webhook: signed notices
+        "AwsSolutions-APIG4",  # the webhook: the provider has no AWS identity, its notices are signed
+        "AwsSolutions-SMG4",  # the webhook secret rotates by hand: the provider must be given it
         "AwsSolutions-COG3",  # threat protection: PLUS feature plan (the rule checks the old setting)
         "AwsSolutions-S1",  # the payload bucket's access-log bucket does not log to itself
     }

@@ -49,6 +49,8 @@ WEBHOOK_HANDLER = "payment_webhook.handler.lambda_handler"
 READ = {"dynamodb:GetItem", "dynamodb:BatchGetItem"}
 WRITE = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 UPDATE = {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+# Powertools Idempotency's records: a conditional put, a get, the completion, a failed one's delete.
+RECEIPTS = {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 
 # handler -> table -> item actions: each function touches only the tables its step uses.
 # (IAM has no TransactWriteItems action: transactions are authorized per Put/UpdateItem.)
@@ -64,13 +66,14 @@ EXPECTED_TABLE_ACCESS: dict[str, dict[str, set[str]]] = {
     "order_saga.release_inventory_handler.lambda_handler": {"Inventory": WRITE},
     "order_saga.cancel_order_handler.lambda_handler": {"Orders": WRITE},
     "order_saga.park_handler.lambda_handler": {"Orders": WRITE},
-    WEBHOOK_HANDLER: {"Payments": UPDATE},
+    WEBHOOK_HANDLER: {"Payments": UPDATE, "PaymentNotices": RECEIPTS},
 }
 TABLE_ENV = {
     "Orders": "ORDERS_TABLE_NAME",
     "Inventory": "INVENTORY_TABLE_NAME",
     "Payments": "PAYMENTS_TABLE_NAME",
     "Shipments": "SHIPMENTS_TABLE_NAME",
+    "PaymentNotices": "PAYMENT_NOTICES_TABLE_NAME",
 }
 TABLE_KEY_ACTIONS = {"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}
 
@@ -84,7 +87,7 @@ def _table_ids(synthesized: Synthesized) -> dict[str, str]:
         "Orders": synthesized.one_under("AWS::DynamoDB::Table", "Foundation/OrdersTable")[0],
         **{
             name: synthesized.one_under("AWS::DynamoDB::Table", f"{SAGA}/{name}Table")[0]
-            for name in ("Inventory", "Payments", "Shipments")
+            for name in ("Inventory", "Payments", "Shipments", "PaymentNotices")
         },
     }
 
@@ -378,6 +381,8 @@ def test_each_saga_function_touches_only_its_tables(synthesized: Synthesized) ->
         grants.pop("states:SendTaskSuccess", None)
         grants.pop("states:SendTaskFailure", None)
         grants.pop("states:SendTaskHeartbeat", None)
+        for action in ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"):
+            grants.pop(action, None)  # the webhook's signing secret: its own test
         # Then its item actions are exactly those of its step, on its tables only ...
         expected: dict[str, set[str | None]] = {}
         for table, actions in EXPECTED_TABLE_ACCESS[handler].items():
@@ -449,32 +454,42 @@ def test_saga_functions_get_their_business_settings(synthesized: Synthesized) ->
 # --- payment webhook ------------------------------------------------------------------------------
 
 
-def test_webhook_route_is_a_sigv4_lambda_proxy_on_the_orders_api(synthesized: Synthesized) -> None:
-    # Given the webhook function and the API's methods
+def test_webhook_route_is_an_open_lambda_proxy_on_an_api_of_its_own(synthesized: Synthesized) -> None:
+    # Given the webhook function, the two APIs and their methods
     webhook_id, _ = _functions_by_handler(synthesized)[WEBHOOK_HANDLER]
-    api_id, _ = synthesized.one_of_type("AWS::ApiGateway::RestApi")
+    webhook_api, _ = synthesized.one_under("AWS::ApiGateway::RestApi", "PaymentWebhookApi")
+    orders_api, _ = synthesized.one_under("AWS::ApiGateway::RestApi", "OrdersApi")
     (method_id,) = [
         lid
         for lid in synthesized.of_type("AWS::ApiGateway::Method")
         if synthesized.path_of(lid).endswith("/payments/webhook/POST/Resource")
     ]
     props = synthesized.resources[method_id]["Properties"]
-    # Then POST /payments/webhook on the one orders API requires SigV4 ...
-    assert ref_target(props["RestApiId"]) == api_id
+    # Then POST /payments/webhook is on the webhook's own API, reachable without AWS credentials
+    # (the provider has none: its notices are signed) ...
+    assert ref_target(props["RestApiId"]) == webhook_api
     assert props["HttpMethod"] == "POST"
-    assert props["AuthorizationType"] == "AWS_IAM"
+    assert props["AuthorizationType"] == "NONE"
     # ... validates the body and proxies to the webhook function
     assert "RequestValidatorId" in props
     assert "application/json" in props["RequestModels"]
     assert props["Integration"]["Type"] == "AWS_PROXY"
     assert {"Fn::GetAtt": [webhook_id, "Arn"]} in props["Integration"]["Uri"]["Fn::Join"][1]
+    # And the AWS_IAM orders API has no payments route any more
+    orders_paths = [
+        resource["Properties"]["PathPart"]
+        for resource in synthesized.of_type("AWS::ApiGateway::Resource").values()
+        if ref_target(resource["Properties"]["RestApiId"]) == orders_api
+    ]
+    assert "payments" not in orders_paths
 
 
 def test_webhook_role_answers_only_the_saga_callbacks(synthesized: Synthesized) -> None:
-    # Given the webhook's role, the saga and the payments table
+    # Given the webhook's role, the saga, the payments table and the signing secret
     _, webhook = _functions_by_handler(synthesized)[WEBHOOK_HANDLER]
     role_id = ref_id(webhook["Properties"]["Role"])
     machine_id, _ = _saga_machine(synthesized)
+    secret_id, _ = synthesized.one_of_type("AWS::SecretsManager::Secret")
     grants = synthesized.granted(role_id)
     # Then the only Step Functions actions it has are the task responses, on the saga only
     states_actions = {a: t for a, t in grants.items() if a.startswith("states:")}
@@ -483,11 +498,33 @@ def test_webhook_role_answers_only_the_saga_callbacks(synthesized: Synthesized) 
         "states:SendTaskFailure": {machine_id},
         "states:SendTaskHeartbeat": {machine_id},
     }
-    # And it asks for no other service's actions than its table, key, logs and traces
+    # And it reads the signing secret, and no other
+    assert {a: t for a, t in grants.items() if a.startswith("secretsmanager:")} == {
+        "secretsmanager:GetSecretValue": {secret_id},
+        "secretsmanager:DescribeSecret": {secret_id},
+    }
+    # And it asks for no other service's actions than its tables, key, secret, logs and traces
     services = {action.split(":", 1)[0] for action in grants}
-    assert services == {"states", "dynamodb", "kms", "logs", "xray"}
-    assert webhook["Properties"]["Environment"]["Variables"]["PAYMENTS_TABLE_NAME"] == {
-        "Ref": _table_ids(synthesized)["Payments"]
+    assert services == {"states", "dynamodb", "kms", "logs", "xray", "secretsmanager"}
+    variables = webhook["Properties"]["Environment"]["Variables"]
+    assert variables["PAYMENTS_TABLE_NAME"] == {"Ref": _table_ids(synthesized)["Payments"]}
+    assert variables["SIGNING_SECRET_ARN"] == {"Ref": secret_id}
+
+
+def test_the_signing_secret_is_generated_and_encrypted_by_the_platform_key(synthesized: Synthesized) -> None:
+    key_id, _ = synthesized.one_of_type("AWS::KMS::Key")
+    _, secret = synthesized.one_of_type("AWS::SecretsManager::Secret")
+    props = secret["Properties"]
+    assert ref_target(props["KmsKeyId"]) == key_id
+    assert props["GenerateSecretString"]["PasswordLength"] == c.PAYMENT_WEBHOOK_SECRET_LENGTH
+    assert secret["DeletionPolicy"] == "Retain"
+
+
+def test_the_notice_receipts_expire_by_ttl(synthesized: Synthesized) -> None:
+    _, table = synthesized.one_under("AWS::DynamoDB::Table", f"{SAGA}/PaymentNoticesTable")
+    assert table["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": c.PAYMENT_NOTICES_TTL_ATTRIBUTE,
+        "Enabled": True,
     }
 
 

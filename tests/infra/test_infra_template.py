@@ -315,13 +315,18 @@ def test_alarms_watch_every_dlq_and_every_workflow_and_notify_ops(synthesized: S
     # Given the alarms and the ops topic
     topic_id, _ = synthesized.one_of_type("AWS::SNS::Topic")
     watched: dict[str, set[str]] = {}
+    refusals = None
     for logical_id, alarm in synthesized.of_type("AWS::CloudWatch::Alarm").items():
         props = alarm["Properties"]
-        # Then every alarm fires on the first occurrence and notifies the ops topic
-        assert props["Threshold"] == 0, logical_id
+        # Then every alarm notifies the ops topic, and a quiet metric is healthy
         assert props["ComparisonOperator"] == "GreaterThanThreshold", logical_id
         assert props["TreatMissingData"] == "notBreaching", logical_id
         assert [ref_target(a) for a in props["AlarmActions"]] == [topic_id], logical_id
+        if props.get("Namespace") == c.METRICS_NAMESPACE:
+            refusals = props
+            continue
+        # And every other alarm fires on the first occurrence
+        assert props["Threshold"] == 0, logical_id
         ((dimension,),) = [props["Dimensions"]]
         watched.setdefault(props["MetricName"], set()).add(ref_id(dimension["Value"]))
     # And every queue messages are parked in (no redrive of its own) is watched for messages ...
@@ -331,9 +336,18 @@ def test_alarms_watch_every_dlq_and_every_workflow_and_notify_ops(synthesized: S
         if "RedrivePolicy" not in queue["Properties"]
     }
     assert watched.pop("ApproximateNumberOfMessagesVisible") == terminal_queues
-    # ... and every state machine for failed executions, and nothing else is alarmed on
+    # ... and every state machine for failed executions ...
     assert watched == {"ExecutionsFailed": set(synthesized.of_type("AWS::StepFunctions::StateMachine"))}
     assert len(terminal_queues) == 15
+    # ... and the payment webhook for a spike of refused notices (its function's own metric)
+    assert refusals is not None
+    assert (refusals["MetricName"], refusals["Statistic"], refusals["Period"]) == (
+        c.PAYMENT_WEBHOOK_REFUSAL_METRIC,
+        "Sum",
+        300,
+    )
+    assert refusals["Dimensions"] == [{"Name": "service", "Value": c.PAYMENT_WEBHOOK_SERVICE_NAME}]
+    assert refusals["Threshold"] == c.PAYMENT_WEBHOOK_REFUSAL_ALARM_THRESHOLD
 
 
 def test_sweeper_runs_every_five_minutes_with_retry_and_dlq(synthesized: Synthesized) -> None:
@@ -361,13 +375,24 @@ def test_api_methods_require_iam_and_are_validated(synthesized: Synthesized) -> 
     assert {m["Properties"]["HttpMethod"] for m in methods.values()} == {"POST", "GET"}
     for logical_id, method in methods.items():
         props = method["Properties"]
-        # Then each one requires SigV4 and has a request validator and a Lambda proxy integration
-        assert props["AuthorizationType"] == "AWS_IAM", logical_id
+        # Then each one has a request validator and a Lambda proxy integration ...
         assert "RequestValidatorId" in props, logical_id
         assert props["Integration"]["Type"] == "AWS_PROXY", logical_id
+        # ... and requires SigV4, but the payment provider's webhook (signed notices instead)
+        webhook = synthesized.path_of(logical_id).startswith(f"{c.STACK_NAME}/PaymentWebhookApi/")
+        assert props["AuthorizationType"] == ("NONE" if webhook else "AWS_IAM"), logical_id
 
 
-def test_api_stage_logs_traces_and_throttles(synthesized: Synthesized) -> None:
+@pytest.mark.parametrize(
+    ("rate", "burst"),
+    [
+        (c.ORDERS_API_THROTTLE_RATE_LIMIT, c.ORDERS_API_THROTTLE_BURST_LIMIT),
+        (c.PAYMENT_WEBHOOK_THROTTLE_RATE_LIMIT, c.PAYMENT_WEBHOOK_THROTTLE_BURST_LIMIT),
+    ],
+    ids=["orders-api", "payment-webhook"],
+)
+def test_api_stage_logs_traces_and_throttles(synthesized: Synthesized, rate: int, burst: int) -> None:
+    # Each API's stage: its own throttling (a flood of forged notices cannot eat the orders' rate)
     synthesized.template.has_resource_properties(
         "AWS::ApiGateway::Stage",
         {
@@ -380,8 +405,8 @@ def test_api_stage_logs_traces_and_throttles(synthesized: Synthesized) -> None:
                         "ResourcePath": "/*",
                         "LoggingLevel": "INFO",
                         "DataTraceEnabled": False,
-                        "ThrottlingRateLimit": c.ORDERS_API_THROTTLE_RATE_LIMIT,
-                        "ThrottlingBurstLimit": c.ORDERS_API_THROTTLE_BURST_LIMIT,
+                        "ThrottlingRateLimit": rate,
+                        "ThrottlingBurstLimit": burst,
                     }
                 )
             ],
@@ -568,6 +593,8 @@ def test_stack_outputs_have_stable_logical_ids(synthesized: Synthesized) -> None
     outputs = synthesized.template_json["Outputs"]
     assert set(outputs) == {
         "OrdersApiUrl",
+        "PaymentWebhookUrl",
+        "PaymentWebhookSecretArn",
         "EventBusName",
         "OrdersTableName",
         "OutboxPublisherStateMachineArn",

@@ -17,6 +17,8 @@ TABLE_NAME = "Orders"
 INVENTORY_TABLE_NAME = "Inventory"
 PAYMENTS_TABLE_NAME = "Payments"
 SHIPMENTS_TABLE_NAME = "Shipments"
+PAYMENT_NOTICES_TABLE_NAME = "PaymentNotices"
+WEBHOOK_SECRET_NAME = "PaymentWebhookSecret"
 
 
 @pytest.fixture(autouse=True)
@@ -89,3 +91,22 @@ def payments_table(dynamodb: Any) -> str:
 def shipments_table(dynamodb: Any) -> str:
     """The shipments table."""
     return _create_pk_table(dynamodb, SHIPMENTS_TABLE_NAME)
+
+
+@pytest.fixture
+def payment_notices_table(dynamodb: Any) -> str:
+    """The notices the webhook took: Powertools Idempotency records, TTL on ``expiration``."""
+    name = _create_pk_table(dynamodb, PAYMENT_NOTICES_TABLE_NAME)
+    dynamodb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
+    )
+    return name
+
+
+@pytest.fixture
+def webhook_secret(aws: None) -> tuple[str, str]:
+    """The webhook's signing secret in Secrets Manager: (its ARN, its value)."""
+    client = boto3.client("secretsmanager", region_name=REGION)
+    value = client.get_random_password(PasswordLength=64, ExcludePunctuation=True)["RandomPassword"]
+    arn = client.create_secret(Name=WEBHOOK_SECRET_NAME, SecretString=value)["ARN"]
+    return arn, value

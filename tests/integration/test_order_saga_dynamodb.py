@@ -348,7 +348,9 @@ def test_the_webhook_and_the_void_on_dynamodb(dynamodb: Any, payments_table: str
     ledger = DynamoPaymentLedger(payments_table, dynamodb)
     callbacks = FakeTaskCallbacks()
     request_payment(ORDER, "token-1", ledger, RecordingPaymentGateway(), callbacks, NOW)
-    notice = PaymentNotice(authorization_id=AUTH_ID, outcome="AUTHORIZED")
+    notice = PaymentNotice(
+        authorization_id=AUTH_ID, outcome="AUTHORIZED", amount=ORDER.total_amount, currency=ORDER.currency
+    )
     # When the provider authorizes twice, and the saga then voids twice
     assert answer_payment(notice, ledger, callbacks, NOW).accepted
     assert not answer_payment(notice, ledger, callbacks, NOW).accepted

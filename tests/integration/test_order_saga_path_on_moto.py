@@ -9,6 +9,7 @@ outside an execution, so it could not show what was sent).
 """
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,7 +32,14 @@ from order_store.models import Order
 from orders_api import handler as orders_handler
 from payment_webhook import handler as webhook_handler
 from tests.unit.fakes import FakeLambdaContext, FakeTaskCallbacks, RecordingPaymentGateway
-from tests.unit.samples import api_event, get_order_event, order_body, order_placed_batch, post_order_event
+from tests.unit.samples import (
+    api_event,
+    get_order_event,
+    order_body,
+    order_placed_batch,
+    post_order_event,
+    signed_headers,
+)
 from workflows.constants import PAYMENT_PROVIDER_DEFAULT_ENDPOINT, PAYMENT_PROVIDER_ENDPOINT_ENV
 
 EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:OrderSaga:exec-1"
@@ -50,20 +58,34 @@ def environment(
     inventory_table: str,
     payments_table: str,
     shipments_table: str,
+    payment_notices_table: str,
+    webhook_secret: tuple[str, str],
     dynamodb: Any,
-) -> None:
+) -> Iterator[None]:
     """The variables the infrastructure sets, and stock for the sample order."""
     monkeypatch.setenv("ORDERS_TABLE_NAME", orders_table)
     monkeypatch.setenv("INVENTORY_TABLE_NAME", inventory_table)
     monkeypatch.setenv("PAYMENTS_TABLE_NAME", payments_table)
     monkeypatch.setenv("SHIPMENTS_TABLE_NAME", shipments_table)
     monkeypatch.setenv(PAYMENT_PROVIDER_ENDPOINT_ENV, PAYMENT_PROVIDER_DEFAULT_ENDPOINT)
+    monkeypatch.setenv("PAYMENT_NOTICES_TABLE_NAME", payment_notices_table)
+    monkeypatch.setenv("SIGNING_SECRET_ARN", webhook_secret[0])
     monkeypatch.setenv("CUSTOMER_ROLE_NAME", "OrderPlatformCustomerAccess")
     monkeypatch.setenv("OPERATOR_ROLE_NAMES", "OrderPlatformOperator")
     for sku, available in {"SKU-1": 10, "SKU-2": 5}.items():
         dynamodb.put_item(
             TableName=inventory_table, Item=to_item({"pk": f"SKU#{sku}", "sku": sku, "available": available})
         )
+    _forget_webhook_clients()
+    yield
+    _forget_webhook_clients()
+
+
+def _forget_webhook_clients() -> None:
+    """The webhook keeps its secrets and receipt store per sandbox: a new moto needs new ones."""
+    webhook_handler.secrets_factory.cache_clear()
+    webhook_handler.receipts_factory.cache_clear()
+    webhook_handler._receipted.cache_clear()
 
 
 @pytest.fixture
@@ -107,10 +129,13 @@ def _place_order(dynamodb: Any, table: str, context: FakeLambdaContext) -> Order
     return Order.model_validate(values)
 
 
-def _webhook(notice: dict[str, Any], context: FakeLambdaContext) -> tuple[int, dict[str, Any]]:
-    event = api_event(
-        "POST", "/payments/webhook", body=json.dumps(notice), headers={"Content-Type": "application/json"}
-    )
+def _webhook(
+    notice: dict[str, Any], order: dict[str, Any], secret: str, context: FakeLambdaContext
+) -> tuple[int, dict[str, Any]]:
+    """The provider's signed notice about ``order``'s authorization (its amount, its currency)."""
+    raw = json.dumps({**notice, "amount": order["totalAmount"], "currency": order["currency"]}).encode()
+    headers = {"Content-Type": "application/json", **signed_headers(raw, [secret])}
+    event = api_event("POST", "/payments/webhook", body=raw.decode(), headers=headers)
     response = webhook_handler.lambda_handler(event, context)
     return response["statusCode"], json.loads(response["body"])
 
@@ -136,6 +161,7 @@ def test_an_order_is_confirmed_end_to_end(
     inventory_table: str,
     lambda_context: FakeLambdaContext,
     callbacks: FakeTaskCallbacks,
+    webhook_secret: tuple[str, str],
 ) -> None:
     # Given an order placed through the API and its OrderPlaced event delivered by the pipe
     placed = _place_order(dynamodb, orders_table, lambda_context)
@@ -150,7 +176,10 @@ def test_an_order_is_confirmed_end_to_end(
     reservation = _task(reserve_handler, {"order": order}, lambda_context)
     _task(request_payment_handler, {"order": order, "taskToken": "token-1"}, lambda_context)
     status, body = _webhook(
-        {"authorizationId": authorization_id_for(order["orderId"]), "outcome": "AUTHORIZED"}, lambda_context
+        {"authorizationId": authorization_id_for(order["orderId"]), "outcome": "AUTHORIZED"},
+        order,
+        webhook_secret[1],
+        lambda_context,
     )
     assert (status, body) == (200, {"status": "accepted"})
     [(kind, token, sent)] = callbacks.calls
@@ -190,6 +219,7 @@ def test_a_declined_payment_is_compensated_and_the_order_cancelled(
     inventory_table: str,
     lambda_context: FakeLambdaContext,
     callbacks: FakeTaskCallbacks,
+    webhook_secret: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     placed = _place_order(dynamodb, orders_table, lambda_context)
@@ -203,7 +233,7 @@ def test_a_declined_payment_is_compensated_and_the_order_cancelled(
     # When the provider declines
     auth_id = authorization_id_for(order["orderId"])
     notice = {"authorizationId": auth_id, "outcome": "DECLINED", "reason": "over the limit"}
-    assert _webhook(notice, lambda_context)[0] == 200
+    assert _webhook(notice, order, webhook_secret[1], lambda_context)[0] == 200
     [(kind, _, sent)] = callbacks.calls
     assert kind == "failure" and sent["error"] == "PaymentDeclined"
     failure = {"Error": sent["error"], "Cause": sent["cause"]}  # the Catch's output at $.failure

@@ -19,6 +19,8 @@ SAGA_ENVIRONMENT = {
     "INVENTORY_TABLE_NAME": "Inventory",
     "PAYMENTS_TABLE_NAME": "Payments",
     "SHIPMENTS_TABLE_NAME": "Shipments",
+    "SIGNING_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:PaymentWebhookSecret-AbCdEf",
+    "PAYMENT_NOTICES_TABLE_NAME": "PaymentNotices",
     PAYMENT_PROVIDER_ENDPOINT_ENV: PAYMENT_PROVIDER_DEFAULT_ENDPOINT,
 }
 

@@ -5,12 +5,19 @@ tests/integration runs the same behavioural checks against this fake and the Dyn
 so a unit test passing on the fake means something for the real table.
 """
 
+import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyItemNotFoundError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from payments.models import AuthorizationRequest, PaymentEntry, PaymentStatus
 
 from order_saga.errors import OutOfStock
@@ -546,3 +553,54 @@ class RecordingPaymentGateway:
         self.requests.append(request)
         if failure is not None:
             raise failure
+
+
+class StaticSigningSecrets:
+    """The webhook's signing secrets, held in memory; `rotated` stands for the value in Secrets
+    Manager when the cache is refreshed (a rotation the cached list does not show yet)."""
+
+    def __init__(self, *secrets: str) -> None:
+        self.secrets = list(secrets)
+        self.rotated: list[str] | None = None
+        self.refreshes = 0
+
+    def valid(self, *, refresh: bool = False) -> list[str]:
+        if refresh:
+            self.refreshes += 1
+            if self.rotated is not None:
+                self.secrets = self.rotated
+        return list(self.secrets)
+
+
+class InMemoryIdempotencyStore(BasePersistenceLayer):
+    """Powertools Idempotency records in a dict, with the DynamoDB layer's conditional put: a
+    key can be taken again only once its record expired or its in-progress lease ran out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: dict[str, DataRecord] = {}
+
+    def _get_record(self, idempotency_key: str) -> DataRecord:
+        try:
+            return self.records[idempotency_key]
+        except KeyError:
+            raise IdempotencyItemNotFoundError(idempotency_key) from None
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        old = self.records.get(data_record.idempotency_key)
+        lease = None if old is None else old.in_progress_expiry_timestamp
+        lease_over = (
+            old is not None
+            and old.status == "INPROGRESS"
+            and lease is not None
+            and lease < time.time() * 1000
+        )
+        if old is not None and not old.is_expired and not lease_over:
+            raise IdempotencyItemAlreadyExistsError(old_data_record=old)
+        self.records[data_record.idempotency_key] = data_record
+
+    def _update_record(self, data_record: DataRecord) -> None:
+        self.records[data_record.idempotency_key] = data_record
+
+    def _delete_record(self, data_record: DataRecord) -> None:
+        self.records.pop(data_record.idempotency_key, None)

@@ -1,12 +1,14 @@
 """Builders of realistic test inputs (requests, outbox records, stream records, API events)."""
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
 from demo.customers import session_arn
+from demo.notice_signing import SIGNATURE_HEADER, sign_notice
 from order_store.events import bus_entry, new_order_event, order_placed_data
 from order_store.models import Order, OrderLine, OutboxRecord, ShippingAddress, order_total
 from order_store.timestamps import iso_timestamp
@@ -99,6 +101,15 @@ def stream_record(image: dict[str, Any], event_name: str = "INSERT") -> dict[str
 def outbox_stream_record(record: OutboxRecord, event_name: str = "INSERT") -> dict[str, Any]:
     """The stream record of an outbox item."""
     return stream_record(record.model_dump(exclude_none=True), event_name)
+
+
+WEBHOOK_SECRET = "whsec-unit-test-0123456789abcdef"
+
+
+def signed_headers(raw: bytes, secrets: list[str] | None = None, at: float | None = None) -> dict[str, str]:
+    """The provider's signature header for a notice body (signed now, by WEBHOOK_SECRET by default)."""
+    timestamp = int(time.time() if at is None else at)
+    return {SIGNATURE_HEADER: sign_notice(secrets or [WEBHOOK_SECRET], timestamp, raw)}
 
 
 def api_event(

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -306,6 +308,21 @@ class Finding:
 CASES_PER_APP = 40
 """Cases one app runs before a fresh one takes over: the observations scan tables (so that a
 stray write anywhere is seen), and a scan costs what the table holds."""
+WORKERS = 2
+"""Processes running chunks side by side (one per core of the reference machine)."""
+
+
+def _run_chunk(
+    assembly_dir: Path, chunk: Sequence[tuple[str, Fault]], baselines: dict[str, Outcome]
+) -> list[tuple[str, Fault, dict[str, tuple[Any, Any]]]]:
+    """One fresh app, in a process of its own, runs a chunk of cases: every app's threads end
+    with its process, so a long sweep never accumulates what stopped apps leave behind."""
+    results = []
+    with LocalApp(assembly_dir, log_level="ERROR") as app:
+        runner = Sweep(app)
+        for kind, fault in chunk:
+            results.append((kind, fault, runner.run(kind, fault).differences(baselines[kind])))
+    return results
 
 
 def sweep(
@@ -322,12 +339,12 @@ def sweep(
         for fault in faults
         if not functions or any(f in fault.function or f in fault.states for f in functions)
     ]
+    chunks = [cases[start : start + CASES_PER_APP] for start in range(0, len(cases), CASES_PER_APP)]
     findings = []
-    for start in range(0, len(cases), CASES_PER_APP):
-        with LocalApp(assembly_dir, log_level="ERROR") as app:
-            runner = Sweep(app)
-            for kind, fault in cases[start : start + CASES_PER_APP]:
-                differences = runner.run(kind, fault).differences(baselines[kind])
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=spawn, max_tasks_per_child=1) as pool:
+        for results in pool.map(_run_chunk, [assembly_dir] * len(chunks), chunks, [baselines] * len(chunks)):
+            for kind, fault, differences in results:
                 if differences:
                     findings.append(Finding(kind, fault, differences))
                 if progress:
