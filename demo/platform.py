@@ -6,7 +6,8 @@ written with its outbox record in one transaction; the stream pipe starts the
 outbox publisher, which puts OrderPlaced on the bus; the bus rule, queue and pipe
 start the order saga, which reserves stock, waits for the payment provider (the
 ledger, answering through the real webhook), books the shipment and confirms, or
-undoes what it did and cancels. A retried POST and a bad request are shown too.
+undoes what it did and cancels. A retried POST and a bad request are shown too, and so is
+who may answer a payment: the provider's signed notices are taken, a forged one is refused.
 
 For each order the demo prints the order, its outbox records, the publisher
 executions, the saga's path (with the compensation trail) and the events a
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from demo.accounts import run_account_change
 from demo.customers import post_order
 from demo.imports import run_bulk_import
+from demo.notice_signing import SIGNATURE_HEADER, sign_notice
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
 
@@ -143,6 +146,28 @@ def _report(
         checks.expect(seen == ["OrderPlaced", final], f"{label}: consumers saw {seen}")
 
 
+def show_who_may_answer(provider: PaymentProvider, checks: Checks) -> None:
+    """The provider's signed notices were taken; a forged one, or an unsigned one, is refused and
+    changes nothing (the webhook has no AWS credentials to check: the signature is its proof)."""
+    statuses = sorted({status for _, _, status in provider.answers})
+    print(f"   signed by the provider (HMAC-SHA256, {SIGNATURE_HEADER}): HTTP {statuses}")
+    checks.expect(statuses == [200], f"the provider's signed notices were answered {statuses}")
+    before = provider.ledger()
+    declined = [e for e in before if e["status"] != "AUTHORIZED"] or before
+    target = declined[0]
+    forged = json.dumps(provider.notice(target["authorizationId"], "AUTHORIZED")).encode()
+    guessed = provider.post(
+        forged, {SIGNATURE_HEADER: sign_notice(["a-guessed-secret"], int(time.time()), forged)}
+    )
+    unsigned = provider.post(forged, {})
+    print(
+        f"   forged AUTHORIZED for {target['orderId'][:8]} ({target['status']}): "
+        f"signed with a guessed secret HTTP {guessed}, unsigned HTTP {unsigned}; ledger unchanged"
+    )
+    checks.expect(guessed == unsigned == 401, f"forged notices were answered {guessed} and {unsigned}")
+    checks.expect(provider.ledger() == before, "a forged notice changed the payment ledger")
+
+
 def run(app: LocalApp, sample: dict[str, Any]) -> list[str]:
     """The whole story on one local app; returns the problems found (empty = all good)."""
     checks = Checks()
@@ -153,6 +178,7 @@ def run(app: LocalApp, sample: dict[str, Any]) -> list[str]:
     provider = PaymentProvider(app)
     provider.settle()
     print(f"\n== Payment provider answered {len(provider.answers)} request(s) via POST /payments/webhook")
+    show_who_may_answer(provider, checks)
     _report(app, placed, app.receive_all(tap), checks)
     payments = {p["orderId"][:8]: p["status"] for p in _scan(app, "PaymentsTableName")}
     shipments = {s["orderId"][:8]: s["status"] for s in _scan(app, "ShipmentsTableName")}

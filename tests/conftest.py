@@ -88,6 +88,9 @@ _LONGEST_FIRST = (
     "tests/workflow/test_local_endpoint.py::test_a_user_session_against_the_local_endpoint",
     "tests/workflow/test_order_saga_properties.py",
     "tests/workflow/test_virtual_time.py::test_a_burst_of_orders",
+    "tests/workflow/test_transient_faults.py::test_one_transient_fault",
+    "tests/workflow/test_burst_under_faults.py",
+    "tests/infra/test_infra_foundation.py",
     "tests/infra/test_infra_cfn_lint.py",
     "tests/workflow/test_demo_and_readme.py",
 )

@@ -4,13 +4,11 @@ it reports; and that it speaks BeginSaga's language."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from operations.redrive_saga import (
     DEFAULT_MAX_REDRIVES,
@@ -23,7 +21,6 @@ from operations.redrive_saga import (
 from order_saga import order_placed
 from order_saga.settings import DEFAULT_MAX_REDRIVES as BEGIN_SAGA_DEFAULT
 
-REGION = "eu-west-1"
 SAGA = "arn:aws:states:eu-west-1:123456789012:stateMachine:OrderSaga"
 OTHER = "arn:aws:states:eu-west-1:123456789012:stateMachine:Other"
 
@@ -48,26 +45,19 @@ def _parked(execution: str, count: int | None = None, machine: str = SAGA, order
 
 
 @pytest.fixture
-def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        sqs, sns = boto3.client("sqs"), boto3.client("sns")
-        outputs = {
-            "WorkflowFailuresQueueUrl": sqs.create_queue(QueueName="failures")["QueueUrl"],
-            "OrderSagaQueueUrl": sqs.create_queue(QueueName="saga")["QueueUrl"],
-            "OrderSagaStateMachineArn": SAGA,
-            "OpsAlertTopicArn": sns.create_topic(Name="ops")["TopicArn"],
-        }
-        alerts = sqs.create_queue(QueueName="alerts")["QueueUrl"]
-        alerts_arn = sqs.get_queue_attributes(QueueUrl=alerts, AttributeNames=["QueueArn"])["Attributes"]
-        sns.subscribe(TopicArn=outputs["OpsAlertTopicArn"], Protocol="sqs", Endpoint=alerts_arn["QueueArn"])
-        (tmp_path / "outputs.json").write_text(json.dumps({"OrderPlatformStack": outputs}))
-        yield {**outputs, "alerts": alerts, "file": str(tmp_path / "outputs.json")}
+def platform(tmp_path: Path, aws_account: None) -> dict[str, str]:
+    sqs, sns = boto3.client("sqs"), boto3.client("sns")
+    outputs = {
+        "WorkflowFailuresQueueUrl": sqs.create_queue(QueueName="failures")["QueueUrl"],
+        "OrderSagaQueueUrl": sqs.create_queue(QueueName="saga")["QueueUrl"],
+        "OrderSagaStateMachineArn": SAGA,
+        "OpsAlertTopicArn": sns.create_topic(Name="ops")["TopicArn"],
+    }
+    alerts = sqs.create_queue(QueueName="alerts")["QueueUrl"]
+    alerts_arn = sqs.get_queue_attributes(QueueUrl=alerts, AttributeNames=["QueueArn"])["Attributes"]
+    sns.subscribe(TopicArn=outputs["OpsAlertTopicArn"], Protocol="sqs", Endpoint=alerts_arn["QueueArn"])
+    (tmp_path / "outputs.json").write_text(json.dumps({"OrderPlatformStack": outputs}))
+    return {**outputs, "alerts": alerts, "file": str(tmp_path / "outputs.json")}
 
 
 def _bodies(queue: str) -> list[dict[str, Any]]:

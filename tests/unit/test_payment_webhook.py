@@ -363,7 +363,7 @@ def test_a_notice_not_signed_now_by_a_valid_secret_is_refused_and_changes_nothin
 @pytest.mark.usefixtures("requested")
 @pytest.mark.parametrize(
     "header",
-    [None, "", "v1=abc", "t=now,v1=abc", "t=1,t=2,v1=abc", f"t={int(time.time())}", "garbage"],
+    [None, "", "v1=abc", "t=now,v1=abc", "t=1,t=2,v1=abc", "t=1796212800", "garbage"],
 )
 def test_a_notice_without_a_readable_signature_is_refused(
     lambda_context: FakeLambdaContext,

@@ -331,6 +331,7 @@ def test_make_serve_runs_the_readme_session_and_stops_cleanly_on_sigterm(
         )
         assert done.returncode == 0, done.stderr
         assert "OrderConfirmed" in done.stdout and "InvalidAccountChange" in done.stdout
+        assert "401" in done.stdout.split()  # the unsigned notice, refused at the webhook's own URL
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0

@@ -53,7 +53,7 @@ def test_the_catalogue_holds_every_task_of_the_three_workflows(faults: list[Faul
 
 
 @settings(
-    max_examples=int(os.environ.get("TRANSIENT_FAULT_EXAMPLES", "6")),
+    max_examples=int(os.environ.get("TRANSIENT_FAULT_EXAMPLES", "4")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
