@@ -69,7 +69,7 @@ def parse_signature_header(value: str | None) -> SignatureHeader:
         if not separator:
             raise SignatureInvalid(f"{SIGNATURE_HEADER} is not a list of key=value")
         if key == "t":
-            if timestamp is not None or not item.isdigit() or len(item) > 12:
+            if timestamp is not None or not (item.isascii() and item.isdigit()) or len(item) > 12:
                 raise SignatureInvalid(f"{SIGNATURE_HEADER} needs one timestamp in unix seconds")
             timestamp = int(item)
         elif key == SCHEME:

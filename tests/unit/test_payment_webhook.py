@@ -363,7 +363,7 @@ def test_a_notice_not_signed_now_by_a_valid_secret_is_refused_and_changes_nothin
 @pytest.mark.usefixtures("requested")
 @pytest.mark.parametrize(
     "header",
-    [None, "", "v1=abc", "t=now,v1=abc", "t=1,t=2,v1=abc", "t=1796212800", "garbage"],
+    [None, "", "v1=abc", "t=now,v1=abc", "t=1,t=2,v1=abc", "t=1796212800", "garbage", "t=١٧٩٦,v1=abc"],
 )
 def test_a_notice_without_a_readable_signature_is_refused(
     lambda_context: FakeLambdaContext,
@@ -465,3 +465,11 @@ def test_unreadable_secrets_ask_the_provider_to_retry(
     monkeypatch.setattr(handler, "secrets_factory", lambda secret_id: Unreadable())
     status, _ = _post(_notice(outcome="AUTHORIZED"), lambda_context)
     assert status == 503
+
+
+@pytest.mark.usefixtures("requested")
+def test_the_signature_header_is_found_whatever_its_case(lambda_context: FakeLambdaContext) -> None:
+    # HTTP header names are case-insensitive, and API Gateway passes them as the client sent them
+    raw, headers = _signed(_notice(outcome="AUTHORIZED"))
+    lower = {name.lower(): value for name, value in headers.items()}
+    assert _send(raw, lower, lambda_context) == (200, {"status": "accepted"})
