@@ -44,8 +44,9 @@ def main() -> None:
     print(
         render(
             "Whole platform, API to OrderConfirmed (payment answered 2 s after its request), orders placed"
-            " at once at the default concurrency, each size in a fresh interpreter; floor = moto running the"
-            " saga ASL and two outbox publications with no-op tasks, one order at a time",
+            " at once at the default concurrency, each size in a fresh interpreter warmed by one order on a"
+            " throwaway app (every sandbox of the measured app still starts cold); floor = moto running the"
+            " saga ASL and two outbox publications with no-op tasks, one order at a time, median of 10",
             [
                 "setup",
                 "orders",
