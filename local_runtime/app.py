@@ -671,9 +671,11 @@ class LocalApp:
         return sorted(described, key=lambda d: d["startDate"])
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = self.client("stepfunctions").get_execution_history(
-            executionArn=execution_arn, maxResults=1000
-        )["events"]
+        """Every event of an execution, oldest first (all its pages)."""
+        pages = self.client("stepfunctions").get_paginator("get_execution_history")
+        events: list[dict[str, Any]] = pages.paginate(executionArn=execution_arn).build_full_result()[
+            "events"
+        ]
         return events
 
     def states_visited(self, execution_arn: str) -> list[str]:

@@ -138,7 +138,7 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from local_runtime import asl_extensions, clock, mock_config, redrive, test_state
+from local_runtime import asl_extensions, clock, mock_config, redrive, sfn_api, test_state
 
 PINNED_MOTO_VERSION = "5.2.5"
 
@@ -672,12 +672,15 @@ def _start_execution_with_test_case(
     """StartExecution on ``<arn>#<TestCaseName>`` runs the test case of the mock configuration
     (Step Functions Local's contract); an unknown case, or one mocking states the definition
     lacks, is refused by name before anything runs. Input that is not JSON is refused as
-    InvalidExecutionInput (moto's own refusal carries no error code)."""
+    InvalidExecutionInput (moto's own refusal carries no error code), and an execution started
+    without a name gets a UUID, as on AWS."""
     if execution_input is not None:
         try:
             json.loads(execution_input)
         except ValueError as error:
             raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{error}'") from error
+    if not name:
+        name = str(uuid.uuid4())  # AWS names an unnamed execution (moto's ARN would end in "None")
     base, _, case = state_machine_arn.partition("#")
     if not case:
         return _originals["backend_start_execution"](
@@ -814,6 +817,7 @@ def _install_later_patches() -> None:
     # TestState and StartSyncExecution go to the `sync-states` host (the API's host prefix)
     backend_index.backend_url_patterns.append(("stepfunctions", re.compile(_SYNC_HOST)))
     stepfunctions_urls.url_bases.append(_SYNC_HOST)
+    sfn_api.install()  # wraps list_executions as patched above: removed first by uninstall
 
 
 def _uninstall_later_patches() -> None:
@@ -892,6 +896,7 @@ def uninstall() -> None:
     with _lock:
         if not _originals:
             return
+        sfn_api.uninstall()
         _engine_clients.clear()
         overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
         overrides.clear()  # type: ignore[attr-defined]

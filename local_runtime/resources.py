@@ -334,6 +334,21 @@ def _bucket(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str
     return name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
 
 
+def _logging_configuration(template: dict[str, Any] | None) -> dict[str, Any]:
+    """The template's LoggingConfiguration in the API's shape (what DescribeStateMachine shows)."""
+    if not template:
+        return {"level": "OFF", "includeExecutionData": False}
+    return {
+        "level": template.get("Level", "OFF"),
+        "includeExecutionData": bool(template.get("IncludeExecutionData", False)),
+        "destinations": [
+            {"cloudWatchLogsLogGroup": {"logGroupArn": d["CloudWatchLogsLogGroup"]["LogGroupArn"]}}
+            for d in template.get("Destinations", [])
+            if "CloudWatchLogsLogGroup" in d
+        ],
+    }
+
+
 def _state_machine(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = p.name_for(logical_id, "AWS::StepFunctions::StateMachine", props.get("StateMachineName"))
     definition = props.get("DefinitionString")
@@ -347,6 +362,8 @@ def _state_machine(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tu
         definition=definition,
         roleArn=props["RoleArn"],
         sm_type=props.get("StateMachineType", "STANDARD"),
+        loggingConfiguration=_logging_configuration(props.get("LoggingConfiguration")),
+        tracingConfiguration={"enabled": bool(props.get("TracingConfiguration", {}).get("Enabled", False))},
     )
     arn = machine.arn
     return arn, {"Arn": arn, "Name": name}

@@ -1,0 +1,121 @@
+"""Step Functions API parameters moto ignores, honoured or refused as AWS does.
+
+moto 5.2.5 answers GetExecutionHistory with every event, oldest first, whatever the request
+asks, and ListExecutions with an empty list for a status that does not exist. A user of the
+served endpoint (`aws stepfunctions get-execution-history --reverse-order --max-results 1`)
+then gets an answer that looks right and is not. Here:
+
+- GetExecutionHistory pages as AWS does: ``maxResults`` (1 to 1000; 0 or absent means 100),
+  ``nextToken`` (opaque, valid only for the same execution and order; anything else is
+  ``InvalidToken``), ``reverseOrder`` (newest first) and ``includeExecutionData`` (false leaves
+  every event's input and output out).
+- ListExecutions refuses a ``statusFilter`` outside AWS's set with a ``ValidationException``
+  naming it, and ``maxResults`` above 1000 likewise.
+
+Response-level patches, like the others in `moto_patches`, which installs and removes them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.stepfunctions.exceptions import InvalidToken, ValidationException
+from moto.stepfunctions.responses import StepFunctionResponse
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+_EXECUTION_DATA = ("input", "output", "inputDetails", "outputDetails")
+
+_originals: dict[str, Any] = {}
+
+
+def _page_size(value: Any) -> int:
+    size = int(value or 0)
+    if size < 0 or size > MAX_PAGE:
+        raise ValidationException(
+            f"1 validation error detected: Value '{size}' at 'maxResults' failed to satisfy constraint: "
+            f"Member must have value less than or equal to {MAX_PAGE}"
+        )
+    return size or DEFAULT_PAGE
+
+
+def _token(execution_arn: str, reverse: bool, offset: int) -> str:
+    document = json.dumps({"executionArn": execution_arn, "reverse": reverse, "offset": offset})
+    return base64.urlsafe_b64encode(document.encode()).decode()
+
+
+def _offset(token: str | None, execution_arn: str, reverse: bool) -> int:
+    if not token:
+        return 0
+    try:
+        document = json.loads(base64.urlsafe_b64decode(token.encode()))
+        offset = int(document["offset"])
+        same = document["executionArn"] == execution_arn and document["reverse"] == reverse
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        same, offset = False, -1
+    if not same or offset < 0:
+        raise InvalidToken("the nextToken is not one this request was given")
+    return offset
+
+
+def _without_execution_data(event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: {k: v for k, v in value.items() if k not in _EXECUTION_DATA}
+        if key.endswith("EventDetails") and isinstance(value, dict)
+        else value
+        for key, value in event.items()
+    }
+
+
+def _get_execution_history(self: StepFunctionResponse) -> ActionResult:
+    execution_arn = self._get_param("executionArn")
+    reverse = bool(self._get_param("reverseOrder", False))
+    size = _page_size(self._get_param("maxResults"))
+    offset = _offset(self._get_param("nextToken"), execution_arn, reverse)
+    history: dict[str, Any] = self.stepfunction_backend.get_execution_history(execution_arn)
+    events = list(history.get("events", []))
+    if reverse:
+        events.reverse()
+    page = events[offset : offset + size]
+    if self._get_param("includeExecutionData", True) is False:
+        page = [_without_execution_data(event) for event in page]
+    result: dict[str, Any] = {"events": page}
+    if offset + size < len(events):
+        result["nextToken"] = _token(execution_arn, reverse, offset + size)
+    return ActionResult(result)
+
+
+def _list_executions(self: StepFunctionResponse) -> Any:
+    status = self._get_param("statusFilter")
+    if status is not None and status not in EXECUTION_STATUSES:
+        raise ValidationException(
+            f"1 validation error detected: Value '{status}' at 'statusFilter' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(EXECUTION_STATUSES)}]"
+        )
+    if self._get_param("maxResults") is not None:
+        _page_size(self._get_param("maxResults"))
+    return _originals["list_executions"](self)
+
+
+def install() -> None:
+    """Apply the patches (called by `moto_patches.install`, under its lock; idempotent)."""
+    if _originals:
+        return
+    _originals["get_execution_history"] = StepFunctionResponse.get_execution_history
+    StepFunctionResponse.get_execution_history = _get_execution_history  # type: ignore[method-assign]
+    _originals["list_executions"] = StepFunctionResponse.list_executions
+    StepFunctionResponse.list_executions = _list_executions  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    """Restore what `install` replaced."""
+    if not _originals:
+        return
+    StepFunctionResponse.get_execution_history = _originals["get_execution_history"]  # type: ignore[method-assign]
+    StepFunctionResponse.list_executions = _originals["list_executions"]  # type: ignore[method-assign]
+    _originals.clear()

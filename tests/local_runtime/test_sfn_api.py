@@ -1,0 +1,137 @@
+"""The Step Functions API answers the parameters it is given as AWS does, or refuses them by name.
+
+One execution of five Pass states gives a history of 12 events; it is read back in pages, newest
+first, without its data, and the parameters AWS refuses are refused with AWS's error codes. Each
+behaviour has its twin without the patch (moto as shipped ignores them silently).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from local_runtime import LocalApp, moto_patches
+
+FIVE_PASSES = {
+    "StartAt": "P0",
+    "States": {
+        **{
+            f"P{n}": {"Type": "Pass", "Result": {"n": n}, "ResultPath": f"$.p{n}", "Next": f"P{n + 1}"}
+            for n in range(4)
+        },
+        "P4": {"Type": "Pass", "End": True},
+    },
+}
+
+
+@pytest.fixture
+def executed(tiny_app: LocalApp) -> tuple[Any, str]:
+    """The Step Functions client and an execution that ran five Pass states to its end."""
+    sfn = tiny_app.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="five-passes",
+        definition=json.dumps(FIVE_PASSES),
+        roleArn=f"arn:aws:iam::{tiny_app.account}:role/r",
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"secret": "s3cr3t"}))["executionArn"]
+    tiny_app.drain()
+    assert not arn.endswith(":None")  # an unnamed execution is named (a UUID), as on AWS
+    return sfn, arn
+
+
+def _types(events: list[dict[str, Any]]) -> list[str]:
+    return [event["type"] for event in events]
+
+
+def test_the_history_pages_and_the_pages_make_the_whole(executed: tuple[Any, str]) -> None:
+    sfn, arn = executed
+    whole = sfn.get_execution_history(executionArn=arn)["events"]
+    assert len(whole) == 12 and whole[0]["type"] == "ExecutionStarted"
+    first = sfn.get_execution_history(executionArn=arn, maxResults=5)
+    assert _types(first["events"]) == _types(whole[:5]) and "nextToken" in first
+    pages = list(
+        sfn.get_paginator("get_execution_history").paginate(
+            executionArn=arn, PaginationConfig={"PageSize": 5}
+        )
+    )
+    assert [len(page["events"]) for page in pages] == [5, 5, 2]
+    assert _types([e for page in pages for e in page["events"]]) == _types(whole)
+
+
+def test_reverse_order_starts_with_the_newest_event(executed: tuple[Any, str]) -> None:
+    sfn, arn = executed
+    (newest,) = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)["events"]
+    assert newest["type"] == "ExecutionSucceeded"
+    whole = sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"]
+    assert [e["id"] for e in whole] == sorted((e["id"] for e in whole), reverse=True)
+
+
+def test_without_execution_data_no_input_or_output_is_returned(executed: tuple[Any, str]) -> None:
+    sfn, arn = executed
+    events = sfn.get_execution_history(executionArn=arn, includeExecutionData=False)["events"]
+    assert "s3cr3t" not in json.dumps(events, default=str)
+    assert events[0]["executionStartedEventDetails"]["roleArn"]  # the rest of the details stay
+    assert "s3cr3t" in json.dumps(sfn.get_execution_history(executionArn=arn)["events"], default=str)
+
+
+@pytest.mark.parametrize(
+    ("call", "code"),
+    [
+        ({"nextToken": "not-a-token"}, "InvalidToken"),
+        ({"maxResults": 1001}, "ValidationException"),
+    ],
+)
+def test_a_token_or_a_page_size_aws_refuses_is_refused(
+    executed: tuple[Any, str], call: dict[str, Any], code: str
+) -> None:
+    sfn, arn = executed
+    with pytest.raises(ClientError) as refused:
+        sfn.get_execution_history(executionArn=arn, **call)
+    assert refused.value.response["Error"]["Code"] == code
+
+
+def test_a_token_is_good_only_for_the_order_it_was_given_in(executed: tuple[Any, str]) -> None:
+    sfn, arn = executed
+    token = sfn.get_execution_history(executionArn=arn, maxResults=2)["nextToken"]
+    with pytest.raises(ClientError) as refused:
+        sfn.get_execution_history(executionArn=arn, maxResults=2, reverseOrder=True, nextToken=token)
+    assert refused.value.response["Error"]["Code"] == "InvalidToken"
+
+
+def test_a_status_that_does_not_exist_is_refused_not_answered_empty(executed: tuple[Any, str]) -> None:
+    sfn, arn = executed
+    machine = sfn.describe_execution(executionArn=arn)["stateMachineArn"]
+    assert len(sfn.list_executions(stateMachineArn=machine, statusFilter="SUCCEEDED")["executions"]) == 1
+    with pytest.raises(ClientError) as refused:
+        sfn.list_executions(stateMachineArn=machine, statusFilter="BOGUS")
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "BOGUS" in refused.value.response["Error"]["Message"]
+
+
+@pytest.fixture
+def unpatched(executed: tuple[Any, str]) -> Iterator[tuple[Any, str]]:
+    moto_patches.uninstall()
+    try:
+        yield executed
+    finally:
+        moto_patches.install()
+
+
+def test_without_the_patch_the_parameters_are_ignored_silently(unpatched: tuple[Any, str]) -> None:
+    sfn, arn = unpatched
+    answer = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)
+    assert len(answer["events"]) == 12 and answer["events"][0]["type"] == "ExecutionStarted"
+    machine = sfn.describe_execution(executionArn=arn)["stateMachineArn"]
+    assert sfn.list_executions(stateMachineArn=machine, statusFilter="BOGUS")["executions"] == []
+
+
+def test_a_state_machine_describes_the_logging_and_tracing_its_template_gives_it(tiny_app: LocalApp) -> None:
+    # The tiny template's machine has none: logging OFF and tracing off, as AWS reports a default
+    machine = tiny_app.resource("AWS::StepFunctions::StateMachine", "Tiny/Machine").ref
+    described = tiny_app.client("stepfunctions").describe_state_machine(stateMachineArn=machine)
+    assert described["loggingConfiguration"]["level"] == "OFF"
+    assert described["tracingConfiguration"] == {"enabled": False}
