@@ -10,7 +10,9 @@ Lambda dispatcher (``lambda invoke`` runs the real handler), virtual clock and o
 run beside it, and the stack's REST APIs answer plain HTTP on ``--api-port``, each under its own
 id (``http://127.0.0.1:4567/<api id>/``, where AWS gives each API a host): the outputs file,
 in the shape ``cdk deploy --outputs-file`` writes, has every API URL (``OrdersApiUrl``,
-``PaymentWebhookUrl``) rewritten to it. The clock
+``PaymentWebhookUrl``) rewritten to it. The file is removed when the server starts (an earlier
+session's must not pass for this one's), written whole once the endpoint answers, and removed
+again when it stops. The clock
 follows wall time here: a driver lets as much virtual time pass as real time did, so a Wait of
 5 s takes 5 s; with ``--virtual-clock`` it jumps to the next timer whenever the app is quiet.
 Ctrl-C (or SIGTERM) stops it cleanly: servers closed, threads joined, ports free.
@@ -270,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call
+    outputs = Path(args.outputs)
+    outputs.unlink(missing_ok=True)  # an earlier session's file must not say "ready" for this one
     with LocalApp(args.assembly, log_level="WARNING", concurrency=args.concurrency) as app:
         from demo.payment_provider import PaymentProvider
 
@@ -281,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as error:
             print(f"cannot listen on {args.host}: {error}", file=sys.stderr)
             return 1
-        Path(args.outputs).write_text(json.dumps(endpoint.outputs(), indent=2) + "\n")
+        _publish_outputs(outputs, endpoint.outputs())
         stopped = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stopped.set())
@@ -293,8 +297,17 @@ def main(argv: list[str] | None = None) -> int:
             stopped.wait()
         finally:
             endpoint.stop()
+            outputs.unlink(missing_ok=True)  # what it described is gone: no later session may trust it
             print("stopped", flush=True)
     return 0
+
+
+def _publish_outputs(path: Path, outputs: dict[str, dict[str, Any]]) -> None:
+    """Write the outputs file whole (a reader waiting for it never sees half of it), once the
+    endpoint answers: a script's readiness wait (`until [ -s outputs.json ]`) is then true."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(outputs, indent=2) + "\n")
+    partial.replace(path)
 
 
 if __name__ == "__main__":

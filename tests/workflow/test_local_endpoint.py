@@ -297,6 +297,7 @@ def test_make_serve_runs_the_readme_session_and_stops_cleanly_on_sigterm(
     assembly_dir: Path, tmp_path: Path
 ) -> None:
     outputs = tmp_path / "outputs.json"
+    outputs.write_text('{"OrderPlatformStack": {"OrdersApiUrl": "http://stale/"}}')  # an earlier session's
     process = subprocess.Popen(
         [
             sys.executable,
@@ -336,6 +337,7 @@ def test_make_serve_runs_the_readme_session_and_stops_cleanly_on_sigterm(
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
     assert _port_is_free(int(url.rsplit(":", 1)[1]))
+    assert not outputs.exists()  # it described an endpoint that is gone
 
 
 def test_on_a_virtual_clock_a_payment_answered_minutes_later_confirms_at_once(
