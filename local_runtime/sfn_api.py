@@ -11,6 +11,9 @@ then gets an answer that looks right and is not. Here:
   every event's input and output out).
 - ListExecutions refuses a ``statusFilter`` outside AWS's set with a ``ValidationException``
   naming it, and ``maxResults`` above 1000 likewise.
+- ValidateStateMachineDefinition (absent from moto) answers OK or FAIL with diagnostics
+  (`definition_diagnostics`), ``severity`` (ERROR, or WARNING for both) and ``maxResults``
+  with ``truncated``, as AWS does.
 
 Response-level patches, like the others in `moto_patches`, which installs and removes them.
 """
@@ -24,7 +27,10 @@ from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import InvalidToken, ValidationException
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.responses import StepFunctionResponse
+
+from local_runtime.definition_diagnostics import diagnose
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
@@ -34,14 +40,14 @@ _EXECUTION_DATA = ("input", "output", "inputDetails", "outputDetails")
 _originals: dict[str, Any] = {}
 
 
-def _page_size(value: Any) -> int:
+def _page_size(value: Any, maximum: int = MAX_PAGE) -> int:
     size = int(value or 0)
-    if size < 0 or size > MAX_PAGE:
+    if size < 0 or size > maximum:
         raise ValidationException(
             f"1 validation error detected: Value '{size}' at 'maxResults' failed to satisfy constraint: "
-            f"Member must have value less than or equal to {MAX_PAGE}"
+            f"Member must have value less than or equal to {maximum}"
         )
-    return size or DEFAULT_PAGE
+    return min(size or DEFAULT_PAGE, maximum)
 
 
 def _token(execution_arn: str, reverse: bool, offset: int) -> str:
@@ -102,6 +108,31 @@ def _list_executions(self: StepFunctionResponse) -> Any:
     return _originals["list_executions"](self)
 
 
+_SEVERITIES = ("ERROR", "WARNING")
+MAX_DIAGNOSTICS = 100
+"""ValidateStateMachineDefinition's maxResults: its default and its maximum."""
+
+
+def _validate_state_machine_definition(self: StepFunctionResponse) -> ActionResult:
+    severity = self._get_param("severity") or "ERROR"
+    if severity not in _SEVERITIES:
+        raise ValidationException(
+            f"1 validation error detected: Value '{severity}' at 'severity' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(_SEVERITIES)}]"
+        )
+    limit = _page_size(self._get_param("maxResults"), maximum=MAX_DIAGNOSTICS)
+    found = diagnose(self._get_param("definition"), parse=AmazonStateLanguageParser.parse)
+    result = "FAIL" if any(d.severity == "ERROR" for d in found) else "OK"
+    shown = [d for d in found if severity == "WARNING" or d.severity == "ERROR"]
+    return ActionResult(
+        {
+            "result": result,
+            "diagnostics": [d.as_api() for d in shown[:limit]],
+            "truncated": len(shown) > limit,
+        }
+    )
+
+
 def install() -> None:
     """Apply the patches (called by `moto_patches.install`, under its lock; idempotent)."""
     if _originals:
@@ -110,6 +141,7 @@ def install() -> None:
     StepFunctionResponse.get_execution_history = _get_execution_history  # type: ignore[method-assign]
     _originals["list_executions"] = StepFunctionResponse.list_executions
     StepFunctionResponse.list_executions = _list_executions  # type: ignore[method-assign]
+    StepFunctionResponse.validate_state_machine_definition = _validate_state_machine_definition  # type: ignore[attr-defined]
 
 
 def uninstall() -> None:
@@ -118,4 +150,5 @@ def uninstall() -> None:
         return
     StepFunctionResponse.get_execution_history = _originals["get_execution_history"]  # type: ignore[method-assign]
     StepFunctionResponse.list_executions = _originals["list_executions"]  # type: ignore[method-assign]
+    del StepFunctionResponse.validate_state_machine_definition  # type: ignore[attr-defined]
     _originals.clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,3 +136,98 @@ def test_a_state_machine_describes_the_logging_and_tracing_its_template_gives_it
     described = tiny_app.client("stepfunctions").describe_state_machine(stateMachineArn=machine)
     assert described["loggingConfiguration"]["level"] == "OFF"
     assert described["tracingConfiguration"] == {"enabled": False}
+
+
+# --- ValidateStateMachineDefinition -------------------------------------------------------------------
+
+
+def _validate(app: LocalApp, definition: Any, **request: Any) -> dict[str, Any]:
+    text = definition if isinstance(definition, str) else json.dumps(definition)
+    answer: dict[str, Any] = app.client("stepfunctions").validate_state_machine_definition(
+        definition=text, **request
+    )
+    answer.pop("ResponseMetadata")
+    return answer
+
+
+def _codes(answer: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return [(d["code"], d.get("location")) for d in answer["diagnostics"]]
+
+
+def test_every_deployed_definition_is_valid(tiny_app: LocalApp) -> None:
+    for path in sorted(Path(__file__).resolve().parents[2].joinpath("asl").glob("*.asl.json")):
+        answer = _validate(tiny_app, path.read_text())
+        assert (answer["result"], answer["diagnostics"]) == ("OK", []), path.name
+
+
+@pytest.mark.parametrize(
+    ("definition", "expected"),
+    [
+        ("  ", [("MISSING_DESCRIPTION", None)]),  # empty: botocore refuses it before sending
+        ('{"StartAt": "A",', [("INVALID_JSON_DESCRIPTION", None)]),
+        (
+            {"StartAt": "Nope", "States": {"A": {"Type": "Succeed"}}},
+            [("MISSING_TRANSITION_TARGET", "/StartAt")],
+        ),
+        (
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Gone"}, "B": {"Type": "Succeed"}}},
+            [("MISSING_TRANSITION_TARGET", "/States/A/Next")],
+        ),
+        (
+            '{"StartAt": "A", "States": {"A": {"Type": "Succeed"}, "A": {"Type": "Fail"}}}',
+            [("DUPLICATE_STATE_NAME", "/States/A")],
+        ),
+        ({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}}, [("MISSING_END_STATE", "/")]),
+        (
+            {"StartAt": "A", "States": {"A": {"Type": "Task", "End": True}}},
+            [("SCHEMA_VALIDATION_FAILED", "/States/A")],
+        ),
+        (
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True, "Next": "A"}}},
+            [("SCHEMA_VALIDATION_FAILED", "/States/A")],
+        ),
+        (
+            {
+                "StartAt": "P",
+                "States": {
+                    "P": {
+                        "Type": "Parallel",
+                        "End": True,
+                        "Branches": [{"StartAt": "X", "States": {"X": {"Type": "Pass", "Next": "Y"}}}],
+                    }
+                },
+            },
+            [
+                ("MISSING_TRANSITION_TARGET", "/States/P/Branches/0/States/X/Next"),
+                ("MISSING_END_STATE", "/States/P/Branches/0"),
+            ],
+        ),
+    ],
+)
+def test_a_broken_definition_fails_with_aws_diagnostics(
+    tiny_app: LocalApp, definition: Any, expected: list[tuple[str, str | None]]
+) -> None:
+    answer = _validate(tiny_app, definition)
+    assert answer["result"] == "FAIL" and _codes(answer) == expected
+    assert all(d["severity"] == "ERROR" and d["message"] for d in answer["diagnostics"])
+
+
+def test_warnings_are_shown_only_when_asked_for_and_do_not_fail(tiny_app: LocalApp) -> None:
+    definition = {
+        "StartAt": "A",
+        "States": {"A": {"Type": "Pass", "Parameters": {"order": "$.order"}, "End": True}},
+    }
+    assert _validate(tiny_app, definition) == {"result": "OK", "diagnostics": [], "truncated": False}
+    warned = _validate(tiny_app, definition, severity="WARNING")
+    assert warned["result"] == "OK" and _codes(warned) == [("NO_DOLLAR", "/States/A/Parameters/order")]
+
+
+def test_diagnostics_are_capped_and_the_answer_says_so(tiny_app: LocalApp) -> None:
+    states = {f"S{n}": {"Type": "Pass", "Next": f"Gone{n}"} for n in range(5)}
+    answer = _validate(
+        tiny_app, {"StartAt": "S0", "States": {**states, "End": {"Type": "Succeed"}}}, maxResults=2
+    )
+    assert (answer["result"], len(answer["diagnostics"]), answer["truncated"]) == ("FAIL", 2, True)
+    with pytest.raises(ClientError) as refused:
+        _validate(tiny_app, {"StartAt": "S0", "States": states}, maxResults=101)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
