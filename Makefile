@@ -17,11 +17,15 @@ unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: deps demo test lint unit workflow infra synth bench clean diagrams serve fault-sweep
 
-$(DEPS): requirements.lock package.json package-lock.json .python-runtime
+# The project is installed in its own venv, editable: a .pth puts the checkout and its task packages
+# (lambdas/) on the venv's path, so `.venv/bin/python` imports local_runtime, demo and order_store
+# from any directory, as the README's snippets do.
+$(DEPS): requirements.lock package.json package-lock.json .python-runtime Makefile
 	@test -n "$(PYTHON)" || { echo "no Python $(PYTHON_VERSION): see .ci/find-python" >&2; exit 1; }
 	if ! $(PY) -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(PYTHON_VERSION)")' 2>/dev/null; then \
 		rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "order-platform.pth").write_text("$(CURDIR)\n$(CURDIR)/lambdas\n")'
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,3 +34,14 @@ def test_the_readme_python_example_runs(assembly_dir: Path, monkeypatch: pytest.
     monkeypatch.chdir(assembly_dir.parent)
     for block in blocks:
         exec(compile(block, str(README), "exec"), {"__name__": "readme_example"})
+
+
+def test_the_readme_snippets_import_from_any_directory(tmp_path: Path) -> None:
+    # Saved outside the checkout and run with the venv's Python, a README snippet finds the
+    # runtime, the demo's parties and the task packages (the venv holds the project, editable)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    imports = "import local_runtime, demo.payment_provider, order_store.models, workflows.constants"
+    done = subprocess.run(
+        [sys.executable, "-c", imports], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
