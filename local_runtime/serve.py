@@ -51,6 +51,41 @@ _EXECUTE_API_URL = re.compile(r"https://([a-z0-9]+)\.execute-api\.[^/]+/[^/]+/")
 _INVOKE_PATH = "/2015-03-31/functions/"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_log = logging.getLogger("local_runtime.serve")
+
+
+class _Unemulated:
+    """WSGI middleware: an operation moto does not implement is refused at once, in AWS's error
+    shape (``UnknownOperationException``, HTTP 400) with one log line, instead of an HTTP 500
+    and a traceback, which the AWS CLI retries for seconds before giving up."""
+
+    def __init__(self, inner: WsgiApp) -> None:
+        self._inner = inner
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            return self._inner(environ, start_response)
+        except NotImplementedError as missing:
+            target = (
+                environ.get("HTTP_X_AMZ_TARGET")
+                or f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+            )
+            _log.warning("not emulated locally: %s (%s)", target, missing)
+            message = f"{target} is not emulated by the local endpoint"
+            if "json" in str(environ.get("CONTENT_TYPE", "")):
+                body = json.dumps({"__type": "UnknownOperationException", "message": message}).encode()
+                content_type = "application/x-amz-json-1.0"
+            else:
+                body = (
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>UnknownOperationException</Code>"
+                    f"<Message>{message}</Message></Error></ErrorResponse>"
+                ).encode()
+                content_type = "text/xml"
+            start_response(
+                "400 Bad Request",
+                [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+            )
+            return [body]
 
 
 class _LambdaInvoke:
@@ -177,7 +212,7 @@ class LocalEndpoint:
         self._aws: BaseWSGIServer = make_server(
             host,
             port,
-            _LambdaInvoke(DomainDispatcherApplication(create_backend_app), app.lambdas),
+            _Unemulated(_LambdaInvoke(DomainDispatcherApplication(create_backend_app), app.lambdas)),
             threaded=True,
         )
         self._api = ThreadingHTTPServer((host, api_port), _api_handler(app))
