@@ -11,6 +11,10 @@ then gets an answer that looks right and is not. Here:
   every event's input and output out).
 - ListExecutions refuses a ``statusFilter`` outside AWS's set with a ``ValidationException``
   naming it, and ``maxResults`` above 1000 likewise.
+- SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat name their refusals as AWS does: a
+  token the engine issued whose task is over (its execution ended, or it was answered) is
+  ``TaskDoesNotExist``, not ``InvalidToken`` (kept for what was never a token), and an output
+  that is not JSON is ``InvalidOutput`` before anything is delivered.
 - ValidateStateMachineDefinition (absent from moto) answers OK or FAIL with diagnostics
   (`definition_diagnostics`), ``severity`` (ERROR, or WARNING for both) and ``maxResults``
   with ``truncated``, as AWS does.
@@ -25,8 +29,11 @@ import binascii
 import json
 from typing import Any
 
+from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import InvalidToken, ValidationException
+from moto.stepfunctions.parser.api import InvalidToken as EngineInvalidToken
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackPoolManager
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -37,7 +44,71 @@ MAX_PAGE = 1000
 EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 _EXECUTION_DATA = ("input", "output", "inputDetails", "outputDetails")
 
+
+class TaskDoesNotExist(AWSError):
+    TYPE = "TaskDoesNotExist"
+    STATUS = 400
+
+
+class InvalidOutput(AWSError):
+    TYPE = "InvalidOutput"
+    STATUS = 400
+
+
 _originals: dict[str, Any] = {}
+_issued: set[str] = set()
+"""Every task token the engine handed out in this process (a token is a UUID: never reused)."""
+
+
+def _add_callback(self: CallbackPoolManager, callback_id: str, *args: Any, **kwargs: Any) -> Any:
+    _issued.add(str(callback_id))
+    return _originals["callback_add"](self, callback_id, *args, **kwargs)
+
+
+def _add_activity_task(self: CallbackPoolManager, callback_id: str, *args: Any, **kwargs: Any) -> Any:
+    _issued.add(str(callback_id))
+    return _originals["callback_add_activity_task"](self, callback_id, *args, **kwargs)
+
+
+def _answering(operation: str) -> Any:
+    """A SendTask* response whose refusal of an issued token says the task is over."""
+
+    def respond(self: StepFunctionResponse) -> Any:
+        token = str(self._get_param("taskToken") or "")
+        if operation == "send_task_success":
+            try:
+                json.loads(self._get_param("output") or "")
+            except ValueError as error:
+                raise InvalidOutput(f"Invalid Output: '{error}'") from error
+        if _task_is_over(self.stepfunction_backend, token):
+            raise TaskDoesNotExist("Task Token does not exist anymore: its task is over")
+        try:
+            return _originals[operation](self)
+        except (InvalidToken, EngineInvalidToken):
+            if token in _issued:
+                raise TaskDoesNotExist("Task Token does not exist anymore: its task is over") from None
+            raise
+
+    return respond
+
+
+_ANSWERS = ("send_task_success", "send_task_failure", "send_task_heartbeat")
+
+
+def _task_is_over(backend: Any, token: str) -> bool:
+    """Whether the token's task was answered or its execution ended (moto would take a failure
+    or a heartbeat for it as if it were open, and say nothing)."""
+    if token not in _issued:
+        return False
+    for execution in getattr(backend, "_get_executions", list)():
+        pool = getattr(
+            getattr(getattr(execution, "exec_worker", None), "env", None), "callback_pool_manager", None
+        )
+        endpoint = getattr(pool, "_pool", {}).get(token)
+        if endpoint is not None:
+            running = str(getattr(execution.exec_status, "value", execution.exec_status)) == "RUNNING"
+            return not running or getattr(endpoint, "_outcome", None) is not None
+    return False
 
 
 def _page_size(value: Any, maximum: int = MAX_PAGE) -> int:
@@ -142,6 +213,13 @@ def install() -> None:
     _originals["list_executions"] = StepFunctionResponse.list_executions
     StepFunctionResponse.list_executions = _list_executions  # type: ignore[method-assign]
     StepFunctionResponse.validate_state_machine_definition = _validate_state_machine_definition  # type: ignore[attr-defined]
+    for operation in _ANSWERS:
+        _originals[operation] = getattr(StepFunctionResponse, operation)
+        setattr(StepFunctionResponse, operation, _answering(operation))
+    _originals["callback_add"] = CallbackPoolManager.add
+    CallbackPoolManager.add = _add_callback  # type: ignore[method-assign]
+    _originals["callback_add_activity_task"] = CallbackPoolManager.add_activity_task
+    CallbackPoolManager.add_activity_task = _add_activity_task  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -151,4 +229,8 @@ def uninstall() -> None:
     StepFunctionResponse.get_execution_history = _originals["get_execution_history"]  # type: ignore[method-assign]
     StepFunctionResponse.list_executions = _originals["list_executions"]  # type: ignore[method-assign]
     del StepFunctionResponse.validate_state_machine_definition  # type: ignore[attr-defined]
+    for operation in _ANSWERS:
+        setattr(StepFunctionResponse, operation, _originals[operation])
+    CallbackPoolManager.add = _originals["callback_add"]  # type: ignore[method-assign]
+    CallbackPoolManager.add_activity_task = _originals["callback_add_activity_task"]  # type: ignore[method-assign]
     _originals.clear()

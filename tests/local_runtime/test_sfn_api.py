@@ -231,3 +231,54 @@ def test_diagnostics_are_capped_and_the_answer_says_so(tiny_app: LocalApp) -> No
     with pytest.raises(ClientError) as refused:
         _validate(tiny_app, {"StartAt": "S0", "States": states}, maxResults=101)
     assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+# --- SendTask*: refusals named as AWS names them --------------------------------------------------
+
+
+def _waiting_token(app: LocalApp) -> tuple[str, str]:
+    """An execution waiting on a callback token, and that token."""
+    fn = app.resource("AWS::Lambda::Function", "Tiny/Work/").arn()
+    definition = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": fn, "Payload": {"token.$": "$$.Task.Token"}},
+                "TimeoutSeconds": 3600,
+                "End": True,
+            }
+        },
+    }
+    sfn = app.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="waits", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{app.account}:role/r"
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    app.drain()
+    (scheduled,) = [e for e in app.history(arn) if e["type"] == "TaskScheduled"]
+    return arn, str(json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["Payload"]["token"])
+
+
+def _refusal(call: Any, **request: Any) -> str:
+    with pytest.raises(ClientError) as refused:
+        call(**request)
+    return str(refused.value.response["Error"]["Code"])
+
+
+def test_a_token_whose_task_is_over_does_not_exist_and_a_made_up_one_is_invalid(tiny_app: LocalApp) -> None:
+    sfn = tiny_app.client("stepfunctions")
+    arn, token = _waiting_token(tiny_app)
+    # An answer that is not JSON is refused before anything is delivered
+    assert _refusal(sfn.send_task_success, taskToken=token, output="{not json") == "InvalidOutput"
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    # Answered once: the task is over, and every later call says so
+    sfn.send_task_success(taskToken=token, output='{"ok": true}')
+    tiny_app.drain()
+    assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+    assert _refusal(sfn.send_task_success, taskToken=token, output="{}") == "TaskDoesNotExist"
+    assert _refusal(sfn.send_task_failure, taskToken=token, error="Late") == "TaskDoesNotExist"
+    assert _refusal(sfn.send_task_heartbeat, taskToken=token) == "TaskDoesNotExist"
+    # What was never a token is invalid
+    assert _refusal(sfn.send_task_heartbeat, taskToken="made-up") == "InvalidToken"
