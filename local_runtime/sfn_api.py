@@ -15,6 +15,9 @@ then gets an answer that looks right and is not. Here:
   token the engine issued whose task is over (its execution ended, or it was answered) is
   ``TaskDoesNotExist``, not ``InvalidToken`` (kept for what was never a token), and an output
   that is not JSON is ``InvalidOutput`` before anything is delivered.
+- DescribeExecution says what AWS says of a Standard execution's redrive: ``redriveCount``,
+  ``redriveStatus`` (REDRIVABLE once it FAILED, TIMED_OUT or was ABORTED; NOT_REDRIVABLE with
+  its reason otherwise), ``redriveDate`` once redriven, and ``inputDetails``/``outputDetails``.
 - ValidateStateMachineDefinition (absent from moto) answers OK or FAIL with diagnostics
   (`definition_diagnostics`), ``severity`` (ERROR, or WARNING for both) and ``maxResults``
   with ``truncated``, as AWS does.
@@ -204,6 +207,36 @@ def _validate_state_machine_definition(self: StepFunctionResponse) -> ActionResu
     )
 
 
+REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+def _describe_execution(self: StepFunctionResponse) -> Any:
+    answer = _originals["describe_execution"](self)
+    row: Any = answer.result if isinstance(answer, ActionResult) else None
+    backend: Any = self.stepfunction_backend
+    if not isinstance(row, dict) or not hasattr(backend, "_get_executions"):
+        return answer
+    arn = row.get("executionArn")
+    execution = next((x for x in backend._get_executions() if x.execution_arn == arn), None)
+    if execution is None:
+        return answer
+    row["inputDetails"] = {"included": True}
+    if row.get("output") is not None:
+        row["outputDetails"] = {"included": True}
+    if "EXPRESS" in str(getattr(execution.state_machine, "type", "")).upper():
+        return answer  # AWS keeps no redrive state for Express executions
+    status = str(row.get("status", "")).rsplit(".", 1)[-1]
+    row["redriveCount"] = int(getattr(execution, "redrive_count", 0))
+    if status in REDRIVABLE:
+        row["redriveStatus"] = "REDRIVABLE"
+    else:
+        row["redriveStatus"] = "NOT_REDRIVABLE"
+        row["redriveStatusReason"] = f"Execution is {status} and cannot be redriven"
+    if getattr(execution, "redrive_date", None) is not None:
+        row["redriveDate"] = execution.redrive_date
+    return answer
+
+
 def install() -> None:
     """Apply the patches (called by `moto_patches.install`, under its lock; idempotent)."""
     if _originals:
@@ -216,6 +249,8 @@ def install() -> None:
     for operation in _ANSWERS:
         _originals[operation] = getattr(StepFunctionResponse, operation)
         setattr(StepFunctionResponse, operation, _answering(operation))
+    _originals["describe_execution"] = StepFunctionResponse.describe_execution
+    StepFunctionResponse.describe_execution = _describe_execution  # type: ignore[method-assign]
     _originals["callback_add"] = CallbackPoolManager.add
     CallbackPoolManager.add = _add_callback  # type: ignore[method-assign]
     _originals["callback_add_activity_task"] = CallbackPoolManager.add_activity_task
@@ -231,6 +266,7 @@ def uninstall() -> None:
     del StepFunctionResponse.validate_state_machine_definition  # type: ignore[attr-defined]
     for operation in _ANSWERS:
         setattr(StepFunctionResponse, operation, _originals[operation])
+    StepFunctionResponse.describe_execution = _originals["describe_execution"]  # type: ignore[method-assign]
     CallbackPoolManager.add = _originals["callback_add"]  # type: ignore[method-assign]
     CallbackPoolManager.add_activity_task = _originals["callback_add_activity_task"]  # type: ignore[method-assign]
     _originals.clear()

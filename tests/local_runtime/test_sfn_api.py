@@ -282,3 +282,31 @@ def test_a_token_whose_task_is_over_does_not_exist_and_a_made_up_one_is_invalid(
     assert _refusal(sfn.send_task_heartbeat, taskToken=token) == "TaskDoesNotExist"
     # What was never a token is invalid
     assert _refusal(sfn.send_task_heartbeat, taskToken="made-up") == "InvalidToken"
+
+
+# --- DescribeExecution's redrive fields, StartSyncExecution's billing -----------------------------
+
+
+def test_an_execution_says_whether_and_how_often_it_was_redriven(tiny_app: LocalApp) -> None:
+    sfn = tiny_app.client("stepfunctions")
+    running, token = _waiting_token(tiny_app)
+    described = sfn.describe_execution(executionArn=running)
+    assert (described["redriveCount"], described["redriveStatus"]) == (0, "NOT_REDRIVABLE")
+    assert "RUNNING" in described["redriveStatusReason"]
+    sfn.send_task_failure(taskToken=token, error="Declined")
+    tiny_app.drain()
+    failed = sfn.describe_execution(executionArn=running)
+    assert (failed["status"], failed["redriveCount"], failed["redriveStatus"]) == ("FAILED", 0, "REDRIVABLE")
+    assert "redriveDate" not in failed and failed["inputDetails"] == {"included": True}
+    sfn.redrive_execution(executionArn=running)
+    tiny_app.drain()
+    redriven = sfn.describe_execution(executionArn=running)
+    assert redriven["redriveCount"] == 1 and redriven["redriveDate"] >= failed["stopDate"]
+
+
+def test_a_synchronous_express_execution_is_billed_as_aws_bills_it(tiny_app: LocalApp) -> None:
+    machine = tiny_app.resource("AWS::StepFunctions::StateMachine", "Tiny/BatchMachine").ref
+    answer = tiny_app.client("stepfunctions").start_sync_execution(stateMachineArn=machine, input="[]")
+    billed = answer["billingDetails"]
+    assert billed["billedMemoryUsedInMB"] == 64
+    assert billed["billedDurationInMilliseconds"] >= 100 and billed["billedDurationInMilliseconds"] % 100 == 0
