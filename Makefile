@@ -19,13 +19,15 @@ unexport PYTHONDONTWRITEBYTECODE
 
 # The project is installed in its own venv, editable: a .pth puts the checkout and its task packages
 # (lambdas/) on the venv's path, so `.venv/bin/python` imports local_runtime, demo and order_store
-# from any directory, as the README's snippets do.
+# from any directory, as the README's snippets do; and, as pip compiles what it installs, its
+# sources are compiled once here, not by every pytest worker and subprocess of a first run.
 $(DEPS): requirements.lock package.json package-lock.json .python-runtime Makefile
 	@test -n "$(PYTHON)" || { echo "no Python $(PYTHON_VERSION): see .ci/find-python" >&2; exit 1; }
 	if ! $(PY) -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(PYTHON_VERSION)")' 2>/dev/null; then \
 		rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "order-platform.pth").write_text("$(CURDIR)\n$(CURDIR)/lambdas\n")'
+	$(PY) -m compileall -q -j 0 local_runtime lambdas workflows demo operations visualize bench app.py > /dev/null
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
