@@ -67,7 +67,7 @@ fault-sweep: cdk.out/manifest.json
 
 # The whole app behind one local AWS endpoint (AWS CLI --endpoint-url), until Ctrl-C.
 serve: cdk.out/manifest.json
-	$(PY) -m local_runtime.serve
+	$(PY) -m local_runtime.serve --party demo.payment_provider:answering_provider $(SERVE_ARGS)
 
 # The README's state machine diagrams, regenerated from asl/ (a test fails when one is stale).
 diagrams: $(DEPS)

@@ -222,6 +222,18 @@ class PaymentProvider:
         self._app.drain(timeout=timeout, each_round=lambda: self.act(self._app))
 
 
+def answering_provider(app: LocalApp) -> PaymentProvider:
+    """The provider of a served endpoint (``--party demo.payment_provider:answering_provider``):
+    it answers each request 2 seconds after it came, by its rule."""
+    return PaymentProvider(app, answer_after=2.0)
+
+
+def silent_provider(app: LocalApp) -> PaymentProvider:
+    """A provider that takes requests and never answers
+    (``--party demo.payment_provider:silent_provider``): answer them yourself."""
+    return PaymentProvider(app, answer_after=None)
+
+
 def handed_over_secret(app: LocalApp) -> str:
     """The signing secret as an operator reads it to hand it to the provider."""
     secret_id = app.output(SECRET_OUTPUT)

@@ -1,7 +1,7 @@
 """The whole synthesized app behind one local endpoint, for the AWS CLI, boto3 and curl.
 
     python -m local_runtime.serve [--port 4566] [--api-port 4567] [--outputs outputs.json]
-                                  [--manual-payments] [--virtual-clock] [--concurrency N]
+                                  [--party MODULE:FACTORY ...] [--virtual-clock] [--concurrency N]
                                   [--assembly cdk.out]
 
 One process holds everything: moto in server mode answers the AWS APIs on ``--port`` (the
@@ -25,6 +25,7 @@ API adds a ``sync-`` host prefix, which a local address cannot take).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import re
@@ -36,7 +37,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -301,18 +302,25 @@ def main(argv: list[str] | None = None) -> int:
         " beyond it Lambda throttles (TooManyRequestsException)",
     )
     parser.add_argument(
-        "--manual-payments",
-        action="store_true",
-        help="the simulated provider takes payment requests but never answers: answer them yourself",
+        "--party",
+        action="append",
+        default=[],
+        metavar="MODULE:FACTORY",
+        help="an outside party the app talks to (e.g. a payment provider), made by FACTORY(app) once the"
+        " app is up and added to it (repeatable); the runtime knows nothing of the app it serves",
     )
     args = parser.parse_args(argv)
+    try:
+        factories = [_party_factory(name) for name in args.party]
+    except (ImportError, AttributeError, ValueError) as error:
+        print(f"--party: {error}", file=sys.stderr)
+        return 2
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call
     outputs = Path(args.outputs)
     outputs.unlink(missing_ok=True)  # an earlier session's file must not say "ready" for this one
     with LocalApp(args.assembly, log_level="WARNING", concurrency=args.concurrency) as app:
-        from demo.payment_provider import PaymentProvider
-
-        app.add_party(PaymentProvider(app, answer_after=None if args.manual_payments else 2.0))
+        for factory in factories:
+            app.add_party(factory(app))
         try:
             endpoint = LocalEndpoint(
                 app, args.host, args.port, args.api_port, virtual_clock=args.virtual_clock
@@ -335,6 +343,17 @@ def main(argv: list[str] | None = None) -> int:
             outputs.unlink(missing_ok=True)  # what it described is gone: no later session may trust it
             print("stopped", flush=True)
     return 0
+
+
+def _party_factory(name: str) -> Callable[[LocalApp], Any]:
+    """``MODULE:FACTORY`` resolved to the callable (a class or a function taking the app)."""
+    module_name, separator, attribute = name.partition(":")
+    if not separator or not module_name or not attribute:
+        raise ValueError(f"{name!r} is not MODULE:FACTORY")
+    factory = getattr(importlib.import_module(module_name), attribute)
+    if not callable(factory):
+        raise ValueError(f"{name!r} is not callable")
+    return cast(Callable[[LocalApp], Any], factory)
 
 
 def _publish_outputs(path: Path, outputs: dict[str, dict[str, Any]]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local_runtime import LocalApp
-from local_runtime.serve import LocalEndpoint
+from local_runtime.serve import LocalEndpoint, main
 
 
 @pytest.fixture
@@ -42,3 +42,13 @@ def test_an_operation_moto_lacks_is_an_unknown_operation_not_a_server_error(
     assert error["ResponseMetadata"]["RetryAttempts"] == 0
     # and the endpoint goes on answering what it does emulate
     assert sfn.describe_state_machine(stateMachineArn=machine)["stateMachineArn"] == machine
+
+
+@pytest.mark.parametrize(
+    "party", ["no-colon", "no_such_module:factory", "json:no_such_factory", "json:__doc__"]
+)
+def test_a_party_that_cannot_be_made_is_a_usage_error_before_anything_starts(
+    party: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--party", party]) == 2
+    assert "--party" in capsys.readouterr().err

@@ -32,7 +32,16 @@ pytestmark = pytest.mark.workflow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AWS = Path(sys.executable).with_name("aws")
-_ANY_PORTS = ("--virtual-clock", "--port", "0", "--api-port", "0", "--outputs")
+_ANY_PORTS = (
+    "--party",
+    "demo.payment_provider:answering_provider",
+    "--virtual-clock",
+    "--port",
+    "0",
+    "--api-port",
+    "0",
+    "--outputs",
+)
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
