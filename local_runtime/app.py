@@ -369,6 +369,7 @@ class LocalApp:
         for client in self._clients.values():
             self.lambdas.uninstall(client.meta)
         self._clients.clear()
+        self.lambdas.close()
         return outlived
 
     def __enter__(self) -> LocalApp:

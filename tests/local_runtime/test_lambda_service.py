@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -252,3 +253,89 @@ def test_an_injected_state_timeout_is_the_engines_task_timeout_after_the_handler
     table = tiny_app.table_name("Tiny/Table/")
     keys = {item["pk"]["S"] for item in tiny_app.client("dynamodb").scan(TableName=table)["Items"]}
     assert keys == {"written-before-the-timeout"}
+
+
+def test_a_stopped_app_leaves_nothing_of_itself_on_the_heap(tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    from tests.local_runtime.conftest import HANDLER_SOURCE, write_assembly
+
+    # Given a handler module holding a validator in an Annotated type (typing caches those
+    # process-wide), run by the engine and invoked directly
+    source = HANDLER_SOURCE + textwrap.dedent(
+        """
+        from typing import Annotated
+
+        import boto3
+        from pydantic import AfterValidator
+
+        DYNAMODB = boto3.client("dynamodb")  # made at init, as handlers do
+
+        Checked = Annotated[str, AfterValidator(lambda value: value.strip())]
+        """
+    )
+    assembly = write_assembly(tmp_path / "cdk.out", handler_source=source)
+    with LocalApp(assembly) as app:
+        arn = app.state_machine_arn("Tiny/Machine/")
+        execution = app.client("stepfunctions").start_execution(stateMachineArn=arn, input="{}")
+        assert app.wait_for(execution["executionArn"])["status"] == "SUCCEEDED"
+        _invoke(app, "Tiny/Other/", {})
+        service = weakref.ref(app.lambdas)
+    del app
+    # When the app has stopped and a collection ran
+    gc.collect()
+    # Then its functions, their sandboxes and modules are gone: the next app (the next test) does
+    # not carry it, nor pay for it in every full collection
+    assert service() is None
+
+
+def test_a_package_staged_only_for_other_functions_is_missing_in_this_ones_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local_runtime.function_logs import FunctionLogs
+    from local_runtime.lambda_service import FunctionSpec, LambdaService
+
+    # Given two functions with their own assets: the first imports a package only the second's
+    # asset holds (a packaging mistake), which this process could import from anywhere
+    def asset(name: str, files: dict[str, str]) -> Path:
+        for relative, text in files.items():
+            (tmp_path / name / relative).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name / relative).write_text(text)
+        return tmp_path / name
+
+    service = LambdaService("eu-west-1", FunctionLogs())
+    common = dict(environment={}, timeout_seconds=3, memory_mb=128, arn="arn")
+    service.add(
+        FunctionSpec(
+            name="forgetful",
+            handler="alpha.handler.run",
+            code_dir=asset(
+                "a",
+                {
+                    "alpha/__init__.py": "",
+                    "alpha/handler.py": "def run(event, context):\n    import beta\n    return beta.NAME\n",
+                },
+            ),
+            **common,  # type: ignore[arg-type]
+        )
+    )
+    service.add(
+        FunctionSpec(
+            name="owner",
+            handler="beta.run",
+            code_dir=asset(
+                "b", {"beta/__init__.py": "NAME = 'beta'\n\ndef run(event, context):\n    return NAME\n"}
+            ),
+            **common,  # type: ignore[arg-type]
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "b"))  # as the venv puts lambdas/ on the path
+    # When each is invoked
+    owner = service.invoke("owner", b"{}")
+    forgetful = service.invoke("forgetful", b"{}")
+    # Then the owner has its package and the other fails as it would on Lambda
+    assert json.loads(owner.payload) == "beta"
+    assert forgetful.function_error == "Unhandled"
+    assert json.loads(forgetful.payload)["errorType"] == "ModuleNotFoundError"
+    assert "No module named 'beta'" in json.loads(forgetful.payload)["errorMessage"]
