@@ -199,30 +199,50 @@ def _steady(rate_per_second: float, orders: int) -> dict[str, Any]:
         return {"rate": rate_per_second, "orders": orders, "calls": app.bus.calls, "entries": app.bus.entries}
 
 
+ROUNDS = {10: 5, 100: 3, 500: 1}
+"""Rounds per size. This machine's speed drifts by half from one minute to the next (the same
+ten-order run measured 150 to 340 ms per order within one process), so each round measures the
+floor and the platform back to back in fresh interpreters, and a size's ratio is the median of
+its rounds' ratios: adjacent runs share the machine's speed of the moment."""
+
+
 def measure_platform(sizes: tuple[int, ...] = (10, 100, 500)) -> list[tuple[Any, ...]]:
-    floor = _in_fresh_interpreter("floor", "10")["per_order_s"]
-    rows: list[tuple[Any, ...]] = [
-        ("bare moto floor (no-op tasks, sequential)", 10, floor * 1000, 1.0, "", "", "", "", "")
-    ]
+    floors: list[float] = []
+    rows: list[tuple[Any, ...]] = []
     runs = [("cold", sizes[0])] + [("warm", size) for size in sizes]
     for mode, size in runs:
-        run = _in_fresh_interpreter("platform", str(size), mode)
+        ratios, per_order, results = [], [], []
+        for _ in range(ROUNDS.get(size, 1) if mode == "warm" else 1):
+            floor = _in_fresh_interpreter("floor", "10")["per_order_s"]
+            run = _in_fresh_interpreter("platform", str(size), mode)
+            floors.append(floor)
+            ratios.append(run["per_order_s"] / floor)
+            per_order.append(run["per_order_s"])
+            results.append(run)
         rows.append(
             (
                 "embedded runtime, orders at once"
                 if mode == "warm"
                 else "  the same, first app of a cold interpreter",
                 size,
-                run["per_order_s"] * 1000,
-                run["per_order_s"] / floor,
-                f"{run['rss_mib']:.0f}",
-                f"{run['confirmed']}/{size}",
-                run["distinct_histories"],
-                run["peak_concurrency"],
-                run["throttled"],
+                len(results),
+                statistics.median(per_order) * 1000,
+                statistics.median(ratios),
+                f"{max(r['rss_mib'] for r in results):.0f}",
+                f"{min(r['confirmed'] for r in results)}/{size}",
+                max(r["distinct_histories"] for r in results),
+                max(r["peak_concurrency"] for r in results),
+                sum(r["throttled"] for r in results),
             )
         )
-    return rows
+    floor_row = (
+        "bare moto floor (no-op tasks, sequential)",
+        10,
+        len(floors),
+        statistics.median(floors) * 1000,
+        1.0,
+    )
+    return [(*floor_row, "", "", "", "", ""), *rows]
 
 
 def measure_steady(rates: tuple[float, ...] = (1, 2, 5, 10, 20), orders: int = 100) -> list[tuple[Any, ...]]:
@@ -234,6 +254,9 @@ def measure_steady(rates: tuple[float, ...] = (1, 2, 5, 10, 20), orders: int = 1
 
 
 if __name__ == "__main__":
+    from local_runtime.gc_policy import collect_less_often
+
+    collect_less_often()  # both sides: the floor's interpreter collects as the platform's does
     mode, *args = sys.argv[1:]
     if mode == "floor":
         print(json.dumps(_floor(int(args[0]))))

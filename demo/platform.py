@@ -31,6 +31,7 @@ from demo.imports import run_bulk_import
 from demo.notice_signing import SIGNATURE_HEADER, sign_notice
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
+from local_runtime.gc_policy import collect_less_often
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STOCK = {"SKU-KETTLE-01": 10, "SKU-MUG-02": 40}
@@ -207,6 +208,7 @@ def _report_runtime(app: LocalApp) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    collect_less_often()
     parser = argparse.ArgumentParser(description="Run the order platform end to end on the embedded runtime.")
     parser.add_argument("--assembly", default=str(REPO_ROOT / "cdk.out"), help="cloud assembly directory")
     args = parser.parse_args(argv)

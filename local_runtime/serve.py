@@ -44,6 +44,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_runtime.app import LocalApp
+from local_runtime.gc_policy import collect_less_often
 from local_runtime.lambda_service import DEFAULT_CONCURRENCY, FunctionNotFound, LambdaService, Throttled
 
 DRIVER_TICK_SECONDS = 0.05
@@ -281,6 +282,7 @@ class LocalEndpoint:
 
 
 def main(argv: list[str] | None = None) -> int:
+    collect_less_often()
     parser = argparse.ArgumentParser(description="Serve the synthesized app behind one local AWS endpoint.")
     parser.add_argument("--assembly", default="cdk.out")
     parser.add_argument("--host", default="127.0.0.1")

@@ -8,7 +8,6 @@ before any test reads it.
 from __future__ import annotations
 
 import fcntl
-import gc
 import json
 import os
 import subprocess
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from local_runtime.gc_policy import collect_less_often
 
 # No test may reach a real AWS account, whatever the developer's shell holds.
 os.environ.update(
@@ -27,11 +28,8 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 
-# Each test process runs hundreds of apps, whose moto backends, engine states and sandboxes make
-# long-lived object graphs: with the default thresholds the cyclic collector walks them every 2,000
-# allocations. Collecting young objects every 100,000 allocations instead cuts about a tenth of the
-# suite's time and costs a few hundred MiB at most (nothing cyclic is kept: it is collected later).
-gc.set_threshold(100_000, 50, 100)
+# Each test process runs hundreds of apps: collect garbage as every runtime process does.
+collect_less_often()
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ASSEMBLY_DIR = REPO_ROOT / "cdk.out"
