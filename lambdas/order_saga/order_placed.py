@@ -1,10 +1,18 @@
-"""The saga's execution input: a Pipe batch of SQS records whose body is an OrderPlaced event.
+"""The saga's execution input: a Pipe batch of SQS records whose body is an OrderPlaced event,
+or, for a start by hand, the OrderPlaced event's ``detail`` alone.
 
 Pipes always deliver a JSON array (the pipe's batch size is 1: one order per execution). The
 record body is the EventBridge event as the bus delivered it to the queue; its ``detail`` is the
 outbox envelope written by ``order_store.events.bus_entry``. A redrive of a parked saga sends
 the same body again with two message attributes: the parked execution it resumes
 (``sagaRedriveOf``) and how many times this message has been redriven (``sagaRedriveCount``).
+
+A person starting the saga from the console or the CLI gives the envelope itself (a JSON object;
+``sample_events/order_saga.json``): nobody types an SQS record whose body is a JSON string
+holding an EventBridge event. Both forms become the same event here and meet the same checks:
+the envelope's ``eventType`` stands for the event's detail-type, and a hand start is never a
+redrive (that needs the parked message's attributes, which only a queue carries). A pipe never
+delivers an object, so nothing a pipe delivers changes meaning.
 """
 
 import re
@@ -65,7 +73,9 @@ def _problems(error: ValidationError) -> str:
 
 
 def _single_event(records: Any) -> dict[str, Any]:
-    """The EventBridge event in the only record of the batch."""
+    """The EventBridge event in the only record of the batch, or around a hand start's envelope."""
+    if isinstance(records, dict):
+        return {"detail-type": records.get("eventType"), "detail": records}
     if not isinstance(records, list) or len(records) != 1:
         count = len(records) if isinstance(records, list) else "no"
         raise InvalidOrderEvent(f"expected a batch of exactly one SQS record, got {count} records")
@@ -88,7 +98,8 @@ def parse_order_placed(records: Any) -> SagaOrder:
     event = _single_event(records)
     detail_type = event.get("detail-type")
     if detail_type != ORDER_PLACED:
-        raise InvalidOrderEvent(f"detail-type is {detail_type!r}, expected {ORDER_PLACED!r}")
+        named = "eventType" if isinstance(records, dict) else "detail-type"
+        raise InvalidOrderEvent(f"{named} is {detail_type!r}, expected {ORDER_PLACED!r}")
     try:
         detail = OrderPlacedDetail.model_validate(
             event.get("detail"), strict=True, by_alias=True, by_name=False

@@ -1,4 +1,5 @@
-"""Reading the saga's execution input: a Pipe batch holding one OrderPlaced event."""
+"""Reading the saga's execution input: a Pipe batch holding one OrderPlaced event, or (a start by
+hand) the event's envelope alone."""
 
 import json
 from typing import Any
@@ -6,7 +7,7 @@ from typing import Any
 import pytest
 
 from order_saga.errors import InvalidOrderEvent
-from order_saga.order_placed import order_id_from_batch, parse_order_placed
+from order_saga.order_placed import event_id_from_batch, order_id_from_batch, parse_order_placed, redrive_of
 from tests.unit.samples import bus_event, order_model, order_placed_batch, sqs_record
 
 ORDER_ID = "3f2b8c1e-0000-5000-8000-000000000001"
@@ -38,7 +39,8 @@ def test_the_order_of_a_published_event_is_read() -> None:
     [
         ([], "exactly one SQS record, got 0"),
         (order_placed_batch() * 2, "exactly one SQS record, got 2"),
-        ({"not": "a list"}, "exactly one SQS record"),
+        ({"not": "an envelope"}, "eventType is None, expected 'OrderPlaced'"),
+        ("a string", "exactly one SQS record"),
         ([{"messageId": "m"}], "no body"),
         ([sqs_record("{not json")], "not JSON"),
         ([sqs_record("[1, 2]")], "not a JSON object"),
@@ -69,6 +71,30 @@ def test_an_event_with_a_missing_or_inconsistent_field_is_invalid(mutate: Any, m
     # Given an OrderPlaced event with one defect / When parsed / Then the message names it
     with pytest.raises(InvalidOrderEvent, match=message):
         parse_order_placed(_with_detail(mutate))
+    # and the same envelope started by hand is refused with the same words
+    [record] = _with_detail(mutate)
+    with pytest.raises(InvalidOrderEvent, match=message):
+        parse_order_placed(json.loads(record["body"])["detail"])
+
+
+def _envelope() -> dict[str, Any]:
+    [record] = order_placed_batch()
+    envelope: dict[str, Any] = json.loads(record["body"])["detail"]
+    return envelope
+
+
+def test_a_hand_start_of_the_envelope_alone_reads_the_same_order_as_the_pipe_batch() -> None:
+    # Given the envelope of the event the pipe delivers, as a person starts the saga with it
+    # When both are parsed / Then they are the same order, and a hand start is no redrive
+    assert parse_order_placed(_envelope()) == parse_order_placed(order_placed_batch())
+    assert order_id_from_batch(_envelope()) == ORDER_ID
+    assert event_id_from_batch(_envelope()) == f"event-{ORDER_ID}"
+    assert redrive_of(_envelope()) is None
+
+
+def test_a_hand_started_envelope_of_another_event_type_is_invalid() -> None:
+    with pytest.raises(InvalidOrderEvent, match="eventType is 'OrderConfirmed', expected 'OrderPlaced'"):
+        parse_order_placed({**_envelope(), "eventType": "OrderConfirmed"})
 
 
 def test_unknown_envelope_fields_are_tolerated() -> None:

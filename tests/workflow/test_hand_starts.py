@@ -1,19 +1,32 @@
 """Every state machine starts by hand from its sample in sample_events/, taken as it is.
 
-Each sample is the input its trigger delivers (a pipe batch, a stream record, the sweeper's
-input), with made-up ids, so on a stack that holds none of them each start reaches the outcome
+Each sample has made-up ids, so on a stack that holds none of them each start reaches the outcome
 the README's "Start executions" section documents, by name, and writes nothing it should not.
+Where the trigger's input is unnatural for a person (the saga's pipe batch), the sample is the
+plain form the workflow also takes, and ``<name>.from_pipe.json`` is what the trigger delivers:
+both meet the same checks.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
-from tests.workflow.saga_helpers import payments, reservations, shipments
+from tests.workflow.saga_helpers import (
+    STOCK,
+    order_for,
+    order_status,
+    payments,
+    reservations,
+    seed_stock,
+    shipments,
+    start_order,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -22,6 +35,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_events"
 DOCUMENTED = {
     "outbox_publisher": ("OutboxPublisherStateMachineArn", "SUCCEEDED", None, "NothingToPublish"),
     "order_saga": ("OrderSagaStateMachineArn", "FAILED", "ForgedOrderEvent", "OrderEventRefused"),
+    "order_saga.from_pipe": ("OrderSagaStateMachineArn", "FAILED", "ForgedOrderEvent", "OrderEventRefused"),
     "account_change_notification": (
         "AccountChangeNotificationStateMachineArn",
         "SUCCEEDED",
@@ -37,8 +51,8 @@ def test_every_state_machine_has_a_hand_start_sample() -> None:
     definitions = {
         path.name.removesuffix(".asl.json") for path in (SAMPLES.parent / "asl").glob("*.asl.json")
     }
-    assert definitions == set(DOCUMENTED)
-    assert all((SAMPLES / f"{name}.json").is_file() for name in definitions)
+    assert definitions == {name.partition(".")[0] for name in DOCUMENTED}
+    assert {path.stem for path in SAMPLES.glob("*.json")} - {"place_order"} == set(DOCUMENTED)
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTED))
@@ -54,3 +68,26 @@ def test_a_hand_start_from_the_sample_reaches_its_documented_outcome(app: LocalA
     assert app.states_visited(arn)[-1] == last_state
     # A hand-started saga for an order that does not exist reserves, requests and books nothing
     assert reservations(app) == payments(app) == shipments(app) == []
+
+
+def test_a_hand_start_with_a_real_orders_event_envelope_runs_its_saga_to_confirmation(
+    app: LocalApp, sample_order: dict[str, Any]
+) -> None:
+    # Given an order placed through the API, whose OrderPlaced waits in the saga's queue (its
+    # pipe is paused), and the provider answering payments
+    seed_stock(app, STOCK)
+    app.add_party(PaymentProvider(app))
+    order_id = start_order(app, order_for(sample_order))
+    app.drain()
+    (event,) = app.receive_all(app.queue_url("OrderSaga/OrderPlacedQueue/"))
+    # When an operator starts the saga by hand with the event's envelope (its detail)
+    sfn = app.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=app.output("OrderSagaStateMachineArn"), input=json.dumps(event["detail"])
+    )["executionArn"]
+    app.drain()
+    # Then the order's saga runs as the pipe's would have: reserved, paid, shipped, confirmed
+    assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+    assert app.states_visited(arn)[-1] == "OrderConfirmed"
+    assert order_status(app, order_id)["status"] == "CONFIRMED"
+    assert len(reservations(app)) == len(payments(app)) == len(shipments(app)) == 1
