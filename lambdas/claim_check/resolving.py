@@ -37,14 +37,21 @@ MAX_PROBLEMS = 5
 
 def claim_id_of(records: Any) -> str:
     """The claim id a ClaimCheckIssued message names (the pipe's batch of one SQS record, whose
-    body is the whole EventBridge event); InvalidClaimInput otherwise."""
-    if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
-        raise InvalidClaimInput("expected a batch of exactly one SQS record")
-    try:
-        event = json.loads(records[0].get("body") or "")
-    except (TypeError, ValueError) as error:
-        raise InvalidClaimInput("the message body is not a JSON event") from error
-    detail = event.get("detail") if isinstance(event, dict) else None
+    body is the whole EventBridge event), or a hand start's claim (``{"claimId": ...}``, or the
+    event's whole detail); InvalidClaimInput otherwise. Only the id is taken from either: every
+    step reads the claim itself from the claims table."""
+    if isinstance(records, dict):
+        detail: Any = records
+    else:
+        if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
+            raise InvalidClaimInput(
+                'expected a claim ({"claimId": ...}) or a batch of exactly one SQS record'
+            )
+        try:
+            event = json.loads(records[0].get("body") or "")
+        except (TypeError, ValueError) as error:
+            raise InvalidClaimInput("the message body is not a JSON event") from error
+        detail = event.get("detail") if isinstance(event, dict) else None
     claim_id = detail.get("claimId") if isinstance(detail, dict) else None
     if not isinstance(claim_id, str) or not 1 <= len(claim_id) <= 64:
         raise InvalidClaimInput("the event names no claimId")

@@ -11,9 +11,10 @@ from task_io.models import CamelModel
 
 
 class ResolveRequest(CamelModel):
-    """BeginResolve and MarkClaimFailed: the pipe's batch and this execution's id."""
+    """BeginResolve and MarkClaimFailed: the pipe's batch (or a hand start's claim) and this
+    execution's id."""
 
-    records: list[Any]
+    records: list[Any] | dict[str, Any]
     execution_id: str = Field(min_length=1)
 
 

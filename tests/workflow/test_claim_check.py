@@ -235,6 +235,23 @@ def _take_claim_message(app: LocalApp) -> dict[str, Any]:
     return message
 
 
+def test_a_claim_started_by_hand_is_resolved_as_its_message_would_be(claim_app: LocalApp) -> None:
+    # Given an issued claim whose message an operator took off the queue
+    claim = _split_only(claim_app, (_line(customerId="c-by-hand") + "\n").encode())
+    _take_claim_message(claim_app)
+    # When they start the resolve by hand with the claim alone (sample_events/claim_check_resolve.json)
+    sfn = claim_app.client("stepfunctions")
+    sfn.start_execution(
+        stateMachineArn=claim_app.output("ClaimCheckResolveStateMachineArn"),
+        input=json.dumps({"claimId": claim.claim_id}),
+    )
+    claim_app.drain()
+    # Then the claim is read from the claims table and imported, as its message would have been
+    assert _ended(claim_app, "ClaimCheck/Resolve") == [("SUCCEEDED", None)]
+    assert _only_claim(claim_app).status == "RESOLVED"
+    assert [order["customerId"] for order in orders(claim_app)] == ["c-by-hand"]
+
+
 def test_an_expired_claim_is_refused(claim_app: LocalApp) -> None:
     # Given a claim whose message comes back after the claim's 7 days (a parked message redriven:
     # the work queue itself keeps messages 4 days only)

@@ -48,6 +48,12 @@ DOCUMENTED = {
     ),
     "claim_check_split": ("ClaimCheckSplitStateMachineArn", "FAILED", "IntakeRejected", "IntakeRejected"),
     "claim_check_resolve": ("ClaimCheckResolveStateMachineArn", "FAILED", "ClaimRejected", "ClaimRejected"),
+    "claim_check_resolve.from_pipe": (
+        "ClaimCheckResolveStateMachineArn",
+        "FAILED",
+        "ClaimRejected",
+        "ClaimRejected",
+    ),
 }
 
 

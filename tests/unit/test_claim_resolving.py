@@ -1,0 +1,47 @@
+"""Which claim a resolve execution works on: the pipe's message, or a hand start's claim."""
+
+import json
+from typing import Any
+
+import pytest
+from claim_check.errors import InvalidClaimInput
+from claim_check.resolving import claim_id_of
+
+CLAIM_ID = "00000000-0000-5000-8000-0000000c1a10"
+
+
+def _batch(body: Any) -> list[dict[str, Any]]:
+    return [{"messageId": "m-1", "body": body if isinstance(body, str) else json.dumps(body)}]
+
+
+@pytest.mark.parametrize(
+    "started_with",
+    [
+        _batch({"detail-type": "ClaimCheckIssued", "detail": {"claimId": CLAIM_ID, "sha256": "ignored"}}),
+        {"claimId": CLAIM_ID},
+        {"claimId": CLAIM_ID, "bucket": "ignored", "key": "ignored", "sha256": "ignored"},
+    ],
+    ids=["the pipe's batch", "a claim by hand", "the event's whole detail by hand"],
+)
+def test_the_claim_is_named_by_the_message_or_by_hand(started_with: Any) -> None:
+    # Only the id is taken: every step reads the claim (bucket, key, version, digest) from its table
+    assert claim_id_of(started_with) == CLAIM_ID
+
+
+@pytest.mark.parametrize(
+    ("started_with", "message"),
+    [
+        ([], "a claim .* or a batch of exactly one SQS record"),
+        (_batch({"detail": {"claimId": CLAIM_ID}}) * 2, "exactly one SQS record"),
+        ("a string", "exactly one SQS record"),
+        (_batch("{not json"), "not a JSON event"),
+        (_batch({"detail": {}}), "names no claimId"),
+        ({}, "names no claimId"),
+        ({"claimId": ""}, "names no claimId"),
+        ({"claimId": "x" * 65}, "names no claimId"),
+        ({"claimId": 42}, "names no claimId"),
+    ],
+)
+def test_an_input_that_names_no_claim_is_refused_by_name(started_with: Any, message: str) -> None:
+    with pytest.raises(InvalidClaimInput, match=message):
+        claim_id_of(started_with)
