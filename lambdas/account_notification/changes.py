@@ -5,6 +5,12 @@ attribute type included. Images are deserialized with boto3's own TypeDeserializ
 sets, numbers are Decimals, maps nest), and each configured attribute path (``address`` or
 ``mfa.totp``) is compared between the two: added, removed or changed. Only the configured
 security-relevant paths are reported; a change anywhere inside a nested map changes its path.
+
+A person starting the workflow by hand gives the change in plain JSON instead
+(``sample_events/account_change_notification.json``): ``eventId`` (the idempotency key a stream
+record's eventID is), ``changedAt`` (ISO 8601 with its offset), ``oldImage`` and ``newImage``.
+Numbers become Decimals as the deserializer makes them, so both forms diff the same way and meet
+the same checks (one sub in both images, an event id, a time).
 """
 
 from collections.abc import Mapping, Sequence
@@ -81,7 +87,10 @@ def _changed_at(record: Mapping[str, Any]) -> str:
 def single_modify(records: Any) -> Mapping[str, Any]:
     """The one MODIFY record of a pipe batch (the pipe's batch size is 1)."""
     if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
-        raise InvalidAccountChange("expected a batch of exactly one stream record")
+        raise InvalidAccountChange(
+            "expected an account change (eventId, changedAt, oldImage, newImage) or a batch of exactly"
+            " one stream record"
+        )
     record = records[0]
     if record.get("eventName") != "MODIFY":
         raise InvalidAccountChange(f"eventName is {record.get('eventName')!r}, expected 'MODIFY'")
@@ -138,13 +147,56 @@ def diff_images(
     return tuple(changes)
 
 
+def _plain_values(value: Any) -> Any:
+    """JSON numbers as the deserializer gives DynamoDB numbers (Decimals), maps and lists within."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    if isinstance(value, Mapping):
+        return {key: _plain_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain_values(item) for item in value]
+    raise InvalidAccountChange(f"an image holds a {type(value).__name__}, which JSON has not")
+
+
+def _plain_image(change: Mapping[str, Any], name: str) -> dict[str, Any]:
+    image = change.get(name)
+    if not isinstance(image, Mapping):
+        raise InvalidAccountChange(f"the change has no {name} object")
+    plain: dict[str, Any] = _plain_values(image)
+    return plain
+
+
+def _plain_changed_at(change: Mapping[str, Any]) -> str:
+    stamp = change.get("changedAt")
+    try:
+        moment = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidAccountChange(
+            "changedAt must be an ISO 8601 time with its offset (2026-12-02T12:00:00Z)"
+        )
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
 def account_change(records: Any, security: Sequence[str], secret: Sequence[str]) -> AccountChange:
-    """Read the batch's MODIFY record and diff its images. Raises InvalidAccountChange."""
-    record = single_modify(records)
-    old, new = _image(record, "OldImage"), _image(record, "NewImage")
+    """Read the batch's MODIFY record (or a hand start's plain change) and diff its images.
+    Raises InvalidAccountChange."""
+    if isinstance(records, Mapping):
+        event_id = records.get("eventId")
+        if not isinstance(event_id, str) or not event_id.strip():
+            raise InvalidAccountChange("the change has no eventId")
+        old, new = _plain_image(records, "oldImage"), _plain_image(records, "newImage")
+        changed_at = _plain_changed_at(records)
+    else:
+        record = single_modify(records)
+        old, new = _image(record, "OldImage"), _image(record, "NewImage")
+        event_id, changed_at = str(record["eventID"]), _changed_at(record)
     return AccountChange(
-        event_id=str(record["eventID"]),
+        event_id=event_id,
         sub=_sub(old, new),
-        changed_at=_changed_at(record),
+        changed_at=changed_at,
         changes=diff_images(old, new, security, secret),
     )

@@ -240,3 +240,62 @@ def test_the_notification_logger_masks_personal_data_wherever_it_is(
     line = capsys.readouterr().out
     assert "ada@example.com" not in line and '"Ada"' not in line and '"L"' not in line
     assert '"sub":"s-1"' in line.replace(" ", "") and "*****" in line
+
+
+def _plain(old: dict[str, Any] | None, new: dict[str, Any] | None, **overrides: Any) -> dict[str, Any]:
+    """The change as a person starts the workflow with it: plain JSON, no stream record."""
+    change: dict[str, Any] = {"eventId": "evt-1", "changedAt": "2026-11-30T01:53:20+01:00"}
+    if old is not None:
+        change["oldImage"] = {"sub": SUB, **old}
+    if new is not None:
+        change["newImage"] = {"sub": SUB, **new}
+    return {**change, **overrides}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "record_old", "record_new"),
+    [
+        ({"phone": "1"}, {"phone": "2"}, {"phone": {"S": "1"}}, {"phone": {"S": "2"}}),
+        ({"limits": 10}, {"limits": 10.0}, {"limits": {"N": "10"}}, {"limits": {"N": "10.0"}}),
+        ({"limits": 10}, {"limits": 12.5}, {"limits": {"N": "10"}}, {"limits": {"N": "12.50"}}),
+        (
+            {"mfa": {"totp": False}},
+            {"mfa": {"totp": True}},
+            {"mfa": {"M": {"totp": {"BOOL": False}}}},
+            {"mfa": {"M": {"totp": {"BOOL": True}}}},
+        ),
+        ({"phone": None}, {"phone": "5"}, {"phone": {"NULL": True}}, {"phone": {"S": "5"}}),
+        ({}, {"email": "a@b"}, {}, {"email": {"S": "a@b"}}),
+        (
+            {"devices": ["x"]},
+            {"devices": ["x", 3]},
+            {"devices": {"L": [{"S": "x"}]}},
+            {"devices": {"L": [{"S": "x"}, {"N": "3"}]}},
+        ),
+        ({"nickname": "a"}, {"nickname": "b"}, {"nickname": {"S": "a"}}, {"nickname": {"S": "b"}}),
+    ],
+)
+def test_a_plain_change_started_by_hand_reads_as_its_stream_record_does(
+    old: dict[str, Any], new: dict[str, Any], record_old: dict[str, Any], record_new: dict[str, Any]
+) -> None:
+    by_hand = account_change(_plain(old, new), SECURITY, SECRET)
+    streamed = account_change(_record(record_old, record_new), SECURITY, SECRET)
+    assert by_hand == streamed  # the same event id, sub, time and changes
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (_plain({}, {}, eventId=""), "no eventId"),
+        ({k: v for k, v in _plain({}, {}).items() if k != "eventId"}, "no eventId"),
+        (_plain(None, {}), "no oldImage"),
+        (_plain({}, None), "no newImage"),
+        (_plain({}, {}, changedAt="yesterday"), "changedAt must be an ISO 8601 time"),
+        (_plain({}, {}, changedAt="2026-11-30T00:53:20"), "with its offset"),
+        (_plain({}, {"sub": "someone-else"}), "differs"),
+        (_plain({}, {"sub": 7}), "no sub"),
+    ],
+)
+def test_a_plain_change_meets_the_same_checks_by_name(change: dict[str, Any], problem: str) -> None:
+    with pytest.raises(InvalidAccountChange, match=problem):
+        account_change(change, SECURITY, SECRET)

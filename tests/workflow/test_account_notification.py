@@ -112,6 +112,27 @@ def test_an_address_change_sends_one_email_with_the_users_name(app: LocalApp) ->
     assert "ada@example.com" not in json.dumps(notice, default=str)
 
 
+def test_a_change_started_by_hand_in_plain_json_sends_the_same_email(app: LocalApp) -> None:
+    # Given a user, and an operator who starts the workflow by hand with the change in plain JSON
+    sub = _user(app)
+    address = {"line1": "12 Analytical Street", "city": "London"}
+    change = {
+        "eventId": "hand-start-1",
+        "changedAt": "2026-12-02T12:00:00Z",
+        "oldImage": {"pk": sub, "sub": sub, "address": address},
+        "newImage": {"pk": sub, "sub": sub, "address": {**address, "line1": "1 New Road"}},
+    }
+    sfn = app.client("stepfunctions")
+    sfn.start_execution(stateMachineArn=app.output(NOTIFICATION), input=json.dumps(change))
+    app.drain()
+    # Then the email is the one the stream record of that change sends, recorded under its event id
+    (message,) = _sent(app)
+    assert message.subject == "Security notice: postal address changed on your account"
+    assert "- Postal address: changed to city: London, line1: 1 New Road" in message.body
+    (notice,) = _notices(app)
+    assert (notice["pk"], notice["status"]) == ("NOTICE#hand-start-1", "SENT")
+
+
 def test_a_secret_setting_is_named_but_its_new_value_never_shown(app: LocalApp) -> None:
     sub = _user(app)
     _account(app, sub, recoveryCodes={"SS": ["old-1", "old-2"]})

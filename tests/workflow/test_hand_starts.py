@@ -46,6 +46,12 @@ DOCUMENTED = {
         None,
         "NothingToNotify",
     ),
+    "account_change_notification.from_pipe": (
+        "AccountChangeNotificationStateMachineArn",
+        "SUCCEEDED",
+        None,
+        "NothingToNotify",
+    ),
     "claim_check_split": ("ClaimCheckSplitStateMachineArn", "FAILED", "IntakeRejected", "IntakeRejected"),
     "claim_check_resolve": ("ClaimCheckResolveStateMachineArn", "FAILED", "ClaimRejected", "ClaimRejected"),
     "claim_check_resolve.from_pipe": (
