@@ -14,6 +14,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -179,3 +180,41 @@ def test_the_orders_api_no_longer_takes_payment_notices(
     assert unchanged(saga_app, order_id)
     # And the webhook's own API has no other route
     assert saga_app.api.request("GET", "/orders/anything", api=WEBHOOK_API).status == 403
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_events"
+
+
+def _sample_answer(name: str, request: dict[str, Any]) -> dict[str, Any]:
+    """A sample answer as the README has a user fill it in: the authorization id from the payments
+    table; the amount and currency are the sample order's (place_order.json), as they stand."""
+    answer: dict[str, Any] = json.loads((SAMPLES / name).read_text())
+    assert (answer["amount"], answer["currency"]) == (int(request["amount"]), request["currency"])
+    return {**answer, "authorizationId": request["authorizationId"]}
+
+
+def test_the_sample_callback_answer_confirms_the_sample_order(saga_app: LocalApp) -> None:
+    # Given the sample order placed, its saga waiting for the provider
+    PaymentProvider(saga_app, answer_after=None)
+    order_id = start_order(saga_app, json.loads((SAMPLES / "place_order.json").read_text()))
+    saga_app.drain()
+    (entry,) = payments(saga_app)
+    # When a user answers the task token with the sample callback output
+    answer = _sample_answer("payment_callback_authorized.json", entry)
+    saga_app.client("stepfunctions").send_task_success(
+        taskToken=entry["taskToken"], output=json.dumps(answer)
+    )
+    saga_app.drain()
+    # Then the order is confirmed
+    assert order_status(saga_app, order_id)["status"] == "CONFIRMED"
+
+
+def test_the_sample_notice_signed_confirms_the_sample_order(saga_app: LocalApp) -> None:
+    provider = PaymentProvider(saga_app, answer_after=None)
+    order_id = start_order(saga_app, json.loads((SAMPLES / "place_order.json").read_text()))
+    saga_app.drain()
+    (request,) = provider.requested()
+    notice = _sample_answer("payment_notice_authorized.json", request)
+    assert provider.post(*provider.signed(notice)) == 200
+    saga_app.drain()
+    assert order_status(saga_app, order_id)["status"] == "CONFIRMED"
