@@ -9,9 +9,6 @@ both meet the same checks.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ import pytest
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
 from local_runtime.serve import LocalEndpoint
+from tests.workflow.aws_cli import aws
 from tests.workflow.saga_helpers import (
     STOCK,
     order_for,
@@ -95,24 +93,6 @@ def test_a_hand_start_with_a_real_orders_event_envelope_runs_its_saga_to_confirm
     assert len(reservations(app)) == len(payments(app)) == len(shipments(app)) == 1
 
 
-@functools.cache
-def _cli_driver() -> Any:
-    from awscli.clidriver import create_clidriver
-
-    return create_clidriver()
-
-
-def _aws(url: str, *args: str) -> Any:
-    """An AWS CLI command against the endpoint, run by the CLI's own driver in this process (the
-    ``aws`` command is this driver behind a two-line script; a subprocess per command would cost
-    its interpreter's start, ~0.8 s each); its JSON output."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = _cli_driver().main(["--endpoint-url", url, "--output", "json", *args])
-    assert status == 0, out.getvalue()
-    return json.loads(out.getvalue()) if out.getvalue().strip() else None
-
-
 def test_every_sample_started_with_the_aws_cli_through_the_endpoint_reaches_its_outcome(
     app: LocalApp,
 ) -> None:
@@ -121,7 +101,7 @@ def test_every_sample_started_with_the_aws_cli_through_the_endpoint_reaches_its_
         outputs = endpoint.outputs()[app.stack.name]
         for name, (output, status, error, last_state) in sorted(DOCUMENTED.items()):
             # When a user starts the state machine with its sample, as the README says
-            started = _aws(
+            started = aws(
                 endpoint.url,
                 "stepfunctions",
                 "start-execution",

@@ -1,5 +1,6 @@
-"""The local endpoint, driven only as a user would: the AWS CLI (as a subprocess), boto3 with
-``endpoint_url``, and plain HTTP to the orders API at the URL of the outputs file."""
+"""The local endpoint, driven only as a user would: the AWS CLI (the README's session as a bash
+script of ``aws`` commands; elsewhere the CLI's driver in-process, `tests.workflow.aws_cli`), boto3
+with ``endpoint_url``, and plain HTTP to the orders API at the URL of the outputs file."""
 
 from __future__ import annotations
 
@@ -26,12 +27,12 @@ from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
 from local_runtime.app import LOCAL_ACCOUNT
 from local_runtime.serve import LocalEndpoint
+from tests.workflow.aws_cli import aws
 from workflows import constants as c
 
 pytestmark = pytest.mark.workflow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-AWS = Path(sys.executable).with_name("aws")
 _ANY_PORTS = (
     "--party",
     "demo.payment_provider:answering_provider",
@@ -57,20 +58,6 @@ def _client(url: str, service: str) -> Any:
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-
-
-def _cli(url: str, *args: str) -> Any:
-    """An AWS CLI command against the endpoint; its JSON output."""
-    done = subprocess.run(
-        [str(AWS), "--endpoint-url", url, "--output", "json", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **CREDENTIALS, "AWS_DISABLE_HOST_PREFIX_INJECTION": "true", "AWS_PAGER": ""},
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout) if done.stdout.strip() else None
 
 
 def _wait(condition: Callable[[], Any], seconds: float = 30.0) -> Any:
@@ -159,7 +146,7 @@ def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_pa
         "currency": entry["currency"]["S"],
         "status": "AUTHORIZED",
     }
-    _cli(
+    aws(
         url,
         "stepfunctions",
         "send-task-success",
@@ -191,7 +178,7 @@ def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_pa
     functions = _client(url, "lambda").list_functions()["Functions"]
     mark_failed = next(f["FunctionName"] for f in functions if "MarkClaimFailed" in f["FunctionName"])
     result = tmp_path / "invoke.json"
-    invoked = _cli(url, "lambda", "invoke", "--function-name", mark_failed, "--payload", "{}", str(result))
+    invoked = aws(url, "lambda", "invoke", "--function-name", mark_failed, "--payload", "{}", str(result))
     assert invoked["FunctionError"] == "Unhandled"
     assert json.loads(result.read_text())["errorType"] == "InvalidClaimInput"
     _more_of_the_session(url, out, sample_order, requested)
@@ -206,7 +193,7 @@ def _more_of_the_session(
     with urllib.request.urlopen(_order_request(out, second_order), timeout=30) as response:
         second = json.loads(response.read())["orderId"]
     (declined,) = _wait(lambda: [i for i in requested() if i["orderId"]["S"] == second])
-    _cli(
+    aws(
         url,
         "stepfunctions",
         "send-task-failure",
@@ -263,7 +250,7 @@ def _more_of_the_session(
             e for e in sfn.list_executions(stateMachineArn=split)["executions"] if e["status"] == "FAILED"
         ]
     )
-    _cli(url, "stepfunctions", "redrive-execution", "--execution-arn", failed["executionArn"])
+    aws(url, "stepfunctions", "redrive-execution", "--execution-arn", failed["executionArn"])
 
     def redriven_and_ended() -> Any:
         events = sfn.get_execution_history(executionArn=failed["executionArn"])["events"]
