@@ -47,6 +47,8 @@ from local_runtime.app import LocalApp
 from local_runtime.gc_policy import collect_less_often
 from local_runtime.lambda_service import DEFAULT_CONCURRENCY, FunctionNotFound, LambdaService, Throttled
 
+SHUTDOWN_POLL_SECONDS = 0.02
+"""How often a server looks for a shutdown request (what a stop waits at most, per server)."""
 DRIVER_TICK_SECONDS = 0.05
 _EXECUTE_API_URL = re.compile(r"https://([a-z0-9]+)\.execute-api\.[^/]+/[^/]+/")
 """An API's invoke URL on AWS: host named by the API id, then the stage."""
@@ -220,9 +222,16 @@ class LocalEndpoint:
         self._api = ThreadingHTTPServer((host, api_port), _api_handler(app))
         self._api.daemon_threads = True
         self._stop = threading.Event()
+        # Each server checks for shutdown between polls: socketserver's default half second made
+        # every stop take a second (two servers, one after the other), in every test and Ctrl-C.
+        serving = {"poll_interval": SHUTDOWN_POLL_SECONDS}
         self._threads = [
-            threading.Thread(target=self._aws.serve_forever, name="local-aws-endpoint", daemon=True),
-            threading.Thread(target=self._api.serve_forever, name="local-api-endpoint", daemon=True),
+            threading.Thread(
+                target=self._aws.serve_forever, kwargs=serving, name="local-aws-endpoint", daemon=True
+            ),
+            threading.Thread(
+                target=self._api.serve_forever, kwargs=serving, name="local-api-endpoint", daemon=True
+            ),
             threading.Thread(target=self._drive, name="local-clock-driver", daemon=True),
         ]
 
