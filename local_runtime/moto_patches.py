@@ -576,7 +576,9 @@ def _set_error_unless_stopped(self: Environment, error: Any) -> None:
 
 def _stop_execution_response(self: StepFunctionResponse) -> Any:
     """moto's StopExecution, with the error and cause the caller gave (they name why an
-    operator aborted it, in the history and in the status-change event)."""
+    operator aborted it, in the history and in the status-change event), refused when longer
+    than AWS takes them."""
+    sfn_api.refuse_overlong_stop(self)
     backend: Any = self.stepfunction_backend
     if not isinstance(backend, StepFunctionsParserBackend):
         return _originals["stop_execution_response"](self)  # a mock that does not run executions

@@ -10,7 +10,11 @@ then gets an answer that looks right and is not. Here:
   ``InvalidToken``), ``reverseOrder`` (newest first) and ``includeExecutionData`` (false leaves
   every event's input and output out).
 - ListExecutions refuses a ``statusFilter`` outside AWS's set with a ``ValidationException``
-  naming it, and ``maxResults`` above 1000 likewise.
+  naming it, and ``maxResults`` above 1000 likewise; ``redriveFilter`` (REDRIVEN, NOT_REDRIVEN)
+  lists only the executions redriven at least once, or never, paged as moto pages the rest.
+- StopExecution refuses an ``error`` over 256 characters or a ``cause`` over 32,768.
+- TagResource, UntagResource and ListTagsForResource refuse an ARN that names no state machine
+  or activity of the account (``ResourceNotFound``).
 - SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat name their refusals as AWS does: a
   token the engine issued whose task is over (its execution ended, or it was answered) is
   ``TaskDoesNotExist``, not ``InvalidToken`` (kept for what was never a token), and an output
@@ -34,11 +38,13 @@ from typing import Any
 
 from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult
-from moto.stepfunctions.exceptions import InvalidToken, ValidationException
+from moto.stepfunctions.exceptions import InvalidToken, ResourceNotFound, ValidationException
 from moto.stepfunctions.parser.api import InvalidToken as EngineInvalidToken
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackPoolManager
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.responses import StepFunctionResponse
+from moto.stepfunctions.utils import PAGINATION_MODEL
+from moto.utilities.paginator import Paginator
 
 from local_runtime.definition_diagnostics import diagnose
 
@@ -170,16 +176,55 @@ def _get_execution_history(self: StepFunctionResponse) -> ActionResult:
     return ActionResult(result)
 
 
+def _not_in_set(name: str, value: Any, allowed: tuple[str, ...]) -> ValidationException:
+    return ValidationException(
+        f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy constraint: "
+        f"Member must satisfy enum value set: [{', '.join(allowed)}]"
+    )
+
+
+def _redrive_count(execution: Any) -> int:
+    return int(getattr(execution, "redrive_count", 0) or 0)
+
+
 def _list_executions(self: StepFunctionResponse) -> Any:
     status = self._get_param("statusFilter")
     if status is not None and status not in EXECUTION_STATUSES:
-        raise ValidationException(
-            f"1 validation error detected: Value '{status}' at 'statusFilter' failed to satisfy constraint: "
-            f"Member must satisfy enum value set: [{', '.join(EXECUTION_STATUSES)}]"
-        )
+        raise _not_in_set("statusFilter", status, EXECUTION_STATUSES)
     if self._get_param("maxResults") is not None:
         _page_size(self._get_param("maxResults"))
-    return _originals["list_executions"](self)
+    redrive = self._get_param("redriveFilter")
+    if redrive is None:
+        return _originals["list_executions"](self)
+    if redrive not in REDRIVE_FILTERS:
+        raise _not_in_set("redriveFilter", redrive, REDRIVE_FILTERS)
+    # moto's listing, paged by its own paginator, over the executions the filter keeps: the
+    # backend's method is swapped for this one request (requests apply one at a time, `storage`)
+    backend: Any = self.stepfunction_backend
+    listed = type(backend).list_executions
+
+    def only_redriven_or_not(arn: str, **kwargs: Any) -> Any:
+        page_size, token = kwargs.pop("max_results", None), kwargs.pop("next_token", None)
+        kept = [
+            execution
+            for execution in listed.__wrapped__(backend, arn, **kwargs)
+            if (_redrive_count(execution) > 0) == (redrive == "REDRIVEN")
+        ]
+        config = PAGINATION_MODEL["list_executions"]
+        return Paginator(
+            max_results=page_size,
+            max_results_default=config["limit_default"],
+            starting_token=token,
+            unique_attribute=config["unique_attribute"],
+            param_values_to_check={"state_machine_arn": arn, "redrive_filter": redrive, **kwargs},
+            fail_on_invalid_token=True,
+        ).paginate(kept)
+
+    backend.list_executions = only_redriven_or_not
+    try:
+        return _originals["list_executions"](self)
+    finally:
+        del backend.list_executions
 
 
 _SEVERITIES = ("ERROR", "WARNING")
@@ -207,7 +252,44 @@ def _validate_state_machine_definition(self: StepFunctionResponse) -> ActionResu
     )
 
 
+STOP_LIMITS = {"error": 256, "cause": 32768}
+"""StopExecution's longest ``error`` and ``cause``, as AWS's API model has them."""
+
+
+def refuse_overlong_stop(self: StepFunctionResponse) -> None:
+    """ValidationException for a StopExecution ``error`` or ``cause`` longer than AWS takes
+    (called by `moto_patches`' StopExecution, which owns that operation's patch)."""
+    for name, limit in STOP_LIMITS.items():
+        value = self._get_param(name)
+        if isinstance(value, str) and len(value) > limit:
+            raise ValidationException(
+                f"1 validation error detected: Value at '{name}' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {limit}"
+            )
+
+
+def _refuse_unknown_resource(self: StepFunctionResponse) -> None:
+    """Tags are kept for what exists: a state machine or activity ARN the account does not have
+    is ResourceNotFound, as on AWS (moto tags any string)."""
+    arn = str(self._get_param("resourceArn") or "")
+    backend: Any = self.stepfunction_backend
+    known = {machine.arn for machine in backend.state_machines} | set(backend.activities)
+    if arn not in known:
+        raise ResourceNotFound(arn)
+
+
+def _tagging(operation: str) -> Any:
+    def respond(self: StepFunctionResponse) -> Any:
+        _refuse_unknown_resource(self)
+        return _originals[operation](self)
+
+    return respond
+
+
+_TAGGING = ("tag_resource", "untag_resource", "list_tags_for_resource")
+
 REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
+REDRIVE_FILTERS = ("REDRIVEN", "NOT_REDRIVEN")
 
 
 def _describe_execution(self: StepFunctionResponse) -> Any:
@@ -251,6 +333,9 @@ def install() -> None:
         setattr(StepFunctionResponse, operation, _answering(operation))
     _originals["describe_execution"] = StepFunctionResponse.describe_execution
     StepFunctionResponse.describe_execution = _describe_execution  # type: ignore[method-assign]
+    for operation in _TAGGING:
+        _originals[operation] = getattr(StepFunctionResponse, operation)
+        setattr(StepFunctionResponse, operation, _tagging(operation))
     _originals["callback_add"] = CallbackPoolManager.add
     CallbackPoolManager.add = _add_callback  # type: ignore[method-assign]
     _originals["callback_add_activity_task"] = CallbackPoolManager.add_activity_task
@@ -267,6 +352,8 @@ def uninstall() -> None:
     for operation in _ANSWERS:
         setattr(StepFunctionResponse, operation, _originals[operation])
     StepFunctionResponse.describe_execution = _originals["describe_execution"]  # type: ignore[method-assign]
+    for operation in _TAGGING:
+        setattr(StepFunctionResponse, operation, _originals[operation])
     CallbackPoolManager.add = _originals["callback_add"]  # type: ignore[method-assign]
     CallbackPoolManager.add_activity_task = _originals["callback_add_activity_task"]  # type: ignore[method-assign]
     _originals.clear()

@@ -128,6 +128,8 @@ def test_without_the_patch_the_parameters_are_ignored_silently(unpatched: tuple[
     assert len(answer["events"]) == 12 and answer["events"][0]["type"] == "ExecutionStarted"
     machine = sfn.describe_execution(executionArn=arn)["stateMachineArn"]
     assert sfn.list_executions(stateMachineArn=machine, statusFilter="BOGUS")["executions"] == []
+    assert len(sfn.list_executions(stateMachineArn=machine, redriveFilter="REDRIVEN")["executions"]) == 1
+    sfn.tag_resource(resourceArn=machine + "-gone", tags=[{"key": "team", "value": "orders"}])
 
 
 def test_a_state_machine_describes_the_logging_and_tracing_its_template_gives_it(tiny_app: LocalApp) -> None:
@@ -302,6 +304,52 @@ def test_an_execution_says_whether_and_how_often_it_was_redriven(tiny_app: Local
     tiny_app.drain()
     redriven = sfn.describe_execution(executionArn=running)
     assert redriven["redriveCount"] == 1 and redriven["redriveDate"] >= failed["stopDate"]
+    # and the executions are listed by whether they were redriven, paged as the others
+    machine = redriven["stateMachineArn"]
+    never, _ = _waiting_token(tiny_app)
+    listed = {
+        name: [
+            e["executionArn"]
+            for e in sfn.list_executions(stateMachineArn=machine, redriveFilter=name)["executions"]
+        ]
+        for name in ("REDRIVEN", "NOT_REDRIVEN")
+    }
+    assert listed == {"REDRIVEN": [running], "NOT_REDRIVEN": [never]}
+    page = sfn.list_executions(stateMachineArn=machine, redriveFilter="NOT_REDRIVEN", maxResults=1)
+    assert len(page["executions"]) == 1 and "nextToken" not in page
+    with pytest.raises(ClientError) as refused:
+        sfn.list_executions(stateMachineArn=machine, redriveFilter="SOMETIMES")
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "redriveFilter" in refused.value.response["Error"]["Message"]
+
+
+def test_tags_are_kept_for_a_state_machine_that_exists_only(executed: tuple[Any, str]) -> None:
+    sfn, arn = executed
+    machine = sfn.describe_execution(executionArn=arn)["stateMachineArn"]
+    sfn.tag_resource(resourceArn=machine, tags=[{"key": "team", "value": "orders"}])
+    assert sfn.list_tags_for_resource(resourceArn=machine)["tags"] == [{"key": "team", "value": "orders"}]
+    for call in (
+        lambda: sfn.tag_resource(resourceArn=machine + "-gone", tags=[{"key": "team", "value": "orders"}]),
+        lambda: sfn.untag_resource(resourceArn=machine + "-gone", tagKeys=["team"]),
+        lambda: sfn.list_tags_for_resource(resourceArn=machine + "-gone"),
+    ):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_a_stop_names_its_error_and_cause_within_aws_limits(tiny_app: LocalApp) -> None:
+    sfn = tiny_app.client("stepfunctions")
+    running, _ = _waiting_token(tiny_app)
+    for too_long in ({"error": "E" * 257}, {"cause": "c" * 32769}):
+        with pytest.raises(ClientError) as refused:
+            sfn.stop_execution(executionArn=running, **too_long)
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert sfn.describe_execution(executionArn=running)["status"] == "RUNNING"  # nothing stopped
+    sfn.stop_execution(executionArn=running, error="E" * 256, cause="by an operator")
+    tiny_app.drain()
+    (aborted,) = sfn.get_execution_history(executionArn=running, reverseOrder=True, maxResults=1)["events"]
+    assert aborted["executionAbortedEventDetails"] == {"error": "E" * 256, "cause": "by an operator"}
 
 
 def test_a_synchronous_express_execution_is_billed_as_aws_bills_it(tiny_app: LocalApp) -> None:
