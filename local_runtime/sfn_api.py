@@ -14,11 +14,13 @@ then gets an answer that looks right and is not. Here:
   lists only the executions redriven at least once, or never, paged as moto pages the rest.
 - StopExecution refuses an ``error`` over 256 characters or a ``cause`` over 32,768.
 - TagResource, UntagResource and ListTagsForResource refuse an ARN that names no state machine
-  or activity of the account (``ResourceNotFound``).
+  or activity of the account (``ResourceNotFound``); DescribeStateMachineForExecution refuses an
+  execution it does not have with ``ExecutionDoesNotExist``, as AWS does.
 - SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat name their refusals as AWS does: a
   token the engine issued whose task is over (its execution ended, or it was answered) is
-  ``TaskDoesNotExist``, not ``InvalidToken`` (kept for what was never a token), and an output
-  that is not JSON is ``InvalidOutput`` before anything is delivered.
+  ``TaskDoesNotExist``, not ``InvalidToken`` (kept for what was never a token); one whose task
+  timed out (TimeoutSeconds or HeartbeatSeconds) is ``TaskTimedOut``; and an output that is not
+  JSON is ``InvalidOutput`` before anything is delivered.
 - DescribeExecution says what AWS says of a Standard execution's redrive: ``redriveCount``,
   ``redriveStatus`` (REDRIVABLE once it FAILED, TIMED_OUT or was ABORTED; NOT_REDRIVABLE with
   its reason otherwise), ``redriveDate`` once redriven, and ``inputDetails``/``outputDetails``.
@@ -38,9 +40,21 @@ from typing import Any
 
 from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult
-from moto.stepfunctions.exceptions import InvalidToken, ResourceNotFound, ValidationException
+from moto.stepfunctions.exceptions import (
+    ExecutionDoesNotExist,
+    InvalidToken,
+    ResourceNotFound,
+    ValidationException,
+)
 from moto.stepfunctions.parser.api import InvalidToken as EngineInvalidToken
-from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackPoolManager
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_callback as callback_tasks,
+)
+from moto.stepfunctions.parser.asl.eval.callback.callback import (
+    CallbackEndpoint,
+    CallbackPoolManager,
+    HeartbeatTimedOut,
+)
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.stepfunctions.utils import PAGINATION_MODEL
@@ -56,6 +70,11 @@ _EXECUTION_DATA = ("input", "output", "inputDetails", "outputDetails")
 
 class TaskDoesNotExist(AWSError):
     TYPE = "TaskDoesNotExist"
+    STATUS = 400
+
+
+class TaskTimedOut(AWSError):
+    TYPE = "TaskTimedOut"
     STATUS = 400
 
 
@@ -79,6 +98,30 @@ def _add_activity_task(self: CallbackPoolManager, callback_id: str, *args: Any, 
     return _originals["callback_add_activity_task"](self, callback_id, *args, **kwargs)
 
 
+_timed_out: set[str] = set()
+"""Every task token whose task timed out (its TimeoutSeconds or HeartbeatSeconds ran out)."""
+
+
+def _wait_for_token(self: Any, timeout_seconds: int, callback_endpoint: CallbackEndpoint) -> Any:
+    outcome = _originals["wait_timeout"](
+        self, timeout_seconds=timeout_seconds, callback_endpoint=callback_endpoint
+    )
+    if outcome is None and not callback_endpoint._notify_event.is_set():  # not answered, not interrupted
+        _timed_out.add(str(callback_endpoint.callback_id))
+    return outcome
+
+
+def _wait_for_heartbeat(
+    self: Any, env: Any, callback_endpoint: CallbackEndpoint, heartbeat_endpoint: Any
+) -> Any:
+    outcome = _originals["wait_heartbeat"](
+        self, env=env, callback_endpoint=callback_endpoint, heartbeat_endpoint=heartbeat_endpoint
+    )
+    if isinstance(outcome, HeartbeatTimedOut):
+        _timed_out.add(str(callback_endpoint.callback_id))
+    return outcome
+
+
 def _answering(operation: str) -> Any:
     """A SendTask* response whose refusal of an issued token says the task is over."""
 
@@ -89,6 +132,8 @@ def _answering(operation: str) -> Any:
                 json.loads(self._get_param("output") or "")
             except ValueError as error:
                 raise InvalidOutput(f"Invalid Output: '{error}'") from error
+        if token in _timed_out:
+            raise TaskTimedOut("Task Timed Out: the task's TimeoutSeconds or HeartbeatSeconds ran out")
         if _task_is_over(self.stepfunction_backend, token):
             raise TaskDoesNotExist("Task Token does not exist anymore: its task is over")
         try:
@@ -288,6 +333,18 @@ def _tagging(operation: str) -> Any:
 
 _TAGGING = ("tag_resource", "untag_resource", "list_tags_for_resource")
 
+
+def _describe_state_machine_for_execution(self: StepFunctionResponse) -> Any:
+    """moto's answer, or AWS's ExecutionDoesNotExist for an execution the account does not have
+    (moto says ResourceNotFound, which AWS does not answer to this operation)."""
+    try:
+        return _originals["describe_state_machine_for_execution"](self)
+    except ResourceNotFound:
+        raise ExecutionDoesNotExist(
+            f"Execution Does Not Exist: '{self._get_param('executionArn')}'"
+        ) from None
+
+
 REDRIVABLE = ("FAILED", "TIMED_OUT", "ABORTED")
 REDRIVE_FILTERS = ("REDRIVEN", "NOT_REDRIVEN")
 
@@ -336,6 +393,14 @@ def install() -> None:
     for operation in _TAGGING:
         _originals[operation] = getattr(StepFunctionResponse, operation)
         setattr(StepFunctionResponse, operation, _tagging(operation))
+    _originals["describe_state_machine_for_execution"] = (
+        StepFunctionResponse.describe_state_machine_for_execution
+    )
+    StepFunctionResponse.describe_state_machine_for_execution = _describe_state_machine_for_execution  # type: ignore[method-assign]
+    _originals["wait_timeout"] = callback_tasks.StateTaskServiceCallback._wait_for_task_token_timeout
+    callback_tasks.StateTaskServiceCallback._wait_for_task_token_timeout = _wait_for_token  # type: ignore[method-assign]
+    _originals["wait_heartbeat"] = callback_tasks.StateTaskServiceCallback._wait_for_task_token_heartbeat
+    callback_tasks.StateTaskServiceCallback._wait_for_task_token_heartbeat = _wait_for_heartbeat  # type: ignore[method-assign]
     _originals["callback_add"] = CallbackPoolManager.add
     CallbackPoolManager.add = _add_callback  # type: ignore[method-assign]
     _originals["callback_add_activity_task"] = CallbackPoolManager.add_activity_task
@@ -354,6 +419,10 @@ def uninstall() -> None:
     StepFunctionResponse.describe_execution = _originals["describe_execution"]  # type: ignore[method-assign]
     for operation in _TAGGING:
         setattr(StepFunctionResponse, operation, _originals[operation])
+    for operation in ("describe_state_machine_for_execution",):
+        setattr(StepFunctionResponse, operation, _originals[operation])
+    callback_tasks.StateTaskServiceCallback._wait_for_task_token_timeout = _originals["wait_timeout"]  # type: ignore[method-assign]
+    callback_tasks.StateTaskServiceCallback._wait_for_task_token_heartbeat = _originals["wait_heartbeat"]  # type: ignore[method-assign]
     CallbackPoolManager.add = _originals["callback_add"]  # type: ignore[method-assign]
     CallbackPoolManager.add_activity_task = _originals["callback_add_activity_task"]  # type: ignore[method-assign]
     _originals.clear()

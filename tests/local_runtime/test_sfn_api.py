@@ -238,8 +238,9 @@ def test_diagnostics_are_capped_and_the_answer_says_so(tiny_app: LocalApp) -> No
 # --- SendTask*: refusals named as AWS names them --------------------------------------------------
 
 
-def _waiting_token(app: LocalApp) -> tuple[str, str]:
-    """An execution waiting on a callback token, and that token."""
+def _waiting_token(app: LocalApp, name: str = "waits", **limits: int) -> tuple[str, str]:
+    """An execution waiting on a callback token, and that token (``limits``: the task's
+    TimeoutSeconds, 3600 by default, and HeartbeatSeconds)."""
     fn = app.resource("AWS::Lambda::Function", "Tiny/Work/").arn()
     definition = {
         "StartAt": "Wait",
@@ -249,13 +250,14 @@ def _waiting_token(app: LocalApp) -> tuple[str, str]:
                 "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
                 "Parameters": {"FunctionName": fn, "Payload": {"token.$": "$$.Task.Token"}},
                 "TimeoutSeconds": 3600,
+                **limits,
                 "End": True,
             }
         },
     }
     sfn = app.client("stepfunctions")
     machine = sfn.create_state_machine(
-        name="waits", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{app.account}:role/r"
+        name=name, definition=json.dumps(definition), roleArn=f"arn:aws:iam::{app.account}:role/r"
     )["stateMachineArn"]
     arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
     app.drain()
@@ -284,6 +286,20 @@ def test_a_token_whose_task_is_over_does_not_exist_and_a_made_up_one_is_invalid(
     assert _refusal(sfn.send_task_heartbeat, taskToken=token) == "TaskDoesNotExist"
     # What was never a token is invalid
     assert _refusal(sfn.send_task_heartbeat, taskToken="made-up") == "InvalidToken"
+
+
+@pytest.mark.parametrize(
+    "limits", [{"TimeoutSeconds": 60}, {"HeartbeatSeconds": 60}], ids=["timeout", "heartbeat"]
+)
+def test_an_answer_after_its_task_timed_out_is_task_timed_out(
+    tiny_app: LocalApp, limits: dict[str, int]
+) -> None:
+    sfn = tiny_app.client("stepfunctions")
+    arn, token = _waiting_token(tiny_app, name=f"times-out-{next(iter(limits)).lower()}", **limits)
+    tiny_app.advance(120)
+    assert sfn.describe_execution(executionArn=arn)["status"] == "FAILED"
+    assert _refusal(sfn.send_task_success, taskToken=token, output="{}") == "TaskTimedOut"
+    assert _refusal(sfn.send_task_heartbeat, taskToken=token) == "TaskTimedOut"
 
 
 # --- DescribeExecution's redrive fields, StartSyncExecution's billing -----------------------------
@@ -321,6 +337,18 @@ def test_an_execution_says_whether_and_how_often_it_was_redriven(tiny_app: Local
         sfn.list_executions(stateMachineArn=machine, redriveFilter="SOMETIMES")
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert "redriveFilter" in refused.value.response["Error"]["Message"]
+
+
+def test_the_state_machine_of_an_execution_is_described_and_an_unknown_one_does_not_exist(
+    executed: tuple[Any, str],
+) -> None:
+    sfn, arn = executed
+    described = sfn.describe_state_machine_for_execution(executionArn=arn)
+    assert described["name"] == "five-passes" and json.loads(described["definition"]) == FIVE_PASSES
+    assert (
+        _refusal(sfn.describe_state_machine_for_execution, executionArn=arn + "-gone")
+        == "ExecutionDoesNotExist"
+    )
 
 
 def test_tags_are_kept_for_a_state_machine_that_exists_only(executed: tuple[Any, str]) -> None:
