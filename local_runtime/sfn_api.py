@@ -132,7 +132,7 @@ def _answering(operation: str) -> Any:
                 json.loads(self._get_param("output") or "")
             except ValueError as error:
                 raise InvalidOutput(f"Invalid Output: '{error}'") from error
-        if token in _timed_out:
+        if token in _timed_out or _task_timed_out(self.stepfunction_backend, token):
             raise TaskTimedOut("Task Timed Out: the task's TimeoutSeconds or HeartbeatSeconds ran out")
         if _task_is_over(self.stepfunction_backend, token):
             raise TaskDoesNotExist("Task Token does not exist anymore: its task is over")
@@ -147,6 +147,30 @@ def _answering(operation: str) -> Any:
 
 
 _ANSWERS = ("send_task_success", "send_task_failure", "send_task_heartbeat")
+
+
+def _task_timed_out(backend: Any, token: str) -> bool:
+    """Whether the history of the execution holding the token says its task timed out: the task
+    scheduled with the token (a callback task hands its token out in its parameters) ended in
+    TaskTimedOut. The engine's heartbeat can fail the task before the wait that the `_timed_out`
+    hook watches returns, so the history is the record both agree on."""
+    if token not in _issued:
+        return False
+    for execution in getattr(backend, "_get_executions", list)():
+        pool = getattr(
+            getattr(getattr(execution, "exec_worker", None), "env", None), "callback_pool_manager", None
+        )
+        if token not in getattr(pool, "_pool", {}):
+            continue
+        mine = False
+        for event in execution.to_history_output()["events"]:
+            kind = event.get("type")
+            if kind == "TaskScheduled":
+                mine = token in str(event.get("taskScheduledEventDetails", {}).get("parameters", ""))
+            elif kind == "TaskTimedOut" and mine:
+                return True
+        return False
+    return False
 
 
 def _task_is_over(backend: Any, token: str) -> bool:
