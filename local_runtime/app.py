@@ -46,6 +46,7 @@ from local_runtime.api_gateway import RestApi
 from local_runtime.assembly import AssemblyError, StackArtifact, load_stacks
 from local_runtime.call_faults import CallFaults
 from local_runtime.clock import CLOCK, RuntimeNotQuiet, as_seconds
+from local_runtime.cloudwatch_logs import CloudWatchLogs
 from local_runtime.execution_events import StatusChangePublisher
 from local_runtime.faults import EventBusProbe
 from local_runtime.function_logs import FunctionLogs, stdout_router
@@ -257,7 +258,10 @@ class LocalApp:
         self.start_time = start_time
         self.clock = CLOCK
         self.logs = FunctionLogs(echo=echo_logs)
-        self.lambdas = LambdaService(region, self.logs, log_level=log_level, concurrency=concurrency)
+        self.cloudwatch = CloudWatchLogs(LOCAL_ACCOUNT, region)
+        self.lambdas = LambdaService(
+            region, self.logs, log_level=log_level, concurrency=concurrency, cloudwatch=self.cloudwatch
+        )
         self.api = RestApi(self.lambdas, self.account)
         self.bus = EventBusProbe(self.account, region)
         self.calls = CallFaults()
@@ -303,6 +307,9 @@ class LocalApp:
             status = getattr(execution.exec_status, "value", str(execution.exec_status))
             self.pipes.execution_ended(execution.exec_arn, status, execution.error, execution.cause)
             status_events(execution)
+            self.cloudwatch.execution(
+                execution.state_machine, execution.exec_arn, execution.to_history_output()["events"]
+            )
 
         self._unregister = [
             storage.add_entry_check(CLOCK.refuse_frozen),
@@ -425,6 +432,8 @@ class LocalApp:
                     if props.get("ReservedConcurrentExecutions") is not None
                     else None
                 ),
+                log_group=str(props.get("LoggingConfig", {}).get("LogGroup") or ""),
+                json_logs=props.get("LoggingConfig", {}).get("LogFormat") == "JSON",
             )
         )
         return name, {"Arn": arn}

@@ -31,6 +31,9 @@ class _StdoutRouter:
         if sink is None or name is None:
             return self._passthrough.write(text)
         sink.append(name, text)
+        capture: list[str] | None = getattr(self._local, "capture", None)
+        if capture is not None:
+            capture.append(text)
         return len(text)
 
     def flush(self) -> None:
@@ -49,13 +52,15 @@ class _StdoutRouter:
             sys.stdout = self._passthrough
 
     @contextmanager
-    def routed(self, sink: FunctionLogs, function: str) -> Iterator[None]:
+    def routed(self, sink: FunctionLogs, function: str, capture: list[str] | None = None) -> Iterator[None]:
+        """This thread's writes go to `function`'s log in `sink` (and, in order, to `capture`:
+        one invocation's output, for its log stream)."""
         self.install()
-        self._local.sink, self._local.function = sink, function
+        self._local.sink, self._local.function, self._local.capture = sink, function, capture
         try:
             yield
         finally:
-            self._local.sink = self._local.function = None
+            self._local.sink = self._local.function = self._local.capture = None
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._passthrough, name)

@@ -59,6 +59,7 @@ from urllib.parse import unquote
 from botocore.response import StreamingBody
 
 from local_runtime import clock, environ
+from local_runtime.cloudwatch_logs import CloudWatchLogs
 from local_runtime.function_logs import FunctionLogs, stdout_router
 
 # Importing a sandbox's modules puts them in sys.modules for the duration of the import
@@ -133,6 +134,14 @@ class FunctionSpec:
     memory_mb: int
     runtime: str = INTERPRETER_RUNTIME
     reserved_concurrency: int | None = None
+    log_group: str = ""
+    """The group its LoggingConfig names; empty for Lambda's default, ``/aws/lambda/<name>``."""
+    json_logs: bool = False
+    """LoggingConfig's LogFormat is JSON (Lambda's own records are JSON then)."""
+
+    @property
+    def log_group_name(self) -> str:
+        return self.log_group or f"/aws/lambda/{self.name}"
 
 
 @dataclass
@@ -145,14 +154,14 @@ class InvokeResult:
 class LambdaContext:
     """The attributes and method Powertools and handlers read from the Lambda context."""
 
-    def __init__(self, spec: FunctionSpec, deadline: float) -> None:
+    def __init__(self, spec: FunctionSpec, deadline: float, log_stream: str = "") -> None:
         self.function_name = spec.name
         self.function_version = "$LATEST"
         self.invoked_function_arn = spec.arn
         self.memory_limit_in_mb = spec.memory_mb
         self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{spec.name}"
-        self.log_stream_name = f"local/{self.aws_request_id}"
+        self.log_group_name = spec.log_group_name
+        self.log_stream_name = log_stream or f"local/{self.aws_request_id}"
         self._deadline = deadline
 
     def get_remaining_time_in_millis(self) -> int:
@@ -326,6 +335,8 @@ class _Sandbox:
         self.builtins: dict[str, Any] = {**builtins.__dict__, "__import__": self._import}
         self._finder = _SandboxFinder(self)
         self.timed_out = False
+        self.log_stream = CloudWatchLogs.function_stream()
+        """Its log stream: one per execution environment, as Lambda names them."""
 
     def owns(self, name: str) -> bool:
         return name.partition(".")[0] in self._top_level
@@ -420,10 +431,12 @@ class LambdaService:
         logs: FunctionLogs,
         log_level: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        cloudwatch: CloudWatchLogs | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency is at least 1")
         self._region = region
+        self._cloudwatch = cloudwatch
         self.concurrency = concurrency
         self._logs = logs
         self._log_level = log_level
@@ -634,10 +647,11 @@ class LambdaService:
         sandbox = self._acquire(spec, queue=queue)
         with self._lock:
             self.invocations[spec.name] += 1
-        context = LambdaContext(spec, time.time() + spec.timeout_seconds)
+        context = LambdaContext(spec, time.time() + spec.timeout_seconds, sandbox.log_stream)
         env = self._environment(spec, context)
         outcome: dict[str, Any] = {}
         finished = clock.VirtualEvent()
+        started = time.perf_counter()
         with clock.timer_kind(clock.FUNCTION):
             worker = clock.ManagedThread(
                 target=self._call_handler,
@@ -653,10 +667,18 @@ class LambdaService:
             with self._lock:
                 self.timeouts[spec.name] += 1
             self._release(sandbox)
-            return _error_result(
-                "Sandbox.Timedout", f"Task timed out after {spec.timeout_seconds:.2f} seconds", context
-            )
+            message = f"Task timed out after {spec.timeout_seconds:.2f} seconds"
+            self._ship(spec, sandbox, context, [message], started, "timeout")
+            return _error_result("Sandbox.Timedout", message, context)
         self._release(sandbox)
+        self._ship(
+            spec,
+            sandbox,
+            context,
+            outcome.get("output", []),
+            started,
+            "error" if "error" in outcome else None,
+        )
         if "error" in outcome:
             error: BaseException = outcome["error"]
             return _error_result(type(error).__name__, str(error), context, error)
@@ -671,14 +693,40 @@ class LambdaService:
         outcome: dict[str, Any],
         finished: clock.VirtualEvent,
     ) -> None:
+        output: list[str] = []
         try:
-            with stdout_router().routed(self._logs, sandbox.spec.name), environ.install().scoped(env):
+            with stdout_router().routed(self._logs, sandbox.spec.name, output), environ.install().scoped(env):
                 handler = sandbox.handler()
                 outcome["result"] = handler(event, context)
         except Exception as error:  # noqa: BLE001 - every handler failure is reported, as Lambda does
             outcome["error"] = error
+            output.append(json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}) + "\n")
         finally:
+            outcome["output"] = output
             finished.set()
+
+    def _ship(
+        self,
+        spec: FunctionSpec,
+        sandbox: _Sandbox,
+        context: LambdaContext,
+        output: list[str],
+        started: float,
+        status: str | None,
+    ) -> None:
+        """The invocation's lines to its log stream in CloudWatch Logs."""
+        if self._cloudwatch is None:
+            return
+        self._cloudwatch.invocation(
+            group=spec.log_group_name,
+            stream=sandbox.log_stream,
+            request_id=context.aws_request_id,
+            output="".join(output),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            memory_mb=spec.memory_mb,
+            json_format=spec.json_logs,
+            outcome=status,
+        )
 
     # -- botocore hook ----------------------------------------------------------------------
     def install(self, session: Any) -> None:

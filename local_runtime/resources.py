@@ -186,9 +186,6 @@ def _synthetic(
         key_id = generated_name(p.stack.name, logical_id, resource_type)[-12:].lower()
         name = f"00000000-0000-4000-8000-{key_id}"
         attributes = {"Arn": p.arn("kms", f"key/{name}"), "KeyId": name}
-    elif resource_type == "AWS::Logs::LogGroup":
-        name = str(props.get("LogGroupName") or name)
-        attributes = {"Arn": p.arn("logs", f"log-group:{name}:*")}
     elif resource_type == "AWS::ApiGateway::RestApi":
         name = generated_name(p.stack.name, logical_id, resource_type)[-10:].lower()
         attributes = {"RootResourceId": f"{name}-root"}
@@ -426,7 +423,20 @@ def _secret(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str
     return arn, {"Id": arn}
 
 
+def _log_group(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A log group with its retention, where the functions and state machines that name it write
+    (`cloudwatch_logs`), readable through the endpoint."""
+    name = p.name_for(logical_id, "AWS::Logs::LogGroup", props.get("LogGroupName"))
+    backend = p.backend("logs")
+    tags = {tag["Key"]: tag["Value"] for tag in props.get("Tags", [])}
+    backend.create_log_group(name, tags)
+    if props.get("RetentionInDays") is not None:
+        backend.put_retention_policy(name, int(props["RetentionInDays"]))
+    return name, {"Arn": p.arn("logs", f"log-group:{name}:*")}
+
+
 PROVISIONERS: dict[str, ProvisionFn] = {
+    "AWS::Logs::LogGroup": _log_group,
     "AWS::SecretsManager::Secret": _secret,
     "AWS::Cognito::UserPool": _user_pool,
     "AWS::SES::EmailIdentity": _email_identity,

@@ -407,6 +407,45 @@ def _unknown_secret(s: Served) -> None:
     )
 
 
+def _function_logs(s: Served) -> None:
+    work = s.app.function_name("Tiny/Work/")
+    s.client("lambda").invoke(FunctionName=work, Payload=json.dumps({"log": "conformance line"}))
+    logs = s.client("logs")
+    found = logs.filter_log_events(logGroupName=f"/aws/lambda/{work}", filterPattern='"conformance line"')[
+        "events"
+    ]
+    assert len(found) == 1
+    stream = logs.get_log_events(logGroupName=f"/aws/lambda/{work}", logStreamName=found[0]["logStreamName"])
+    messages = [event["message"] for event in stream["events"]]
+    assert messages[0].startswith("START RequestId: ") and messages[-1].startswith("REPORT RequestId: ")
+
+
+def _execution_logs(s: Served) -> None:
+    logs = s.client("logs")
+    logs.create_log_group(logGroupName="/conformance/states")
+    group_arn = f"arn:aws:logs:{s.app.region}:{s.app.account}:log-group:/conformance/states:*"
+    machine = s.sfn.create_state_machine(
+        name="conformance-logged",
+        definition=json.dumps(PASSES),
+        roleArn=f"arn:aws:iam::{s.app.account}:role/r",
+        loggingConfiguration={
+            "level": "ALL",
+            "includeExecutionData": False,
+            "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": group_arn}}],
+        },
+    )["stateMachineArn"]
+    arn = s.run(machine, {"secret": "s3cr3t"})
+    records = s.until(lambda: logs.filter_log_events(logGroupName="/conformance/states")["events"])
+    parsed = [json.loads(event["message"]) for event in records]
+    assert (parsed[0]["type"], parsed[-1]["type"]) == ("ExecutionStarted", "ExecutionSucceeded")
+    assert {r["execution_arn"] for r in parsed} == {arn} and "s3cr3t" not in json.dumps(parsed)
+
+
+def _logs_unknown_group(s: Served) -> None:
+    call = s.client("logs").filter_log_events
+    assert refused(call, logGroupName="/no/such/group") == "ResourceNotFoundException"
+
+
 ROWS = [
     Row("stepfunctions", "get-execution-history", "reverseOrder", "honoured", _history_reverse),
     Row("stepfunctions", "get-execution-history", "maxResults, nextToken", "honoured", _history_pages),
@@ -536,6 +575,27 @@ ROWS = [
         "refused: ResourceNotFoundException",
         _unknown_secret,
     ),
+    Row(
+        "logs",
+        "filter-log-events, get-log-events",
+        "a function's group and stream",
+        "honoured",
+        _function_logs,
+    ),
+    Row(
+        "logs",
+        "filter-log-events",
+        "a state machine's group (loggingConfiguration)",
+        "honoured",
+        _execution_logs,
+    ),
+    Row(
+        "logs",
+        "filter-log-events",
+        "logGroupName unknown",
+        "refused: ResourceNotFoundException",
+        _logs_unknown_group,
+    ),
 ]
 
 
@@ -559,7 +619,7 @@ def render(rows: list[Row]) -> str:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     assembly = write_assembly(tmp_path_factory.mktemp("conformance") / "cdk.out")
-    with LocalApp(assembly, log_level="WARNING") as app:
+    with LocalApp(assembly) as app:  # the template's log level: the handlers' INFO lines are logged
         endpoint = LocalEndpoint(app, "127.0.0.1", 0, 0, virtual_clock=True).start()
         try:
             yield Served(app, endpoint)
