@@ -47,6 +47,10 @@ tests/local_runtime that fails without it.
 * There is no RedriveExecution: `redrive.py` runs a FAILED / TIMED_OUT / ABORTED Standard
   execution again from the state it did not get through, its history going on.
 * There is no TestState: `test_state.py` answers it, running the one state on the engine.
+* JSONata has no evaluator (moto dropped the JVM bridge it was written for), so every JSONata
+  state and every variable reference, JSONPath's ``$name`` included, fails with States.Runtime
+  ("'NoneType' object is not callable"): the engine evaluates with jsonata-python, a pure
+  Python port of the reference implementation (pinned in requirements.lock).
 * SendTaskFailure drops its `cause` (the response handler passes only the error), so a
   Catch sees `Cause: null` where AWS gives the sender's cause. It is passed on.
 * StopExecution drops the caller's error and cause (they are passed on), and it stops the
@@ -92,6 +96,7 @@ from types import ModuleType
 from typing import Any, ClassVar, cast
 
 import boto3
+import jsonata
 import moto
 import moto.cognitoidp.models as cognito_models
 import moto.stepfunctions.urls as stepfunctions_urls
@@ -133,6 +138,7 @@ from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
+from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client as engine_boto_client
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
@@ -745,12 +751,31 @@ def _dynamodb_error_keeping_mocked_failures(self: Any, env: Environment, ex: Exc
     return _originals["dynamodb_from_error"](self, env, ex)
 
 
+def _eval_jsonata(expression: str) -> Any:
+    """What moto's JVM bridge answered: the expression's value as JSON data (None when undefined),
+    any failure a JSONataException the engine turns into States.QueryEvaluationError."""
+    try:
+        value = jsonata.Jsonata(expression).evaluate(None)
+        return json.loads(json.dumps(value))
+    except Exception as error:
+        raise moto_jsonata.JSONataException("UNKNOWN", str(error)) from error
+
+
 _SYNC_HOST = r"https?://sync-states\.(.+)\.amazonaws.com"
 
 
 def _test_state_response(self: StepFunctionResponse) -> Any:
     """TestState (`test_state.py`): moto's Step Functions answers NotImplemented."""
-    names = ("definition", "roleArn", "input", "inspectionLevel", "stateName", "mock", "stateConfiguration")
+    names = (
+        "definition",
+        "roleArn",
+        "input",
+        "inspectionLevel",
+        "stateName",
+        "mock",
+        "stateConfiguration",
+        "variables",
+    )
     request = {name: self._get_param(name) for name in names}
     return ActionResult(test_state.test_state(request, self.stepfunction_backend, self.current_account))
 
@@ -864,6 +889,7 @@ def install() -> None:
         if _originals:
             return
         _originals["boto_client_for"] = engine_boto_client.boto_client_for
+        moto_jsonata._eval_jsonata = _eval_jsonata
         overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
         _originals["boto_overrides"] = dict(overrides)
         overrides["eventbridge"] = "events"  # type: ignore[index]
@@ -916,6 +942,7 @@ def uninstall() -> None:
         if not _originals:
             return
         sfn_api.uninstall()
+        moto_jsonata._eval_jsonata = None
         overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
         overrides.clear()  # type: ignore[attr-defined]
         overrides.update(_originals["boto_overrides"])  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ EXIT_PREFIX = "TestStateExit"
 _RUN_SECONDS = 300.0
 """How long (virtual seconds) one state may run before it is stopped with States.Timeout."""
 _STATES_ALL = "States.ALL"
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class TestStateRefused(AWSError):
@@ -65,14 +67,18 @@ def _value(data: Any) -> Any:
 
 
 def _state_of(definition: Mapping[str, Any], state_name: str | None) -> tuple[str, dict[str, Any]]:
-    """The state to test: the definition itself, or ``state_name`` of a whole definition."""
+    """The state to test: the definition itself, or ``state_name`` of a whole definition (which
+    keeps the definition's QueryLanguage, as it would inside it)."""
     if "States" in definition:
         if not state_name:
             raise TestStateRefused("InvalidDefinition", "a state machine definition needs a stateName")
         states = definition["States"]
         if not isinstance(states, dict) or state_name not in states:
             raise TestStateRefused("InvalidDefinition", f"the definition has no state {state_name!r}")
-        return state_name, dict(states[state_name])
+        state = dict(states[state_name])
+        if "QueryLanguage" in definition:
+            state.setdefault("QueryLanguage", definition["QueryLanguage"])
+        return state_name, state
     if "Type" not in definition:
         raise TestStateRefused("InvalidDefinition", "a state definition needs a Type")
     return state_name or "TestState", dict(definition)
@@ -101,6 +107,40 @@ def _wrapped(name: str, state: dict[str, Any]) -> dict[str, Any]:
     return {"StartAt": name, "States": {name: state, **exits}}
 
 
+VARIABLES_STATE = "TestStateVariables"
+
+
+def _with_variables(
+    definition: dict[str, Any], payload: Any, variables: Mapping[str, Any]
+) -> tuple[dict[str, Any], Any]:
+    """The definition entered through a Pass state that assigns ``variables`` (read from the input,
+    so any JSON value is taken as it is, never as a path or an expression) and hands the state
+    the input it was given."""
+    if not variables:
+        return definition, payload
+    assign = {f"{name}.$": f"$.variables['{name}']" for name in variables}
+    setter = {"Type": "Pass", "Assign": assign, "OutputPath": "$.input", "Next": definition["StartAt"]}
+    return (
+        {
+            **definition,
+            "StartAt": VARIABLES_STATE,
+            "States": {VARIABLES_STATE: setter, **definition["States"]},
+        },
+        {"variables": dict(variables), "input": payload},
+    )
+
+
+def _variables(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(
+        isinstance(name, str) and _VARIABLE.fullmatch(name) for name in value
+    ):
+        raise TestStateRefused(
+            "ValidationException",
+            "variables must be a JSON object of variable names (a letter or _, then letters, digits or _)",
+        )
+    return value
+
+
 class _Engine:
     """Runs throwaway state machines on moto's Step Functions backend."""
 
@@ -109,10 +149,15 @@ class _Engine:
         self._role = f"arn:aws:iam::{account}:role/TestState"
 
     def run(
-        self, definition: dict[str, Any], payload: Any, test_case: MockTestCase | None = None
+        self,
+        definition: dict[str, Any],
+        payload: Any,
+        test_case: MockTestCase | None = None,
+        variables: Mapping[str, Any] | None = None,
     ) -> tuple[Any, list[Any]]:
         from local_runtime import moto_patches
 
+        definition, payload = _with_variables(definition, payload, variables or {})
         text = json.dumps(definition)
         try:
             machine = self._backend.create_state_machine(
@@ -129,17 +174,23 @@ class _Engine:
             finally:
                 moto_patches._starting_test_case.reset(token)
             if not moto_patches.wait_for_end(execution, _RUN_SECONDS):
-                execution.stop(stop_date=None, error="States.Timeout", cause="TestState ran too long")
+                cause = "The state ran longer than TestState's 5 minutes"
+                execution.stop(stop_date=None, error="States.Timeout", cause=cause)
                 moto_patches.wait_for_end(execution, 1.0)
+                execution.error, execution.cause = "States.Timeout", cause  # FAILED, as AWS answers it
             events = list(execution.exec_worker.env.event_manager.get_event_history())
             return execution, events
         finally:
             self._backend.delete_state_machine(machine.arn)
 
-    def transform(self, fields: dict[str, Any], payload: Any) -> Any:
+    def transform(
+        self, fields: dict[str, Any], payload: Any, variables: Mapping[str, Any] | None = None
+    ) -> Any:
         """What a Pass state with these fields (InputPath, Parameters...) outputs for ``payload``."""
         execution, _ = self.run(
-            {"StartAt": "Step", "States": {"Step": {"Type": "Pass", **fields, "End": True}}}, payload
+            {"StartAt": "Step", "States": {"Step": {"Type": "Pass", **fields, "End": True}}},
+            payload,
+            variables=variables,
         )
         return _value(execution.output)
 
@@ -222,6 +273,7 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
         raise TestStateRefused("InvalidDefinition", "the definition must be a JSON object")
     name, state = _state_of(definition, request.get("stateName"))
     payload = _json(request.get("input"), "input", "InvalidExecutionInput")
+    variables = _variables(_json(request.get("variables"), "variables", "ValidationException"))
     level = str(request.get("inspectionLevel") or "INFO")
     engine = _Engine(backend, account)
     configuration = request.get("stateConfiguration") or {}
@@ -237,8 +289,9 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
                 else {"End": True}
             ),
         }
-    execution, events = engine.run(wrapped, payload, _test_case(name, request.get("mock")))
+    execution, events = engine.run(wrapped, payload, _test_case(name, request.get("mock")), variables)
     run = _outcome(execution, events, wrapped)
+    after = _variables_after(name, events, variables)
     answer: dict[str, Any] = {"status": run.status}
     retry = None
     if run.error is not None and run.status in ("FAILED", "CAUGHT_ERROR"):
@@ -259,17 +312,33 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
         index = next(i for i, c in enumerate(state.get("Catch", [])) if c["Next"] == run.exit)
         answer["inspectionData"] = {"errorDetails": {"catchIndex": index}}
     if level in ("DEBUG", "TRACE"):
-        answer.setdefault("inspectionData", {}).update(_inspection(engine, state, payload, run))
+        answer.setdefault("inspectionData", {}).update(_inspection(engine, state, payload, run, variables))
+        if after:
+            answer["inspectionData"]["variables"] = json.dumps(after, separators=(",", ":"))
     return answer
 
 
-def _inspection(engine: _Engine, state: Mapping[str, Any], payload: Any, run: _Run) -> dict[str, str]:
+def _variables_after(name: str, events: list[Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """The workflow variables once the state ran: those given, then what the state assigned."""
+    after = dict(given)
+    for event in events:
+        details = event.get("stateExitedEventDetails") or {}
+        if details.get("name") == name:
+            after.update({k: json.loads(v) for k, v in (details.get("assignedVariables") or {}).items()})
+    return after
+
+
+def _inspection(
+    engine: _Engine, state: Mapping[str, Any], payload: Any, run: _Run, variables: Mapping[str, Any]
+) -> dict[str, str]:
     """The data after each processing step, as DEBUG shows it (JSON text, as the API does)."""
     steps: dict[str, Any] = {"input": payload}
     after_input = engine.transform({"InputPath": state["InputPath"]} if "InputPath" in state else {}, payload)
     steps["afterInputPath"] = after_input
     if "Parameters" in state:
-        steps["afterParameters"] = engine.transform({"Parameters": state["Parameters"]}, after_input)
+        steps["afterParameters"] = engine.transform(
+            {"Parameters": state["Parameters"]}, after_input, variables
+        )
     if run.result is not None:
         steps["result"] = run.result
         if "ResultSelector" in state:
@@ -279,16 +348,20 @@ def _inspection(engine: _Engine, state: Mapping[str, Any], payload: Any, run: _R
     if run.status == "SUCCEEDED" and run.output is not None:
         if "OutputPath" in state:
             without_output_path = {k: v for k, v in state.items() if k != "OutputPath"}
-            steps["afterResultPath"] = _after_result_path(engine, without_output_path, payload, run)
+            steps["afterResultPath"] = _after_result_path(
+                engine, without_output_path, payload, run, variables
+            )
         else:
             steps["afterResultPath"] = run.output
     return {key: json.dumps(value, separators=(",", ":")) for key, value in steps.items()}
 
 
-def _after_result_path(engine: _Engine, state: dict[str, Any], payload: Any, run: _Run) -> Any:
+def _after_result_path(
+    engine: _Engine, state: dict[str, Any], payload: Any, run: _Run, variables: Mapping[str, Any]
+) -> Any:
     """The state's output before its OutputPath (the run repeated without it, mocked with the
     result the first run got)."""
     wrapped = _wrapped("Step", state)
     mock = {"result": json.dumps(run.result)} if run.result is not None else None
-    execution, _ = engine.run(wrapped, payload, _test_case("Step", mock))
+    execution, _ = engine.run(wrapped, payload, _test_case("Step", mock), variables)
     return _value(execution.output)

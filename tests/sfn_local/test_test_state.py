@@ -284,3 +284,74 @@ def test_bad_requests_get_the_error_codes_step_functions_returns(
         target.client.test_state(**request_)
     assert refused.value.response["Error"]["Code"] == code
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_variables_are_given_to_the_state_and_shown_after_it(target: Target) -> None:
+    # Given a state that reads two workflow variables and assigns a third
+    state = {
+        "Type": "Pass",
+        "Parameters": {"customer.$": "$customer", "limit.$": "$limits.daily"},
+        "Assign": {"checked.$": "$.customer"},  # $ is the state's result here, as on AWS
+        "End": True,
+    }
+    variables = {"customer": "cust-0042", "limits": {"daily": 500}}
+    # When it is tested with those variables at DEBUG
+    answer = target.client.test_state(
+        definition=json.dumps(state),
+        input=json.dumps({"orderId": "o-1"}),
+        variables=json.dumps(variables),
+        inspectionLevel="DEBUG",
+    )
+    # Then it read them, and the variables after it hold the given ones and the assigned one
+    assert answer["status"] == "SUCCEEDED"
+    assert json.loads(answer["output"]) == {"customer": "cust-0042", "limit": 500}
+    assert json.loads(answer["inspectionData"]["afterParameters"]) == {"customer": "cust-0042", "limit": 500}
+    assert json.loads(answer["inspectionData"]["variables"]) == {**variables, "checked": "cust-0042"}
+
+
+def test_variables_that_are_not_an_object_of_names_are_refused(target: Target) -> None:
+    for variables in ("[1, 2]", json.dumps({"not a name": 1}), "{not json"):
+        with pytest.raises(ClientError) as refused:
+            target.client.test_state(
+                definition=json.dumps({"Type": "Pass", "End": True}), input="{}", variables=variables
+            )
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_state_of_a_jsonata_definition_is_tested_in_jsonata(target: Target) -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Add",
+        "States": {
+            "Add": {
+                "Type": "Pass",
+                "Assign": {"total": "{% $states.input.n + $bonus %}"},
+                "Output": "{% $states.input.n + 1 %}",
+                "End": True,
+            }
+        },
+    }
+    answer = target.client.test_state(
+        definition=json.dumps(definition),
+        stateName="Add",
+        input='{"n": 1}',
+        variables='{"bonus": 10}',
+        inspectionLevel="DEBUG",
+    )
+    assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", 2)
+    assert json.loads(answer["inspectionData"]["variables"]) == {"bonus": 10, "total": 11}
+
+
+def test_a_state_still_running_after_five_minutes_fails_with_states_timeout(target: Target) -> None:
+    # Given a callback task whose token nobody answers (the message is sent, nobody reads it)
+    assert target.app is not None
+    queue = target.app.queue_url("OrderSaga/WorkflowFailuresQueue/")
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "End": True,
+    }
+    # When it is tested / Then TestState gives up after its five minutes, as AWS does
+    answer = target.client.test_state(definition=json.dumps(state), input="{}")
+    assert (answer["status"], answer["error"]) == ("FAILED", "States.Timeout")
