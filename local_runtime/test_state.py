@@ -289,6 +289,8 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
                 else {"End": True}
             ),
         }
+    if not request.get("mock"):
+        _refuse_unmocked(state)
     execution, events = engine.run(wrapped, payload, _test_case(name, request.get("mock")), variables)
     run = _outcome(execution, events, wrapped)
     after = _variables_after(name, events, variables)
@@ -316,6 +318,22 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
         if after:
             answer["inspectionData"]["variables"] = json.dumps(after, separators=(",", ":"))
     return answer
+
+
+def _refuse_unmocked(state: Mapping[str, Any]) -> None:
+    """AWS tests these only with a mock: an activity, a .sync or .waitForTaskToken integration
+    (it would wait on something outside the test), a Map or a Parallel state."""
+    resource = str(state.get("Resource", ""))
+    kind = str(state.get("Type", ""))
+    if kind in ("Map", "Parallel"):
+        needs = f"a {kind} state"
+    elif ":activity:" in resource:
+        needs = "an activity task"
+    elif resource.endswith((".sync", ".sync:2", ".waitForTaskToken")):
+        needs = f"a {resource.rsplit('.', 1)[1]} integration"
+    else:
+        return
+    raise TestStateRefused("ValidationException", f"TestState needs a mock to test {needs}")
 
 
 def _variables_after(name: str, events: list[Any], given: Mapping[str, Any]) -> dict[str, Any]:
