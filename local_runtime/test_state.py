@@ -28,6 +28,8 @@ from typing import Any
 from moto.stepfunctions.exceptions import AWSError
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase, _mock_test_case_from_raw
 
+from local_runtime import mock_validation
+
 EXIT_PREFIX = "TestStateExit"
 _RUN_SECONDS = 300.0
 """How long (virtual seconds) one state may run before it is stopped with States.Timeout."""
@@ -195,13 +197,25 @@ class _Engine:
         return _value(execution.output)
 
 
-def _test_case(name: str, mock: Mapping[str, Any] | None) -> MockTestCase | None:
+def _test_case(name: str, mock: Mapping[str, Any] | None, resource: str = "") -> MockTestCase | None:
     if not mock:
         return None
     if "result" in mock and "errorOutput" in mock:
         raise TestStateRefused("ValidationException", "a mock holds either result or errorOutput")
+    mode = str(mock.get("fieldValidationMode") or "STRICT")
+    if mode not in mock_validation.MODES:
+        raise TestStateRefused(
+            "ValidationException",
+            f"mock.fieldValidationMode must be one of {', '.join(mock_validation.MODES)}",
+        )
     if "result" in mock:
-        response: dict[str, Any] = {"Return": _json(mock["result"], "mock.result", "ValidationException")}
+        result = _json(mock["result"], "mock.result", "ValidationException")
+        found = mock_validation.problems(resource, result, mode)
+        if found:
+            raise TestStateRefused(
+                "ValidationException", f"the mocked result does not conform ({mode}): {'; '.join(found)}"
+            )
+        response: dict[str, Any] = {"Return": result}
     elif "errorOutput" in mock:
         error = mock["errorOutput"] or {}
         response = {"Throw": {"Error": str(error.get("error", "")), "Cause": str(error.get("cause", ""))}}
@@ -291,7 +305,8 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
         }
     if not request.get("mock"):
         _refuse_unmocked(state)
-    execution, events = engine.run(wrapped, payload, _test_case(name, request.get("mock")), variables)
+    mocked = _test_case(name, request.get("mock"), str(state.get("Resource", "")))
+    execution, events = engine.run(wrapped, payload, mocked, variables)
     run = _outcome(execution, events, wrapped)
     after = _variables_after(name, events, variables)
     answer: dict[str, Any] = {"status": run.status}

@@ -121,7 +121,11 @@ def test_every_task_state(target: Target, machine: str, name: str, kind: str, in
     payload = _document(_paths_read(state.get("Parameters", {})))
     if kind == "result":
         result = _document([p.removeprefix(".") for p in _paths_read(state.get("ResultSelector", {}))])
-        answer = _call(target, state, payload, mock={"result": json.dumps(result)})
+        # the result holds placeholders at the paths the state reads: a data-flow case, not the
+        # service's response shape (the mode tests below check that)
+        answer = _call(
+            target, state, payload, mock={"result": json.dumps(result), "fieldValidationMode": "NONE"}
+        )
         assert answer["status"] == "SUCCEEDED", answer
         assert answer.get("nextState") == state.get("Next")
         assert "output" in answer
@@ -357,3 +361,81 @@ def test_a_callback_map_or_parallel_state_without_a_mock_is_refused(target: Targ
             target.client.test_state(definition=json.dumps(state), input="{}")
         assert refused.value.response["Error"]["Code"] == "ValidationException"
         assert "needs a mock" in refused.value.response["Error"]["Message"]
+
+
+PUBLISH = {
+    "Type": "Task",
+    "Resource": "arn:aws:states:::events:putEvents",
+    "Parameters": {"Entries": [{"Source": "s", "DetailType": "d", "Detail": {}}]},
+    "End": True,
+}
+
+
+@pytest.mark.parametrize(
+    ("result", "mode", "problem"),
+    [
+        ({"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]}, "STRICT", None),
+        ({"FailedEntryCount": "none", "Entries": []}, "STRICT", "FailedEntryCount must be an integer"),
+        (
+            {"FailedEntryCount": 0, "Entries": [], "Surprise": 1},
+            "STRICT",
+            "Surprise is not a field of PutEventsResponse",
+        ),
+        (
+            {"FailedEntryCount": 0, "Entries": [{"EventId": 7}]},
+            "PRESENT",
+            r"Entries\[0\].EventId must be a string",
+        ),
+        ({"FailedEntryCount": "none"}, "NONE", None),
+    ],
+)
+def test_a_mocked_result_is_checked_against_the_services_api_as_its_mode_says(
+    target: Target, result: dict[str, Any], mode: str, problem: str | None
+) -> None:
+    mock = {"result": json.dumps(result), "fieldValidationMode": mode}
+    if problem is None:
+        assert _call(target, PUBLISH, {}, mock=mock)["status"] == "SUCCEEDED"
+        return
+    with pytest.raises(ClientError) as refused:
+        _call(target, PUBLISH, {}, mock=mock)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert re.search(problem, refused.value.response["Error"]["Message"])
+
+
+def test_strict_wants_the_required_fields_and_present_does_not(target: Target) -> None:
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::aws-sdk:cognitoidentityprovider:adminGetUser",
+        "Parameters": {"UserPoolId": "p", "Username": "u"},
+        "End": True,
+    }
+    attributes = {"UserAttributes": [{"Name": "email", "Value": "ada@example.com"}]}
+    with pytest.raises(ClientError) as refused:
+        _call(target, state, {}, mock={"result": json.dumps(attributes)})  # STRICT by default
+    assert "Username is required" in refused.value.response["Error"]["Message"]
+    present = _call(
+        target, state, {}, mock={"result": json.dumps(attributes), "fieldValidationMode": "PRESENT"}
+    )
+    assert present["status"] == "SUCCEEDED"
+
+
+def test_a_lambda_payload_is_json_and_a_callback_result_is_not_checked(target: Target) -> None:
+    invoke = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"},
+        "End": True,
+    }
+    answer = _call(
+        target, invoke, {}, mock={"result": json.dumps({"StatusCode": 200, "Payload": {"any": ["json"]}})}
+    )
+    assert answer["status"] == "SUCCEEDED"
+    callback = {**invoke, "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken"}
+    answer = _call(target, callback, {}, mock={"result": json.dumps({"whatever": "the sender answers"})})
+    assert answer["status"] == "SUCCEEDED"
+
+
+def test_an_unknown_validation_mode_is_refused(target: Target) -> None:
+    with pytest.raises(ClientError) as refused:
+        _call(target, PUBLISH, {}, mock={"result": "{}", "fieldValidationMode": "LENIENT"})
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
