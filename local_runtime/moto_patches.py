@@ -709,11 +709,37 @@ def _start_execution_with_test_case(
         _starting_test_case.reset(token)
 
 
+_starting_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "starting_context", default=None
+)
+"""A Context object to start the next execution with (TestState's ``context``): merged over the
+one the engine builds, so ``$$`` reads what the caller gave (the engine still sets
+``$$.State`` and ``$$.Task`` as each state runs, and ``$$.Map`` inside a Map)."""
+
+
+def _merged(base: dict[str, Any], given: dict[str, Any]) -> None:
+    for key, value in given.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merged(base[key], value)
+        else:
+            base[key] = value
+
+
 def _execution_worker_with_test_case(self: Execution) -> Any:
     worker = _originals["execution_worker"](self)
     test_case = _starting_test_case.get()
     if test_case is not None:
         worker._mock_test_case = test_case  # read when the worker builds its environment
+    given = _starting_context.get()
+    if given:
+        build = worker._get_evaluation_environment
+
+        def with_context() -> Any:
+            env = build()
+            _merged(env.states.context_object.context_object_data, given)
+            return env
+
+        worker._get_evaluation_environment = with_context
     return worker
 
 
@@ -775,6 +801,7 @@ def _test_state_response(self: StepFunctionResponse) -> Any:
         "mock",
         "stateConfiguration",
         "variables",
+        "context",
     )
     request = {name: self._get_param(name) for name in names}
     return ActionResult(test_state.test_state(request, self.stepfunction_backend, self.current_account))

@@ -156,6 +156,22 @@ class _Engine:
         payload: Any,
         test_case: MockTestCase | None = None,
         variables: Mapping[str, Any] | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> tuple[Any, list[Any]]:
+        from local_runtime import moto_patches
+
+        context_token = moto_patches._starting_context.set(context or None)
+        try:
+            return self._run(definition, payload, test_case, variables)
+        finally:
+            moto_patches._starting_context.reset(context_token)
+
+    def _run(
+        self,
+        definition: dict[str, Any],
+        payload: Any,
+        test_case: MockTestCase | None,
+        variables: Mapping[str, Any] | None,
     ) -> tuple[Any, list[Any]]:
         from local_runtime import moto_patches
 
@@ -186,13 +202,18 @@ class _Engine:
             self._backend.delete_state_machine(machine.arn)
 
     def transform(
-        self, fields: dict[str, Any], payload: Any, variables: Mapping[str, Any] | None = None
+        self,
+        fields: dict[str, Any],
+        payload: Any,
+        variables: Mapping[str, Any] | None = None,
+        context: dict[str, Any] | None = None,
     ) -> Any:
         """What a Pass state with these fields (InputPath, Parameters...) outputs for ``payload``."""
         execution, _ = self.run(
             {"StartAt": "Step", "States": {"Step": {"Type": "Pass", **fields, "End": True}}},
             payload,
             variables=variables,
+            context=context,
         )
         return _value(execution.output)
 
@@ -288,6 +309,9 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
     name, state = _state_of(definition, request.get("stateName"))
     payload = _json(request.get("input"), "input", "InvalidExecutionInput")
     variables = _variables(_json(request.get("variables"), "variables", "ValidationException"))
+    context = _json(request.get("context"), "context", "ValidationException")
+    if not isinstance(context, dict):
+        raise TestStateRefused("ValidationException", "context must be a JSON object (a Context object)")
     level = str(request.get("inspectionLevel") or "INFO")
     engine = _Engine(backend, account)
     configuration = request.get("stateConfiguration") or {}
@@ -306,7 +330,7 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
     if not request.get("mock"):
         _refuse_unmocked(state)
     mocked = _test_case(name, request.get("mock"), str(state.get("Resource", "")))
-    execution, events = engine.run(wrapped, payload, mocked, variables)
+    execution, events = engine.run(wrapped, payload, mocked, variables, context)
     run = _outcome(execution, events, wrapped)
     after = _variables_after(name, events, variables)
     answer: dict[str, Any] = {"status": run.status}
@@ -329,7 +353,9 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
         index = next(i for i, c in enumerate(state.get("Catch", [])) if c["Next"] == run.exit)
         answer["inspectionData"] = {"errorDetails": {"catchIndex": index}}
     if level in ("DEBUG", "TRACE"):
-        answer.setdefault("inspectionData", {}).update(_inspection(engine, state, payload, run, variables))
+        answer.setdefault("inspectionData", {}).update(
+            _inspection(engine, state, payload, run, variables, context)
+        )
         if after:
             answer["inspectionData"]["variables"] = json.dumps(after, separators=(",", ":"))
     return answer
@@ -362,7 +388,12 @@ def _variables_after(name: str, events: list[Any], given: Mapping[str, Any]) -> 
 
 
 def _inspection(
-    engine: _Engine, state: Mapping[str, Any], payload: Any, run: _Run, variables: Mapping[str, Any]
+    engine: _Engine,
+    state: Mapping[str, Any],
+    payload: Any,
+    run: _Run,
+    variables: Mapping[str, Any],
+    context: dict[str, Any],
 ) -> dict[str, str]:
     """The data after each processing step, as DEBUG shows it (JSON text, as the API does)."""
     steps: dict[str, Any] = {"input": payload}
@@ -370,7 +401,7 @@ def _inspection(
     steps["afterInputPath"] = after_input
     if "Parameters" in state:
         steps["afterParameters"] = engine.transform(
-            {"Parameters": state["Parameters"]}, after_input, variables
+            {"Parameters": state["Parameters"]}, after_input, variables, context
         )
     if run.result is not None:
         steps["result"] = run.result

@@ -439,3 +439,30 @@ def test_an_unknown_validation_mode_is_refused(target: Target) -> None:
     with pytest.raises(ClientError) as refused:
         _call(target, PUBLISH, {}, mock={"result": "{}", "fieldValidationMode": "LENIENT"})
     assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_the_context_object_given_is_what_the_state_reads(target: Target) -> None:
+    # Given a state inside a Map that reads the execution and its item from the Context object
+    state = {
+        "Type": "Pass",
+        "Parameters": {
+            "execution.$": "$$.Execution.Name",
+            "sku.$": "$$.Map.Item.Value.sku",
+            "at.$": "$$.Map.Item.Index",
+        },
+        "End": True,
+    }
+    context = {
+        "Execution": {"Name": "order-42"},
+        "Map": {"Item": {"Index": 3, "Value": {"sku": "SKU-MUG-02"}}},
+    }
+    # When it is tested with that context / Then it reads it, at every inspection step too
+    answer = target.client.test_state(
+        definition=json.dumps(state), input="{}", context=json.dumps(context), inspectionLevel="DEBUG"
+    )
+    expected = {"execution": "order-42", "sku": "SKU-MUG-02", "at": 3}
+    assert json.loads(answer["output"]) == expected
+    assert json.loads(answer["inspectionData"]["afterParameters"]) == expected
+    with pytest.raises(ClientError) as refused:
+        target.client.test_state(definition=json.dumps(state), input="{}", context="[1]")
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
