@@ -47,6 +47,10 @@ tests/local_runtime that fails without it.
 * There is no RedriveExecution: `redrive.py` runs a FAILED / TIMED_OUT / ABORTED Standard
   execution again from the state it did not get through, its history going on.
 * There is no TestState: `test_state.py` answers it, running the one state on the engine.
+* A mocked Throw (MockConfigFile, TestState's errorOutput) of a ``States.`` error such as
+  States.Timeout or States.TaskFailed fails with States.Runtime ("Custom Error Names MUST NOT
+  begin with the prefix 'States.'"): Step Functions Local throws it as the named States error,
+  so Retry and Catch on it match. An unknown ``States.`` name stays refused.
 * JSONata has no evaluator (moto dropped the JVM bridge it was written for), so every JSONata
   state and every variable reference, JSONPath's ``$name`` included, fails with States.Runtime
   ("'NoneType' object is not callable"): the engine evaluates with jsonata-python, a pure
@@ -109,7 +113,7 @@ from moto.dynamodb.models.table import StreamShard, Table
 from moto.events.models import EventTemplateParser, Rule
 from moto.sqs.models import Message, Queue, SQSBackend, sqs_backends
 from moto.stepfunctions.exceptions import InvalidArn, InvalidExecutionInput, InvalidName
-from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
     FailureEventException,
@@ -125,6 +129,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration impo
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.inline_item_processor_worker import (  # noqa: E501
     InlineItemProcessorWorker,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import mock_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service,
     state_task_service_aws_sdk,
@@ -777,6 +782,28 @@ def _dynamodb_error_keeping_mocked_failures(self: Any, env: Environment, ex: Exc
     return _originals["dynamodb_from_error"](self, env, ex)
 
 
+def _mocked_throw(env: Environment, mocked_response: Any) -> None:
+    """A mocked Throw: a States error by its enum (matched as Step Functions matches it), any
+    other name as moto throws it."""
+    if not str(mocked_response.error).startswith("States."):
+        _originals["mocked_throw"](env, mocked_response)
+        return
+    try:
+        error_name = StatesErrorName.from_name(mocked_response.error)
+    except ValueError:
+        _originals["mocked_throw"](env, mocked_response)  # an unknown States. name: moto's refusal
+        return
+    details = TaskFailedEventDetails(error=mocked_response.error, cause=mocked_response.cause)
+    raise FailureEventException(
+        failure_event=FailureEvent(
+            env=env,
+            error_name=error_name,
+            event_type=HistoryEventType.TaskFailed,
+            event_details=EventDetails(taskFailedEventDetails=details),  # type: ignore[typeddict-item]  # total in the stubs
+        )
+    )
+
+
 def _eval_jsonata(expression: str) -> Any:
     """What moto's JVM bridge answered: the expression's value as JSON data (None when undefined),
     any failure a JSONataException the engine turns into States.QueryEvaluationError."""
@@ -906,6 +933,18 @@ def _uninstall_later_patches() -> None:
     stepfunctions_urls.url_bases.remove(_SYNC_HOST)
 
 
+def _install_evaluators() -> None:
+    """JSONata's evaluator, and mocked Throws of States errors."""
+    moto_jsonata._eval_jsonata = _eval_jsonata
+    _originals["mocked_throw"] = mock_eval_utils._eval_mocked_response_throw
+    mock_eval_utils._eval_mocked_response_throw = _mocked_throw
+
+
+def _uninstall_evaluators() -> None:
+    moto_jsonata._eval_jsonata = None
+    mock_eval_utils._eval_mocked_response_throw = _originals["mocked_throw"]
+
+
 def install() -> None:
     """Apply every patch (idempotent)."""
     if moto.__version__ != PINNED_MOTO_VERSION:
@@ -916,7 +955,7 @@ def install() -> None:
         if _originals:
             return
         _originals["boto_client_for"] = engine_boto_client.boto_client_for
-        moto_jsonata._eval_jsonata = _eval_jsonata
+        _install_evaluators()
         overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
         _originals["boto_overrides"] = dict(overrides)
         overrides["eventbridge"] = "events"  # type: ignore[index]
@@ -969,7 +1008,7 @@ def uninstall() -> None:
         if not _originals:
             return
         sfn_api.uninstall()
-        moto_jsonata._eval_jsonata = None
+        _uninstall_evaluators()
         overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
         overrides.clear()  # type: ignore[attr-defined]
         overrides.update(_originals["boto_overrides"])  # type: ignore[attr-defined]

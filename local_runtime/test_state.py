@@ -28,7 +28,7 @@ from typing import Any
 from moto.stepfunctions.exceptions import AWSError
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase, _mock_test_case_from_raw
 
-from local_runtime import mock_validation
+from local_runtime import mock_validation, test_state_maps
 
 EXIT_PREFIX = "TestStateExit"
 _RUN_SECONDS = 300.0
@@ -301,8 +301,8 @@ def _outcome(execution: Any, events: list[Any], wrapped: dict[str, Any]) -> _Run
     return _Run("FAILED", None, execution.error or error, execution.cause or cause, None, result)
 
 
-def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[str, Any]:
-    """The TestState answer for ``request`` (the API's parameters)."""
+def _parsed(request: Mapping[str, Any]) -> tuple[str, dict[str, Any], Any, dict[str, Any], dict[str, Any]]:
+    """The state's name and definition, the input, the variables and the Context object."""
     definition = _json(request.get("definition"), "definition", "InvalidDefinition")
     if not isinstance(definition, dict):
         raise TestStateRefused("InvalidDefinition", "the definition must be a JSON object")
@@ -312,25 +312,39 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
     context = _json(request.get("context"), "context", "ValidationException")
     if not isinstance(context, dict):
         raise TestStateRefused("ValidationException", "context must be a JSON object (a Context object)")
+    return name, state, payload, variables, context
+
+
+def _without_waiting(wrapped: dict[str, Any], name: str, state: Mapping[str, Any]) -> None:
+    """A Wait state runs as a Pass with its paths and exit: TestState does not wait."""
+    exit_to = wrapped["States"][name]
+    wrapped["States"][name] = {
+        k: v for k, v in state.items() if k in ("InputPath", "OutputPath", "Comment")
+    } | {
+        "Type": "Pass",
+        **({"Next": exit_to["Next"]} if "Next" in exit_to else {"End": True}),
+    }
+
+
+def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[str, Any]:
+    """The TestState answer for ``request`` (the API's parameters)."""
+    name, state, payload, variables, context = _parsed(request)
     level = str(request.get("inspectionLevel") or "INFO")
     engine = _Engine(backend, account)
     configuration = request.get("stateConfiguration") or {}
     wrapped = _wrapped(name, state)
-    if state.get("Type") == "Wait":  # TestState does not wait
-        wrapped["States"][name] = {
-            k: v for k, v in state.items() if k in ("InputPath", "OutputPath", "Comment")
-        } | {
-            "Type": "Pass",
-            **(
-                {"Next": wrapped["States"][name]["Next"]}
-                if "Next" in wrapped["States"][name]
-                else {"End": True}
-            ),
-        }
-    if not request.get("mock"):
+    if state.get("Type") == "Wait":
+        _without_waiting(wrapped, name, state)
+    mock = request.get("mock")
+    if not mock:
         _refuse_unmocked(state)
-    mocked = _test_case(name, request.get("mock"), str(state.get("Resource", "")))
-    execution, events = engine.run(wrapped, payload, mocked, variables, context)
+    tested, resource, iterated = state, str(state.get("Resource", "")), None
+    if state.get("Type") in ("Map", "Parallel"):
+        tested, resource, mock, iterated = _as_mocked(
+            engine, state, payload, dict(mock or {}), configuration, context
+        )
+        wrapped = _wrapped(name, tested)
+    execution, events = engine.run(wrapped, payload, _test_case(name, mock, resource), variables, context)
     run = _outcome(execution, events, wrapped)
     after = _variables_after(name, events, variables)
     answer: dict[str, Any] = {"status": run.status}
@@ -354,11 +368,44 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
         answer["inspectionData"] = {"errorDetails": {"catchIndex": index}}
     if level in ("DEBUG", "TRACE"):
         answer.setdefault("inspectionData", {}).update(
-            _inspection(engine, state, payload, run, variables, context)
+            _inspection(engine, tested, payload, run, variables, context)
         )
+        if iterated is not None:
+            answer["inspectionData"].update(iterated)
         if after:
             answer["inspectionData"]["variables"] = json.dumps(after, separators=(",", ":"))
     return answer
+
+
+def _as_mocked(
+    engine: _Engine,
+    state: Mapping[str, Any],
+    payload: Any,
+    mock: dict[str, Any],
+    configuration: Mapping[str, Any],
+    context: dict[str, Any],
+) -> tuple[dict[str, Any], str, dict[str, Any], dict[str, Any] | None]:
+    """A Map or Parallel state as the mocked Task that stands for it (`test_state_maps`), the mock
+    it gets (its failed iterations may turn it into the threshold error), and a Map's iteration
+    fields for DEBUG."""
+    try:
+        test_state_maps.check_configuration(state, configuration)
+        if state.get("Type") != "Map":
+            return test_state_maps.as_mocked_task(state), "", mock, None
+
+        def transform(fields: dict[str, Any], value: Any, **extra: Any) -> Any:
+            return engine.transform(fields, value, context={**context, **extra.get("context", {})})
+
+        after_input = (
+            transform({"InputPath": state["InputPath"]}, payload) if "InputPath" in state else payload
+        )
+        found = test_state_maps.items(state, after_input, configuration, transform)
+    except test_state_maps.MapConfigurationError as error:
+        raise TestStateRefused("ValidationException", str(error)) from error
+    failures = int(configuration.get("mapIterationFailureCount") or 0)
+    mock = test_state_maps.with_failures(state, mock, len(found), failures)
+    shown = test_state_maps.inspection(state, after_input, found, transform)
+    return test_state_maps.as_mocked_task(state), "", mock, shown
 
 
 def _refuse_unmocked(state: Mapping[str, Any]) -> None:

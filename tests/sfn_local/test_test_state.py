@@ -466,3 +466,119 @@ def test_the_context_object_given_is_what_the_state_reads(target: Target) -> Non
     with pytest.raises(ClientError) as refused:
         target.client.test_state(definition=json.dumps(state), input="{}", context="[1]")
     assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+ORDER_LINES = {
+    "Type": "Map",
+    "InputPath": "$.order",
+    "ItemsPath": "$.lines",
+    "ItemSelector": {
+        "sku.$": "$$.Map.Item.Value.sku",
+        "position.$": "$$.Map.Item.Index",
+        "currency.$": "$.currency",
+    },
+    "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"source": "test"}},
+    "MaxConcurrency": 4,
+    "ToleratedFailureCount": 1,
+    "ItemProcessor": {"StartAt": "Reserve", "States": {"Reserve": {"Type": "Pass", "End": True}}},
+    "ResultSelector": {"reserved.$": "$"},
+    "ResultPath": "$.reservation",
+    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Compensate"}],
+    "Next": "Pay",
+}
+ORDER = {"order": {"currency": "EUR", "lines": [{"sku": "A"}, {"sku": "B"}, {"sku": "C"}]}}
+
+
+def test_a_map_with_a_mocked_result_runs_its_own_processing_and_shows_its_iterations(target: Target) -> None:
+    answer = target.client.test_state(
+        definition=json.dumps(ORDER_LINES),
+        input=json.dumps(ORDER),
+        mock={"result": json.dumps([{"ok": 1}, {"ok": 2}, {"ok": 3}])},
+        inspectionLevel="DEBUG",
+    )
+    # the mocked result is the Map's, through its ResultSelector and ResultPath
+    assert (answer["status"], answer["nextState"]) == ("SUCCEEDED", "Pay")
+    assert json.loads(answer["output"])["reservation"] == {"reserved": [{"ok": 1}, {"ok": 2}, {"ok": 3}]}
+    data = answer["inspectionData"]
+    assert json.loads(data["afterItemsPath"]) == ORDER["order"]["lines"]
+    assert json.loads(data["afterItemSelector"]) == [
+        {"sku": sku, "position": i, "currency": "EUR"} for i, sku in enumerate("ABC")
+    ]
+    assert [len(b["Items"]) for b in json.loads(data["afterItemBatcher"])] == [2, 1]
+    assert (data["toleratedFailureCount"], data["maxConcurrency"]) == (1, 4)
+
+
+@pytest.mark.parametrize(("failures", "status"), [(1, "SUCCEEDED"), (2, "CAUGHT_ERROR")])
+def test_failed_iterations_beyond_the_tolerated_fail_the_map(
+    target: Target, failures: int, status: str
+) -> None:
+    answer = target.client.test_state(
+        definition=json.dumps(ORDER_LINES),
+        input=json.dumps(ORDER),
+        mock={"result": "[]"},
+        stateConfiguration={"mapIterationFailureCount": failures},
+    )
+    assert answer["status"] == status
+    if status == "CAUGHT_ERROR":
+        assert (
+            answer["error"] == "States.ExceedToleratedFailureThreshold"
+            and answer["nextState"] == "Compensate"
+        )
+
+
+def test_the_items_an_item_reader_read_are_the_maps_items(target: Target) -> None:
+    reading = {
+        **ORDER_LINES,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"}},
+    }
+    answer = target.client.test_state(
+        definition=json.dumps(reading),
+        input=json.dumps(ORDER),
+        mock={"result": "[]"},
+        stateConfiguration={"mapItemReaderData": '{"sku": "X"}\n{"sku": "Y"}\n'},
+        inspectionLevel="DEBUG",
+    )
+    assert json.loads(answer["inspectionData"]["afterItemsPath"]) == [{"sku": "X"}, {"sku": "Y"}]
+
+
+def test_a_parallel_state_with_a_mocked_error_is_caught_and_names_a_state_inside(target: Target) -> None:
+    parallel = {
+        "Type": "Parallel",
+        "Branches": [
+            {"StartAt": "Ship", "States": {"Ship": {"Type": "Pass", "End": True}}},
+            {"StartAt": "Bill", "States": {"Bill": {"Type": "Pass", "End": True}}},
+        ],
+        "Catch": [{"ErrorEquals": ["Declined"], "ResultPath": "$.error", "Next": "Undo"}],
+        "End": True,
+    }
+    mock = {"errorOutput": {"error": "Declined", "cause": "card refused"}}
+    answer = target.client.test_state(
+        definition=json.dumps(parallel),
+        input="{}",
+        mock=mock,
+        stateConfiguration={"errorCausedByState": "Bill"},
+    )
+    assert (answer["status"], answer["nextState"], answer["error"]) == ("CAUGHT_ERROR", "Undo", "Declined")
+    assert answer["inspectionData"]["errorDetails"] == {"catchIndex": 0}
+    with pytest.raises(ClientError) as refused:
+        target.client.test_state(
+            definition=json.dumps(parallel),
+            input="{}",
+            mock=mock,
+            stateConfiguration={"errorCausedByState": "Nowhere"},
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_mocked_states_error_is_matched_as_the_states_error(target: Target) -> None:
+    # Step Functions Local throws a mocked States.Timeout as States.Timeout: its retrier matches it
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"},
+        "Retry": [{"ErrorEquals": ["Other"]}, {"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 2}],
+        "End": True,
+    }
+    answer = _call(target, task, {}, mock={"errorOutput": {"error": "States.Timeout", "cause": "slow"}})
+    assert (answer["status"], answer["error"]) == ("RETRIABLE", "States.Timeout")
+    assert answer["inspectionData"]["errorDetails"] == {"retryIndex": 1, "retryBackoffIntervalSeconds": 2}
