@@ -53,7 +53,7 @@ orders_factory: Callable[[str], SagaOrders] = saga_order_repository
 )
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point named by the infrastructure: ``order_saga.begin_handler.lambda_handler``."""
-    from order_saga.logic import begin_saga
+    from order_saga.begin import begin_saga
     from order_saga.schemas import BeginRequest, BeginResult, parse_task_input, task_output
     from order_saga.settings import load_begin_settings
 

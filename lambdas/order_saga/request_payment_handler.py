@@ -46,7 +46,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     """Entry point: ``order_saga.request_payment_handler.lambda_handler``."""
     from payments.settings import load_payment_request_settings
 
-    from order_saga.logic import request_payment
+    from order_saga.payment_request import request_payment
     from order_saga.schemas import PaymentRequest, PaymentRequested, parse_task_input, task_output
 
     settings = load_payment_request_settings()

@@ -39,7 +39,7 @@ inventory_factory: Callable[[str], Inventory] = _dynamodb_inventory
 @count_failures(logger, metrics, {OutOfStock: "OutOfStock"})
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``order_saga.reserve_handler.lambda_handler``."""
-    from order_saga.logic import reserve_stock
+    from order_saga.reservation import reserve_stock
     from order_saga.schemas import OrderRequest, ReservationResult, parse_task_input, task_output
     from order_saga.settings import load_inventory_settings
 

@@ -33,9 +33,9 @@ shipments_factory: Callable[[str], Shipments] = shipments
 @count_failures(logger, metrics, {UnsupportedDestination: "UnsupportedDestinations"})
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``order_saga.ship_handler.lambda_handler``."""
-    from order_saga.logic import book_shipment
     from order_saga.schemas import OrderRequest, ShipmentResult, parse_task_input, task_output
     from order_saga.settings import load_shipping_settings
+    from order_saga.shipping import book_shipment
 
     settings = load_shipping_settings()
     request = parse_task_input(OrderRequest, event)

@@ -19,11 +19,13 @@ from order_saga.dynamodb import (
     SagaOrderRepository,
 )
 from order_saga.errors import OrderAlreadyConfirmed, OutOfStock
-from order_saga.logic import book_shipment, request_payment, reserve_stock
 from order_saga.models import Reservation, ReservedLine, SagaOrder, SagaRefusal, Shipment
 from order_saga.outcome import begin_compensation, cancel_order, confirm_order
+from order_saga.payment_request import request_payment
 from order_saga.ports import Inventory, SagaLocks, Shipments
+from order_saga.reservation import reserve_stock
 from order_saga.schemas import AuthorizedPayment, ShipmentResult, TaskFailure
+from order_saga.shipping import book_shipment
 from order_store.errors import OrderNotFound, SagaLockConflict
 from payment_webhook.logic import answer_payment
 from payment_webhook.schemas import PaymentNotice

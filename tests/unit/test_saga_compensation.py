@@ -9,9 +9,11 @@ from payments.models import authorization_id_for
 
 from order_saga.compensation import MAX_ATTEMPTS, cancel_shipment, release_stock, void_payment
 from order_saga.errors import OutOfStock, SagaStoreUnavailable, StepAlreadyCompensated
-from order_saga.logic import book_shipment, request_payment, reserve_stock
 from order_saga.models import SagaOrder
+from order_saga.payment_request import request_payment
+from order_saga.reservation import reserve_stock
 from order_saga.schemas import CompensationResult
+from order_saga.shipping import book_shipment
 from tests.unit.fakes import (
     FakeTaskCallbacks,
     InMemoryInventory,

@@ -6,6 +6,7 @@ import pytest
 from payments.errors import PaymentProviderUnavailable, PaymentRequestRejected
 from payments.models import authorization_id_for
 
+from order_saga.begin import begin_saga
 from order_saga.errors import (
     ForgedOrderEvent,
     InvalidOrderEvent,
@@ -17,12 +18,14 @@ from order_saga.errors import (
     StepAlreadyCompensated,
     UnsupportedDestination,
 )
-from order_saga.logic import begin_saga, book_shipment, request_payment, reserve_stock
 from order_saga.models import (
     SagaOrder,
     reservation_id_for,
     shipment_id_for,
 )
+from order_saga.payment_request import request_payment
+from order_saga.reservation import reserve_stock
+from order_saga.shipping import book_shipment
 from order_store.models import OrderLine
 from tests.unit.fakes import (
     FakeTaskCallbacks,
