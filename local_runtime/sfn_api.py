@@ -149,44 +149,47 @@ def _answering(operation: str) -> Any:
 _ANSWERS = ("send_task_success", "send_task_failure", "send_task_heartbeat")
 
 
-def _task_timed_out(backend: Any, token: str) -> bool:
-    """Whether the history of the execution holding the token says its task timed out: the task
-    scheduled with the token (a callback task hands its token out in its parameters) ended in
-    TaskTimedOut. The engine's heartbeat can fail the task before the wait that the `_timed_out`
-    hook watches returns, so the history is the record both agree on."""
+def _holding(backend: Any, token: str) -> tuple[Any, Any] | None:
+    """The execution whose callback pool holds an issued token, and the token's endpoint."""
     if token not in _issued:
-        return False
-    for execution in getattr(backend, "_get_executions", list)():
-        pool = getattr(
-            getattr(getattr(execution, "exec_worker", None), "env", None), "callback_pool_manager", None
-        )
-        if token not in getattr(pool, "_pool", {}):
-            continue
-        mine = False
-        for event in execution.to_history_output()["events"]:
-            kind = event.get("type")
-            if kind == "TaskScheduled":
-                mine = token in str(event.get("taskScheduledEventDetails", {}).get("parameters", ""))
-            elif kind == "TaskTimedOut" and mine:
-                return True
-        return False
-    return False
-
-
-def _task_is_over(backend: Any, token: str) -> bool:
-    """Whether the token's task was answered or its execution ended (moto would take a failure
-    or a heartbeat for it as if it were open, and say nothing)."""
-    if token not in _issued:
-        return False
+        return None
     for execution in getattr(backend, "_get_executions", list)():
         pool = getattr(
             getattr(getattr(execution, "exec_worker", None), "env", None), "callback_pool_manager", None
         )
         endpoint = getattr(pool, "_pool", {}).get(token)
         if endpoint is not None:
-            running = str(getattr(execution.exec_status, "value", execution.exec_status)) == "RUNNING"
-            return not running or getattr(endpoint, "_outcome", None) is not None
+            return execution, endpoint
+    return None
+
+
+def _task_timed_out(backend: Any, token: str) -> bool:
+    """Whether the history of the execution holding the token says its task timed out: the task
+    scheduled with the token (a callback task hands its token out in its parameters) ended in
+    TaskTimedOut. The engine's heartbeat can fail the task before the wait that the `_timed_out`
+    hook watches returns, so the history is the record both agree on."""
+    held = _holding(backend, token)
+    if held is None:
+        return False
+    mine = False
+    for event in held[0].to_history_output()["events"]:
+        kind = event.get("type")
+        if kind == "TaskScheduled":
+            mine = token in str(event.get("taskScheduledEventDetails", {}).get("parameters", ""))
+        elif kind == "TaskTimedOut" and mine:
+            return True
     return False
+
+
+def _task_is_over(backend: Any, token: str) -> bool:
+    """Whether the token's task was answered or its execution ended (moto would take a failure
+    or a heartbeat for it as if it were open, and say nothing)."""
+    held = _holding(backend, token)
+    if held is None:
+        return False
+    execution, endpoint = held
+    running = str(getattr(execution.exec_status, "value", execution.exec_status)) == "RUNNING"
+    return not running or getattr(endpoint, "_outcome", None) is not None
 
 
 def _page_size(value: Any, maximum: int = MAX_PAGE) -> int:

@@ -11,7 +11,6 @@ way into the table, because its check would fail.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from botocore.exceptions import ClientError
 from local_runtime import LocalApp
 from local_runtime.serve import LocalEndpoint
 from tests.local_runtime.conftest import write_assembly
+from tests.waiting import until
 
 TABLE_FILE = Path(__file__).resolve().parents[2] / "docs" / "conformance.md"
 
@@ -102,13 +102,7 @@ class Served:
 
     @staticmethod
     def until(condition: Callable[[], Any], seconds: float = 15.0) -> Any:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            value = condition()
-            if value:
-                return value
-            time.sleep(0.01)
-        raise AssertionError("the endpoint did not get there in time")
+        return until(condition, seconds, every=0.01)
 
 
 PASSES = {

@@ -27,6 +27,7 @@ from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
 from local_runtime.app import LOCAL_ACCOUNT
 from local_runtime.serve import LocalEndpoint
+from tests.waiting import until
 from tests.workflow.aws_cli import aws
 from workflows import constants as c
 
@@ -58,16 +59,6 @@ def _client(url: str, service: str) -> Any:
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-
-
-def _wait(condition: Callable[[], Any], seconds: float = 30.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("the endpoint did not get there in time")
 
 
 def _port_is_free(port: int) -> bool:
@@ -139,7 +130,7 @@ def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_pa
         items = _client(url, "dynamodb").scan(TableName=out["PaymentsTableName"])["Items"]
         return [item for item in items if "taskToken" in item]
 
-    (entry,) = _wait(requested)
+    (entry,) = until(requested)
     answer = {
         "authorizationId": entry["authorizationId"]["S"],
         "amount": int(entry["amount"]["N"]),
@@ -162,7 +153,7 @@ def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_pa
         executions = sfn.list_executions(stateMachineArn=out["OrderSagaStateMachineArn"])["executions"]
         return [e for e in executions if e["status"] == "SUCCEEDED"]
 
-    (execution,) = _wait(succeeded)
+    (execution,) = until(succeeded)
     history = sfn.get_execution_history(executionArn=execution["executionArn"])
     entered = [
         e["stateEnteredEventDetails"]["name"] for e in history["events"] if "stateEnteredEventDetails" in e
@@ -192,7 +183,7 @@ def _more_of_the_session(
     second_order = {**sample_order, "customerId": "cust-0043"}
     with urllib.request.urlopen(_order_request(out, second_order), timeout=30) as response:
         second = json.loads(response.read())["orderId"]
-    (declined,) = _wait(lambda: [i for i in requested() if i["orderId"]["S"] == second])
+    (declined,) = until(lambda: [i for i in requested() if i["orderId"]["S"] == second])
     aws(
         url,
         "stepfunctions",
@@ -213,7 +204,7 @@ def _more_of_the_session(
             if i.get("orderId", {}).get("S") == second and i.get("status", {}).get("S") == "CANCELLED"
         ]
 
-    _wait(cancelled)
+    until(cancelled)
     # And events, queues and executions answer as on AWS (the CLI's own parsing is AWS's: the
     # README session and the calls above show it reaching this endpoint)
     put = _client(url, "events").put_events(
@@ -234,7 +225,7 @@ def _more_of_the_session(
     started = sfn.start_execution(
         stateMachineArn=out["ClaimCheckResolveStateMachineArn"], name="not-a-claim", input="[]"
     )
-    ended = _wait(
+    ended = until(
         lambda: (
             (d := sfn.describe_execution(executionArn=started["executionArn"]))["status"] != "RUNNING" and d
         )
@@ -245,7 +236,7 @@ def _more_of_the_session(
     not_an_intake = json.dumps({"source": "aws.s3", "detail-type": "Object Deleted", "detail": {}})
     sqs.send_message(QueueUrl=out["ClaimIntakeQueueUrl"], MessageBody=not_an_intake)
     split = out["ClaimCheckSplitStateMachineArn"]
-    (failed,) = _wait(
+    (failed,) = until(
         lambda: [
             e for e in sfn.list_executions(stateMachineArn=split)["executions"] if e["status"] == "FAILED"
         ]
@@ -257,7 +248,7 @@ def _more_of_the_session(
         types = [event["type"] for event in events]
         return types if "ExecutionRedriven" in types and types[-1] == "ExecutionFailed" else None
 
-    types = _wait(redriven_and_ended)
+    types = until(redriven_and_ended)
     assert types.count("ExecutionFailed") == 2 and types.count("TaskStateEntered") == 1  # IssueClaim ran once
     # And the synchronous APIs answer (their "sync-" host prefix switched off, as the README says)
     sync = boto3.client(
@@ -352,7 +343,7 @@ def test_on_a_virtual_clock_a_payment_answered_minutes_later_confirms_at_once(
             urllib.request.urlopen(_order_request(out, sample_order), timeout=30).close()
             sfn = _client(endpoint.url, "stepfunctions")
             started = time.monotonic()
-            (execution,) = _wait(
+            (execution,) = until(
                 lambda: [
                     e
                     for e in sfn.list_executions(stateMachineArn=out["OrderSagaStateMachineArn"])[
