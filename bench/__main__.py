@@ -47,16 +47,18 @@ def main() -> None:
         render(
             "Whole platform, API to OrderConfirmed (payment answered 2 s after its request), orders placed"
             " at once at the default concurrency, each size in a fresh interpreter warmed by one order on a"
-            " throwaway app (every sandbox of the measured app still starts cold); floor = moto running the"
-            " saga ASL and two outbox publications with no-op tasks, one order at a time, median of 10; each"
-            " round measures the floor and the platform back to back, x floor is the median of the rounds'"
-            " ratios",
+            " throwaway app (every sandbox of the measured app still starts cold); floor = moto as shipped"
+            " running the saga ASL and two outbox publications with no-op tasks, one order at a time, median"
+            " of 10; x engine = against the same floor on moto with the runtime's speedups (what the platform"
+            " runs on); each round measures the floors and the platform back to back, x is the median of the"
+            " rounds' ratios",
             [
                 "setup",
                 "orders",
                 "rounds",
                 "ms per order",
                 "x floor",
+                "x engine",
                 "peak RSS MiB",
                 "confirmed",
                 "distinct histories",

@@ -78,6 +78,8 @@ tests/local_runtime that fails without it.
 * The grammar refuses ItemBatcher, JSONL item readers and an integer
   ToleratedFailurePercentage, which AWS accepts: `asl_extensions.py` rewrites a definition
   for the parser and gives the parsed program back what it took out; items are batched here.
+* Two per-request costs (the response serializer's alias lookups, the engine's JSONPath
+  parses) are paid once per process: `moto_speedups.py`, which changes no answer.
 * No "Step Functions Execution Status Change" event when an execution ends:
   every end is reported to the listeners registered with `on_execution_end`
   (the runtime puts the event on the default bus) in the execution's own
@@ -150,7 +152,7 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from local_runtime import asl_extensions, clock, mock_config, redrive, sfn_api, test_state
+from local_runtime import asl_extensions, clock, mock_config, moto_speedups, redrive, sfn_api, test_state
 
 PINNED_MOTO_VERSION = "5.2.5"
 
@@ -896,7 +898,8 @@ def _redrive_execution_response(self: StepFunctionResponse) -> Any:
 
 
 def _install_later_patches() -> None:
-    """The user pool key, Distributed Map failures and mock test cases (under the install lock)."""
+    """The user pool key, Distributed Map failures, mock test cases, the APIs moto lacks and the
+    speedups (under the install lock)."""
     _originals["cognito_jwk"] = cognito_models.jwk
     cognito_models.jwk = _CachedJwk  # type: ignore[assignment]
     component = distributed_map.DistributedIterationComponent
@@ -917,6 +920,7 @@ def _install_later_patches() -> None:
     backend_index.backend_url_patterns.append(("stepfunctions", re.compile(_SYNC_HOST)))
     stepfunctions_urls.url_bases.append(_SYNC_HOST)
     sfn_api.install()  # wraps list_executions as patched above: removed first by uninstall
+    moto_speedups.install()
 
 
 def _uninstall_later_patches() -> None:
@@ -1008,6 +1012,7 @@ def uninstall() -> None:
         if not _originals:
             return
         sfn_api.uninstall()
+        moto_speedups.uninstall()
         _uninstall_evaluators()
         overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
         overrides.clear()  # type: ignore[attr-defined]

@@ -1,0 +1,84 @@
+"""Two of moto's per-request costs, paid once per process instead of on every request.
+
+Neither changes what moto answers; both change only how often it works the answer out. They
+are measured by `make bench` ("moto's per-request costs"), and their tests
+(tests/local_runtime/test_moto_speedups.py) check that every answer is the same with them.
+
+* The response serializer looks up every member of every output shape through six alias
+  providers, each built anew for each lookup (a DynamoDB GetItem walks ~250 of them: more
+  than a third of the request's time). For a plain dict, which is what DynamoDB, Step
+  Functions and most services hand it, the aliases depend only on the shape and the key, so
+  they are worked out once per shape member and service.
+* The Step Functions engine parses every JSONPath (InputPath, Choice variables, Parameters'
+  ``.$`` fields, ResultPath) again on each evaluation, and jsonpath-ng builds a new LALR
+  parser for each parse (~0.3 ms each, a few dozen per execution). A parsed path is an
+  immutable tree that `find` only reads, so each distinct path is parsed once.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.core import serialize
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.utils import json_path
+
+_PARSE_CACHE_SIZE = 4096
+"""Distinct JSONPaths kept parsed: the project's definitions hold a few hundred."""
+
+_ENGINE_PARSERS = (json_path, result_path)
+"""The engine's modules that parse JSONPaths, each through its own `parse`."""
+
+_originals: dict[str, Any] = {}
+_alias_keys: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+
+def _possible_keys(picker: serialize.XFormedAttributePicker, context: Any) -> Iterable[str]:
+    """The keys to try for a member: worked out once per service, shape member and parent when
+    the value is a plain dict (no `Meta` aliases, class name `dict`); else as moto does."""
+    original: Callable[[Any, Any], Iterable[str]] = _originals["possible_keys"]
+    if (
+        type(context.obj) is not dict
+        or type(picker) is not serialize.XFormedAttributePicker
+        or picker.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS
+    ):
+        return original(picker, context)
+    shape = context.shape
+    parent = getattr(shape, "parent", None)
+    key = (
+        context.service_model.service_name if context.service_model is not None else None,
+        context.key,
+        shape.name,
+        shape.type_name,
+        shape.serialization.get("name"),
+        getattr(parent, "name", None),
+        getattr(parent, "type_name", None),
+    )
+    keys = _alias_keys.get(key)
+    if keys is None:
+        keys = _alias_keys[key] = tuple(original(picker, context))
+    return keys
+
+
+def install() -> None:
+    """Apply both (idempotent)."""
+    if _originals:
+        return
+    _originals["possible_keys"] = serialize.XFormedAttributePicker.get_possible_keys
+    serialize.XFormedAttributePicker.get_possible_keys = _possible_keys  # type: ignore[method-assign,assignment]
+    for module in _ENGINE_PARSERS:
+        _originals[module.__name__] = module.parse  # type: ignore[attr-defined]
+        module.parse = functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)(module.parse)  # type: ignore[attr-defined]
+
+
+def uninstall() -> None:
+    """Restore moto's own (the tests compare answers with and without)."""
+    if not _originals:
+        return
+    serialize.XFormedAttributePicker.get_possible_keys = _originals["possible_keys"]  # type: ignore[method-assign]
+    for module in _ENGINE_PARSERS:
+        module.parse = _originals[module.__name__]  # type: ignore[attr-defined]
+    _alias_keys.clear()
+    _originals.clear()
