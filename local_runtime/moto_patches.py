@@ -78,6 +78,9 @@ tests/local_runtime that fails without it.
 * The grammar refuses ItemBatcher, JSONL item readers and an integer
   ToleratedFailurePercentage, which AWS accepts: `asl_extensions.py` rewrites a definition
   for the parser and gives the parsed program back what it took out; items are batched here.
+* There is no HTTP Task (``arn:aws:states:::http:invoke`` is an unknown service) and its error
+  names (States.Http.*) fail a definition: `http_task.py` calls the endpoint with the task's
+  EventBridge connection, as AWS does.
 * Two per-request costs (the response serializer's alias lookups, the engine's JSONPath
   parses) are paid once per process: `moto_speedups.py`, which changes no answer.
 * No "Step Functions Execution Status Change" event when an execution ends:
@@ -152,7 +155,16 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from local_runtime import asl_extensions, clock, mock_config, moto_speedups, redrive, sfn_api, test_state
+from local_runtime import (
+    asl_extensions,
+    clock,
+    http_task,
+    mock_config,
+    moto_speedups,
+    redrive,
+    sfn_api,
+    test_state,
+)
 
 PINNED_MOTO_VERSION = "5.2.5"
 
@@ -831,6 +843,7 @@ def _test_state_response(self: StepFunctionResponse) -> Any:
         "stateConfiguration",
         "variables",
         "context",
+        "revealSecrets",
     )
     request = {name: self._get_param(name) for name in names}
     return ActionResult(test_state.test_state(request, self.stepfunction_backend, self.current_account))
@@ -921,6 +934,7 @@ def _install_later_patches() -> None:
     stepfunctions_urls.url_bases.append(_SYNC_HOST)
     sfn_api.install()  # wraps list_executions as patched above: removed first by uninstall
     moto_speedups.install()
+    http_task.install()
 
 
 def _uninstall_later_patches() -> None:
@@ -1013,6 +1027,7 @@ def uninstall() -> None:
             return
         sfn_api.uninstall()
         moto_speedups.uninstall()
+        http_task.uninstall()
         _uninstall_evaluators()
         overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
         overrides.clear()  # type: ignore[attr-defined]

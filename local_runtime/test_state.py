@@ -28,7 +28,7 @@ from typing import Any
 from moto.stepfunctions.exceptions import AWSError
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase, _mock_test_case_from_raw
 
-from local_runtime import mock_validation, test_state_maps
+from local_runtime import http_requests, http_task, mock_validation, test_state_maps
 
 EXIT_PREFIX = "TestStateExit"
 _RUN_SECONDS = 300.0
@@ -149,6 +149,8 @@ class _Engine:
     def __init__(self, backend: Any, account: str) -> None:
         self._backend = backend
         self._role = f"arn:aws:iam::{account}:role/TestState"
+        self.calls: list[http_requests.Exchange] = []
+        """The HTTP calls of the last run (an HTTP Task's request and response, for TRACE)."""
 
     def run(
         self,
@@ -185,21 +187,29 @@ class _Engine:
             raise TestStateRefused("InvalidDefinition", str(error)) from error
         try:
             token = moto_patches._starting_test_case.set(test_case)
-            try:
-                execution = self._backend.start_execution(
-                    machine.arn, f"test-{uuid.uuid4().hex[:12]}", json.dumps(payload)
-                )
-            finally:
-                moto_patches._starting_test_case.reset(token)
-            if not moto_patches.wait_for_end(execution, _RUN_SECONDS):
-                cause = "The state ran longer than TestState's 5 minutes"
-                execution.stop(stop_date=None, error="States.Timeout", cause=cause)
-                moto_patches.wait_for_end(execution, 1.0)
-                execution.error, execution.cause = "States.Timeout", cause  # FAILED, as AWS answers it
-            events = list(execution.exec_worker.env.event_manager.get_event_history())
-            return execution, events
+            with http_task.watching(machine.arn) as self.calls:
+                try:
+                    execution = self._backend.start_execution(
+                        machine.arn, f"test-{uuid.uuid4().hex[:12]}", json.dumps(payload)
+                    )
+                finally:
+                    moto_patches._starting_test_case.reset(token)
+                return self._ended(execution)
         finally:
             self._backend.delete_state_machine(machine.arn)
+
+    @staticmethod
+    def _ended(execution: Any) -> tuple[Any, list[Any]]:
+        """The execution once ended (stopped with States.Timeout past TestState's 5 minutes)."""
+        from local_runtime import moto_patches
+
+        if not moto_patches.wait_for_end(execution, _RUN_SECONDS):
+            cause = "The state ran longer than TestState's 5 minutes"
+            execution.stop(stop_date=None, error="States.Timeout", cause=cause)
+            moto_patches.wait_for_end(execution, 1.0)
+            execution.error, execution.cause = "States.Timeout", cause  # FAILED, as AWS answers it
+        events = list(execution.exec_worker.env.event_manager.get_event_history())
+        return execution, events
 
     def transform(
         self,
@@ -345,6 +355,7 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
         )
         wrapped = _wrapped(name, tested)
     execution, events = engine.run(wrapped, payload, _test_case(name, mock, resource), variables, context)
+    calls = list(engine.calls)
     run = _outcome(execution, events, wrapped)
     after = _variables_after(name, events, variables)
     answer: dict[str, Any] = {"status": run.status}
@@ -356,6 +367,22 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
         answer = {"status": "RETRIABLE", "error": run.error, "cause": run.cause or ""}
         answer["inspectionData"] = {"errorDetails": retry}
         return answer
+    _settle(answer, run, state)
+    if level in ("DEBUG", "TRACE"):
+        answer.setdefault("inspectionData", {}).update(
+            _inspection(engine, tested, payload, run, variables, context)
+        )
+        if iterated is not None:
+            answer["inspectionData"].update(iterated)
+        if after:
+            answer["inspectionData"]["variables"] = json.dumps(after, separators=(",", ":"))
+    if level == "TRACE" and calls:
+        _trace(answer, calls[-1], request.get("revealSecrets") in (True, "true", "True"))
+    return answer
+
+
+def _settle(answer: dict[str, Any], run: _Run, state: Mapping[str, Any]) -> None:
+    """The output, the error and cause, the next state and the catcher that took the error."""
     if run.output is not None and run.status in ("SUCCEEDED", "CAUGHT_ERROR"):
         answer["output"] = json.dumps(run.output, separators=(",", ":"))
     if run.error is not None and run.status != "SUCCEEDED":
@@ -366,15 +393,12 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
     if run.status == "CAUGHT_ERROR":
         index = next(i for i, c in enumerate(state.get("Catch", [])) if c["Next"] == run.exit)
         answer["inspectionData"] = {"errorDetails": {"catchIndex": index}}
-    if level in ("DEBUG", "TRACE"):
-        answer.setdefault("inspectionData", {}).update(
-            _inspection(engine, tested, payload, run, variables, context)
-        )
-        if iterated is not None:
-            answer["inspectionData"].update(iterated)
-        if after:
-            answer["inspectionData"]["variables"] = json.dumps(after, separators=(",", ":"))
-    return answer
+
+
+def _trace(answer: dict[str, Any], call: http_requests.Exchange, reveal_secrets: bool) -> None:
+    """TRACE: an HTTP Task's request and response. What its EventBridge connection added (the
+    authorization, the connection's headers, query and body parameters) only with revealSecrets."""
+    answer.setdefault("inspectionData", {}).update(call.inspection(reveal_secrets))
 
 
 def _as_mocked(
