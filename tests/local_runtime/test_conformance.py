@@ -22,6 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local_runtime import LocalApp
+from local_runtime.outside_http import OutsideResponse
 from local_runtime.serve import LocalEndpoint
 from tests.local_runtime.conftest import write_assembly
 from tests.waiting import until
@@ -301,6 +302,32 @@ def _start_sync(s: Served) -> None:
     assert answer["billingDetails"]["billedMemoryUsedInMB"] >= 64
 
 
+def _test_state_reveal(s: Served) -> None:
+    connection = s.client("events").create_connection(
+        Name="conformance-api",
+        AuthorizationType="API_KEY",
+        AuthParameters={"ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "s3cr3t"}},
+    )["ConnectionArn"]
+    s.app.serve_outside("https://conformance.example.test", lambda _: OutsideResponse(200, b"{}"))
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {
+            "ApiEndpoint": "https://conformance.example.test/ping",
+            "Method": "GET",
+            "Authentication": {"ConnectionArn": connection},
+        },
+        "End": True,
+    }
+    headers = {
+        reveal: s.sfn.test_state(definition=json.dumps(task), inspectionLevel="TRACE", revealSecrets=reveal)[
+            "inspectionData"
+        ]["request"]["headers"]
+        for reveal in (False, True)
+    }
+    assert "x-api-key: s3cr3t" in headers[True] and "s3cr3t" not in headers[False]
+
+
 def _list_machines(s: Served) -> None:
     s.machine(PASSES)
     whole = [m["stateMachineArn"] for m in s.sfn.list_state_machines()["stateMachines"]]
@@ -538,6 +565,13 @@ ROWS = [
         _send_timed_out,
     ),
     Row("stepfunctions", "start-sync-execution", "billingDetails", "honoured", _start_sync),
+    Row(
+        "stepfunctions",
+        "test-state",
+        "inspectionLevel TRACE, revealSecrets (an HTTP Task)",
+        "honoured",
+        _test_state_reveal,
+    ),
     Row("stepfunctions", "list-state-machines", "maxResults, nextToken", "honoured", _list_machines),
     Row("stepfunctions", "tag-resource, list-tags-for-resource", "resourceArn, tags", "honoured", _tags),
     Row(
