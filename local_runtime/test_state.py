@@ -370,7 +370,7 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
     _settle(answer, run, state)
     if level in ("DEBUG", "TRACE"):
         answer.setdefault("inspectionData", {}).update(
-            _inspection(engine, tested, payload, run, variables, context)
+            _inspection(engine, _own_fields(state, tested), payload, run, variables, context)
         )
         if iterated is not None:
             answer["inspectionData"].update(iterated)
@@ -379,6 +379,13 @@ def test_state(request: Mapping[str, Any], backend: Any, account: str) -> dict[s
     if level == "TRACE" and calls:
         _trace(answer, calls[-1], request.get("revealSecrets") in (True, "true", "True"))
     return answer
+
+
+def _own_fields(state: Mapping[str, Any], tested: dict[str, Any]) -> dict[str, Any]:
+    """The fields DEBUG reports on: a Map or Parallel's stand-in Task without the call it makes."""
+    if tested is state:
+        return tested
+    return {key: value for key, value in tested.items() if key not in ("Parameters", "Arguments")}
 
 
 def _settle(answer: dict[str, Any], run: _Run, state: Mapping[str, Any]) -> None:
@@ -467,6 +474,8 @@ def _inspection(
     context: dict[str, Any],
 ) -> dict[str, str]:
     """The data after each processing step, as DEBUG shows it (JSON text, as the API does)."""
+    if test_state_maps.is_jsonata(state):
+        return _jsonata_inspection(engine, state, payload, run, variables, context)
     steps: dict[str, Any] = {"input": payload}
     after_input = engine.transform({"InputPath": state["InputPath"]} if "InputPath" in state else {}, payload)
     steps["afterInputPath"] = after_input
@@ -488,6 +497,26 @@ def _inspection(
             )
         else:
             steps["afterResultPath"] = run.output
+    return {key: json.dumps(value, separators=(",", ":")) for key, value in steps.items()}
+
+
+def _jsonata_inspection(
+    engine: _Engine,
+    state: Mapping[str, Any],
+    payload: Any,
+    run: _Run,
+    variables: Mapping[str, Any],
+    context: dict[str, Any],
+) -> dict[str, str]:
+    """DEBUG of a JSONata state: its input, its Arguments evaluated, its result (the JSONPath
+    steps, InputPath to ResultPath, are not populated, as AWS documents)."""
+    steps: dict[str, Any] = {"input": payload}
+    if "Arguments" in state:
+        steps["afterArguments"] = engine.transform(
+            test_state_maps.evaluated(state["Arguments"]), payload, variables, context
+        )
+    if run.result is not None:
+        steps["result"] = run.result
     return {key: json.dumps(value, separators=(",", ":")) for key, value in steps.items()}
 
 

@@ -98,8 +98,25 @@ def items(
                 f"mapItemReaderData is not what the ItemReader reads: {error}"
             ) from error
         return read if isinstance(read, list) else [read]
-    found = transform({"InputPath": state["ItemsPath"]}, after_input) if "ItemsPath" in state else after_input
+    if is_jsonata(state):
+        found = transform(evaluated(state["Items"]), after_input) if "Items" in state else after_input
+    elif "ItemsPath" in state:
+        found = transform({"InputPath": state["ItemsPath"]}, after_input)
+    else:
+        found = after_input
     return found if isinstance(found, list) else []
+
+
+def is_jsonata(state: Mapping[str, Any]) -> bool:
+    """Whether the state's fields are JSONata (its own QueryLanguage, or its definition's)."""
+    return state.get("QueryLanguage") == "JSONata"
+
+
+def evaluated(template: Any) -> dict[str, Any]:
+    """The fields of a JSONata Pass state whose output is ``template`` evaluated (an Arguments,
+    Items or ItemSelector: what the state under test would evaluate, against the same input,
+    variables and Context object)."""
+    return {"QueryLanguage": "JSONata", "Output": template}
 
 
 def exceeds_tolerance(state: Mapping[str, Any], count: int, failures: int) -> bool:
@@ -127,16 +144,17 @@ def inspection(
 ) -> dict[str, Any]:
     """A Map's iteration fields at DEBUG (JSON text for the data, numbers for the settings)."""
     selector = state.get("ItemSelector", state.get("Parameters"))
+    fields = evaluated(selector) if is_jsonata(state) else {"Parameters": selector}
     selected = [
-        transform(
-            {"Parameters": selector}, after_input, context={"Map": {"Item": {"Index": i, "Value": item}}}
-        )
+        transform(fields, after_input, context={"Map": {"Item": {"Index": i, "Value": item}}})
         if selector is not None
         else item
         for i, item in enumerate(found)
     ]
-    shown: dict[str, Any] = {
-        "afterItemsPath": json.dumps(found, separators=(",", ":")),
+    shown: dict[str, Any] = (
+        {} if is_jsonata(state) else {"afterItemsPath": json.dumps(found, separators=(",", ":"))}
+    )
+    shown |= {
         "afterItemSelector": json.dumps(selected, separators=(",", ":")),
         "toleratedFailureCount": int(state.get("ToleratedFailureCount", 0) or 0),
         "toleratedFailurePercentage": float(state.get("ToleratedFailurePercentage", 0) or 0),

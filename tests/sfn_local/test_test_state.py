@@ -346,6 +346,55 @@ def test_a_state_of_a_jsonata_definition_is_tested_in_jsonata(target: Target) ->
     assert json.loads(answer["inspectionData"]["variables"]) == {"bonus": 10, "total": 11}
 
 
+def test_debug_of_a_jsonata_task_shows_its_arguments_and_no_jsonpath_step(target: Target) -> None:
+    state = {
+        "Type": "Task",
+        "QueryLanguage": "JSONata",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {
+            "FunctionName": "reserve",
+            "Payload": {"sku": "{% $states.input.sku %}", "n": "{% $n + 1 %}"},
+        },
+        "Output": "{% $states.result.Payload %}",
+        "End": True,
+    }
+    answer = target.client.test_state(
+        definition=json.dumps(state),
+        input='{"sku": "A"}',
+        variables='{"n": 1}',
+        mock={"result": json.dumps({"Payload": {"reserved": True}})},
+        inspectionLevel="DEBUG",
+    )
+    data = answer["inspectionData"]
+    assert json.loads(data["afterArguments"]) == {"FunctionName": "reserve", "Payload": {"sku": "A", "n": 2}}
+    assert json.loads(data["result"]) == {"Payload": {"reserved": True}}
+    assert json.loads(answer["output"]) == {"reserved": True}
+    assert not {"afterInputPath", "afterParameters", "afterResultSelector", "afterResultPath"} & set(data)
+
+
+def test_debug_of_a_jsonata_map_shows_its_items_as_selected(target: Target) -> None:
+    state = {
+        "Type": "Map",
+        "QueryLanguage": "JSONata",
+        "Items": "{% $states.input.order.lines %}",
+        "ItemSelector": {
+            "sku": "{% $states.context.Map.Item.Value.sku %}",
+            "at": "{% $states.context.Map.Item.Index %}",
+        },
+        "ItemProcessor": {"StartAt": "Reserve", "States": {"Reserve": {"Type": "Pass", "End": True}}},
+        "End": True,
+    }
+    answer = target.client.test_state(
+        definition=json.dumps(state),
+        input=json.dumps(ORDER),
+        mock={"result": "[1, 2, 3]"},
+        inspectionLevel="DEBUG",
+    )
+    data = answer["inspectionData"]
+    assert json.loads(data["afterItemSelector"]) == [{"sku": sku, "at": i} for i, sku in enumerate("ABC")]
+    assert not {"afterItemsPath", "afterInputPath", "afterArguments", "afterParameters"} & set(data)
+
+
 def test_a_callback_map_or_parallel_state_without_a_mock_is_refused(target: Target) -> None:
     # AWS tests these only with a mock: they would wait on something outside the test
     for state in (
