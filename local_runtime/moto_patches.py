@@ -81,6 +81,9 @@ tests/local_runtime that fails without it.
 * There is no HTTP Task (``arn:aws:states:::http:invoke`` is an unknown service) and its error
   names (States.Http.*) fail a definition: `http_task.py` calls the endpoint with the task's
   EventBridge connection, as AWS does.
+* A definite JSONPath with an index before its last name (``$.lines[0].sku``) gives a
+  one-element list (moto reads any index in the path as a wildcard): it gives the node, as
+  Step Functions does; paths that can select several nodes stay lists.
 * Two per-request costs (the response serializer's alias lookups, the engine's JSONPath
   parses) are paid once per process: `moto_speedups.py`, which changes no answer.
 * No "Step Functions Execution Status Change" event when an execution ends:
@@ -151,6 +154,7 @@ from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
 from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client as engine_boto_client
+from moto.stepfunctions.parser.asl.utils import json_path as engine_json_path
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -205,6 +209,23 @@ def _shared_boto_client_for(region: str, service: str, state_credentials: Any = 
     return client
 
 
+_INDEFINITE_PATH = re.compile(r"\.\.|\[\s*\*\s*\]|\[\?|\[[^\]]*[,:][^\]]*\]")
+"""A JSONPath that can select several nodes (a deep scan, a wildcard, a filter, a union or a
+slice): its value is always a list, as Step Functions' JsonPath answers it."""
+
+
+def _extract_json(path: str, data: Any) -> Any:
+    """A JSONPath's value: a definite path (names and single indexes only) gives the one node it
+    selects, ``$.lines[0].sku`` included, which moto turned into a one-element list because an
+    index comes before the last name; an indefinite path is moto's own (always a list)."""
+    if _INDEFINITE_PATH.search(path):
+        return _originals["extract_json"](path, data)
+    matches = engine_json_path.parse(path).find(data)
+    if not matches:
+        raise engine_json_path.NoSuchJsonPathError(json_path=path, data=data)
+    return matches[0].value if len(matches) == 1 else [match.value for match in matches]
+
+
 _VIRTUAL_THREADING = _VirtualThreading("threading")
 _ENGINE_PACKAGE = "moto.stepfunctions.parser"
 _REPLACEMENTS: dict[int, Any] = {
@@ -212,6 +233,7 @@ _REPLACEMENTS: dict[int, Any] = {
     id(threading.Thread): clock.ManagedThread,
     id(threading.Event): clock.VirtualEvent,
     id(engine_boto_client.boto_client_for): _shared_boto_client_for,
+    id(engine_json_path.extract_json): _extract_json,
 }
 
 
@@ -952,7 +974,9 @@ def _uninstall_later_patches() -> None:
 
 
 def _install_evaluators() -> None:
-    """JSONata's evaluator, and mocked Throws of States errors."""
+    """JSONata's evaluator, and mocked Throws of States errors (JSONPath's evaluation is replaced
+    in every engine module with the threads, `_REPLACEMENTS`)."""
+    _originals["extract_json"] = engine_json_path.extract_json
     moto_jsonata._eval_jsonata = _eval_jsonata
     _originals["mocked_throw"] = mock_eval_utils._eval_mocked_response_throw
     mock_eval_utils._eval_mocked_response_throw = _mocked_throw

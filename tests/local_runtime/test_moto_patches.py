@@ -475,3 +475,44 @@ def test_after_an_app_a_plain_mock_still_answers_as_moto(tiny_app: LocalApp) -> 
         sfn.stop_execution(executionArn=arn, error="Operator", cause="stopped by hand")
         assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
         assert sfn.list_executions(stateMachineArn=machine)["executions"]
+
+
+INDEXED_PATHS = {
+    "StartAt": "Pick",
+    "States": {
+        "Pick": {
+            "Type": "Pass",
+            "Parameters": {
+                "first.$": "$.lines[0].sku",
+                "every.$": "$.lines[*].sku",
+                "only.$": "$.single[*].sku",
+                "line.$": "$.lines[1]",
+            },
+            "Next": "Route",
+        },
+        "Route": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.first", "StringEquals": "A", "Next": "Done"}],
+            "Default": "Wrong",
+        },
+        "Wrong": {"Type": "Fail", "Error": "Unrouted"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+LINES = {"lines": [{"sku": "A"}, {"sku": "B"}], "single": [{"sku": "S"}]}
+
+
+def test_a_definite_path_through_an_index_gives_the_node(tiny_app: LocalApp) -> None:
+    ended = tiny_app.wait_for(_run(tiny_app, INDEXED_PATHS, "indexed", LINES))
+    assert ended["status"] == "SUCCEEDED", ended.get("error")
+    assert json.loads(ended["output"]) == {
+        "first": "A",
+        "every": ["A", "B"],
+        "only": ["S"],  # an indefinite path is a list, even of one
+        "line": {"sku": "B"},
+    }
+
+
+def test_without_the_patch_a_definite_path_through_an_index_is_a_list(unpatched: LocalApp) -> None:
+    ended = _wait_in_real_time(unpatched, _run(unpatched, INDEXED_PATHS, "indexed-unpatched", LINES))
+    assert (ended["status"], ended.get("error")) == ("FAILED", "Unrouted")
