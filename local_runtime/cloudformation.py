@@ -96,12 +96,36 @@ class Resolver:
         pseudo: Mapping[str, str],
         ref: Callable[[str], str],
         get_att: Callable[[str, str], Any],
-        conditions: Mapping[str, bool] | None = None,
+        conditions: Mapping[str, Any] | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> None:
+        """``conditions`` is the template's Conditions section (evaluated when first used, each
+        once); ``parameters`` the value of each template parameter (a Ref to one answers it)."""
         self._pseudo = dict(pseudo)
         self._ref = ref
         self._get_att = get_att
-        self._conditions = dict(conditions or {})
+        self._condition_expressions = dict(conditions or {})
+        self._parameters = dict(parameters or {})
+        self._conditions: dict[str, bool] = {}
+        self._evaluating: list[str] = []
+
+    def condition(self, name: str) -> bool:
+        """A condition of the template, as CloudFormation evaluates it (Fn::Equals, Fn::Not,
+        Fn::And, Fn::Or, Condition, over parameters and pseudo parameters)."""
+        if name not in self._conditions:
+            if name not in self._condition_expressions:
+                raise TemplateError(f"the template has no condition {name!r}")
+            if name in self._evaluating:
+                raise TemplateError(f"the conditions refer to each other in a circle: {self._evaluating}")
+            self._evaluating.append(name)
+            try:
+                value = self.resolve(self._condition_expressions[name])
+            finally:
+                self._evaluating.pop()
+            if not isinstance(value, bool):
+                raise TemplateError(f"the condition {name!r} is not true or false: {value!r}")
+            self._conditions[name] = value
+        return self._conditions[name]
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -129,7 +153,7 @@ class Resolver:
             "Fn::Not": lambda arg: not self.resolve(arg[0]),
             "Fn::And": lambda arg: all(self.resolve(v) for v in arg),
             "Fn::Or": lambda arg: any(self.resolve(v) for v in arg),
-            "Condition": lambda name: self._conditions.get(name, False),
+            "Condition": self.condition,
             "Fn::Base64": self.resolve,
             "Fn::GetAZs": lambda _arg: [f"{self._pseudo['AWS::Region']}{z}" for z in "abc"],
         }
@@ -139,6 +163,8 @@ class Resolver:
             return _NO_VALUE
         if name in self._pseudo:
             return self._pseudo[name]
+        if name in self._parameters:
+            return self._parameters[name]
         return self._ref(name)
 
     def _fn_get_att(self, arg: Any) -> Any:
@@ -161,7 +187,7 @@ class Resolver:
 
     def _fn_if(self, arg: list[Any]) -> Any:
         condition, when_true, when_false = arg
-        return self.resolve(when_true if self._conditions.get(condition, False) else when_false)
+        return self.resolve(when_true if self.condition(condition) else when_false)
 
 
 class _NoValue:
@@ -172,15 +198,20 @@ class _NoValue:
 _NO_VALUE = _NoValue()
 
 
-def evaluate_conditions(
-    template: Mapping[str, Any], resolver_factory: Callable[[], Resolver]
-) -> dict[str, bool]:
-    """Evaluate the template's Conditions section (CDK emits a few, e.g. for CDKMetadata)."""
-    results: dict[str, bool] = {}
-    resolver = resolver_factory()
-    for name, expression in template.get("Conditions", {}).items():
-        try:
-            results[name] = bool(resolver.resolve(expression))
-        except (KeyError, TemplateError):
-            results[name] = False
-    return results
+def parameter_values(template: Mapping[str, Any], given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Each template parameter's value: the one given, else its Default (a list type's default
+    split on commas, as CloudFormation does). An SSM-typed parameter (CDK's BootstrapVersion)
+    keeps its default, the parameter's name: nothing locally reads it but the bootstrap Rule."""
+    values: dict[str, Any] = {}
+    for name, declaration in template.get("Parameters", {}).items():
+        if given and name in given:
+            value = given[name]
+        elif "Default" in declaration:
+            value = declaration["Default"]
+        else:
+            continue  # a Ref to it fails by name, as a deploy without the value would
+        kind = str(declaration.get("Type", "String"))
+        if kind.startswith("List<") or kind == "CommaDelimitedList":
+            value = [item.strip() for item in str(value).split(",")] if isinstance(value, str) else value
+        values[name] = value
+    return values

@@ -20,7 +20,13 @@ from moto.backends import get_backend
 from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 
 from local_runtime.assembly import StackArtifact
-from local_runtime.cloudformation import Resolver, TemplateError, creation_order, generated_name
+from local_runtime.cloudformation import (
+    Resolver,
+    TemplateError,
+    creation_order,
+    generated_name,
+    parameter_values,
+)
 
 
 @dataclass
@@ -94,6 +100,8 @@ class Provisioner:
             },
             ref=self._ref,
             get_att=self._get_att,
+            conditions=stack.template.get("Conditions", {}),
+            parameters=parameter_values(stack.template),
         )
 
     def client(self, service: str) -> Any:
@@ -131,6 +139,8 @@ class Provisioner:
             resource_type = spec["Type"]
             if resource_type == "AWS::CDK::Metadata":
                 continue
+            if "Condition" in spec and not self.resolver.condition(spec["Condition"]):
+                continue  # not created, as CloudFormation skips it
             properties = self.resolver.resolve(spec.get("Properties", {}))
             provision = self._provisioners.get(resource_type)
             if provision is None:
@@ -143,7 +153,8 @@ class Provisioner:
                 logical_id, resource_type, ref, attributes, properties, path
             )
         for name, output in self.stack.template.get("Outputs", {}).items():
-            self.result.outputs[name] = self.resolver.resolve(output["Value"])
+            if "Condition" not in output or self.resolver.condition(output["Condition"]):
+                self.result.outputs[name] = self.resolver.resolve(output["Value"])
         return self.result
 
     def _ref(self, logical_id: str) -> str:

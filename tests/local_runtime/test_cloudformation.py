@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local_runtime.cloudformation import Resolver, TemplateError, creation_order, generated_name
+from local_runtime.cloudformation import (
+    Resolver,
+    TemplateError,
+    creation_order,
+    generated_name,
+    parameter_values,
+)
 
 ATTRIBUTES: dict[tuple[str, str], Any] = {("Fn", "Arn"): "arn:aws:lambda:eu-west-1:1:function:fn"}
 
@@ -89,3 +95,59 @@ def test_creation_order_puts_every_resource_after_what_it_references() -> None:
     order = creation_order(resources)
     assert order.index("Table") < order.index("Fn") < order.index("Machine")
     assert order.index("Role") < order.index("Table")
+
+
+CONDITIONS = {
+    "IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]},
+    "InEurope": {"Fn::Equals": [{"Fn::Select": [0, {"Fn::Split": ["-", {"Ref": "AWS::Region"}]}]}, "eu"]},
+    "ProdInEurope": {"Fn::And": [{"Condition": "IsProd"}, {"Condition": "InEurope"}]},
+    "NotProd": {"Fn::Not": [{"Condition": "IsProd"}]},
+    "EitherWay": {"Fn::Or": [{"Condition": "IsProd"}, {"Condition": "NotProd"}]},
+    "Circular": {"Fn::Not": [{"Condition": "Circular"}]},
+}
+
+
+def _conditional(stage: str) -> Resolver:
+    return Resolver(
+        pseudo={"AWS::Region": "eu-west-1", "AWS::AccountId": "1", "AWS::Partition": "aws"},
+        ref=lambda logical_id: {"Table": "orders-table"}[logical_id],
+        get_att=lambda logical_id, attribute: "",
+        conditions=CONDITIONS,
+        parameters={"Stage": stage},
+    )
+
+
+@pytest.mark.parametrize(("stage", "prod"), [("prod", True), ("dev", False)])
+def test_conditions_are_evaluated_as_cloudformation_does(stage: str, prod: bool) -> None:
+    resolver = _conditional(stage)
+    assert resolver.condition("IsProd") is prod
+    assert resolver.condition("ProdInEurope") is prod
+    assert resolver.condition("NotProd") is not prod
+    assert resolver.condition("EitherWay") is True
+    chosen = resolver.resolve(
+        {
+            "Retention": {"Fn::If": ["IsProd", 365, 7]},
+            "Alarm": {"Fn::If": ["IsProd", "on", {"Ref": "AWS::NoValue"}]},
+        }
+    )
+    assert chosen == ({"Retention": 365, "Alarm": "on"} if prod else {"Retention": 7})
+
+
+def test_an_unknown_or_circular_condition_is_a_template_error() -> None:
+    resolver = _conditional("dev")
+    with pytest.raises(TemplateError, match="no condition 'Missing'"):
+        resolver.resolve({"Fn::If": ["Missing", 1, 2]})
+    with pytest.raises(TemplateError, match="circle"):
+        resolver.condition("Circular")
+
+
+def test_a_parameter_is_its_given_value_else_its_default() -> None:
+    template = {
+        "Parameters": {
+            "Stage": {"Type": "String", "Default": "dev"},
+            "Zones": {"Type": "CommaDelimitedList", "Default": "a, b"},
+            "Required": {"Type": "String"},
+        }
+    }
+    assert parameter_values(template) == {"Stage": "dev", "Zones": ["a", "b"]}
+    assert parameter_values(template, {"Stage": "prod", "Required": "x"})["Stage"] == "prod"

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from local_runtime import LocalApp
+from tests.local_runtime.conftest import TEMPLATE, write_assembly
 
 
 def test_user_pools_are_provisioned_with_their_attributes(tiny_app: LocalApp) -> None:
@@ -41,3 +47,37 @@ def test_types_the_runtime_does_not_run_still_resolve_and_are_listed(tiny_app: L
     assert role.arn() == f"arn:aws:iam::{tiny_app.account}:role/{role.ref}"
     assert tiny_app.resources is not None
     assert "Role (AWS::IAM::Role)" in tiny_app.resources.not_emulated
+
+
+def _with_conditions(stage: str) -> dict[str, Any]:
+    template = copy.deepcopy(TEMPLATE)
+    template["Parameters"] = {"Stage": {"Type": "String", "Default": stage}}
+    template["Conditions"] = {"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}}
+    template["Resources"]["Audit"] = {
+        "Type": "AWS::SQS::Queue",
+        "Condition": "IsProd",
+        "Properties": {"QueueName": "tiny-audit"},
+        "Metadata": {"aws:cdk:path": "Tiny/Audit/Resource"},
+    }
+    template["Resources"]["Inbox"]["Properties"]["VisibilityTimeout"] = {"Fn::If": ["IsProd", 60, 30]}
+    template.setdefault("Outputs", {})["AuditQueueUrl"] = {"Condition": "IsProd", "Value": {"Ref": "Audit"}}
+    return template
+
+
+@pytest.mark.parametrize("stage", ["prod", "dev"])
+def test_template_conditions_decide_what_is_created(tmp_path: Path, stage: str) -> None:
+    assembly = write_assembly(tmp_path / "cdk.out", template=_with_conditions(stage))
+    with LocalApp(assembly) as app:
+        queues = app.client("sqs").list_queues().get("QueueUrls", [])
+        attributes = app.client("sqs").get_queue_attributes(
+            QueueUrl=app.queue_url("Tiny/Inbox/"), AttributeNames=["VisibilityTimeout"]
+        )["Attributes"]
+        assert app.resources is not None
+        if stage == "prod":
+            assert any(url.endswith("/tiny-audit") for url in queues)
+            assert app.output("AuditQueueUrl").endswith("/tiny-audit")
+            assert attributes["VisibilityTimeout"] == "60"
+        else:
+            assert not any(url.endswith("/tiny-audit") for url in queues)
+            assert "AuditQueueUrl" not in app.resources.outputs
+            assert attributes["VisibilityTimeout"] == "30"
