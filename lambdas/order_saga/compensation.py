@@ -11,12 +11,11 @@ read again and decided again, a bounded number of times.
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from payments.ledger import PaymentLedger
-from payments.models import PaymentStatus, authorization_id_for
-
 from order_saga.errors import SagaStoreUnavailable
 from order_saga.ports import Inventory, Shipments
 from order_saga.schemas import CompensationResult
+from payments.ledger import PaymentLedger
+from payments.models import PaymentStatus, authorization_id_for
 
 MAX_ATTEMPTS = 5
 

@@ -6,14 +6,13 @@ without them (a cold start builds every pydantic model it imports).
 
 from datetime import datetime
 
+from order_saga.errors import SagaStoreUnavailable, StepAlreadyCompensated
+from order_saga.models import SagaOrder
+from order_store.timestamps import iso_timestamp
 from payments.answers import deliver_answer
 from payments.gateway import PaymentGateway
 from payments.ledger import PaymentLedger
 from payments.models import AuthorizationRequest, PaymentEntry, authorization_id_for
-
-from order_saga.errors import SagaStoreUnavailable, StepAlreadyCompensated
-from order_saga.models import SagaOrder
-from order_store.timestamps import iso_timestamp
 from task_io.callbacks import TaskCallbacks
 
 

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from payments.factories import https_gateway, payment_ledger
 
 from observability import powertools
 from observability.failures import count_failures
+from payments.factories import https_gateway, payment_ledger
 from task_io.callbacks import TaskCallbacks, step_functions_callbacks
 
 if TYPE_CHECKING:
@@ -44,10 +44,9 @@ callbacks_factory: Callable[[], TaskCallbacks] = step_functions_callbacks
 @count_failures(logger, metrics)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``order_saga.request_payment_handler.lambda_handler``."""
-    from payments.settings import load_payment_request_settings
-
     from order_saga.payment_request import request_payment
     from order_saga.schemas import PaymentRequest, PaymentRequested, parse_task_input, task_output
+    from payments.settings import load_payment_request_settings
 
     settings = load_payment_request_settings()
     request = parse_task_input(PaymentRequest, event)

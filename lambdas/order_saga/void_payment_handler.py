@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from payments.factories import payment_ledger
 
 from observability import powertools
 from observability.failures import count_failures
+from payments.factories import payment_ledger
 
 if TYPE_CHECKING:
     from payments.ledger import PaymentLedger
@@ -32,10 +32,9 @@ ledger_factory: Callable[[str], PaymentLedger] = payment_ledger
 @count_failures(logger, metrics, {Exception: "CompensationFailures"})
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Entry point: ``order_saga.void_payment_handler.lambda_handler``."""
-    from payments.settings import load_payments_settings
-
     from order_saga.compensation import void_payment
     from order_saga.schemas import CompensationRequest, parse_task_input, task_output
+    from payments.settings import load_payments_settings
 
     settings = load_payments_settings()
     request = parse_task_input(CompensationRequest, event)

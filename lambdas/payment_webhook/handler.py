@@ -42,8 +42,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from payments.errors import PaymentStoreUnavailable
-from payments.factories import payment_ledger
 
 import aws_clients
 from http_api.responses import json_response, register_refusal_handlers, service_unavailable
@@ -58,13 +56,14 @@ from payment_webhook.errors import (
     SigningSecretsUnavailable,
 )
 from payment_webhook.secrets import SecretsManagerSigningSecrets, SigningSecrets
+from payments.errors import PaymentStoreUnavailable
+from payments.factories import payment_ledger
 from task_io.callbacks import CallbackUnavailable, TaskCallbacks, step_functions_callbacks
 
 if TYPE_CHECKING:
-    from payments.ledger import PaymentLedger
-
     from payment_webhook.schemas import PaymentNotice
     from payment_webhook.settings import WebhookSettings
+    from payments.ledger import PaymentLedger
 
 logger, tracer, metrics = powertools("payment-webhook")
 app = APIGatewayRestResolver()

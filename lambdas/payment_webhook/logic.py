@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from payment_webhook.errors import NoticeMismatch, PaymentNotFound
+from payment_webhook.schemas import PaymentNotice
 from payments.answers import deliver_answer
 from payments.ledger import PaymentLedger
 from payments.models import PaymentEntry
-
-from payment_webhook.errors import NoticeMismatch, PaymentNotFound
-from payment_webhook.schemas import PaymentNotice
 from task_io.callbacks import TaskCallbacks, TaskNoLongerOpen
 
 

@@ -1,8 +1,8 @@
 """Settings of the payment webhook: the ledger, the signing secret and the notice receipts."""
 
-from payments.settings import PaymentsSettings
 from pydantic import Field
 
+from payments.settings import PaymentsSettings
 from task_io.settings import settings_from_environment
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from claim_check.models import SCHEMA_VERSION
 from claim_check.resolving import RESOLVED_TAG
 from claim_check.settings import (
@@ -16,7 +17,6 @@ from claim_check.settings import (
     SplitSettings,
 )
 from claim_check.splitting import MANIFEST_PREFIX, REPORT_PREFIX
-
 from observability import METRICS_NAMESPACE
 from order_saga.settings import (
     DEFAULT_MAX_REDRIVES,

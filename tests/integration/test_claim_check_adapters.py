@@ -5,12 +5,12 @@ from typing import Any
 
 import boto3
 import pytest
+
 from claim_check.claims import DynamoClaims
 from claim_check.errors import ClaimIntegrityError, ClaimNotFound, InvalidIntakeMessage
 from claim_check.models import ByteRange, Claim, ClaimRecord, PayloadLocation, claim_id_for
 from claim_check.payloads import PayloadBucket
 from claim_check.resolving import RangeResult, finish_resolve, verify_payload
-
 from tests.integration.conftest import REGION
 from tests.table_schemas import PK_TABLE_SCHEMA
 

@@ -7,8 +7,6 @@ The port-level checks run against both the adapter and the in-memory fake the un
 from typing import Any
 
 import pytest
-from payments.ledger import DynamoPaymentLedger, PaymentLedger
-from payments.models import PaymentEntry, authorization_id_for
 
 from dynamo_tables import from_item, to_item
 from order_saga.compensation import release_stock, void_payment
@@ -29,6 +27,8 @@ from order_saga.shipping import book_shipment
 from order_store.errors import OrderNotFound, SagaLockConflict
 from payment_webhook.logic import answer_payment
 from payment_webhook.schemas import PaymentNotice
+from payments.ledger import DynamoPaymentLedger, PaymentLedger
+from payments.models import PaymentEntry, authorization_id_for
 from task_io.callbacks import step_functions_callbacks
 from tests.unit.fakes import (
     FakeTaskCallbacks,

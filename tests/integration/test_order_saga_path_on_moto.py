@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from payments.models import authorization_id_for
 
 from dynamo_tables import from_item, to_item
 from order_saga import (
@@ -31,6 +30,7 @@ from order_saga.dynamodb import SagaOrderRepository
 from order_store.models import Order
 from orders_api import handler as orders_handler
 from payment_webhook import handler as webhook_handler
+from payments.models import authorization_id_for
 from tests.unit.fakes import FakeLambdaContext, FakeTaskCallbacks, RecordingPaymentGateway
 from tests.unit.samples import (
     api_event,

@@ -18,7 +18,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from payments.models import AuthorizationRequest, PaymentEntry, PaymentStatus
 
 from order_saga.errors import OutOfStock
 from order_saga.models import Reservation, SagaLock, SagaRefusal, Shipment
@@ -36,6 +35,7 @@ from order_store.models import (
     status_detail_updates,
 )
 from order_store.timestamps import epoch_seconds, iso_timestamp
+from payments.models import AuthorizationRequest, PaymentEntry, PaymentStatus
 from task_io.callbacks import CallbackUnavailable, TaskNoLongerOpen
 
 

@@ -8,21 +8,21 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
-from claim_check.claims import DynamoClaims
-from claim_check.errors import ClaimStoreUnavailable, PayloadStoreUnavailable
-from claim_check.models import PayloadLocation
-from claim_check.payloads import PayloadBucket, s3_client
-from payments.errors import PaymentStoreUnavailable
-from payments.ledger import DynamoPaymentLedger
 
 import aws_clients
 from account_notification.errors import EmailThrottled
 from account_notification.mailer import send_email, sesv2_client
+from claim_check.claims import DynamoClaims
+from claim_check.errors import ClaimStoreUnavailable, PayloadStoreUnavailable
+from claim_check.models import PayloadLocation
+from claim_check.payloads import PayloadBucket, s3_client
 from dynamo_tables import dynamodb_client
 from order_saga.dynamodb import DynamoInventory, DynamoSagaLocks
 from order_saga.errors import SagaStoreUnavailable
 from order_store.dynamodb import DynamoOrderRepository, DynamoOutboxRepository
 from order_store.errors import OrderStoreUnavailable, OutboxStoreUnavailable
+from payments.errors import PaymentStoreUnavailable
+from payments.ledger import DynamoPaymentLedger
 from task_io.callbacks import CallbackUnavailable, StepFunctionsTaskCallbacks, stepfunctions_client
 from workflows import constants as c
 

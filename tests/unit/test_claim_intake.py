@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import pytest
+
 from claim_check.errors import InvalidIntakeMessage
 from claim_check.intake import POINTER_CLASS, parse_intake
 from claim_check.models import PayloadLocation

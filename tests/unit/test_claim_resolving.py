@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import pytest
+
 from claim_check.errors import InvalidClaimInput
 from claim_check.resolving import claim_id_of
 

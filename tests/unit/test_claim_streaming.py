@@ -7,9 +7,10 @@ import tracemalloc
 from collections.abc import Iterator
 
 import pytest
-from claim_check.streaming import MAX_LINE_BYTES, digest_of, lines, measure, read_ahead
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from claim_check.streaming import MAX_LINE_BYTES, digest_of, lines, measure, read_ahead
 
 payloads = st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30).flatmap(
     lambda parts: st.sampled_from([b"\n".join(parts), b"\n".join(parts) + b"\n", b"\r\n".join(parts)])

@@ -7,11 +7,11 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+
+from local_runtime.outside_http import OutsideRequest, OutsideResponse, OutsideWorld, install
 from payments.errors import InvalidProviderEndpoint, PaymentProviderUnavailable, PaymentRequestRejected
 from payments.gateway import HttpsPaymentGateway
 from payments.models import AuthorizationRequest
-
-from local_runtime.outside_http import OutsideRequest, OutsideResponse, OutsideWorld, install
 
 ENDPOINT = "https://psp.test/v1/authorizations"
 REQUEST = AuthorizationRequest(authorization_id="auth-1", order_id="order-1", amount=3499, currency="EUR")

@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from payments.answers import DEFAULT_DECLINE_CAUSE
-from payments.errors import PaymentStoreUnavailable
-from payments.models import authorization_id_for
 
 from order_saga.models import SagaOrder
 from order_saga.payment_request import request_payment
 from payment_webhook import handler
 from payment_webhook.errors import SigningSecretsUnavailable
+from payments.answers import DEFAULT_DECLINE_CAUSE
+from payments.errors import PaymentStoreUnavailable
+from payments.models import authorization_id_for
 from tests.unit.fakes import (
     FakeLambdaContext,
     FakeTaskCallbacks,

@@ -4,8 +4,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
-from payments.errors import PaymentStoreUnavailable
-from payments.ledger import DynamoPaymentLedger
 
 from dynamo_tables import TRANSIENT_ERROR_CODES
 from order_saga.dynamodb import (
@@ -16,6 +14,8 @@ from order_saga.dynamodb import (
 )
 from order_saga.errors import SagaStoreUnavailable
 from order_saga.models import Reservation, ReservedLine
+from payments.errors import PaymentStoreUnavailable
+from payments.ledger import DynamoPaymentLedger
 from task_io.callbacks import CallbackUnavailable, StepFunctionsTaskCallbacks, TaskNoLongerOpen
 from tests.unit.samples import NOW
 

@@ -5,7 +5,6 @@ import contextlib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from payments.models import authorization_id_for
 
 from order_saga.compensation import MAX_ATTEMPTS, cancel_shipment, release_stock, void_payment
 from order_saga.errors import OutOfStock, SagaStoreUnavailable, StepAlreadyCompensated
@@ -14,6 +13,7 @@ from order_saga.payment_request import request_payment
 from order_saga.reservation import reserve_stock
 from order_saga.schemas import CompensationResult
 from order_saga.shipping import book_shipment
+from payments.models import authorization_id_for
 from tests.unit.fakes import (
     FakeTaskCallbacks,
     InMemoryInventory,

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from payments.models import authorization_id_for
 
 from order_saga import (
     begin_handler,
@@ -32,6 +31,7 @@ from order_saga.errors import (
     UnsupportedDestination,
 )
 from order_saga.models import reservation_id_for, shipment_id_for
+from payments.models import authorization_id_for
 from task_io.settings import InvalidConfiguration
 from tests.unit.fakes import (
     FakeLambdaContext,

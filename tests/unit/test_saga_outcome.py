@@ -4,7 +4,6 @@ import json
 from typing import Any
 
 import pytest
-from payments.models import authorization_id_for
 
 from order_saga.errors import (
     InvalidSagaInput,
@@ -17,6 +16,7 @@ from order_saga.outcome import begin_compensation, cancel_order, confirm_order, 
 from order_saga.schemas import AuthorizedPayment, ShipmentResult, TaskFailure
 from order_store.errors import OrderNotFound, OutboxSequenceConflict, SagaLockConflict
 from order_store.models import OrderStatus, OutboxRecord
+from payments.models import authorization_id_for
 from tests.unit.fakes import InMemoryOrderStore, InMemorySagaLocks
 from tests.unit.samples import EXECUTION_ID, NOW, lambda_error_cause, order_model, outbox_record, saga_order
 

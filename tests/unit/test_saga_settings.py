@@ -1,7 +1,6 @@
 """The saga's settings: per-function variables, documented defaults, named failures."""
 
 import pytest
-from payments.settings import load_payment_request_settings, load_payments_settings
 
 from order_saga.settings import (
     load_begin_settings,
@@ -9,6 +8,7 @@ from order_saga.settings import (
     load_shipments_settings,
     load_shipping_settings,
 )
+from payments.settings import load_payment_request_settings, load_payments_settings
 from task_io.settings import InvalidConfiguration
 
 

@@ -3,8 +3,6 @@
 import json
 
 import pytest
-from payments.errors import PaymentProviderUnavailable, PaymentRequestRejected
-from payments.models import authorization_id_for
 
 from order_saga.begin import begin_saga
 from order_saga.errors import (
@@ -27,6 +25,8 @@ from order_saga.payment_request import request_payment
 from order_saga.reservation import reserve_stock
 from order_saga.shipping import book_shipment
 from order_store.models import OrderLine
+from payments.errors import PaymentProviderUnavailable, PaymentRequestRejected
+from payments.models import authorization_id_for
 from tests.unit.fakes import (
     FakeTaskCallbacks,
     InMemoryInventory,

@@ -16,13 +16,13 @@ from typing import Any
 import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
-from claim_check.models import ByteRange, ClaimRecord, PayloadLocation
-from claim_check.payloads import PayloadBucket
-from claim_check.resolving import verify_payload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.s3.models import s3_backends
 
+from claim_check.models import ByteRange, ClaimRecord, PayloadLocation
+from claim_check.payloads import PayloadBucket
+from claim_check.resolving import verify_payload
 from local_runtime import LocalApp
 from tests.workflow.outbox_helpers import orders, tap_bus
 
