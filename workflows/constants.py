@@ -112,6 +112,8 @@ OUTBOX_MAX_PUBLISH_ATTEMPTS: Final = 4
 OUTBOX_RETRY_BASE_DELAY_SECONDS: Final = 1
 OUTBOX_RETRY_MAX_DELAY_SECONDS: Final = 8
 OUTBOX_PUBLISHED_TTL_DAYS: Final = 7
+OUTBOX_PUBLISH_MAX_CONCURRENCY: Final = 4
+"""PublishBatches' MaxConcurrency: PutEvents calls in flight for one claimed batch."""
 
 # ASL placeholders of asl/outbox_publisher.asl.json.
 OUTBOX_CLAIM_FUNCTION_PLACEHOLDER: Final = "OutboxClaimFunctionArn"
@@ -161,9 +163,14 @@ SAGA_RESERVE_PLACEHOLDER: Final = "ReserveInventoryFunctionArn"
 SAGA_REQUEST_PAYMENT_PLACEHOLDER: Final = "RequestPaymentFunctionArn"
 SAGA_SHIP_PLACEHOLDER: Final = "ArrangeShipmentFunctionArn"
 SAGA_MAX_REDRIVES: Final = 3
+"""The loop guard: how many times a parked saga may be redriven (BeginSaga refuses the next)."""
 SAGA_REFUSAL_RETENTION_DAYS: Final = 30
 """A refused OrderPlaced event's record stays next to the order it named this long (TTL)."""
-"""The loop guard: how many times a parked saga may be redriven (BeginSaga refuses the next)."""
+SAGA_PAYMENT_TIMEOUT_SECONDS: Final = 900
+"""AuthorizePayment's TimeoutSeconds: how long the saga waits for the provider's answer at all."""
+SAGA_PAYMENT_HEARTBEAT_SECONDS: Final = 300
+"""AuthorizePayment's HeartbeatSeconds: the provider must answer (or beat) within this, else the
+order is cancelled and the request withdrawn."""
 SAGA_CONFIRM_PLACEHOLDER: Final = "ConfirmOrderFunctionArn"
 SAGA_COMPENSATE_PLACEHOLDER: Final = "CompensateFunctionArn"
 SAGA_CANCEL_SHIPMENT_PLACEHOLDER: Final = "CancelShipmentFunctionArn"
@@ -302,6 +309,10 @@ CLAIM_STREAMING_FUNCTION_TIMEOUT_SECONDS: Final = 900
 CLAIM_FUNCTION_TIMEOUT_SECONDS: Final = 30
 CLAIM_QUEUE_VISIBILITY_TIMEOUT_SECONDS: Final = 120
 CLAIM_MAP_MAX_CONCURRENCY: Final = 10
+"""ImportLines' MaxConcurrency: ranges of one payload imported at once (child executions)."""
+CLAIM_MAP_TOLERATED_FAILURE_PERCENTAGE: Final = 0
+"""ImportLines' ToleratedFailurePercentage: no failed range is tolerated, so a claim is imported
+whole or parked for redrive (a product decision: see the README's claim check section)."""
 OUTPUT_PAYLOAD_BUCKET_NAME: Final = "PayloadBucketName"
 OUTPUT_CLAIMS_TABLE_NAME: Final = "ClaimsTableName"
 OUTPUT_CLAIM_INTAKE_QUEUE_URL: Final = "ClaimIntakeQueueUrl"

@@ -18,6 +18,7 @@ import pytest
 
 from tests.infra.synthesis import REPO_ROOT, Synthesized
 from visualize.trace import failure_path_states
+from workflows import constants
 from workflows.asl import ASL_DIR, asl_path, load_definition, placeholders
 
 pytestmark = pytest.mark.infra
@@ -201,3 +202,84 @@ def test_notification_skips_what_retrying_cannot_fix_and_retries_only_what_it_ca
     assert states[catches("SendNotice")["States.ALL"]]["Type"] == "Fail"
     # And a change that is not security-relevant ends quietly
     assert states[states["AnySecurityChange"]["Default"]]["Type"] == "Succeed"
+
+
+_LIMIT_FIELDS = (
+    "MaxConcurrency",
+    "TimeoutSeconds",
+    "HeartbeatSeconds",
+    "ToleratedFailurePercentage",
+    "ToleratedFailureCount",
+    "MaxItemsPerBatch",
+    "MaxInputBytesPerBatch",
+    "MaxItems",
+)
+_LIMITS = {
+    ("claim_check_resolve", "ImportLines", "MaxConcurrency"): constants.CLAIM_MAP_MAX_CONCURRENCY,
+    ("claim_check_resolve", "ImportLines", "ToleratedFailurePercentage"): (
+        constants.CLAIM_MAP_TOLERATED_FAILURE_PERCENTAGE
+    ),
+    ("order_saga", "AuthorizePayment", "TimeoutSeconds"): constants.SAGA_PAYMENT_TIMEOUT_SECONDS,
+    ("order_saga", "AuthorizePayment", "HeartbeatSeconds"): constants.SAGA_PAYMENT_HEARTBEAT_SECONDS,
+    ("outbox_publisher", "PublishBatches", "MaxConcurrency"): constants.OUTBOX_PUBLISH_MAX_CONCURRENCY,
+}
+
+
+def _limits_in(states: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    for name, state in states.items():
+        for holder in (
+            state,
+            state.get("ItemBatcher") or {},
+            (state.get("ItemReader") or {}).get("ReaderConfig") or {},
+        ):
+            for field in _LIMIT_FIELDS:
+                if field in holder:
+                    yield name, field, holder[field]
+        for inner in [state.get("ItemProcessor"), state.get("Iterator"), *state.get("Branches", [])]:
+            if inner:
+                yield from _limits_in(inner["States"])
+
+
+def test_every_limit_in_the_asl_is_its_constant() -> None:
+    """A limit is a product decision with a name in workflows/constants.py: the ASL (which JSON
+    keeps from taking a placeholder for a number) must say what the constant says, and a new
+    limit must be named before it lands."""
+    found = {
+        (path.name.removesuffix(".asl.json"), state, field): value
+        for path in sorted(ASL_DIR.glob("*.asl.json"))
+        for state, field, value in _limits_in(json.loads(path.read_text())["States"])
+    }
+    assert found == _LIMITS
+
+
+SAGA_UNRETRIABLE = {
+    "InvalidSagaInput",
+    "CorruptRecord",
+    "OrderAlreadyConfirmed",
+    "SagaLockConflict",
+    "OrderNotFound",
+    "InvalidConfiguration",  # a function deployed without a setting it needs: retrying cannot fix it
+}
+
+
+def test_saga_compensations_never_retry_what_retrying_cannot_fix() -> None:
+    # Given every step of the saga's failure path that calls a function
+    definition = json.loads(load_definition("order_saga"))
+    failure_path = failure_path_states(definition)
+    tasks = {name: task for name, task in _lambda_tasks(definition).items() if name in failure_path}
+    assert {
+        "Compensate",
+        "CancelShipment",
+        "VoidPayment",
+        "ReleaseInventory",
+        "CancelOrder",
+        "ParkOrder",
+    } <= set(tasks)
+    for name, task in tasks.items():
+        retriers = task.get("Retry", [])
+        # Then its first retrier lets every such error through at once, ahead of any catch-all
+        assert retriers and retriers[0].get("MaxAttempts") == 0, name
+        assert set(retriers[0]["ErrorEquals"]) >= SAGA_UNRETRIABLE, (
+            name,
+            SAGA_UNRETRIABLE - set(retriers[0]["ErrorEquals"]),
+        )

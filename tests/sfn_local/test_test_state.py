@@ -631,3 +631,18 @@ def test_a_mocked_states_error_is_matched_as_the_states_error(target: Target) ->
     answer = _call(target, task, {}, mock={"errorOutput": {"error": "States.Timeout", "cause": "slow"}})
     assert (answer["status"], answer["error"]) == ("RETRIABLE", "States.Timeout")
     assert answer["inspectionData"]["errorDetails"] == {"retryIndex": 1, "retryBackoffIntervalSeconds": 2}
+
+
+@pytest.mark.parametrize("state", ["SagaNotStarted", "InvalidOrderEvent"])
+@pytest.mark.parametrize(
+    "failure", [{"Error": "States.Timeout"}, {"Error": "Lambda.ServiceException", "Cause": "throttled"}]
+)
+def test_a_saga_failure_without_a_cause_still_ends_in_its_named_error(
+    target: Target, state: str, failure: dict[str, str]
+) -> None:
+    # A caught error need not carry a Cause (a States.Timeout has none): the Fail state must not
+    # turn it into States.Runtime, and its cause keeps what was caught
+    definition = (ASL_DIR / "order_saga.asl.json").read_text()
+    answer = target.client.test_state(definition=definition, stateName=state, input=json.dumps(failure))
+    assert (answer["status"], answer["error"]) == ("FAILED", state)
+    assert json.loads(answer["cause"]) == failure
