@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -339,3 +340,17 @@ def test_a_package_staged_only_for_other_functions_is_missing_in_this_ones_sandb
     assert forgetful.function_error == "Unhandled"
     assert json.loads(forgetful.payload)["errorType"] == "ModuleNotFoundError"
     assert "No module named 'beta'" in json.loads(forgetful.payload)["errorMessage"]
+
+
+def test_a_function_logs_on_the_clock_however_far_it_has_run(tiny_app: LocalApp) -> None:
+    # Given a clock three virtual days ahead of the wall clock (a run of timers and heartbeats)
+    tiny_app.advance(timedelta(days=3))
+    work = tiny_app.function_name("Tiny/Work/")
+    # When a function logs
+    _invoke(tiny_app, "Tiny/Work/", {"log": "three days on"})
+    # Then its line is in its group, stamped with the clock's time (PutLogEvents refuses lines
+    # more than two hours past its "now", which must be the clock's, not the wall's)
+    (event,) = tiny_app.client("logs").filter_log_events(
+        logGroupName=f"/aws/lambda/{work}", filterPattern='"three days on"'
+    )["events"]
+    assert abs(event["timestamp"] / 1000 - tiny_app.now().timestamp()) < 60

@@ -1,4 +1,5 @@
-"""The product's stack on the embedded runtime, with time compressed (1 s of Wait/Retry = 1 ms)."""
+"""The product's stack on the embedded runtime, on the virtual clock: a Wait, a Retry interval or a
+heartbeat takes no real time, and the clock jumps to the next timer once nothing can run."""
 
 from __future__ import annotations
 

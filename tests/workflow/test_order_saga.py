@@ -98,7 +98,7 @@ def test_a_payment_that_never_answers_times_out_and_a_late_answer_changes_nothin
     order_id = start_order(saga_app, order_for(sample_order))
     saga_app.drain()
     (request,) = provider.requested()
-    # When the provider never answers: the heartbeat (300 s, compressed to 3 s) expires
+    # When the provider never answers: the 300 s heartbeat expires (in virtual time: at once)
     execution_arn = saga_of(saga_app, order_id)["executionArn"]
     description = saga_app.wait_for(execution_arn)
     saga_app.drain()
