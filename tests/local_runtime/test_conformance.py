@@ -430,12 +430,14 @@ def _unknown_secret(s: Served) -> None:
 
 def _function_logs(s: Served) -> None:
     work = s.app.function_name("Tiny/Work/")
-    s.client("lambda").invoke(FunctionName=work, Payload=json.dumps({"log": "conformance line"}))
+    answer = s.client("lambda").invoke(FunctionName=work, Payload=json.dumps({"log": "conformance line"}))
+    assert "FunctionError" not in answer, answer["Payload"].read()
     logs = s.client("logs")
     found = logs.filter_log_events(logGroupName=f"/aws/lambda/{work}", filterPattern='"conformance line"')[
         "events"
     ]
-    assert len(found) == 1
+    every = logs.filter_log_events(logGroupName=f"/aws/lambda/{work}")["events"]
+    assert len(found) == 1, [event["message"][:120] for event in every]
     stream = logs.get_log_events(logGroupName=f"/aws/lambda/{work}", logStreamName=found[0]["logStreamName"])
     messages = [event["message"] for event in stream["events"]]
     assert messages[0].startswith("START RequestId: ") and messages[-1].startswith("REPORT RequestId: ")
