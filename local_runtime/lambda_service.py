@@ -205,6 +205,18 @@ def forget_logger_configuration() -> None:
                     delattr(logger, attribute)
 
 
+def _route_powertools_logs(router: Any) -> None:
+    """Point every Powertools logger's handler at the stdout router. A Logger binds its handler to
+    `sys.stdout` once per process, when the first one of its service is made: made by a thread
+    that outlived its app (a frozen invocation unwinding after `stop()` put stdout back), it binds
+    the real stdout, and every later invocation's lines of that service bypass its log stream.
+    Checked before each invocation (~200 loggers, tens of microseconds)."""
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        handler = getattr(logger, "powertools_handler", None)
+        if isinstance(handler, logging.StreamHandler) and handler.stream is not router:
+            handler.setStream(router)
+
+
 def _fresh_process_state() -> None:
     for module_name, (class_name, attributes) in _PROCESS_STATE.items():
         module = sys.modules.get(module_name)
@@ -697,6 +709,7 @@ class LambdaService:
         try:
             with stdout_router().routed(self._logs, sandbox.spec.name, output), environ.install().scoped(env):
                 handler = sandbox.handler()
+                _route_powertools_logs(stdout_router())
                 outcome["result"] = handler(event, context)
         except Exception as error:  # noqa: BLE001 - every handler failure is reported, as Lambda does
             outcome["error"] = error

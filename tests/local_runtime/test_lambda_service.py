@@ -354,3 +354,23 @@ def test_a_function_logs_on_the_clock_however_far_it_has_run(tiny_app: LocalApp)
         logGroupName=f"/aws/lambda/{work}", filterPattern='"three days on"'
     )["events"]
     assert abs(event["timestamp"] / 1000 - tiny_app.now().timestamp()) < 60
+
+
+def test_a_logger_bound_to_another_stdout_still_logs_to_its_stream(tiny_app: LocalApp) -> None:
+    import io
+    import logging
+
+    # Given the tiny functions' Logger, whose process-wide handler got bound to another stdout (a
+    # thread of an earlier app, unwinding after its stop, made the first Logger of the service)
+    _invoke(tiny_app, "Tiny/Work/", {})
+    elsewhere = io.StringIO()
+    logging.getLogger("tiny").powertools_handler.setStream(elsewhere)  # type: ignore[attr-defined]
+    # When a function logs
+    _invoke(tiny_app, "Tiny/Work/", {"log": "still mine"})
+    # Then the line is in the function's log group, not elsewhere
+    work = tiny_app.function_name("Tiny/Work/")
+    found = tiny_app.client("logs").filter_log_events(
+        logGroupName=f"/aws/lambda/{work}", filterPattern='"still mine"'
+    )["events"]
+    assert len(found) == 1
+    assert elsewhere.getvalue() == ""
