@@ -145,6 +145,7 @@ class PipeRunner:
         self.stats: dict[str, PipeStats] = {}
         self._state: dict[str, _PipeState] = {}
         self._flights: dict[str, tuple[str, _InFlight]] = {}  # execution ARN -> (pipe, flight)
+        self._queue_urls: dict[str, str] = {}
 
     def add(self, spec: PipeSpec) -> None:
         self.pipes[spec.name] = spec
@@ -395,7 +396,13 @@ class PipeRunner:
         return moved
 
     def _queue_url(self, spec: PipeSpec) -> str:
-        url: str = self._client("sqs").get_queue_url(QueueName=spec.source_name)["QueueUrl"]
+        """The source queue's URL, asked once (a queue's URL never changes while it exists; a
+        GetQueueUrl per pump was one SQS call in five of a burst)."""
+        url = self._queue_urls.get(spec.source_name)
+        if url is None:
+            url = self._queue_urls[spec.source_name] = self._client("sqs").get_queue_url(
+                QueueName=spec.source_name
+            )["QueueUrl"]
         return url
 
     def _deliver_queue_batch(self, spec: PipeSpec, state: _PipeState, queue_url: str) -> int:
