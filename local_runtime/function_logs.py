@@ -21,9 +21,10 @@ _MAX_LINES_PER_FUNCTION = 20_000
 
 
 class _StdoutRouter:
-    def __init__(self, passthrough: TextIO) -> None:
+    def __init__(self, passthrough: TextIO, local: threading.local | None = None) -> None:
         self._passthrough = passthrough
-        self._local = threading.local()
+        self._local = local if local is not None else threading.local()
+        self._installed = False
 
     def write(self, text: str) -> int:
         sink: FunctionLogs | None = getattr(self._local, "sink", None)
@@ -42,14 +43,29 @@ class _StdoutRouter:
     def isatty(self) -> bool:
         return False
 
+    def _routes(self, stream: object) -> bool:
+        return stream is self or (isinstance(stream, _StdoutRouter) and stream._local is self._local)
+
     def install(self) -> None:
-        if sys.stdout is not self:
-            self._passthrough = sys.stdout
-            sys.stdout = self
+        """Route the process's stdout. Asked again while another stdout stands in (an invocation
+        inside a caller's ``redirect_stdout`` block, or a test's capture), it routes through a
+        layer over that one instead of taking it for its own passthrough: when the block ends and
+        puts the router back, print goes where it went before the block, not into its buffer."""
+        current = sys.stdout
+        if self._routes(current):
+            return
+        if self._installed:
+            sys.stdout = _StdoutRouter(current, self._local)
+            return
+        self._passthrough = current
+        sys.stdout = self
+        self._installed = True
 
     def uninstall(self) -> None:
-        if sys.stdout is self:
-            sys.stdout = self._passthrough
+        current = sys.stdout
+        if self._routes(current):
+            sys.stdout = current._passthrough  # type: ignore[union-attr]
+        self._installed = False
 
     @contextmanager
     def routed(self, sink: FunctionLogs, function: str, capture: list[str] | None = None) -> Iterator[None]:

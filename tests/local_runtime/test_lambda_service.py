@@ -374,3 +374,25 @@ def test_a_logger_bound_to_another_stdout_still_logs_to_its_stream(tiny_app: Loc
     )["events"]
     assert len(found) == 1
     assert elsewhere.getvalue() == ""
+
+
+def test_an_invocation_inside_a_callers_redirect_leaves_stdout_as_it_found_it(tiny_app: LocalApp) -> None:
+    import contextlib
+    import io
+    import sys
+
+    # Given the app's router standing for stdout (an invocation puts it there) and a caller that
+    # captures its own output around a call that invokes a function
+    _invoke(tiny_app, "Tiny/Work/", {})
+    before = sys.stdout
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        print("the caller's line")
+        _invoke(tiny_app, "Tiny/Work/", {"log": "the function's line"})
+        print("the caller's second line")
+    # When the caller prints after its block
+    print("after the block")
+    # Then its block held its own lines only, and stdout is the one it had before: the function's
+    # invocation did not make the block's buffer the process's stdout for good
+    assert captured.getvalue() == "the caller's line\nthe caller's second line\n"
+    assert sys.stdout is before
