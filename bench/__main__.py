@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench import (
     claim_streaming,
-    cold_imports,
+    cold_start,
     notification_costs,
     platform_load,
     putevents_burst,
@@ -103,12 +103,12 @@ def main() -> None:
         )
     )
     print()
+    cold_starts = cold_start.measure(assembly)
+    print(render(cold_start.TITLE, cold_start.HEADERS, cold_start.rows(cold_starts)))
+    print()
     print(
         render(
-            "Cold start of each deployed handler (median of 5 fresh interpreters): the module's import"
-            f" (Lambda's init; budget {cold_imports.IMPORT_BUDGET}x boto3) and with its first call's imports",
-            ["module", "import ms", "x boto3", "in budget", "import + first call ms"],
-            cold_imports.measure(assembly),
+            cold_start.SNAPSTART_TITLE, cold_start.SNAPSTART_HEADERS, cold_start.snapstart_rows(cold_starts)
         )
     )
     print()

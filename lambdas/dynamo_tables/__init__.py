@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+from pydantic import BaseModel, ValidationError
 
 import aws_clients
 from dynamo_tables.errors import CorruptRecord, StoreUnavailable
-
-if TYPE_CHECKING:  # pydantic comes with the models that use it (README, "Cold start")
-    from pydantic import BaseModel
 
 TRANSIENT_ERROR_CODES = frozenset(
     {
@@ -113,8 +111,6 @@ class DynamoTable:
         values = from_item(response["Item"])
         for attribute in _KEY_ATTRIBUTES:
             values.pop(attribute, None)
-        from pydantic import ValidationError
-
         try:
             return model.model_validate(values)
         except ValidationError as error:

@@ -6,23 +6,26 @@ namespace (workflows.constants.METRICS_NAMESPACE, held equal by a test), so it i
 a platform constant, not a per-function variable a deployment could get wrong.
 """
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 
-from observability.tracing import LazyTracer
+from observability.masking import PersonalDataMaskingFormatter
 
 METRICS_NAMESPACE = "OrderPlatform"
 
 
-def powertools(service: str, *, mask_personal_data: bool = False) -> tuple[Logger, LazyTracer, Metrics]:
+def powertools(service: str, *, mask_personal_data: bool = False) -> tuple[Logger, Tracer, Metrics]:
     """The Logger, Tracer and Metrics of one service, created once per handler module; with
     ``mask_personal_data`` the logger masks names, addresses and the like wherever they appear."""
-    formatter = None
-    if mask_personal_data:
-        from observability.masking import PersonalDataMaskingFormatter
-
-        formatter = PersonalDataMaskingFormatter()
+    formatter = PersonalDataMaskingFormatter() if mask_personal_data else None
     return (
         Logger(service=service, logger_formatter=formatter),
-        LazyTracer(service),
+        Tracer(service=service),
         Metrics(service=service, namespace=METRICS_NAMESPACE),
     )
+
+
+def count_metrics(metrics: Metrics, **counts: int) -> None:
+    """Add each count metric: ``count_metrics(metrics, OrdersPlaced=1, OutboxSkipped=skipped)``."""
+    for name, value in counts.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -21,6 +21,7 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 SAGA_FAILURE_METRIC = "SagaTaskFailures"
 OUTBOX_FAILURE_METRIC = "OutboxTaskFailures"
 CLAIM_CHECK_FAILURE_METRIC = "ClaimCheckTaskFailures"
+NOTIFICATION_FAILURE_METRIC = "NotificationTaskFailures"
 
 
 def count_failures(

@@ -1,49 +1,35 @@
-"""Lambda shell of the BeginSaga task: validate the OrderPlaced event, take the saga lock.
-
-Only Powertools is imported at init; the task's models and adapters are imported by the first
-invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
-"""
+"""BeginSaga: validate the OrderPlaced event the pipe delivered and take the order's saga lock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from observability import powertools
-from observability.failures import count_failures
+from order_saga import dynamodb
+from order_saga.begin import begin_saga
 from order_saga.errors import (
     ForgedOrderEvent,
     InvalidOrderEvent,
+    InvalidSagaInput,
     OrderFactsMismatch,
     OrderNotPlaced,
     RedriveRefused,
 )
-from order_saga.factories import inventory, saga_locks, saga_order_repository
+from order_saga.schemas import BeginRequest, BeginResult
+from order_saga.settings import load_begin_settings
+from task_io.shell import TaskShell
 
-if TYPE_CHECKING:
-    from order_saga.ports import Inventory, SagaLocks, SagaOrders
-
-logger, tracer, metrics = powertools("order-saga")
-
-inventory_factory: Callable[[str], Inventory] = inventory
-"""Builds the inventory for a table name; tests replace it with an in-memory fake."""
-locks_factory: Callable[[str], SagaLocks] = saga_locks
-"""Builds the saga locks for the order table's name; tests replace it with an in-memory fake."""
-orders_factory: Callable[[str], SagaOrders] = saga_order_repository
-"""Builds the order table's view the event is checked against; tests replace it."""
+shell = TaskShell("order-saga", InvalidSagaInput)
+logger, metrics = shell.logger, shell.metrics
+orders_factory = dynamodb.saga_order_repository
+"""The order table's view the event is checked against; tests replace each factory here."""
+inventory_factory = dynamodb.inventory
+locks_factory = dynamodb.saga_locks
 
 
-@logger.inject_lambda_context(correlation_id_path="executionId", clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-@count_failures(
-    logger,
-    metrics,
-    {
+@shell.task(
+    BeginRequest,
+    correlation_id_path="executionId",
+    failures={
         InvalidOrderEvent: "InvalidOrderEvents",
         RedriveRefused: "RedrivesRefused",
         ForgedOrderEvent: "ForgedOrderEvents",
@@ -51,14 +37,8 @@ orders_factory: Callable[[str], SagaOrders] = saga_order_repository
         OrderNotPlaced: "OrderEventsRefused",
     },
 )
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Entry point named by the infrastructure: ``order_saga.begin_handler.lambda_handler``."""
-    from order_saga.begin import begin_saga
-    from order_saga.schemas import BeginRequest, BeginResult, parse_task_input, task_output
-    from order_saga.settings import load_begin_settings
-
+def lambda_handler(request: BeginRequest) -> BeginResult:
     settings = load_begin_settings()
-    request = parse_task_input(BeginRequest, event)
     start = begin_saga(
         request.records,
         request.execution_id,
@@ -71,12 +51,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     logger.append_keys(orderId=start.order.order_id)
     if start.duplicate:
-        metrics.add_metric(name="DuplicateSagas", unit=MetricUnit.Count, value=1)
+        shell.count(DuplicateSagas=1)
         logger.info("Another execution owns this order's saga; nothing to do")
     elif start.redrive_count:
-        metrics.add_metric(name="SagasRedriven", unit=MetricUnit.Count, value=1)
+        shell.count(SagasRedriven=1)
         logger.info("Parked saga resumed by a redrive", extra={"redriveCount": start.redrive_count})
     else:
-        metrics.add_metric(name="SagasStarted", unit=MetricUnit.Count, value=1)
+        shell.count(SagasStarted=1)
         logger.info("Saga started")
-    return task_output(BeginResult(duplicate=start.duplicate, order=start.order))
+    return BeginResult(duplicate=start.duplicate, order=start.order)

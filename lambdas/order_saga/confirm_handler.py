@@ -1,43 +1,24 @@
-"""Lambda shell of the ConfirmOrder task: CONFIRMED + OrderConfirmed through the outbox.
-
-Only Powertools is imported at init; the task's models and adapters are imported by the first
-invocation (README, "Cold start": a handler's import stays within 1.5x `import boto3`).
-"""
+"""ConfirmOrder: CONFIRMED + OrderConfirmed through the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from order_saga import dynamodb
+from order_saga.errors import InvalidSagaInput
+from order_saga.outcome import confirm_order
+from order_saga.schemas import Confirmation, ConfirmRequest
+from order_store.settings import load_store_settings
+from task_io.shell import TaskShell
 
-from observability import powertools
-from observability.failures import count_failures
-from order_saga.factories import saga_order_repository
-
-if TYPE_CHECKING:
-    from order_store.ports import OrderRepository
-
-logger, tracer, metrics = powertools("order-saga")
-
-repository_factory: Callable[[str], OrderRepository] = saga_order_repository
-"""Builds the order repository for a table name; tests replace it with an in-memory fake."""
+shell = TaskShell("order-saga", InvalidSagaInput)
+repository_factory = dynamodb.saga_order_repository
+"""The order repository for a table name; tests replace it here."""
 
 
-@logger.inject_lambda_context(correlation_id_path="order.orderId", clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-@count_failures(logger, metrics)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Entry point: ``order_saga.confirm_handler.lambda_handler``."""
-    from order_saga.outcome import confirm_order
-    from order_saga.schemas import Confirmation, ConfirmRequest, parse_task_input, task_output
-    from order_store.settings import load_store_settings
-
+@shell.task(ConfirmRequest, correlation_id_path="order.orderId")
+def lambda_handler(request: ConfirmRequest) -> Confirmation:
     settings = load_store_settings()
-    request = parse_task_input(ConfirmRequest, event)
     confirmed = confirm_order(
         request.order,
         request.payment,
@@ -46,10 +27,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         repository_factory(settings.orders_table_name),
         datetime.now(UTC),
     )
-    if confirmed.written:
-        metrics.add_metric(name="OrdersConfirmed", unit=MetricUnit.Count, value=1)
-        logger.info("Order confirmed", extra={"eventId": confirmed.event_id})
-    else:
-        metrics.add_metric(name="ConfirmationsReplayed", unit=MetricUnit.Count, value=1)
-        logger.info("Order was already confirmed", extra={"eventId": confirmed.event_id})
-    return task_output(Confirmation(event_id=confirmed.event_id))
+    metric, message = (
+        ("OrdersConfirmed", "Order confirmed")
+        if confirmed.written
+        else ("ConfirmationsReplayed", "Order was already confirmed")
+    )
+    shell.count(**{metric: 1})
+    shell.logger.info(message, extra={"eventId": confirmed.event_id})
+    return Confirmation(event_id=confirmed.event_id)

@@ -1,4 +1,4 @@
-"""Lambda shell of the payment webhook (API Gateway REST proxy integration, no AWS credentials).
+"""The payment webhook (API Gateway REST proxy integration, no AWS credentials).
 
 The provider proves each notice is its own with a signature (`signatures`: HMAC-SHA256 over a
 timestamp and the raw body, by a secret in Secrets Manager); the route reads the raw body,
@@ -13,10 +13,6 @@ Replays are refused with Powertools Idempotency keyed on the notice's identity (
 what is signed), its records expiring once the notice would be stale anyway. Powertools would
 answer a repeat with the first answer; its response hook turns that into the refusal instead. A
 notice whose processing failed leaves no record, so the provider's retry is processed, not refused.
-
-Only Powertools, the resolver and the error classes are imported at init; the models, schemas
-and adapters are imported by the first invocation (README, "Cold start": a handler's import
-stays within 1.5x `import boto3`).
 """
 
 from __future__ import annotations
@@ -25,11 +21,9 @@ import functools
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -41,11 +35,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import aws_clients
-from http_api.responses import json_response, register_refusal_handlers, service_unavailable
-from observability import powertools
+from http_api.responses import json_response
+from http_api.shell import ApiShell
 from payment_webhook.errors import (
     NoticeMismatch,
     NoticeNotAuthenticated,
@@ -55,25 +48,24 @@ from payment_webhook.errors import (
     SignatureInvalid,
     SigningSecretsUnavailable,
 )
+from payment_webhook.logic import answer_payment
+from payment_webhook.schemas import PaymentNotice, notice_bytes, parse_notice
 from payment_webhook.secrets import SecretsManagerSigningSecrets, SigningSecrets
+from payment_webhook.settings import WebhookSettings, load_webhook_settings
+from payment_webhook.signatures import SIGNATURE_HEADER, TOLERANCE_SECONDS, notice_id, verify
 from payments.errors import PaymentStoreUnavailable
-from payments.factories import payment_ledger
-from task_io.callbacks import CallbackUnavailable, TaskCallbacks, step_functions_callbacks
+from payments.ledger import payment_ledger
+from task_io.callbacks import CallbackUnavailable, step_functions_callbacks
 
-if TYPE_CHECKING:
-    from payment_webhook.schemas import PaymentNotice
-    from payment_webhook.settings import WebhookSettings
-    from payments.ledger import PaymentLedger
-
-logger, tracer, metrics = powertools("payment-webhook")
-app = APIGatewayRestResolver()
 REFUSED = "WebhookRequestsRefused"
 """Every 4xx, whatever its reason: the metric the refusal-spike alarm watches."""
+shell = ApiShell("payment-webhook", refused_metric=REFUSED)
+app, logger, metrics = shell.app, shell.logger, shell.metrics
 
 
-ledger_factory: Callable[[str], PaymentLedger] = payment_ledger
+ledger_factory = payment_ledger
 """Builds the payment ledger for a table name; tests replace it with an in-memory fake."""
-callbacks_factory: Callable[[], TaskCallbacks] = step_functions_callbacks
+callbacks_factory = step_functions_callbacks
 """Builds the Step Functions callbacks; tests replace them with a recording fake."""
 
 
@@ -99,8 +91,6 @@ def _refuse_replay(response: Any, idempotent_data: DataRecord) -> Any:
 def _authenticate(raw: bytes, header: str | None, secrets: SigningSecrets) -> int:
     """The notice's timestamp once its signature holds; a signature matching no cached secret is
     checked again against the secrets read afresh (a rotation since the cache filled)."""
-    from payment_webhook.signatures import verify
-
     try:
         return verify(header, raw, secrets.valid(), time.time()).timestamp
     except SignatureInvalid:
@@ -110,9 +100,6 @@ def _authenticate(raw: bytes, header: str | None, secrets: SigningSecrets) -> in
 @functools.cache
 def _receipted(settings: WebhookSettings) -> tuple[IdempotencyConfig, Callable[..., dict[str, Any]]]:
     """The notice's processing, wrapped in Powertools Idempotency (built once per sandbox)."""
-    from payment_webhook.logic import answer_payment
-    from payment_webhook.signatures import TOLERANCE_SECONDS
-
     config = IdempotencyConfig(
         event_key_jmespath="noticeId",
         raise_on_no_idempotency_key=True,
@@ -136,10 +123,6 @@ def _receipted(settings: WebhookSettings) -> tuple[IdempotencyConfig, Callable[.
 @app.post("/payments/webhook")
 def receive_notice() -> Response:
     """Authenticate the provider's notice, record its answer and pass it on to the waiting saga."""
-    from payment_webhook.schemas import notice_bytes, parse_notice
-    from payment_webhook.settings import load_webhook_settings
-    from payment_webhook.signatures import SIGNATURE_HEADER, notice_id
-
     event = app.current_event
     raw = notice_bytes(event.headers, event.body, bool(event.is_base64_encoded))
     settings = load_webhook_settings()
@@ -152,22 +135,18 @@ def receive_notice() -> Response:
     config.register_lambda_context(app.lambda_context)
     body = process(receipt={"noticeId": notice_id(timestamp, raw)}, notice=notice)
     if body["status"] == "accepted":
-        metrics.add_metric(name="WebhookAnswers", unit=MetricUnit.Count, value=1)
+        shell.count(WebhookAnswers=1)
         logger.info("Payment notice passed on to the saga")
     else:
-        metrics.add_metric(name="WebhookAnswersIgnored", unit=MetricUnit.Count, value=1)
+        shell.count(WebhookAnswersIgnored=1)
         logger.info("Payment notice ignored", extra={"ledgerStatus": body.get("ledgerStatus")})
     return json_response(200, body)
 
 
-_refusal = register_refusal_handlers(app, metrics, REFUSED)
-"""Renders (and counts) every 4xx: a rise in refusals is a provider integration going wrong."""
-
-
 def _refuse(status: int, metric: str, message: str, error: Exception, **body: Any) -> Response:
-    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    shell.count(**{metric: 1})
     logger.warning("Payment notice refused", extra={"refusal": metric, "error": str(error)})
-    return _refusal(status, {"message": message, **body})
+    return shell.refusal(status, {"message": message, **body})
 
 
 @app.exception_handler(NoticeNotAuthenticated)
@@ -198,26 +177,18 @@ def _mismatch(error: NoticeMismatch) -> Response:
 
 @app.exception_handler(PaymentNotFound)
 def _not_found(error: PaymentNotFound) -> Response:
-    return _refusal(404, {"message": "Authorization not found"})
+    return shell.refusal(404, {"message": "Authorization not found"})
 
 
-@app.exception_handler(
+shell.unavailable_on(
     [
         PaymentStoreUnavailable,
         CallbackUnavailable,
         SigningSecretsUnavailable,
         IdempotencyPersistenceLayerError,
-    ]
+    ],
+    "WebhookUnavailable",
+    "Webhook dependency unavailable",
 )
-def _unavailable(error: Exception) -> Response:
-    logger.warning("Webhook dependency unavailable", extra={"error": str(error)})
-    metrics.add_metric(name="WebhookUnavailable", unit=MetricUnit.Count, value=1)
-    return service_unavailable()
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Entry point named by the infrastructure: ``payment_webhook.handler.lambda_handler``."""
-    return app.resolve(event, context)
+lambda_handler = shell.handler()
+"""Entry point named by the infrastructure: ``payment_webhook.handler.lambda_handler``."""

@@ -9,16 +9,13 @@ the state machine catches it by that name and never retries it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # pydantic comes with the models that use it (README, "Cold start")
-    from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 
 def parse[RequestT: BaseModel](model: type[RequestT], event: Any, invalid: type[Exception]) -> RequestT:
     """Validate a task's event; a contract mismatch raises ``invalid`` naming the model and why."""
-    from pydantic import ValidationError
-
     try:
         return model.model_validate(event)
     except ValidationError as error:

@@ -10,6 +10,7 @@ outside an execution, so it could not show what was sent).
 
 import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,12 +20,11 @@ from order_saga import (
     begin_handler,
     cancel_order_handler,
     compensate_handler,
+    compensation_handlers,
     confirm_handler,
-    release_inventory_handler,
     request_payment_handler,
     reserve_handler,
     ship_handler,
-    void_payment_handler,
 )
 from order_saga.dynamodb import SagaOrderRepository
 from order_store.models import Order
@@ -43,6 +43,12 @@ from tests.unit.samples import (
 from workflows.constants import PAYMENT_PROVIDER_DEFAULT_ENDPOINT, PAYMENT_PROVIDER_ENDPOINT_ENV
 
 EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:OrderSaga:exec-1"
+
+# The three compensations are entry points of one module; each as a module-like handle for the
+# helpers that invoke `handle.lambda_handler`
+cancel_shipment_handler = SimpleNamespace(lambda_handler=compensation_handlers.cancel_shipment)
+void_payment_handler = SimpleNamespace(lambda_handler=compensation_handlers.void_payment)
+release_inventory_handler = SimpleNamespace(lambda_handler=compensation_handlers.release_inventory)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ JSON as between states, and every invocation path must publish at least one metr
 
 import json
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,15 +14,13 @@ import pytest
 from order_saga import (
     begin_handler,
     cancel_order_handler,
-    cancel_shipment_handler,
     compensate_handler,
+    compensation_handlers,
     confirm_handler,
     park_handler,
-    release_inventory_handler,
     request_payment_handler,
     reserve_handler,
     ship_handler,
-    void_payment_handler,
 )
 from order_saga.errors import (
     InvalidOrderEvent,
@@ -61,6 +60,12 @@ pytestmark = [
 ORDER_ID = "3f2b8c1e-0000-5000-8000-000000000001"
 TOKEN = "task-token-1"
 
+# The three compensations are entry points of one module; each as a module-like handle for the
+# helpers that invoke `handle.lambda_handler`
+cancel_shipment_handler = SimpleNamespace(lambda_handler=compensation_handlers.cancel_shipment)
+void_payment_handler = SimpleNamespace(lambda_handler=compensation_handlers.void_payment)
+release_inventory_handler = SimpleNamespace(lambda_handler=compensation_handlers.release_inventory)
+
 
 @pytest.fixture(autouse=True)
 def _fakes(
@@ -83,7 +88,7 @@ def _fakes(
     store.orders[ORDER_ID] = order_model(ORDER_ID)
     store.put_outbox(order_placed_record(order_model(ORDER_ID)))
     monkeypatch.setattr(begin_handler, "orders_factory", table("Orders", store))
-    for module in (begin_handler, reserve_handler, release_inventory_handler):
+    for module in (begin_handler, reserve_handler, compensation_handlers):
         monkeypatch.setattr(module, "inventory_factory", table("Inventory", inventory))
     for module in (begin_handler, compensate_handler, cancel_order_handler, park_handler):
         monkeypatch.setattr(module, "locks_factory", table("Orders", locks))
@@ -91,9 +96,9 @@ def _fakes(
         monkeypatch.setattr(module, "repository_factory", table("Orders", store))
     monkeypatch.setattr(request_payment_handler, "callbacks_factory", lambda: callbacks)
     monkeypatch.setattr(request_payment_handler, "gateway_factory", gateway.at)
-    for module in (request_payment_handler, void_payment_handler):
+    for module in (request_payment_handler, compensation_handlers):
         monkeypatch.setattr(module, "ledger_factory", table("Payments", ledger))
-    for module in (ship_handler, cancel_shipment_handler):
+    for module in (ship_handler, compensation_handlers):
         monkeypatch.setattr(module, "shipments_factory", table("Shipments", shipments))
 
 
