@@ -1,46 +1,27 @@
-"""Refusals of a JSON API and the HTTP status each one answers with.
+"""Refusals of a JSON API: Powertools' event-handler errors, and the two it lacks.
 
-Request errors carry their status so one exception handler renders them all (see
-``http_api.responses.register_refusal_handlers``); domain and infrastructure errors stay
-HTTP-agnostic and are mapped by each API's handler.
+Every refusal is a Powertools ``ServiceError`` carrying its status, so one exception handler
+renders and counts them all (``http_api.responses.register_refusal_handlers``): a malformed
+request is Powertools' ``BadRequestError`` (400), an oversized body its
+``RequestEntityTooLargeError`` (413), a caller acting for someone else its ``ForbiddenError``
+(403). Powertools has no 415 and no 422 that names the invalid fields, so those two are
+declared here. Domain and infrastructure errors stay HTTP-agnostic and are mapped by each API's
+handler.
 """
 
-from typing import ClassVar
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 
 
-class ApiError(Exception):
-    """A request the API refuses before anything is read or written."""
+class UnsupportedMediaType(ServiceError):
+    """The body is not declared as JSON (415)."""
 
-    status_code: ClassVar[int] = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, msg: str) -> None:
+        super().__init__(415, msg)
 
 
-class MalformedRequest(ApiError):
-    """The body is not valid JSON (or not valid base64), or a header or path value is invalid."""
-
-    status_code = 400
-
-
-class PayloadTooLarge(ApiError):
-    """The body exceeds the API's limit."""
-
-    status_code = 413
-
-
-class UnsupportedMediaType(ApiError):
-    """The body is not declared as JSON."""
-
-    status_code = 415
-
-
-class RequestValidationFailed(ApiError):
-    """Well-formed JSON that is not a valid request; ``errors`` names every invalid field."""
-
-    status_code = 422
+class RequestValidationFailed(ServiceError):
+    """Well-formed JSON that is not a valid request (422); ``errors`` names every invalid field."""
 
     def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__("Request validation failed")
+        super().__init__(422, "Request validation failed")
         self.errors = errors

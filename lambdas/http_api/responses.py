@@ -1,7 +1,7 @@
 """JSON responses and the exception handlers that turn refusals into them.
 
 Routes and handlers only raise or return data; the response shape (a JSON body and its
-content type) and the rendering of every ApiError are decided once, here.
+content type) and the rendering of every refusal are decided once, here.
 """
 
 import json
@@ -9,9 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
-from http_api.errors import ApiError, RequestValidationFailed
+from http_api.errors import RequestValidationFailed
 
 Refusal = Callable[[int, dict[str, Any]], Response]
 """Renders a 4xx: ``refusal(status_code, body)``, counted in the API's refusal metric."""
@@ -40,8 +41,9 @@ def service_unavailable() -> Response:
 
 
 def register_refusal_handlers(app: APIGatewayRestResolver, metrics: Metrics, metric_name: str) -> Refusal:
-    """Render every ApiError raised by ``app``'s routes as its status and a JSON message (422s
-    also list the invalid fields), and return the refusal function for the API's own 4xx.
+    """Render every Powertools ServiceError raised by ``app``'s routes as its status and a JSON
+    message (422s also list the invalid fields), and return the refusal function for the API's
+    own 4xx.
 
     Every 4xx is counted in ``metric_name``: a rise in refusals is a client integration going wrong.
     """
@@ -52,10 +54,10 @@ def register_refusal_handlers(app: APIGatewayRestResolver, metrics: Metrics, met
 
     @app.exception_handler(RequestValidationFailed)
     def _validation_failed(error: RequestValidationFailed) -> Response:
-        return refusal(error.status_code, {"message": error.message, "errors": error.errors})
+        return refusal(error.status_code, {"message": error.msg, "errors": error.errors})
 
-    @app.exception_handler(ApiError)
-    def _refused(error: ApiError) -> Response:
-        return refusal(error.status_code, {"message": error.message})
+    @app.exception_handler(ServiceError)
+    def _refused(error: ServiceError) -> Response:
+        return refusal(error.status_code, {"message": error.msg})
 
     return refusal

@@ -1,18 +1,8 @@
-"""Failures of the orders API besides the request refusals of ``http_api.errors``.
+"""Failures of the orders API besides the request refusals of ``http_api.errors`` (a caller acting
+for another customer is Powertools' ForbiddenError, raised by the handler).
 
 The domain error (a reused idempotency key) stays HTTP-agnostic and is mapped in the handler.
 """
-
-from http_api.errors import ApiError
-
-
-class NotTheCustomer(ApiError):
-    """The caller placed an order in the name of a customer it does not act for."""
-
-    status_code = 403
-
-    def __init__(self) -> None:
-        super().__init__("The caller may not place orders for this customer")
 
 
 class IdempotencyKeyReused(Exception):

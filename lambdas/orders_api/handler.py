@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.exceptions import ForbiddenError
 
 from http_api.responses import json_response
 from http_api.shell import ApiShell
@@ -17,7 +18,7 @@ from order_store.errors import OrderNotFound, OrderStoreUnavailable
 from order_store.ports import OrderRepository
 from order_store.settings import load_store_settings
 from orders_api.authorization import acts_for, caller_from
-from orders_api.errors import IdempotencyKeyReused, NotTheCustomer
+from orders_api.errors import IdempotencyKeyReused
 from orders_api.logic import get_order, place_order
 from orders_api.schemas import order_view, parse_order_id, parse_place_order
 from orders_api.settings import load_access_settings
@@ -41,7 +42,7 @@ def create_order() -> Response:
     request, idempotency_key = parse_place_order(event.headers, event.body, bool(event.is_base64_encoded))
     if not _acts_for(request.customer_id):
         logger.warning("Order placement refused: the caller does not act for the customer")
-        raise NotTheCustomer
+        raise ForbiddenError("The caller may not place orders for this customer")
     placed = place_order(request, idempotency_key, repository_factory(), now=datetime.now(UTC))
     order_id = placed.order.order_id
     headers = {"Location": f"/orders/{order_id}"}

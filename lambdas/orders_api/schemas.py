@@ -9,9 +9,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from pydantic import ConfigDict, Field, StringConstraints
 
-from http_api.errors import MalformedRequest
 from http_api.requests import json_body_bytes, parse_json_model
 from order_store.models import MAX_ORDER_LINES, CurrencyCode, Order, OrderLine, OrderStatus, ShippingAddress
 from task_io.models import CamelModel
@@ -59,9 +59,9 @@ def parse_idempotency_key(headers: Mapping[str, str]) -> str:
     """The Idempotency-Key header (the mapping must be case-insensitive, as Powertools' is)."""
     key = headers.get(IDEMPOTENCY_KEY_HEADER)
     if key is None:
-        raise MalformedRequest(f"The {IDEMPOTENCY_KEY_HEADER} header is required")
+        raise BadRequestError(f"The {IDEMPOTENCY_KEY_HEADER} header is required")
     if not _IDEMPOTENCY_KEY.fullmatch(key):
-        raise MalformedRequest(
+        raise BadRequestError(
             f"The {IDEMPOTENCY_KEY_HEADER} header must be 1-128 characters of [A-Za-z0-9_.:-]"
         )
     return key
@@ -83,4 +83,4 @@ def parse_order_id(raw: str) -> str:
     try:
         return str(uuid.UUID(raw))
     except ValueError as error:
-        raise MalformedRequest("orderId must be a UUID") from error
+        raise BadRequestError("orderId must be a UUID") from error

@@ -12,15 +12,13 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import (
+    BadRequestError,
+    RequestEntityTooLargeError,
+)
 from pydantic import BaseModel
 
-from http_api.errors import (
-    ApiError,
-    MalformedRequest,
-    PayloadTooLarge,
-    RequestValidationFailed,
-    UnsupportedMediaType,
-)
+from http_api.errors import RequestValidationFailed, UnsupportedMediaType
 from http_api.requests import body_bytes, is_json_media_type, json_body_bytes, parse_json_model
 from http_api.responses import json_response, register_refusal_handlers, service_unavailable
 from tests.unit.fakes import FakeLambdaContext
@@ -56,7 +54,7 @@ def test_a_base64_body_is_decoded_and_an_invalid_one_is_malformed() -> None:
     assert body_bytes(base64.b64encode(b'{"a": 1}').decode(), True) == b'{"a": 1}'
     assert body_bytes("é", False) == "é".encode()
     assert body_bytes(None, False) == b""
-    with pytest.raises(MalformedRequest, match="base64"):
+    with pytest.raises(BadRequestError, match="base64"):
         body_bytes("not base64!", True)
 
 
@@ -65,7 +63,7 @@ def test_the_size_limit_is_the_callers() -> None:
     raw = "x" * 10
     # Then a limit of 10 accepts it and a limit of 9 refuses it with 413 and the limit named
     assert json_body_bytes(JSON, raw, False, max_body_bytes=10) == raw.encode()
-    with pytest.raises(PayloadTooLarge, match="must not exceed 9 bytes") as refused:
+    with pytest.raises(RequestEntityTooLargeError, match="must not exceed 9 bytes") as refused:
         json_body_bytes(JSON, raw, False, max_body_bytes=9)
     assert refused.value.status_code == 413
 
@@ -78,7 +76,7 @@ def test_the_media_type_is_checked_before_the_size() -> None:
 
 @pytest.mark.parametrize("raw", [b'{"name": ', b"not json", b"", b'{"name": "a", "count": NaN}'])
 def test_a_body_that_is_not_json_is_malformed(raw: bytes) -> None:
-    with pytest.raises(MalformedRequest, match="not valid JSON") as refused:
+    with pytest.raises(BadRequestError, match="not valid JSON") as refused:
         parse_json_model(Probe, raw)
     assert refused.value.status_code == 400
 
@@ -88,7 +86,7 @@ def test_a_json_body_is_validated_strictly_and_every_invalid_field_is_named() ->
     with pytest.raises(RequestValidationFailed) as refused:
         parse_json_model(Probe, b'{"count": "2"}')
     assert refused.value.status_code == 422
-    assert refused.value.message == "Request validation failed"
+    assert refused.value.msg == "Request validation failed"
     assert sorted(error["field"] for error in refused.value.errors) == ["count", "name"]
     with pytest.raises(RequestValidationFailed) as not_an_object:
         parse_json_model(Probe, b"[]")
@@ -133,7 +131,7 @@ def app(metrics: Metrics) -> APIGatewayRestResolver:
         if parsed.name == "taken":
             raise Conflict
         if parsed.name == "refused":
-            raise ApiError("refused")
+            raise BadRequestError("refused")
         return json_response(200, parsed.model_dump())
 
     return app
