@@ -181,11 +181,33 @@ def first_events(assembly: Path) -> tuple[LocalApp, dict[str, tuple[FunctionSpec
     sample = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
     with contextlib.redirect_stdout(io.StringIO()):
         problems = platform.run(app, sample)
+        _off_the_happy_path(app, sample)
     app.lambdas.invoke = invoke  # type: ignore[method-assign]
     if problems:
         app.stop()
         raise RuntimeError(f"the demo's story failed: {problems}")
     return app, seen
+
+
+def _off_the_happy_path(app: LocalApp, sample: dict[str, Any]) -> None:
+    """What the demo's story never does, so that every function gets its own first event: a
+    confirmation failing after the shipment (CancelShipment runs) whose payment void then breaks
+    its contract (ParkOrder), a PutEvents rejecting an entry (SelectFailedEntries), and an
+    upload whose payload fails verification (MarkClaimFailed)."""
+    from demo.customers import post_order
+    from demo.payment_provider import PaymentProvider
+
+    app.lambdas.inject_failure(app.function_name("ConfirmOrder"), "OrderStoreCorrupt")
+    app.lambdas.inject_failure(app.function_name("VoidPayment"), "InvalidSagaInput")
+    app.bus.reject(lambda entry: True, times=1)
+    post_order(app, {**sample, "customerId": "cust-0045"})
+    PaymentProvider(app).settle()
+    app.lambdas.inject_failure(app.function_name("VerifyPayload"), "ClaimIntegrityError")
+    line = json.dumps({**sample, "customerId": "partner-9-0001"})
+    app.client("s3").put_object(
+        Bucket=app.output("PayloadBucketName"), Key="intake/tampered.jsonl", Body=line
+    )
+    app.drain()
 
 
 def _probe(script: str, stdin: Any, cwd: Path, env: dict[str, str]) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """What changed in an account: the stream record read, the images diffed.
 
 The pipe delivers DynamoDB stream records (NEW_AND_OLD_IMAGES) in DynamoDB JSON, every
-attribute type included. Images are deserialized with boto3's own TypeDeserializer (sets stay
-sets, numbers are Decimals, maps nest), and each configured attribute path (``address`` or
-``mfa.totp``) is compared between the two: added, removed or changed. Only the configured
+attribute type included. They are read by Powertools' parser model, which deserializes the
+images (sets stay sets, numbers are Decimals, binary is bytes, maps nest), and each configured
+attribute path (``address`` or ``mfa.totp``) is compared between the two: added, removed or
+changed. Only the configured
 security-relevant paths are reported; a change anywhere inside a nested map changes its path.
 
 A person starting the workflow by hand gives the change in plain JSON instead
@@ -19,16 +20,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from boto3.dynamodb.types import Binary, TypeDeserializer
-
 from account_notification.errors import InvalidAccountChange
+from task_io.pipe_records import stream_batch
 
 ChangeKind = Literal["ADDED", "REMOVED", "CHANGED"]
 MAX_SHOWN_LENGTH = 200
 """A shown value is cut here: a notice names the change, it does not dump the record."""
 
 _MISSING = object()
-_deserializer = TypeDeserializer()
 
 
 @dataclass(frozen=True)
@@ -53,17 +52,28 @@ class AccountChange:
     changes: tuple[AttributeChange, ...]
 
 
-def _image(record: Mapping[str, Any], name: str) -> dict[str, Any]:
-    raw = (record.get("dynamodb") or {}).get(name)
-    if not isinstance(raw, dict):
-        raise InvalidAccountChange(f"the record has no {name}")
-    try:
-        image = _deserializer.deserialize({"M": raw})
-    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as error:
-        raise InvalidAccountChange(f"{name} is not DynamoDB JSON: {error}") from error
-    if not isinstance(image, dict):
-        raise InvalidAccountChange(f"{name} is not a map")
-    return image
+def _stream_change(records: Any) -> tuple[str, dict[str, Any], dict[str, Any], str]:
+    """The event id, old and new images and time of the one MODIFY record of a pipe batch (the
+    pipe's batch size is 1)."""
+    if not isinstance(records, list) or len(records) != 1:
+        raise InvalidAccountChange(
+            "expected an account change (eventId, changedAt, oldImage, newImage) or a batch of exactly"
+            " one stream record"
+        )
+    (record,) = stream_batch(records, InvalidAccountChange)
+    if record.eventName != "MODIFY":
+        raise InvalidAccountChange(f"eventName is {record.eventName!r}, expected 'MODIFY'")
+    if not record.eventID:
+        raise InvalidAccountChange("the record has no eventID")
+    change = record.dynamodb
+    if not isinstance(change.OldImage, dict):
+        raise InvalidAccountChange("the record has no OldImage")
+    if not isinstance(change.NewImage, dict):
+        raise InvalidAccountChange("the record has no NewImage")
+    if change.ApproximateCreationDateTime is None:
+        raise InvalidAccountChange("the record has no ApproximateCreationDateTime")
+    changed_at = change.ApproximateCreationDateTime.astimezone(UTC).isoformat(timespec="seconds")
+    return record.eventID, change.OldImage, change.NewImage, changed_at
 
 
 def _sub(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
@@ -73,30 +83,6 @@ def _sub(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     if old.get("sub") != sub:
         raise InvalidAccountChange("the sub differs between the old and the new image")
     return sub
-
-
-def _changed_at(record: Mapping[str, Any]) -> str:
-    stamp = (record.get("dynamodb") or {}).get("ApproximateCreationDateTime")
-    if isinstance(stamp, int | float | Decimal) and not isinstance(stamp, bool):
-        return datetime.fromtimestamp(float(stamp), UTC).isoformat(timespec="seconds")
-    if isinstance(stamp, datetime):
-        return stamp.astimezone(UTC).isoformat(timespec="seconds")
-    raise InvalidAccountChange("the record has no ApproximateCreationDateTime")
-
-
-def single_modify(records: Any) -> Mapping[str, Any]:
-    """The one MODIFY record of a pipe batch (the pipe's batch size is 1)."""
-    if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
-        raise InvalidAccountChange(
-            "expected an account change (eventId, changedAt, oldImage, newImage) or a batch of exactly"
-            " one stream record"
-        )
-    record = records[0]
-    if record.get("eventName") != "MODIFY":
-        raise InvalidAccountChange(f"eventName is {record.get('eventName')!r}, expected 'MODIFY'")
-    if not isinstance(record.get("eventID"), str) or not record["eventID"]:
-        raise InvalidAccountChange("the record has no eventID")
-    return record
 
 
 def value_at(image: Mapping[str, Any], path: str) -> Any:
@@ -117,7 +103,7 @@ def shown(value: Any) -> str:
         text = ", ".join(sorted(shown(item) for item in value))
     elif isinstance(value, list | tuple):
         text = ", ".join(shown(item) for item in value)
-    elif isinstance(value, Binary | bytes | bytearray):
+    elif isinstance(value, bytes | bytearray):
         text = "(binary)"
     elif isinstance(value, bool):
         text = "yes" if value else "no"
@@ -191,9 +177,7 @@ def account_change(records: Any, security: Sequence[str], secret: Sequence[str])
         old, new = _plain_image(records, "oldImage"), _plain_image(records, "newImage")
         changed_at = _plain_changed_at(records)
     else:
-        record = single_modify(records)
-        old, new = _image(record, "OldImage"), _image(record, "NewImage")
-        event_id, changed_at = str(record["eventID"]), _changed_at(record)
+        event_id, old, new, changed_at = _stream_change(records)
     return AccountChange(
         event_id=event_id,
         sub=_sub(old, new),

@@ -28,13 +28,32 @@ SECRET = ("recoveryCodes", "backupKey")
 SUB = "7d4f0c3e-1111-4222-8333-444455556666"
 
 
-def _record(old: dict[str, Any] | None, new: dict[str, Any] | None, **overrides: Any) -> list[dict[str, Any]]:
-    dynamodb: dict[str, Any] = {"ApproximateCreationDateTime": 1796000000, "Keys": {"pk": {"S": SUB}}}
+def _record(
+    old: dict[str, Any] | None, new: dict[str, Any] | None, *, without: str = "", **overrides: Any
+) -> list[dict[str, Any]]:
+    """A pipe batch of one stream record as Pipes deliver it (`without`: a stream field left out)."""
+    dynamodb: dict[str, Any] = {
+        "ApproximateCreationDateTime": 1796000000,
+        "Keys": {"pk": {"S": SUB}},
+        "SequenceNumber": "1100000000017454423010",
+        "SizeBytes": 512,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
     if old is not None:
         dynamodb["OldImage"] = {"sub": {"S": SUB}, **old}
     if new is not None:
         dynamodb["NewImage"] = {"sub": {"S": SUB}, **new}
-    return [{"eventID": "evt-1", "eventName": "MODIFY", "dynamodb": dynamodb, **overrides}]
+    dynamodb.pop(without, None)
+    record = {
+        "eventID": "evt-1",
+        "eventName": "MODIFY",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "eu-west-1",
+        "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/Accounts/stream/2026-11-30",
+        "dynamodb": dynamodb,
+    }
+    return [{**record, **overrides}]
 
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str | None]]:
@@ -111,22 +130,12 @@ def test_changes_come_in_the_configured_order_and_secrets_are_flagged() -> None:
         (_record({}, {}, eventID=""), "eventID"),
         (_record(None, {}), "OldImage"),
         (_record({}, None), "NewImage"),
-        (
-            [{**_record({}, {})[0], "dynamodb": {"OldImage": {"sub": {"Q": "?"}}, "NewImage": {}}}],
-            "DynamoDB JSON",
-        ),
+        (_record({"sub": {"Q": "?"}}, {}), "DynamoDB JSON"),
+        (_record({}, {}, eventSource="aws:sqs"), "eventSource"),
         (_record({}, {"sub": {"N": "1"}}), "no sub"),
         (_record({}, {"sub": {"S": "  "}}), "no sub"),
         (_record({"sub": {"S": "someone-else"}}, {}), "differs"),
-        (
-            [
-                {
-                    **_record({}, {})[0],
-                    "dynamodb": {"OldImage": {"sub": {"S": SUB}}, "NewImage": {"sub": {"S": SUB}}},
-                }
-            ],
-            "ApproximateCreationDateTime",
-        ),
+        (_record({}, {}, without="ApproximateCreationDateTime"), "ApproximateCreationDateTime"),
     ],
 )
 def test_a_record_that_is_not_an_account_change_is_named(records: Any, problem: str) -> None:

@@ -45,5 +45,5 @@ def test_a_malformed_attribute_value_is_a_contract_break() -> None:
     broken = outbox_stream_record(outbox_record("o-7"))
     broken["dynamodb"]["NewImage"]["pk"] = {"NOPE": "x"}
     # When / Then the batch is refused by name
-    with pytest.raises(InvalidOutboxInput, match="malformed NewImage"):
+    with pytest.raises(InvalidOutboxInput, match="not DynamoDB JSON"):
         outbox_keys_from_stream([broken])
