@@ -932,11 +932,23 @@ def _redrive_execution_response(self: StepFunctionResponse) -> Any:
     return ActionResult({"redriveDate": redrive_date})
 
 
+_EVENT_AS_DELIVERED = (
+    '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>",'
+    ' "account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>,'
+    ' "detail": <detail>}'
+)
+"""The whole event EventBridge delivers to a target with no input of its own. moto's default
+template leaves out ``account``, which every event AWS delivers carries (and which a consumer
+reading the event with Powertools' EventBridgeModel requires)."""
+
+
 def _install_later_patches() -> None:
     """The user pool key, Distributed Map failures, mock test cases, the APIs moto lacks and the
     speedups (under the install lock)."""
     _originals["cognito_jwk"] = cognito_models.jwk
     cognito_models.jwk = _CachedJwk  # type: ignore[assignment]
+    _originals["event_template"] = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+    EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = _EVENT_AS_DELIVERED
     component = distributed_map.DistributedIterationComponent
     _originals["map_run"] = component._map_run
     component._map_run = _map_run_within_tolerance  # type: ignore[method-assign]
@@ -961,6 +973,7 @@ def _install_later_patches() -> None:
 
 def _uninstall_later_patches() -> None:
     cognito_models.jwk = _originals["cognito_jwk"]
+    EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = _originals["event_template"]
     distributed_map.DistributedIterationComponent._map_run = _originals["map_run"]  # type: ignore[method-assign]
     InlineItemProcessorWorker._eval_input = _originals["eval_item_input"]  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _originals["backend_start_execution"]  # type: ignore[method-assign]

@@ -18,9 +18,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Final
 
+from aws_lambda_powertools.utilities.parser.models.sqs import SqsRecordModel
+
 from claim_check.errors import InvalidIntakeMessage
 from claim_check.models import IntakeDoor, PayloadLocation
-from task_io.pipe_records import message_attribute
+from task_io.pipe_records import message_attribute, one_sqs_record
 
 POINTER_CLASS: Final = "software.amazon.payloadoffloading.PayloadS3Pointer"
 SIZE_ATTRIBUTES: Final = ("ExtendedPayloadSize", "SQSLargePayloadSize")
@@ -45,12 +47,9 @@ class Intake:
 
 def parse_intake(records: Any) -> Intake:
     """The intake of a pipe batch of one SQS record; InvalidIntakeMessage when it is not one."""
-    if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
-        raise InvalidIntakeMessage("expected a batch of exactly one SQS record")
-    record: dict[str, Any] = records[0]
-    body = record.get("body")
-    message_id = record.get("messageId")
-    if not isinstance(body, str) or not isinstance(message_id, str) or not message_id:
+    record = one_sqs_record(records, InvalidIntakeMessage)
+    body, message_id = record.body, record.messageId
+    if not isinstance(body, str) or not message_id:
         raise InvalidIntakeMessage("the SQS record has no body or no messageId")
     producer = message_attribute(record, "producer") or "unknown"
     content_type = message_attribute(record, "contentType") or DEFAULT_CONTENT_TYPE
@@ -96,7 +95,7 @@ def _uploaded(event: dict[str, Any], message_id: str) -> Intake:
 
 
 def _pointer(
-    document: list[Any], record: dict[str, Any], message_id: str, producer: str, content_type: str
+    document: list[Any], record: SqsRecordModel, message_id: str, producer: str, content_type: str
 ) -> Intake:
     pointer = document[1] if len(document) == 2 else None
     if not isinstance(pointer, dict):

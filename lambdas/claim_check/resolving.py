@@ -29,6 +29,7 @@ from order_store.ports import OrderRepository
 from orders_api.errors import IdempotencyKeyReused
 from orders_api.logic import place_order
 from orders_api.schemas import PlaceOrderRequest
+from task_io.pipe_records import bus_event_in, one_sqs_record
 
 RESOLVED_TAG = {"claim-check": "resolved"}
 """The tag a resolved payload gets when it is kept (the bucket's lifecycle expires it)."""
@@ -43,15 +44,11 @@ def claim_id_of(records: Any) -> str:
     if isinstance(records, dict):
         detail: Any = records
     else:
-        if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
+        if not isinstance(records, list):
             raise InvalidClaimInput(
                 'expected a claim ({"claimId": ...}) or a batch of exactly one SQS record'
             )
-        try:
-            event = json.loads(records[0].get("body") or "")
-        except (TypeError, ValueError) as error:
-            raise InvalidClaimInput("the message body is not a JSON event") from error
-        detail = event.get("detail") if isinstance(event, dict) else None
+        detail = bus_event_in(one_sqs_record(records, InvalidClaimInput), InvalidClaimInput).detail
     claim_id = detail.get("claimId") if isinstance(detail, dict) else None
     if not isinstance(claim_id, str) or not 1 <= len(claim_id) <= 64:
         raise InvalidClaimInput("the event names no claimId")

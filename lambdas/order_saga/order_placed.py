@@ -19,17 +19,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import pydantic_core
 from pydantic import ValidationError, model_validator
 
 from order_saga.errors import InvalidOrderEvent
 from order_saga.models import ORDER_ID_PATTERN, OrderFacts, SagaOrder
 from order_store.events import ORDER_PLACED
 from task_io.models import CamelModel
-from task_io.pipe_records import message_attribute
+from task_io.pipe_records import bus_event_in, message_attribute, one_sqs_record, problems
 
 _ORDER_ID = re.compile(ORDER_ID_PATTERN)
-_MAX_PROBLEMS = 10
 
 REDRIVE_OF_ATTRIBUTE = "sagaRedriveOf"
 REDRIVE_COUNT_ATTRIBUTE = "sagaRedriveCount"
@@ -62,51 +60,26 @@ class OrderPlacedDetail(CamelModel):
         return self
 
 
-def _problems(error: ValidationError) -> str:
-    details = error.errors()
-    text = "; ".join(
-        f"{'.'.join(str(part) for part in detail['loc']) or 'detail'}: {detail['msg']}"
-        for detail in details[:_MAX_PROBLEMS]
-    )
-    more = len(details) - _MAX_PROBLEMS
-    return f"{text}; and {more} more" if more > 0 else text
-
-
-def _single_event(records: Any) -> dict[str, Any]:
-    """The EventBridge event in the only record of the batch, or around a hand start's envelope."""
+def _single_event(records: Any) -> tuple[Any, Any]:
+    """The detail-type and detail of the EventBridge event in the only record of the batch, or of
+    a hand start's envelope (whose ``eventType`` stands for the detail-type)."""
     if isinstance(records, dict):
-        return {"detail-type": records.get("eventType"), "detail": records}
-    if not isinstance(records, list) or len(records) != 1:
-        count = len(records) if isinstance(records, list) else "no"
-        raise InvalidOrderEvent(f"expected a batch of exactly one SQS record, got {count} records")
-    record = records[0]
-    body = record.get("body") if isinstance(record, dict) else None
-    if not isinstance(body, str):
-        raise InvalidOrderEvent("the record has no body string")
-    try:
-        # RFC 8259 JSON only: NaN and Infinity are not JSON, whatever Python's parser accepts
-        event = pydantic_core.from_json(body, allow_inf_nan=False)
-    except ValueError as error:
-        raise InvalidOrderEvent("the record body is not JSON") from error
-    if not isinstance(event, dict):
-        raise InvalidOrderEvent("the record body is not a JSON object")
-    return event
+        return records.get("eventType"), records
+    event = bus_event_in(one_sqs_record(records, InvalidOrderEvent), InvalidOrderEvent)
+    return event.detail_type, event.detail
 
 
 def parse_order_placed(records: Any) -> SagaOrder:
     """The order of the batch's OrderPlaced event, or InvalidOrderEvent saying what is wrong."""
-    event = _single_event(records)
-    detail_type = event.get("detail-type")
+    detail_type, detail = _single_event(records)
     if detail_type != ORDER_PLACED:
         named = "eventType" if isinstance(records, dict) else "detail-type"
         raise InvalidOrderEvent(f"{named} is {detail_type!r}, expected {ORDER_PLACED!r}")
     try:
-        detail = OrderPlacedDetail.model_validate(
-            event.get("detail"), strict=True, by_alias=True, by_name=False
-        )
+        placed = OrderPlacedDetail.model_validate(detail, strict=True, by_alias=True, by_name=False)
     except ValidationError as error:
-        raise InvalidOrderEvent(f"invalid OrderPlaced detail: {_problems(error)}") from error
-    return SagaOrder.model_validate({**detail.data.model_dump(), "eventId": detail.event_id})
+        raise InvalidOrderEvent(f"invalid OrderPlaced detail: {problems(error)}") from error
+    return SagaOrder.model_validate({**placed.data.model_dump(), "eventId": placed.event_id})
 
 
 def order_id_from_batch(records: Any) -> str | None:
@@ -114,10 +87,9 @@ def order_id_from_batch(records: Any) -> str | None:
     ``detail.data.orderId``), even if the event is otherwise invalid; None when there is none or
     it is not a well-formed id."""
     try:
-        event = _single_event(records)
+        _, detail = _single_event(records)
     except InvalidOrderEvent:
         return None
-    detail = event.get("detail")
     if not isinstance(detail, dict):
         return None
     data = detail.get("data")
@@ -131,10 +103,9 @@ def event_id_from_batch(records: Any) -> str | None:
     """Best effort: the event id a batch's OrderPlaced carries (``detail.eventId``), even if the
     event is otherwise invalid; None when there is none."""
     try:
-        event = _single_event(records)
+        _, detail = _single_event(records)
     except InvalidOrderEvent:
         return None
-    detail = event.get("detail")
     event_id = detail.get("eventId") if isinstance(detail, dict) else None
     return event_id if isinstance(event_id, str) and event_id else None
 
@@ -142,10 +113,11 @@ def event_id_from_batch(records: Any) -> str | None:
 def redrive_of(records: Any) -> Redrive | None:
     """The redrive a batch's record carries, or None for a first delivery; InvalidOrderEvent when
     its attributes are malformed (a redrive must name an execution ARN and count from 1)."""
-    if not isinstance(records, list) or len(records) != 1 or not isinstance(records[0], dict):
+    if not isinstance(records, list):
         return None
-    parked = message_attribute(records[0], REDRIVE_OF_ATTRIBUTE)
-    count_text = message_attribute(records[0], REDRIVE_COUNT_ATTRIBUTE)
+    record = one_sqs_record(records, InvalidOrderEvent)
+    parked = message_attribute(record, REDRIVE_OF_ATTRIBUTE)
+    count_text = message_attribute(record, REDRIVE_COUNT_ATTRIBUTE)
     if parked is None and count_text is None:
         return None
     if parked is None or not _EXECUTION_ARN.fullmatch(parked):

@@ -516,3 +516,23 @@ def test_a_definite_path_through_an_index_gives_the_node(tiny_app: LocalApp) -> 
 def test_without_the_patch_a_definite_path_through_an_index_is_a_list(unpatched: LocalApp) -> None:
     ended = _wait_in_real_time(unpatched, _run(unpatched, INDEXED_PATHS, "indexed-unpatched", LINES))
     assert (ended["status"], ended.get("error")) == ("FAILED", "Unrouted")
+
+
+def _delivered_event(app: LocalApp) -> dict[str, Any]:
+    queue = app.subscribe("default", {"source": ["probe"]})
+    app.client("events").put_events(
+        Entries=[{"Source": "probe", "DetailType": "Probe", "Detail": '{"n": 1}'}]
+    )
+    (event,) = app.receive_all(queue)
+    return event
+
+
+def test_an_event_delivered_whole_carries_its_account(tiny_app: LocalApp) -> None:
+    # An SQS target with no input of its own gets the whole event, as AWS delivers it
+    event = _delivered_event(tiny_app)
+    assert event["account"] == tiny_app.account
+    assert {"version", "id", "detail-type", "source", "time", "region", "resources", "detail"} <= set(event)
+
+
+def test_without_the_patch_a_delivered_event_has_no_account(unpatched: LocalApp) -> None:
+    assert "account" not in _delivered_event(unpatched)

@@ -212,7 +212,12 @@ def sqs_record(body: str, message_id: str = "message-1") -> dict[str, Any]:
         "messageId": message_id,
         "receiptHandle": f"receipt-{message_id}",
         "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1763892000000"},
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1763892000000",
+            "SenderId": "AIDAEXAMPLE",
+            "ApproximateFirstReceiveTimestamp": "1763892000000",
+        },
         "messageAttributes": {},
         "md5OfBody": "0" * 32,
         "eventSource": "aws:sqs",

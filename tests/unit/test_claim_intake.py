@@ -10,20 +10,18 @@ from claim_check.intake import POINTER_CLASS, parse_intake
 from claim_check.models import PayloadLocation
 from claim_check.payloads import StoredObject
 from claim_check.splitting import store_payload
+from tests.unit.samples import sqs_record
 
 BUCKET = "payload-bucket"
 
 
 def _record(body: str, **attributes: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "messageId": "m-1",
-            "body": body,
-            "messageAttributes": {
-                name: {"stringValue": value, "dataType": "String"} for name, value in attributes.items()
-            },
-        }
-    ]
+    """A pipe batch of one intake message, as Pipes deliver it."""
+    record = sqs_record(body, "m-1")
+    record["messageAttributes"] = {
+        name: {"stringValue": value, "dataType": "String"} for name, value in attributes.items()
+    }
+    return [record]
 
 
 def _s3_event(**object_fields: Any) -> str:
@@ -74,7 +72,11 @@ def test_anything_else_is_an_inline_payload_even_a_single_json_line() -> None:
         ([], "exactly one"),
         ([{"messageId": "m"}, {"messageId": "n"}], "exactly one"),
         ({"body": "x"}, "exactly one"),
-        ([{"messageId": "m-1"}], "no body"),
+        (
+            [{k: v for k, v in sqs_record("x").items() if k != "body"}],
+            "not an SQS record: 0.body: Field required",
+        ),
+        ([{**sqs_record("x"), "eventSource": "aws:kinesis"}], "eventSource"),
         (_record(""), "must not be empty"),
         (_record(_s3_event(**{"version-id": None})), "version id"),
         (

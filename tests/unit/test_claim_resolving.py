@@ -7,12 +7,16 @@ import pytest
 
 from claim_check.errors import InvalidClaimInput
 from claim_check.resolving import claim_id_of
+from tests.unit.samples import bus_event, sqs_record
 
 CLAIM_ID = "00000000-0000-5000-8000-0000000c1a10"
 
 
 def _batch(body: Any) -> list[dict[str, Any]]:
-    return [{"messageId": "m-1", "body": body if isinstance(body, str) else json.dumps(body)}]
+    """The pipe's batch of one SQS message holding the bus event (`body`: the event, or raw text)."""
+    if isinstance(body, dict):
+        body = json.dumps(bus_event(body.get("detail-type", "ClaimCheckIssued"), body.get("detail")))
+    return [sqs_record(body, "m-1")]
 
 
 @pytest.mark.parametrize(
@@ -32,10 +36,11 @@ def test_the_claim_is_named_by_the_message_or_by_hand(started_with: Any) -> None
 @pytest.mark.parametrize(
     ("started_with", "message"),
     [
-        ([], "a claim .* or a batch of exactly one SQS record"),
+        ([], "exactly one SQS record, got 0"),
         (_batch({"detail": {"claimId": CLAIM_ID}}) * 2, "exactly one SQS record"),
         ("a string", "exactly one SQS record"),
-        (_batch("{not json"), "not a JSON event"),
+        (_batch("{not json"), "not JSON"),
+        (_batch('{"detail": {"claimId": "x"}}'), "not an EventBridge event"),
         (_batch({"detail": {}}), "names no claimId"),
         ({}, "names no claimId"),
         ({"claimId": ""}, "names no claimId"),

@@ -41,7 +41,11 @@ def test_the_order_of_a_published_event_is_read() -> None:
         (order_placed_batch() * 2, "exactly one SQS record, got 2"),
         ({"not": "an envelope"}, "eventType is None, expected 'OrderPlaced'"),
         ("a string", "exactly one SQS record"),
-        ([{"messageId": "m"}], "no body"),
+        (
+            [{k: v for k, v in sqs_record("x").items() if k != "body"}],
+            "not an SQS record: 0.body: Field required",
+        ),
+        ([{**sqs_record("x"), "eventSource": "aws:kinesis"}], "eventSource"),
         ([sqs_record("{not json")], "not JSON"),
         ([sqs_record("[1, 2]")], "not a JSON object"),
         ([sqs_record(json.dumps(bus_event("OrderShipped", {})))], "detail-type is 'OrderShipped'"),
