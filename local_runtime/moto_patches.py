@@ -97,13 +97,15 @@ from __future__ import annotations
 import contextvars
 import copy
 import importlib
+import inspect
 import json
 import math
 import pkgutil
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any, ClassVar, cast
 
@@ -1055,6 +1057,39 @@ def install() -> None:
         _originals["terminated"] = BaseExecutionWorkerCommunication.terminated
         BaseExecutionWorkerCommunication.terminated = _terminated_with_listeners  # type: ignore[method-assign]
         _install_later_patches()
+
+
+def _switches() -> dict[str, tuple[Any, str]]:
+    """The patches that replace one attribute of moto, by their key: what `without` restores."""
+    return {
+        "send_task_failure": (StepFunctionResponse, "send_task_failure"),
+        "stop_execution_response": (StepFunctionResponse, "stop_execution"),
+        "set_error": (Environment, "set_error"),
+        "send_to_targets": (Rule, "send_to_targets"),
+        "event_template": (EventTemplateParser, "DEFAULT_EVENT_INPUT_TEMPLATE"),
+        "dynamodb_from_error": (dynamodb_task.StateTaskServiceDynamoDB, "_from_error"),
+        "mocked_throw": (mock_eval_utils, "_eval_mocked_response_throw"),
+    }
+
+
+def switchable() -> frozenset[str]:
+    """The keys of the patches `without` can switch off one at a time."""
+    return frozenset(_switches())
+
+
+@contextmanager
+def without(key: str) -> Iterator[None]:
+    """Moto as shipped for one patch, every other patch still on (a gap test of a patch that the
+    clock or the storage lock depend on cannot uninstall them all)."""
+    owner, attribute = _switches()[key]
+    with _lock:
+        patched = inspect.getattr_static(owner, attribute)
+        setattr(owner, attribute, _originals[key])
+    try:
+        yield
+    finally:
+        with _lock:
+            setattr(owner, attribute, patched)
 
 
 def uninstall() -> None:

@@ -1,5 +1,5 @@
 """Every change the runtime makes to moto, declared once: the gap it closes, the moto it was
-written for, and the test that shows the gap without it.
+written for, how to switch it off, and the test that shows the gap without it.
 
 Why a catalogue: moto moves on, and a patch written for one version may be dead weight, or
 wrong, on the next. A patch's without-the-patch test asserts the gap itself on moto as shipped,
@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from local_runtime.moto_patches import PINNED_MOTO_VERSION
+from local_runtime.moto_patches import PINNED_MOTO_VERSION, switchable
 
 _PATCHES_TESTS = "tests/local_runtime/test_moto_patches.py"
 
@@ -80,7 +80,12 @@ CATALOGUE: tuple[Patch, ...] = (
         "an execution stopped by StopExecution can end FAILED instead of ABORTED",
     ),
     Patch("stop_execution_response", "stepfunctions", "StopExecution drops the caller's error and cause"),
-    Patch("send_task_failure", "stepfunctions", "SendTaskFailure drops the caller's cause"),
+    Patch(
+        "send_task_failure",
+        "stepfunctions",
+        "SendTaskFailure drops the caller's cause",
+        _t(_PATCHES_TESTS, "test_without_the_patch_send_task_failure_loses_its_cause"),
+    ),
     Patch(
         "terminated",
         "stepfunctions",
@@ -193,8 +198,13 @@ CATALOGUE: tuple[Patch, ...] = (
     Patch(
         "send_to_targets",
         "events",
-        "a rule's Step Functions target is never started; a schedule's rule matches events",
+        "PutEvents fails (NotImplementedError) when a matching rule targets a state machine",
+        _t(
+            _PATCHES_TESTS,
+            "test_without_the_patch_an_event_for_a_state_machine_target_fails_put_events",
+        ),
     ),
+    Patch("send_to_targets", "events", "a scheduled rule also matches events"),
     Patch(
         "event_template",
         "events",
@@ -230,15 +240,29 @@ CATALOGUE: tuple[Patch, ...] = (
 )
 
 
+def switch_off(patch: Patch) -> str:
+    """How to run without this patch: alone (every other patch on), or only with all of them."""
+    if patch.key in switchable():
+        return f'moto_patches.without("{patch.key}")'
+    return "moto_patches.uninstall() (all)"
+
+
 def _table() -> str:
-    rows = [("service", "patch", "gap", "moto", "gap test")]
+    rows = [("service", "patch", "gap", "moto", "switch off", "gap test")]
     rows += [
-        (patch.service, patch.key, patch.gap, patch.moto, patch.test.split("::")[-1] or "(none yet)")
+        (
+            patch.service,
+            patch.key,
+            patch.gap,
+            patch.moto,
+            switch_off(patch),
+            patch.test.split("::")[-1] or "(none yet)",
+        )
         for patch in sorted(CATALOGUE, key=lambda patch: (patch.service, patch.key))
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
     return "\n".join(
-        "  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(row)) for row in rows
+        "  ".join(cell.ljust(widths[i]) if i < 5 else cell for i, cell in enumerate(row)) for row in rows
     )
 
 

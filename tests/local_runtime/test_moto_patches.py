@@ -212,6 +212,14 @@ def test_a_rule_starts_a_state_machine_with_the_targets_input(tiny_app: LocalApp
     assert json.loads(execution["input"]) == {"n": "constant"}
 
 
+def test_without_the_patch_an_event_for_a_state_machine_target_fails_put_events(tiny_app: LocalApp) -> None:
+    _rule_to_machine(tiny_app, EventPattern=json.dumps({"source": ["shop"]}))
+    entry = {"Source": "shop", "DetailType": "Ping", "Detail": "{}"}
+    with moto_patches.without("send_to_targets"), pytest.raises(NotImplementedError):
+        tiny_app.client("events").put_events(Entries=[entry])
+    assert tiny_app.executions("Tiny/Machine/") == []
+
+
 def test_a_scheduled_rule_never_matches_events(tiny_app: LocalApp) -> None:
     _rule_to_machine(tiny_app, ScheduleExpression="rate(5 minutes)")
     tiny_app.client("events").put_events(Entries=[{"Source": "shop", "DetailType": "Ping", "Detail": "{}"}])
@@ -309,6 +317,18 @@ def test_send_task_failure_keeps_its_cause(tiny_app: LocalApp) -> None:
     )
     description = tiny_app.wait_for(arn)
     assert (description["error"], description["cause"]) == ("PaymentDeclined", "over the limit")
+
+
+def test_without_the_patch_send_task_failure_loses_its_cause(tiny_app: LocalApp) -> None:
+    arn = _run(tiny_app, _callback(tiny_app), "failure-losing-cause")
+    token = _task_token(tiny_app, arn)
+    with moto_patches.without("send_task_failure"):
+        tiny_app.client("stepfunctions").send_task_failure(
+            taskToken=token, error="PaymentDeclined", cause="over the limit"
+        )
+    description = tiny_app.wait_for(arn)
+    assert description["error"] == "PaymentDeclined"
+    assert description.get("cause") != "over the limit"
 
 
 def test_stopping_an_execution_waiting_for_its_token_aborts_it_at_once(tiny_app: LocalApp) -> None:

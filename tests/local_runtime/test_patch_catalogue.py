@@ -46,6 +46,18 @@ def test_every_gap_test_named_exists_and_every_gap_test_is_named() -> None:
     assert written - named == set(), "a without-the-patch test the catalogue does not name"
 
 
+def test_every_patch_that_switches_off_alone_is_catalogued_and_restored(tiny_app: object) -> None:
+    from local_runtime import moto_patches
+
+    assert moto_patches.switchable() <= {patch.key for patch in CATALOGUE}
+    for key in sorted(moto_patches.switchable()):
+        owner, attribute = moto_patches._switches()[key]
+        patched = getattr(owner, attribute)
+        with moto_patches.without(key):
+            assert getattr(owner, attribute) is not patched, key
+        assert getattr(owner, attribute) is patched, key
+
+
 def test_the_catalogue_prints_every_patch_by_service(capsys: pytest.CaptureFixture[str]) -> None:
     assert patch_catalogue.main([]) == 0
     table = capsys.readouterr().out
