@@ -79,7 +79,12 @@ CATALOGUE: tuple[Patch, ...] = (
         "stepfunctions",
         "an execution stopped by StopExecution can end FAILED instead of ABORTED",
     ),
-    Patch("stop_execution_response", "stepfunctions", "StopExecution drops the caller's error and cause"),
+    Patch(
+        "stop_execution_response",
+        "stepfunctions",
+        "StopExecution drops the caller's error and cause",
+        _t(_PATCHES_TESTS, "test_without_the_patch_a_stop_drops_the_callers_error_and_cause"),
+    ),
     Patch(
         "send_task_failure",
         "stepfunctions",

@@ -348,6 +348,18 @@ def test_stopping_an_execution_waiting_for_its_token_aborts_it_at_once(tiny_app:
     assert [e["detail"]["status"] for e in tiny_app.receive_all(status_events)] == ["ABORTED"]
 
 
+def test_without_the_patch_a_stop_drops_the_callers_error_and_cause(tiny_app: LocalApp) -> None:
+    arn = _run(tiny_app, _callback(tiny_app), "stopped-silently")
+    tiny_app.drain()
+    with moto_patches.without("stop_execution_response"):
+        tiny_app.client("stepfunctions").stop_execution(
+            executionArn=arn, error="Operator", cause="stuck order"
+        )
+    tiny_app.drain()
+    (aborted,) = [e for e in tiny_app.history(arn) if e["type"] == "ExecutionAborted"]
+    assert aborted.get("executionAbortedEventDetails", {}).get("error") != "Operator"
+
+
 def test_without_the_patch_a_stopped_callback_waits_out_its_timeout(
     tiny_app: LocalApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
