@@ -155,6 +155,10 @@ CATALOGUE: tuple[Patch, ...] = (
         "dynamodb_from_error",
         "stepfunctions",
         "a mocked Throw on a DynamoDB task is renamed DynamoDB.AmazonDynamoDBException",
+        _t(
+            "tests/local_runtime/test_mock_config.py",
+            "test_without_the_patch_a_mocked_throw_on_a_dynamodb_task_is_renamed",
+        ),
     ),
     Patch(
         "sfn_api",

@@ -116,3 +116,47 @@ def test_without_the_patch_the_test_case_suffix_names_no_state_machine(
         assert refused.value.response["Error"]["Code"] == "StateMachineDoesNotExist"
     finally:
         moto_patches.install()
+
+
+PUT_ITEM = {
+    "StartAt": "Put",
+    "States": {
+        "Put": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Parameters": {"TableName": "orders", "Item": {"pk": {"S": "o-1"}}},
+            "End": True,
+        }
+    },
+}
+TAKEN = {
+    "StateMachines": {"put": {"TestCases": {"Taken": {"Put": "Conflict"}}}},
+    "MockedResponses": {
+        "Conflict": {"0": {"Throw": {"Error": "DynamoDB.ConditionalCheckFailedException", "Cause": "taken"}}}
+    },
+}
+
+
+def _mocked_put(app: LocalApp, name: str) -> dict[str, Any]:
+    sfn = app.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name="put", definition=json.dumps(PUT_ITEM), roleArn="arn:aws:iam::123456789012:role/probe"
+    )["stateMachineArn"]
+    mock_config.use_mock_config(TAKEN)
+    try:
+        started = _start(app, f"{arn}#Taken", name=name)
+        return dict(app.wait_for(started["executionArn"]))
+    finally:
+        mock_config.use_mock_config(None)
+
+
+def test_a_mocked_throw_on_a_dynamodb_task_keeps_its_error_name(tiny_app: LocalApp) -> None:
+    ended = _mocked_put(tiny_app, "kept")
+    assert (ended["status"], ended["error"]) == ("FAILED", "DynamoDB.ConditionalCheckFailedException")
+
+
+def test_without_the_patch_a_mocked_throw_on_a_dynamodb_task_is_renamed(tiny_app: LocalApp) -> None:
+    with moto_patches.without("dynamodb_from_error"):
+        ended = _mocked_put(tiny_app, "renamed")
+    assert ended["status"] == "FAILED"
+    assert ended["error"] != "DynamoDB.ConditionalCheckFailedException"
