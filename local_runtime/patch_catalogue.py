@@ -108,7 +108,11 @@ CATALOGUE: tuple[Patch, ...] = (
     Patch(
         "mocked_throw",
         "stepfunctions",
-        "a mocked Throw of a States error is not matched as Step Functions does",
+        "a mocked Throw of a States error (States.Timeout) fails the state with States.Runtime",
+        _t(
+            "tests/local_runtime/test_mock_config.py",
+            "test_without_the_patch_a_mocked_throw_of_a_states_error_is_a_runtime_error",
+        ),
     ),
     Patch(
         "boto_overrides",

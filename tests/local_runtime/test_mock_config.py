@@ -160,3 +160,46 @@ def test_without_the_patch_a_mocked_throw_on_a_dynamodb_task_is_renamed(tiny_app
         ended = _mocked_put(tiny_app, "renamed")
     assert ended["status"] == "FAILED"
     assert ended["error"] != "DynamoDB.ConditionalCheckFailedException"
+
+
+CAUGHT_TIMEOUT = {
+    "StartAt": "Call",
+    "States": {
+        "Call": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "arn:aws:lambda:eu-west-1:123456789012:function:absent"},
+            "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Caught"}],
+            "End": True,
+        },
+        "Caught": {"Type": "Pass", "End": True},
+    },
+}
+LATE = {
+    "StateMachines": {"slow": {"TestCases": {"Slow": {"Call": "Late"}}}},
+    "MockedResponses": {"Late": {"0": {"Throw": {"Error": "States.Timeout", "Cause": "slow"}}}},
+}
+
+
+def _mocked_timeout(app: LocalApp, name: str) -> dict[str, Any]:
+    sfn = app.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name="slow", definition=json.dumps(CAUGHT_TIMEOUT), roleArn="arn:aws:iam::123456789012:role/probe"
+    )["stateMachineArn"]
+    mock_config.use_mock_config(LATE)
+    try:
+        return dict(app.wait_for(_start(app, f"{arn}#Slow", name=name)["executionArn"]))
+    finally:
+        mock_config.use_mock_config(None)
+
+
+def test_a_mocked_throw_of_a_states_error_is_caught_by_its_name(tiny_app: LocalApp) -> None:
+    ended = _mocked_timeout(tiny_app, "caught")
+    assert ended["status"] == "SUCCEEDED"
+    assert json.loads(ended["output"]) == {"Error": "States.Timeout", "Cause": "slow"}
+
+
+def test_without_the_patch_a_mocked_throw_of_a_states_error_is_a_runtime_error(tiny_app: LocalApp) -> None:
+    with moto_patches.without("mocked_throw"):
+        ended = _mocked_timeout(tiny_app, "runtime-error")
+    assert (ended["status"], ended["error"]) == ("FAILED", "States.Runtime")
