@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from local_runtime import LocalApp, mock_config, moto_patches
 
-DEFINITION = {
+DEFINITION: dict[str, Any] = {
     "StartAt": "Call",
     "States": {
         "Call": {
@@ -137,17 +137,22 @@ TAKEN = {
 }
 
 
-def _mocked_put(app: LocalApp, name: str) -> dict[str, Any]:
-    sfn = app.client("stepfunctions")
-    arn = sfn.create_state_machine(
-        name="put", definition=json.dumps(PUT_ITEM), roleArn="arn:aws:iam::123456789012:role/probe"
+def _test_case(
+    app: LocalApp, machine: str, definition: dict[str, Any], config: dict[str, Any], case: str, run: str
+) -> dict[str, Any]:
+    """Run the mock configuration's test case `case` of `machine` to its end."""
+    arn = app.client("stepfunctions").create_state_machine(
+        name=machine, definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/probe"
     )["stateMachineArn"]
-    mock_config.use_mock_config(TAKEN)
+    mock_config.use_mock_config(config)
     try:
-        started = _start(app, f"{arn}#Taken", name=name)
-        return dict(app.wait_for(started["executionArn"]))
+        return dict(app.wait_for(_start(app, f"{arn}#{case}", name=run)["executionArn"]))
     finally:
         mock_config.use_mock_config(None)
+
+
+def _mocked_put(app: LocalApp, run: str) -> dict[str, Any]:
+    return _test_case(app, "put", PUT_ITEM, TAKEN, "Taken", run)
 
 
 def test_a_mocked_throw_on_a_dynamodb_task_keeps_its_error_name(tiny_app: LocalApp) -> None:
@@ -166,11 +171,8 @@ CAUGHT_TIMEOUT = {
     "StartAt": "Call",
     "States": {
         "Call": {
-            "Type": "Task",
-            "Resource": "arn:aws:states:::lambda:invoke",
-            "Parameters": {"FunctionName": "arn:aws:lambda:eu-west-1:123456789012:function:absent"},
+            **DEFINITION["States"]["Call"],
             "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Caught"}],
-            "End": True,
         },
         "Caught": {"Type": "Pass", "End": True},
     },
@@ -181,16 +183,8 @@ LATE = {
 }
 
 
-def _mocked_timeout(app: LocalApp, name: str) -> dict[str, Any]:
-    sfn = app.client("stepfunctions")
-    arn = sfn.create_state_machine(
-        name="slow", definition=json.dumps(CAUGHT_TIMEOUT), roleArn="arn:aws:iam::123456789012:role/probe"
-    )["stateMachineArn"]
-    mock_config.use_mock_config(LATE)
-    try:
-        return dict(app.wait_for(_start(app, f"{arn}#Slow", name=name)["executionArn"]))
-    finally:
-        mock_config.use_mock_config(None)
+def _mocked_timeout(app: LocalApp, run: str) -> dict[str, Any]:
+    return _test_case(app, "slow", CAUGHT_TIMEOUT, LATE, "Slow", run)
 
 
 def test_a_mocked_throw_of_a_states_error_is_caught_by_its_name(tiny_app: LocalApp) -> None:
