@@ -77,7 +77,8 @@ CATALOGUE: tuple[Patch, ...] = (
     Patch(
         "set_error",
         "stepfunctions",
-        "an execution stopped by StopExecution can end FAILED instead of ABORTED",
+        "an execution stopped while it waits on a task token ends FAILED instead of ABORTED",
+        _t(_PATCHES_TESTS, "test_without_the_patch_a_stopped_callback_ends_failed"),
     ),
     Patch(
         "stop_execution_response",

@@ -360,6 +360,18 @@ def test_without_the_patch_a_stop_drops_the_callers_error_and_cause(tiny_app: Lo
     assert aborted.get("executionAbortedEventDetails", {}).get("error") != "Operator"
 
 
+def test_without_the_patch_a_stopped_callback_ends_failed(tiny_app: LocalApp) -> None:
+    # The stop interrupts the callback wait; moto then records the interruption as the failure
+    arn = _run(tiny_app, _callback(tiny_app), "stopped-then-failed")
+    tiny_app.drain()
+    with moto_patches.without("set_error"):
+        tiny_app.client("stepfunctions").stop_execution(
+            executionArn=arn, error="Operator", cause="stuck order"
+        )
+        tiny_app.drain()
+    assert tiny_app.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "FAILED"
+
+
 def test_without_the_patch_a_stopped_callback_waits_out_its_timeout(
     tiny_app: LocalApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
