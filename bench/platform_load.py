@@ -10,7 +10,7 @@ median of its runs, so the interpreter's first-use costs (moto's lazy imports, t
 parse of each definition) stay out of it. It waits for each execution's end on the engine's
 own event: polling DescribeExecution cost as much as the executions it waited for, and made
 the floor look half again as slow as the engine is. The same floor with the runtime's
-speedups to moto (`local_runtime/moto_speedups.py`, which the platform runs with) is shown
+speedups to moto (`local_runtime/moto_patches/speedups.py`, which the platform runs with) is shown
 beside it: the platform's "x engine" is against that one. The platform is measured the same way: one order
 through a throwaway app first (what every run of the suite or the demo has paid once its
 process is warm), then the orders on a fresh app, whose sandboxes all start cold as Lambda's
@@ -89,7 +89,8 @@ def _floor(runs: int, speedups: bool) -> dict[str, Any]:
     from moto import mock_aws
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-    from local_runtime import moto_patches, moto_speedups
+    from local_runtime import moto_patches
+    from local_runtime.moto_patches import speedups as moto_speedups
 
     def definition(name: str) -> str:
         text = (REPO_ROOT / "asl" / f"{name}.asl.json").read_text()
@@ -102,7 +103,8 @@ def _floor(runs: int, speedups: bool) -> dict[str, Any]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         moto_patches.install()  # aws-sdk:eventbridge needs it; no clock runs: waits are real
         if not speedups:
-            moto_speedups.uninstall()
+            for patch in moto_speedups.PATCHES:
+                patch.revert()
         sfn = boto3.client("stepfunctions", region_name=_REGION)
 
         def no_op(params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:

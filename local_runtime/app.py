@@ -56,9 +56,9 @@ from local_runtime.lambda_service import (
     LambdaService,
     forget_logger_configuration,
 )
+from local_runtime.moto_patches.races import RaceStage
 from local_runtime.outside_http import OutsideService, OutsideWorld
 from local_runtime.pipes import PipeRunner, pipe_from_template
-from local_runtime.races import RaceStage
 from local_runtime.resources import Provisioned, Provisioner, Resource
 from local_runtime.schedules import Schedule, UnsupportedSchedule, rate_seconds, scheduled_event
 
@@ -291,7 +291,6 @@ class LocalApp:
         # loader serves every app of the process.
         boto3._get_default_session()._session.register_component("data_loader", _shared_loader())
         moto_patches.install()
-        storage.install()
         forget_logger_configuration()
         CLOCK.start(self.start_time)
         stdout_router().install()

@@ -20,10 +20,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.logs.models import logs_backends
-
 from local_runtime import storage
 from local_runtime.clock import CLOCK
+from local_runtime.moto_patches import backends
 
 ERROR_EVENTS = ("Failed", "TimedOut", "Aborted")
 """History event types that Step Functions' ERROR level logs (ExecutionFailed, TaskFailed,
@@ -42,7 +41,7 @@ class CloudWatchLogs:
         self._region = region
 
     def _backend(self) -> Any:
-        return logs_backends[self._account][self._region]
+        return backends.logs_backend(self._account, self._region)
 
     def put(self, group: str, stream: str, messages: list[str], timestamp_ms: int | None = None) -> None:
         """Append lines to a stream, creating the group (as Lambda creates its default one) and

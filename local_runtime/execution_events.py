@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from moto.stepfunctions.parser.backend.execution import Execution
+from local_runtime.moto_patches.stepfunctions_engine import Execution
 
 DETAIL_TYPE = "Step Functions Execution Status Change"
 SOURCE = "aws.states"

@@ -19,8 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from moto.core.exceptions import JsonRESTError
-from moto.events.models import events_backends
+from local_runtime.moto_patches import backends
 
 EntryPredicate = Callable[[dict[str, Any]], bool]
 
@@ -59,7 +58,7 @@ class EventBusProbe:
     def install(self) -> Callable[[list[dict[str, Any]]], Any]:
         """Wrap moto's PutEvents; returns the unwrapped one, for events AWS itself emits
         (those are neither counted nor rejected)."""
-        backend = events_backends[self.account][self.region]
+        backend = backends.events_backend(self.account, self.region)
         original: Callable[[list[dict[str, Any]]], Any] = backend.put_events
 
         def put_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -67,7 +66,7 @@ class EventBusProbe:
                 self.calls += 1
                 self.entries += len(events)
                 if self._failing_calls:
-                    raise JsonRESTError(*self._failing_calls.pop(0))
+                    raise backends.ServiceError(*self._failing_calls.pop(0))
                 verdicts = [self._rejects(event) for event in events]
             passed = [event for event, failure in zip(events, verdicts, strict=True) if failure is None]
             accepted = iter(original(passed))

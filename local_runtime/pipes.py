@@ -38,11 +38,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.dynamodb.models import dynamodb_backends
-from moto.events.models import EventPattern
-from moto.sqs.models import sqs_backends
-
 from local_runtime import clock, storage
+from local_runtime.moto_patches import backends
 
 _DEFAULT_BATCH_SIZE = {"sqs": 10, "dynamodb": 100}
 _STREAM_READ_LIMIT = 1000  # GetRecords' own maximum
@@ -61,7 +58,8 @@ class PipeSpec:
     target_arn: str
     source_parameters: dict[str, Any]
     target_parameters: dict[str, Any]
-    filters: list[EventPattern]
+    filters: list[Any]
+    """EventBridge patterns as moto matches them (`backends.event_filter`)."""
     dead_letter_arn: str | None
     enabled: bool = True
 
@@ -180,12 +178,11 @@ class PipeRunner:
 
     def next_visible(self) -> float | None:
         """When the next message in a polled queue becomes visible (a timer the clock asks for)."""
-        backend = sqs_backends[self._account][self._region]
         dues: list[float] = []
         for spec in self.pipes.values():
             if not spec.enabled or spec.source_kind != "sqs":
                 continue
-            queue = backend.queues.get(spec.source_name)
+            queue = backends.queue(self._account, self._region, spec.source_name)
             for message in list(queue._messages) if queue is not None else ():
                 if not message.visible:
                     dues.append(message.visible_at / 1000)
@@ -217,8 +214,7 @@ class PipeRunner:
         takes milliseconds per record (nested AttributeValue maps), which would make the poller
         the most expensive part of the runtime. The records are the same dictionaries."""
         with storage.atomic():
-            table = dynamodb_backends[self._account][self._region].get_table(spec.source_name)
-            shard = table.stream_shard
+            shard = backends.stream_shard(self._account, self._region, spec.source_name)
             if shard is None:
                 return []
             start = 0 if after is None else int(after) - shard.starting_sequence_number + 1
@@ -370,7 +366,7 @@ class PipeRunner:
     # -- SQS --------------------------------------------------------------------------------
     def _visible_count(self, spec: PipeSpec) -> int:
         with storage.atomic():
-            queue = sqs_backends[self._account][self._region].queues.get(spec.source_name)
+            queue = backends.queue(self._account, self._region, spec.source_name)
             return 0 if queue is None else int(queue.approximate_number_of_messages)
 
     def _pump_queue(self, spec: PipeSpec, state: _PipeState) -> int:
@@ -548,7 +544,7 @@ def _apply_template(template: str, record: dict[str, Any]) -> Any:
 def pipe_from_template(name: str, props: dict[str, Any]) -> PipeSpec:
     source_parameters = props.get("SourceParameters", {})
     filters = [
-        EventPattern.load(f["Pattern"] if isinstance(f["Pattern"], str) else json.dumps(f["Pattern"]))
+        backends.event_filter(f["Pattern"])
         for f in source_parameters.get("FilterCriteria", {}).get("Filters", [])
     ]
     dead_letter = source_parameters.get("DynamoDBStreamParameters", {}).get("DeadLetterConfig", {}).get("Arn")

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from moto.backends import get_backend
-from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 
 from local_runtime.assembly import StackArtifact
 from local_runtime.cloudformation import (
@@ -27,6 +25,7 @@ from local_runtime.cloudformation import (
     generated_name,
     parameter_values,
 )
+from local_runtime.moto_patches import backends
 
 
 @dataclass
@@ -122,7 +121,7 @@ class Provisioner:
         botocore and moto's response layer add (serializing, dispatching, parsing: six sevenths
         of an app start's provisioning time, measured) buys nothing there. Everything an app
         does after its start goes through the API, as the handlers' calls do."""
-        return get_backend(service)[self.account][self.region]  # type: ignore[call-overload]
+        return backends.backend(service, self.account, self.region)
 
     def name_for(self, logical_id: str, resource_type: str, explicit: str | None) -> str:
         return explicit or generated_name(self.stack.name, logical_id, resource_type)
@@ -365,7 +364,7 @@ def _state_machine(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tu
     for key, value in props.get("DefinitionSubstitutions", {}).items():
         definition = definition.replace(f"${{{key}}}", str(value))
     # The backend the API answers with (the executing one, as the app configures moto)
-    machine = stepfunctions_backend(p.account, p.region).create_state_machine(
+    machine = backends.stepfunctions_backend(p.account, p.region).create_state_machine(
         name=name,
         definition=definition,
         roleArn=props["RoleArn"],

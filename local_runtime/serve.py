@@ -40,12 +40,12 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local_runtime.app import LocalApp
 from local_runtime.gc_policy import collect_less_often
 from local_runtime.lambda_service import DEFAULT_CONCURRENCY, FunctionNotFound, LambdaService, Throttled
+from local_runtime.moto_patches import backends
 
 SHUTDOWN_POLL_SECONDS = 0.02
 """How often a server looks for a shutdown request (what a stop waits at most, per server)."""
@@ -216,7 +216,7 @@ class LocalEndpoint:
         self._aws: BaseWSGIServer = make_server(
             host,
             port,
-            _Unemulated(_LambdaInvoke(DomainDispatcherApplication(create_backend_app), app.lambdas)),
+            _Unemulated(_LambdaInvoke(backends.server_application(), app.lambdas)),
             threaded=True,
         )
         self._api = ThreadingHTTPServer((host, api_port), _api_handler(app))

@@ -34,10 +34,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
-
-from moto.core.botocore_stubber import BotocoreStubber
-from moto.core.utils import convert_to_flask_response
 
 _LOCK = threading.RLock()
 _state = threading.local()
@@ -57,8 +53,10 @@ class StorageStats:
 
 STATS = StorageStats()
 _enabled = True
+entrances_locked = False
+"""Whether moto's entrances take the lock (`moto_patches.atomic_entrances`, switched off by
+`moto_patches.without("storage_lock")`)."""
 _entry_checks: list[Callable[[], None]] = []
-_originals: dict[str, Any] = {}
 
 
 def add_entry_check(check: Callable[[], None]) -> Callable[[], None]:
@@ -86,8 +84,9 @@ def atomic() -> Iterator[None]:
 
 
 def atomic_now() -> bool:
-    """Whether requests apply atomically now (False inside `disabled()`)."""
-    return _enabled
+    """Whether requests apply atomically now (False inside `disabled()`, or with the lock's patch
+    switched off: `moto_patches.without("storage_lock")`)."""
+    return _enabled and entrances_locked
 
 
 def owned() -> bool:
@@ -121,35 +120,7 @@ def disabled() -> Iterator[None]:
         _enabled = previous
 
 
-def _enter() -> None:
+def enter() -> None:
+    """What every request runs before it takes the lock (the registered entry checks)."""
     for check in list(_entry_checks):
         check()
-
-
-def _stubbed_request(self: BotocoreStubber, request: Any) -> Any:
-    _enter()
-    with atomic():
-        return _originals["process_request"](self, request)
-
-
-def _served_request(self: convert_to_flask_response, args: Any = None, **kwargs: Any) -> Any:
-    _enter()
-    with atomic():
-        return _originals["flask_call"](self, args, **kwargs)
-
-
-def install() -> None:
-    """Take the lock at moto's entrances (idempotent)."""
-    if _originals:
-        return
-    _originals["process_request"] = BotocoreStubber.process_request
-    BotocoreStubber.process_request = _stubbed_request  # type: ignore[method-assign]
-    _originals["flask_call"] = convert_to_flask_response.__call__
-    convert_to_flask_response.__call__ = _served_request  # type: ignore[method-assign]
-
-
-def uninstall() -> None:
-    if not _originals:
-        return
-    BotocoreStubber.process_request = _originals.pop("process_request")  # type: ignore[method-assign]
-    convert_to_flask_response.__call__ = _originals.pop("flask_call")  # type: ignore[method-assign]

@@ -93,22 +93,14 @@ def test_tolerated_failures_decide_whether_a_map_run_fails(
 
 def test_without_the_patch_an_integer_tolerated_percentage_is_a_syntax_error(tiny_app: LocalApp) -> None:
     definition = _distributed_map(ECHO, ToleratedFailurePercentage=5)
-    moto_patches.uninstall()
-    try:
-        with pytest.raises(ClientError, match="ToleratedFailurePercentage"):
-            _create(tiny_app, "integer-percentage", definition)
-    finally:
-        moto_patches.install()
+    with moto_patches.without("parse"), pytest.raises(ClientError, match="ToleratedFailurePercentage"):
+        _create(tiny_app, "integer-percentage", definition)
 
 
 def test_without_the_patch_an_item_batcher_is_a_syntax_error(tiny_app: LocalApp) -> None:
     definition = _distributed_map(ECHO, ItemBatcher={"MaxItemsPerBatch": 2})
-    moto_patches.uninstall()
-    try:
-        with pytest.raises(ClientError, match="ItemBatcher"):
-            _create(tiny_app, "batcher-unpatched", definition)
-    finally:
-        moto_patches.install()
+    with moto_patches.without("parse"), pytest.raises(ClientError, match="ItemBatcher"):
+        _create(tiny_app, "batcher-unpatched", definition)
 
 
 def test_an_item_batcher_gives_each_child_its_items_and_the_batch_input(tiny_app: LocalApp) -> None:
@@ -199,9 +191,5 @@ def test_without_the_patch_a_json_lines_reader_is_refused(tiny_app: LocalApp) ->
             "Parameters": {"Bucket": "lines", "Key": "items.jsonl"},
         },
     )
-    moto_patches.uninstall()
-    try:
-        with pytest.raises(ClientError, match="JSONL"):
-            _create(tiny_app, "json-lines-unpatched", definition)
-    finally:
-        moto_patches.install()
+    with moto_patches.without("parse"), pytest.raises(ClientError, match="JSONL"):
+        _create(tiny_app, "json-lines-unpatched", definition)

@@ -271,19 +271,28 @@ def test_without_the_patch_an_http_task_cannot_be_created(tiny_app: LocalApp) ->
     connection = _connection(tiny_app, "unpatched-api")
     sfn = tiny_app.client("stepfunctions")
     definition = json.dumps({"StartAt": "Call", "States": {"Call": _task(connection)}})
-    moto_patches.uninstall()
-    try:
+    with moto_patches.without("http_task_service"):
         message = _refused(
             lambda: sfn.create_state_machine(
                 name="unpatched", definition=definition, roleArn=f"arn:aws:iam::{tiny_app.account}:role/r"
             )
         )
-    finally:
-        moto_patches.install()
     assert "Unknown service 'http'" in message
 
 
 def test_states_http_error_names_are_accepted_in_retry_and_catch(tiny_app: LocalApp) -> None:
+    assert _http_error_names_definition(tiny_app, "http-errors")["stateMachineArn"]
+
+
+def test_without_the_patch_states_http_error_names_fail_the_definition(tiny_app: LocalApp) -> None:
+    with moto_patches.without("http_error_names"):
+        message = _refused(lambda: _http_error_names_definition(tiny_app, "http-errors-unpatched"))
+    assert "MUST NOT begin with the prefix 'States.'" in message
+
+
+def _http_error_names_definition(tiny_app: LocalApp, name: str) -> Any:
+    """A definition whose Retry and Catch name States.Http errors (its Comment names it, so a
+    definition parsed with the patch is never the one asked for without it)."""
     send = {
         "Type": "Task",
         "Resource": "arn:aws:states:::sqs:sendMessage",
@@ -292,18 +301,7 @@ def test_states_http_error_names_are_accepted_in_retry_and_catch(tiny_app: Local
         "Catch": [{"ErrorEquals": ["States.Http.Socket"], "Next": "Done"}],
         "Next": "Done",
     }
-    catching = {"StartAt": "Send", "States": {"Send": send, "Done": {"Type": "Succeed"}}}
-    sfn = tiny_app.client("stepfunctions")
-
-    def create(name: str) -> Any:
-        return sfn.create_state_machine(
-            name=name, definition=json.dumps(catching), roleArn=f"arn:aws:iam::{tiny_app.account}:role/r"
-        )
-
-    assert create("http-errors")["stateMachineArn"]
-    moto_patches.uninstall()
-    try:
-        message = _refused(lambda: create("http-errors-unpatched"))
-    finally:
-        moto_patches.install()
-    assert "MUST NOT begin with the prefix 'States.'" in message
+    catching = {"Comment": name, "StartAt": "Send", "States": {"Send": send, "Done": {"Type": "Succeed"}}}
+    return tiny_app.client("stepfunctions").create_state_machine(
+        name=name, definition=json.dumps(catching), roleArn=f"arn:aws:iam::{tiny_app.account}:role/r"
+    )

@@ -39,3 +39,41 @@ def test_the_rule_sees_an_import_of_the_app() -> None:
         "def f():\n    from demo.payment_provider import PaymentProvider\nimport order_saga.begin\n"
     )
     assert _imported(tree) & APP_PACKAGES == {"demo", "order_saga"}
+
+
+PATCHES_PACKAGE = RUNTIME / "moto_patches"
+MOTO_PUBLIC = frozenset({"moto", "moto.server"})
+"""What of moto any module may import: the package itself (``mock_aws``) and its server."""
+
+
+def _moto_modules(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names if alias.name.partition(".")[0] == "moto"}
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and node.module.partition(".")[0] == "moto"
+        ):
+            names.add(node.module)
+    return names
+
+
+def test_moto_internals_are_reached_only_from_the_patches() -> None:
+    # Every change to moto, and every read of its state, goes through local_runtime.moto_patches:
+    # when moto moves something, that package is the one place to follow it
+    outside = {
+        str(path.relative_to(REPO_ROOT)): sorted(_moto_modules(ast.parse(path.read_text())) - MOTO_PUBLIC)
+        for path in sorted(RUNTIME.rglob("*.py"))
+        if PATCHES_PACKAGE not in path.parents
+    }
+    assert {path: names for path, names in outside.items() if names} == {}
+
+
+def test_the_moto_rule_sees_an_internal_import() -> None:
+    tree = ast.parse(
+        "def f():\n    import moto.sqs.models\nfrom moto import mock_aws\nfrom moto.core import utils\n"
+    )
+    assert _moto_modules(tree) - MOTO_PUBLIC == {"moto.sqs.models", "moto.core"}

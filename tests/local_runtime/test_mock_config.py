@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from local_runtime import LocalApp, mock_config, moto_patches
+from local_runtime import LocalApp, moto_patches
+from local_runtime.moto_patches import mock_config
 
 DEFINITION: dict[str, Any] = {
     "StartAt": "Call",
@@ -109,13 +110,22 @@ def test_without_the_patch_the_test_case_suffix_names_no_state_machine(
     tiny_app: LocalApp, machine: str
 ) -> None:
     mock_config.use_mock_config(CONFIG)
-    moto_patches.uninstall()
-    try:
+    with moto_patches.without("backend_start_execution"):
         with pytest.raises(ClientError) as refused:
             _start(tiny_app, f"{machine}#Answered", name="unpatched")
         assert refused.value.response["Error"]["Code"] == "StateMachineDoesNotExist"
-    finally:
-        moto_patches.install()
+
+
+def test_without_the_patch_a_test_case_runs_the_real_tasks(tiny_app: LocalApp, machine: str) -> None:
+    # The case's mocked answer never reaches the task: the real Lambda is called (and here, the
+    # function named does not exist, so the task fails where the mock would have answered)
+    mock_config.use_mock_config(CONFIG)
+    with moto_patches.without("execution_worker"):
+        started = _start(tiny_app, f"{machine}#Answered", name="unmocked")
+    ended = tiny_app.wait_for(started["executionArn"])
+    assert ended["status"] == "FAILED"
+    mocked = tiny_app.wait_for(_start(tiny_app, f"{machine}#Answered", name="mocked")["executionArn"])
+    assert json.loads(mocked["output"])["Payload"] == {"mocked": True}
 
 
 PUT_ITEM = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -26,15 +25,6 @@ def _run(app: LocalApp, definition: dict[str, Any], name: str, payload: Any = No
             "executionArn"
         ]
     )
-
-
-@pytest.fixture
-def unpatched(tiny_app: LocalApp) -> Iterator[LocalApp]:
-    moto_patches.uninstall()
-    try:
-        yield tiny_app
-    finally:
-        moto_patches.install()
 
 
 PUT_EVENTS = {
@@ -66,10 +56,11 @@ def _wait_in_real_time(app: LocalApp, arn: str) -> dict[str, Any]:
     return description
 
 
-def test_without_the_patch_sdk_eventbridge_is_an_unknown_service(unpatched: LocalApp) -> None:
-    description = _wait_in_real_time(unpatched, _run(unpatched, PUT_EVENTS, "sdk-put-unpatched"))
-    assert description["status"] == "FAILED"
-    assert "Unknown service: 'eventbridge'" in description["cause"]
+def test_without_the_patch_sdk_eventbridge_is_an_unknown_service(tiny_app: LocalApp) -> None:
+    with moto_patches.without("boto_overrides"):
+        description = _wait_in_real_time(tiny_app, _run(tiny_app, PUT_EVENTS, "sdk-put-tiny_app"))
+        assert description["status"] == "FAILED"
+        assert "Unknown service: 'eventbridge'" in description["cause"]
 
 
 LONG_WAIT = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}}
@@ -104,8 +95,9 @@ def test_a_wait_state_is_a_timer_on_the_virtual_clock(tiny_app: LocalApp) -> Non
     assert _virtual_seconds(description) == 3600
 
 
-def test_without_the_patch_a_wait_state_sleeps_in_real_time(unpatched: LocalApp) -> None:
-    assert _still_running_after_hours(unpatched, _run(unpatched, LONG_WAIT, "wait-unpatched"))
+def test_without_the_patch_a_wait_state_sleeps_in_real_time(tiny_app: LocalApp) -> None:
+    with moto_patches.without("threads"):
+        assert _still_running_after_hours(tiny_app, _run(tiny_app, LONG_WAIT, "wait-tiny_app"))
 
 
 def _retrying(function_arn: str) -> dict[str, Any]:
@@ -135,11 +127,12 @@ def test_retry_intervals_are_timers_on_the_virtual_clock(tiny_app: LocalApp) -> 
     assert [(t - failed_at[0]).total_seconds() for t in failed_at] == [0, 600, 1800]
 
 
-def test_without_the_patch_a_retry_interval_sleeps_in_real_time(unpatched: LocalApp) -> None:
-    work = unpatched.resource("AWS::Lambda::Function", "Tiny/Work/").arn()
-    assert _still_running_after_hours(
-        unpatched, _run(unpatched, _retrying(work), "retry-unpatched", {"fail": "S"})
-    )
+def test_without_the_patch_a_retry_interval_sleeps_in_real_time(tiny_app: LocalApp) -> None:
+    with moto_patches.without("threads"):
+        work = tiny_app.resource("AWS::Lambda::Function", "Tiny/Work/").arn()
+        assert _still_running_after_hours(
+            tiny_app, _run(tiny_app, _retrying(work), "retry-tiny_app", {"fail": "S"})
+        )
 
 
 def test_a_different_moto_version_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -181,16 +174,17 @@ def test_an_ended_execution_emits_its_status_change_event(tiny_app: LocalApp) ->
     assert json.loads(event["detail"]["input"]) == {"fail": "SKU-1"}
 
 
-def test_without_the_patch_no_status_change_event_is_emitted(unpatched: LocalApp) -> None:
-    queue = _failures_queue(unpatched)
-    sfn = unpatched.client("stepfunctions")
-    arn = sfn.start_execution(
-        stateMachineArn=unpatched.state_machine_arn("Tiny/Machine/"),
-        name="bad",
-        input=json.dumps({"fail": "X"}),
-    )["executionArn"]
-    assert _wait_in_real_time(unpatched, arn)["status"] == "FAILED"
-    assert unpatched.receive_all(queue) == []
+def test_without_the_patch_no_status_change_event_is_emitted(tiny_app: LocalApp) -> None:
+    with moto_patches.without("terminated"):
+        queue = _failures_queue(tiny_app)
+        sfn = tiny_app.client("stepfunctions")
+        arn = sfn.start_execution(
+            stateMachineArn=tiny_app.state_machine_arn("Tiny/Machine/"),
+            name="bad",
+            input=json.dumps({"fail": "X"}),
+        )["executionArn"]
+        assert _wait_in_real_time(tiny_app, arn)["status"] == "FAILED"
+        assert tiny_app.receive_all(queue) == []
 
 
 def _rule_to_machine(app: LocalApp, **rule: Any) -> None:
@@ -258,8 +252,9 @@ def test_a_task_timeout_is_a_timer_on_the_virtual_clock(tiny_app: LocalApp) -> N
     assert _virtual_seconds(description) == 3600
 
 
-def test_without_the_patch_a_task_timeout_runs_in_real_time(unpatched: LocalApp) -> None:
-    assert _still_running_after_hours(unpatched, _run(unpatched, _callback(unpatched), "callback-unpatched"))
+def test_without_the_patch_a_task_timeout_runs_in_real_time(tiny_app: LocalApp) -> None:
+    with moto_patches.without("threads"):
+        assert _still_running_after_hours(tiny_app, _run(tiny_app, _callback(tiny_app), "callback-tiny_app"))
 
 
 SELF_ANSWERING = {
@@ -294,13 +289,9 @@ def test_a_token_answered_during_its_invocation_completes_the_task_at_once(tiny_
     assert _virtual_seconds(description) == 0
 
 
-def test_without_the_patch_an_early_answer_is_lost_and_the_heartbeat_times_out(
-    tiny_app: LocalApp, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(
-        moto_patches._Callback, "_wait_for_task_token_heartbeat", moto_patches._originals["heartbeat_wait"]
-    )
-    description = tiny_app.wait_for(_run(tiny_app, _self_answering(tiny_app), "self-answering-unpatched"))
+def test_without_the_patch_an_early_answer_is_lost_and_the_heartbeat_times_out(tiny_app: LocalApp) -> None:
+    with moto_patches.without("heartbeat_wait"):
+        description = tiny_app.wait_for(_run(tiny_app, _self_answering(tiny_app), "self-answering-unpatched"))
     assert (description["status"], description["error"]) == ("FAILED", "States.Timeout")
 
 
@@ -372,26 +363,36 @@ def test_without_the_patch_a_stopped_callback_ends_failed(tiny_app: LocalApp) ->
     assert tiny_app.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "FAILED"
 
 
-def test_without_the_patch_a_stopped_callback_waits_out_its_timeout(
-    tiny_app: LocalApp, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from moto.stepfunctions.parser.backend.execution import Execution
-
-    monkeypatch.setattr(Execution, "stop", moto_patches._originals["stop_execution"])
+def test_without_the_patch_a_stopped_callback_waits_out_its_timeout(tiny_app: LocalApp) -> None:
     arn = _run(tiny_app, _callback(tiny_app), "stopped-unpatched")
     tiny_app.drain()
-    tiny_app.client("stepfunctions").stop_execution(executionArn=arn)
+    with moto_patches.without("stop_execution"):
+        tiny_app.client("stepfunctions").stop_execution(executionArn=arn)
     tiny_app.drain()
     assert tiny_app.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING"
 
 
-def test_a_message_given_back_is_visible_at_once_on_the_virtual_clock(tiny_app: LocalApp) -> None:
-    sqs = tiny_app.client("sqs")
-    url = sqs.create_queue(QueueName="given-back")["QueueUrl"]
+def _given_back(app: LocalApp, queue: str) -> str:
+    """A queue holding one message that was received and given back (visibility timeout 0)."""
+    sqs = app.client("sqs")
+    url = str(sqs.create_queue(QueueName=queue)["QueueUrl"])
     sqs.send_message(QueueUrl=url, MessageBody="m")
     (message,) = sqs.receive_message(QueueUrl=url, VisibilityTimeout=60)["Messages"]
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
-    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url).get("Messages", [])] == ["m"]
+    return url
+
+
+def test_a_message_given_back_is_visible_at_once_on_the_virtual_clock(tiny_app: LocalApp) -> None:
+    url = _given_back(tiny_app, "given-back")
+    assert [m["Body"] for m in tiny_app.client("sqs").receive_message(QueueUrl=url).get("Messages", [])] == [
+        "m"
+    ]
+
+
+def test_without_the_patch_a_message_given_back_stays_hidden(tiny_app: LocalApp) -> None:
+    url = _given_back(tiny_app, "given-back-hidden")
+    with moto_patches.without("message_visible"):
+        assert tiny_app.client("sqs").receive_message(QueueUrl=url).get("Messages", []) == []
 
 
 def _signing_keys(app: LocalApp) -> list[Any]:
@@ -408,9 +409,10 @@ def test_user_pools_share_one_signing_key_built_once(tiny_app: LocalApp) -> None
     assert first is second  # the same key moto would have built twice, built once
 
 
-def test_without_the_patch_every_user_pool_builds_its_key_again(unpatched: LocalApp) -> None:
-    first, second = _signing_keys(unpatched)
-    assert first is not second and first.as_dict() == second.as_dict()
+def test_without_the_patch_every_user_pool_builds_its_key_again(tiny_app: LocalApp) -> None:
+    with moto_patches.without("cognito_jwk"):
+        first, second = _signing_keys(tiny_app)
+        assert first is not second and first.as_dict() == second.as_dict()
 
 
 FAILING_CHILDREN = {
@@ -449,14 +451,15 @@ def test_a_distributed_map_whose_children_fail_fails_beyond_its_tolerance(tiny_a
     assert "2 of 3" in output["failure"]["Cause"] and "results" not in output
 
 
-def test_without_the_patch_a_failed_child_is_a_null_result(unpatched: LocalApp) -> None:
-    arn = _run(unpatched, FAILING_CHILDREN, "map-nulls", {"items": [1, 2, 3]})
-    deadline = time.monotonic() + 10
-    sfn = unpatched.client("stepfunctions")
-    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
-        time.sleep(0.05)
-    output = json.loads(sfn.describe_execution(executionArn=arn)["output"])
-    assert output["results"] == [1, None, None] and "failure" not in output
+def test_without_the_patch_a_failed_child_is_a_null_result(tiny_app: LocalApp) -> None:
+    with moto_patches.without("map_run"):
+        arn = _run(tiny_app, FAILING_CHILDREN, "map-nulls", {"items": [1, 2, 3]})
+        deadline = time.monotonic() + 10
+        sfn = tiny_app.client("stepfunctions")
+        while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        output = json.loads(sfn.describe_execution(executionArn=arn)["output"])
+        assert output["results"] == [1, None, None] and "failure" not in output
 
 
 def test_a_failed_execution_is_redriven_from_the_state_it_did_not_get_through(tiny_app: LocalApp) -> None:
@@ -557,9 +560,10 @@ def test_a_definite_path_through_an_index_gives_the_node(tiny_app: LocalApp) -> 
     }
 
 
-def test_without_the_patch_a_definite_path_through_an_index_is_a_list(unpatched: LocalApp) -> None:
-    ended = _wait_in_real_time(unpatched, _run(unpatched, INDEXED_PATHS, "indexed-unpatched", LINES))
-    assert (ended["status"], ended.get("error")) == ("FAILED", "Unrouted")
+def test_without_the_patch_a_definite_path_through_an_index_is_a_list(tiny_app: LocalApp) -> None:
+    with moto_patches.without("extract_json"):
+        ended = _wait_in_real_time(tiny_app, _run(tiny_app, INDEXED_PATHS, "indexed-tiny_app", LINES))
+        assert (ended["status"], ended.get("error")) == ("FAILED", "Unrouted")
 
 
 def _delivered_event(app: LocalApp) -> dict[str, Any]:
@@ -578,5 +582,6 @@ def test_an_event_delivered_whole_carries_its_account(tiny_app: LocalApp) -> Non
     assert {"version", "id", "detail-type", "source", "time", "region", "resources", "detail"} <= set(event)
 
 
-def test_without_the_patch_a_delivered_event_has_no_account(unpatched: LocalApp) -> None:
-    assert "account" not in _delivered_event(unpatched)
+def test_without_the_patch_a_delivered_event_has_no_account(tiny_app: LocalApp) -> None:
+    with moto_patches.without("event_template"):
+        assert "account" not in _delivered_event(tiny_app)

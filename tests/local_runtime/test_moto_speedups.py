@@ -1,4 +1,4 @@
-"""moto's per-request costs paid once (`moto_speedups`) change no answer: each scenario runs on a
+"""moto's per-request costs paid once (`moto_patches.speedups`) change no answer: each scenario runs on a
 fresh mock without them and with them, and the two transcripts must be equal."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local_runtime import moto_speedups
+from local_runtime.moto_patches import speedups
 
 _REGION = "eu-west-1"
 _VOLATILE = {"ResponseMetadata", "CreationDateTime", "LatestStreamArn", "LatestStreamLabel", "TableId"}
@@ -21,18 +21,20 @@ _VOLATILE = {"ResponseMetadata", "CreationDateTime", "LatestStreamArn", "LatestS
 @pytest.fixture
 def both_ways() -> Iterator[Callable[[Callable[[], list[Any]]], tuple[list[Any], list[Any]]]]:
     """Run a scenario without the speedups, then with them; leave them as they were."""
-    installed = bool(moto_speedups._originals)
+    installed = [patch.applied for patch in speedups.PATCHES]
 
     def run(scenario: Callable[[], list[Any]]) -> tuple[list[Any], list[Any]]:
         transcripts = []
-        for speedups in (False, True):
-            (moto_speedups.install if speedups else moto_speedups.uninstall)()
+        for faster in (False, True):
+            for patch in speedups.PATCHES:
+                (patch.apply if faster else patch.revert)()
             with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
                 transcripts.append(_stable(scenario()))
         return transcripts[0], transcripts[1]
 
     yield run
-    (moto_speedups.install if installed else moto_speedups.uninstall)()
+    for patch, was in zip(speedups.PATCHES, installed, strict=True):
+        (patch.apply if was else patch.revert)()
 
 
 def _stable(value: Any) -> Any:

@@ -8,14 +8,13 @@ behaviour has its twin without the patch (moto as shipped ignores them silently)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from local_runtime import LocalApp, moto_patches
+from local_runtime import LocalApp
 
 FIVE_PASSES = {
     "StartAt": "P0",
@@ -111,25 +110,6 @@ def test_a_status_that_does_not_exist_is_refused_not_answered_empty(executed: tu
         sfn.list_executions(stateMachineArn=machine, statusFilter="BOGUS")
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert "BOGUS" in refused.value.response["Error"]["Message"]
-
-
-@pytest.fixture
-def unpatched(executed: tuple[Any, str]) -> Iterator[tuple[Any, str]]:
-    moto_patches.uninstall()
-    try:
-        yield executed
-    finally:
-        moto_patches.install()
-
-
-def test_without_the_patch_the_parameters_are_ignored_silently(unpatched: tuple[Any, str]) -> None:
-    sfn, arn = unpatched
-    answer = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)
-    assert len(answer["events"]) == 12 and answer["events"][0]["type"] == "ExecutionStarted"
-    machine = sfn.describe_execution(executionArn=arn)["stateMachineArn"]
-    assert sfn.list_executions(stateMachineArn=machine, statusFilter="BOGUS")["executions"] == []
-    assert len(sfn.list_executions(stateMachineArn=machine, redriveFilter="REDRIVEN")["executions"]) == 1
-    sfn.tag_resource(resourceArn=machine + "-gone", tags=[{"key": "team", "value": "orders"}])
 
 
 def test_a_state_machine_describes_the_logging_and_tracing_its_template_gives_it(tiny_app: LocalApp) -> None:

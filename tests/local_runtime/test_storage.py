@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import pytest
 from botocore.exceptions import ClientError
 
-from local_runtime import LocalApp, storage
+from local_runtime import LocalApp, moto_patches, storage
 
 THREADS = 8
 
@@ -133,11 +133,11 @@ def test_storage_counts_requests_and_contention(tiny_app: LocalApp) -> None:
 
 @pytest.fixture
 def without_atomic_storage(tiny_app: LocalApp) -> Iterator[LocalApp]:
-    with storage.disabled():
+    with moto_patches.without("storage_lock"):
         yield tiny_app
 
 
-def test_without_the_lock_a_counter_is_overdrawn(without_atomic_storage: LocalApp) -> None:
+def test_without_the_patch_a_counter_is_overdrawn(without_atomic_storage: LocalApp) -> None:
     # Given 4 units, and 8 threads whose updates are staged to meet inside storage
     app = without_atomic_storage
     table = app.table_name("Tiny/Table")
@@ -151,7 +151,7 @@ def test_without_the_lock_a_counter_is_overdrawn(without_atomic_storage: LocalAp
     assert _available(app, table) == 4 - THREADS
 
 
-def test_without_the_lock_a_key_gets_two_owners(without_atomic_storage: LocalApp) -> None:
+def test_without_the_patch_a_key_gets_two_owners(without_atomic_storage: LocalApp) -> None:
     app = without_atomic_storage
     table = app.table_name("Tiny/Table")
     race = app.races.gather("dynamodb", "PutItem", target=table, parties=2)

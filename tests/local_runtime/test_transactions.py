@@ -91,11 +91,8 @@ def test_without_the_patch_a_failed_transaction_takes_another_requests_write_wit
     tiny_app: LocalApp, writer_meanwhile: list[str]
 ) -> None:
     table = tiny_app.table_name("Tiny/Table")
-    moto_patches.uninstall()
-    try:
+    with moto_patches.without("transact_write_items"):
         _failing_transaction(tiny_app)
-    finally:
-        moto_patches.install()
     assert writer_meanwhile == ["other"]
     dynamodb = tiny_app.client("dynamodb")
     assert "Item" not in dynamodb.get_item(TableName=table, Key={"pk": {"S": "other"}})

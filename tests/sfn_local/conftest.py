@@ -16,7 +16,8 @@ from typing import Any
 import boto3
 import pytest
 
-from local_runtime import LocalApp, mock_config
+from local_runtime import LocalApp
+from local_runtime.moto_patches import mock_config
 
 SFN_LOCAL_DIR = Path(__file__).resolve().parents[2] / "sfn_local"
 MOCK_CONFIG = SFN_LOCAL_DIR / "MockConfigFile.json"

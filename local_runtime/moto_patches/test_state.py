@@ -28,7 +28,8 @@ from typing import Any
 from moto.stepfunctions.exceptions import AWSError
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase, _mock_test_case_from_raw
 
-from local_runtime import http_requests, http_task, mock_validation, test_state_maps
+from local_runtime import http_requests, mock_validation, test_state_maps
+from local_runtime.moto_patches import http_task, stepfunctions_engine
 
 EXIT_PREFIX = "TestStateExit"
 _RUN_SECONDS = 300.0
@@ -160,13 +161,11 @@ class _Engine:
         variables: Mapping[str, Any] | None = None,
         context: dict[str, Any] | None = None,
     ) -> tuple[Any, list[Any]]:
-        from local_runtime import moto_patches
-
-        context_token = moto_patches._starting_context.set(context or None)
+        context_token = stepfunctions_engine.starting_context.set(context or None)
         try:
             return self._run(definition, payload, test_case, variables)
         finally:
-            moto_patches._starting_context.reset(context_token)
+            stepfunctions_engine.starting_context.reset(context_token)
 
     def _run(
         self,
@@ -175,8 +174,6 @@ class _Engine:
         test_case: MockTestCase | None,
         variables: Mapping[str, Any] | None,
     ) -> tuple[Any, list[Any]]:
-        from local_runtime import moto_patches
-
         definition, payload = _with_variables(definition, payload, variables or {})
         text = json.dumps(definition)
         try:
@@ -186,14 +183,14 @@ class _Engine:
         except AWSError as error:
             raise TestStateRefused("InvalidDefinition", str(error)) from error
         try:
-            token = moto_patches._starting_test_case.set(test_case)
+            token = stepfunctions_engine.starting_test_case.set(test_case)
             with http_task.watching(machine.arn) as self.calls:
                 try:
                     execution = self._backend.start_execution(
                         machine.arn, f"test-{uuid.uuid4().hex[:12]}", json.dumps(payload)
                     )
                 finally:
-                    moto_patches._starting_test_case.reset(token)
+                    stepfunctions_engine.starting_test_case.reset(token)
                 return self._ended(execution)
         finally:
             self._backend.delete_state_machine(machine.arn)
@@ -201,12 +198,10 @@ class _Engine:
     @staticmethod
     def _ended(execution: Any) -> tuple[Any, list[Any]]:
         """The execution once ended (stopped with States.Timeout past TestState's 5 minutes)."""
-        from local_runtime import moto_patches
-
-        if not moto_patches.wait_for_end(execution, _RUN_SECONDS):
+        if not stepfunctions_engine.wait_for_end(execution, _RUN_SECONDS):
             cause = "The state ran longer than TestState's 5 minutes"
             execution.stop(stop_date=None, error="States.Timeout", cause=cause)
-            moto_patches.wait_for_end(execution, 1.0)
+            stepfunctions_engine.wait_for_end(execution, 1.0)
             execution.error, execution.cause = "States.Timeout", cause  # FAILED, as AWS answers it
         events = list(execution.exec_worker.env.event_manager.get_event_history())
         return execution, events
@@ -252,7 +247,7 @@ def _test_case(name: str, mock: Mapping[str, Any] | None, resource: str = "") ->
         response = {"Throw": {"Error": str(error.get("error", "")), "Cause": str(error.get("cause", ""))}}
     else:
         return None
-    from local_runtime.mock_config import parse
+    from local_runtime.moto_patches.mock_config import parse
 
     config = parse(
         {

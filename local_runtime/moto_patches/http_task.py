@@ -38,6 +38,7 @@ from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 from local_runtime import http_requests
+from local_runtime.moto_patches.declare import Gap, Patch, Replace, node
 
 _PARAMETERS: Final = frozenset(
     {
@@ -169,22 +170,34 @@ def _error_name(
     return visit_error_name
 
 
-_originals: dict[str, Any] = {}
+_TESTS = "tests/local_runtime/test_http_task.py"
 
+SERVICE_FOR = Replace(
+    "http_task_service",
+    "stepfunctions",
+    state_task_factory,
+    "state_task_service_for",
+    (
+        Gap(
+            "an HTTP Task (arn:aws:states:::http:invoke) cannot be created",
+            node(_TESTS, "test_without_the_patch_an_http_task_cannot_be_created"),
+        ),
+    ),
+)
+SERVICE_FOR.by(_service_for(SERVICE_FOR.original))
 
-def install() -> None:
-    """Teach the engine the HTTP Task and its error names (idempotent)."""
-    if _originals:
-        return
-    _originals["service_for"] = state_task_factory.state_task_service_for
-    state_task_factory.state_task_service_for = _service_for(_originals["service_for"])  # type: ignore[assignment]
-    _originals["error_name"] = Preprocessor.visitError_name
-    Preprocessor.visitError_name = _error_name(_originals["error_name"])  # type: ignore[method-assign,assignment]
+ERROR_NAMES = Replace(
+    "http_error_names",
+    "stepfunctions",
+    Preprocessor,
+    "visitError_name",
+    (
+        Gap(
+            "States.Http.* in a Retry or Catch fails the whole definition",
+            node(_TESTS, "test_without_the_patch_states_http_error_names_fail_the_definition"),
+        ),
+    ),
+)
+ERROR_NAMES.by(_error_name(ERROR_NAMES.original))
 
-
-def uninstall() -> None:
-    if not _originals:
-        return
-    state_task_factory.state_task_service_for = _originals["service_for"]
-    Preprocessor.visitError_name = _originals["error_name"]  # type: ignore[method-assign]
-    _originals.clear()
+PATCHES: tuple[Patch, ...] = (SERVICE_FOR, ERROR_NAMES)

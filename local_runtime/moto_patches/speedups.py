@@ -25,20 +25,36 @@ from moto.core import serialize
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
+from local_runtime.moto_patches.declare import Applied, Gap, Patch, Replace, node
+
 _PARSE_CACHE_SIZE = 4096
 """Distinct JSONPaths kept parsed: the project's definitions hold a few hundred."""
 
 _ENGINE_PARSERS = (json_path, result_path)
 """The engine's modules that parse JSONPaths, each through its own `parse`."""
 
-_originals: dict[str, Any] = {}
 _alias_keys: dict[tuple[Any, ...], tuple[str, ...]] = {}
+_GAP_TESTS = "tests/local_runtime/test_patch_gaps.py"
+
+ALIASES = Replace(
+    "possible_keys",
+    "all",
+    serialize.XFormedAttributePicker,
+    "get_possible_keys",
+    (
+        Gap(
+            "every response member is looked up through six alias providers built anew each time",
+            node(_GAP_TESTS, "test_without_the_patch_every_member_walks_the_alias_providers"),
+        ),
+    ),
+)
 
 
+@ALIASES.by
 def _possible_keys(picker: serialize.XFormedAttributePicker, context: Any) -> Iterable[str]:
     """The keys to try for a member: worked out once per service, shape member and parent when
     the value is a plain dict (no `Meta` aliases, class name `dict`); else as moto does."""
-    original: Callable[[Any, Any], Iterable[str]] = _originals["possible_keys"]
+    original: Callable[[Any, Any], Iterable[str]] = ALIASES.original
     if (
         type(context.obj) is not dict
         or type(picker) is not serialize.XFormedAttributePicker
@@ -62,23 +78,29 @@ def _possible_keys(picker: serialize.XFormedAttributePicker, context: Any) -> It
     return keys
 
 
-def install() -> None:
-    """Apply both (idempotent)."""
-    if _originals:
-        return
-    _originals["possible_keys"] = serialize.XFormedAttributePicker.get_possible_keys
-    serialize.XFormedAttributePicker.get_possible_keys = _possible_keys  # type: ignore[method-assign,assignment]
-    for module in _ENGINE_PARSERS:
-        _originals[module.__name__] = module.parse  # type: ignore[attr-defined]
-        module.parse = functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)(module.parse)  # type: ignore[attr-defined]
+def _cached_parses() -> Callable[[], None]:
+    shipped = {module: module.parse for module in _ENGINE_PARSERS}  # type: ignore[attr-defined]
+    for module, parse in shipped.items():
+        module.parse = functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)(parse)  # type: ignore[attr-defined]
+
+    def undo() -> None:
+        for module, parse in shipped.items():
+            module.parse = parse  # type: ignore[attr-defined]
+
+    return undo
 
 
-def uninstall() -> None:
-    """Restore moto's own (the tests compare answers with and without)."""
-    if not _originals:
-        return
-    serialize.XFormedAttributePicker.get_possible_keys = _originals["possible_keys"]  # type: ignore[method-assign]
-    for module in _ENGINE_PARSERS:
-        module.parse = _originals[module.__name__]  # type: ignore[attr-defined]
-    _alias_keys.clear()
-    _originals.clear()
+PATCHES: tuple[Patch, ...] = (
+    ALIASES,
+    Applied(
+        "jsonpath_parse",
+        "stepfunctions",
+        _cached_parses,
+        (
+            Gap(
+                "every evaluation parses its JSONPath again (a new LALR parser each time)",
+                node(_GAP_TESTS, "test_without_the_patch_every_jsonpath_is_parsed_again"),
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,118 @@
+"""SQS: a queue's arrivals, long polls and visibility on the virtual clock.
+
+moto's queues wait and expire on the wall clock inside the request; the runtime's clock stands
+still while anything can run, so a long poll never ended and a message given back never became
+visible. Each patch is declared with its gap in `PATCHES`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.core.utils import unix_time_millis
+from moto.sqs.models import Message, Queue, SQSBackend
+
+from local_runtime import clock
+from local_runtime.moto_patches.declare import Gap, Patch, Replace, node
+from local_runtime.moto_patches.source_writes import report_write
+
+SERVICE = "sqs"
+_TESTS = "tests/local_runtime/test_moto_patches.py"
+_GAP_TESTS = "tests/local_runtime/test_patch_gaps.py"
+
+_arrivals: dict[int, list[clock.VirtualEvent]] = {}
+
+ARRIVALS = Replace(
+    "add_message",
+    SERVICE,
+    Queue,
+    "add_message",
+    (
+        Gap(
+            "a message's arrival tells no one (a pipe reading the queue could only poll in real time)",
+            node(_GAP_TESTS, "test_without_the_patch_an_arrival_tells_no_one"),
+        ),
+    ),
+)
+
+
+@ARRIVALS.by
+def _add_message(self: Queue, message: Any) -> None:
+    ARRIVALS.original(self, message)
+    report_write(self.name)
+    for arrived in _arrivals.pop(id(self), []):
+        arrived.set()
+
+
+LONG_POLL = Replace(
+    "receive_message",
+    SERVICE,
+    SQSBackend,
+    "receive_message",
+    (
+        Gap(
+            "a long poll (WaitTimeSeconds) holds storage and never ends on a still clock",
+            node(_GAP_TESTS, "test_without_the_patch_a_long_poll_holds_storage_on_a_still_clock"),
+        ),
+    ),
+)
+
+
+@LONG_POLL.by
+def _receive_message(
+    self: Any,
+    queue_name: str,
+    count: int,
+    wait_seconds_timeout: int,
+    visibility_timeout: int,
+    message_attribute_names: list[str] | None = None,
+) -> list[Message]:
+    """ReceiveMessage with WaitTimeSeconds (a long poll) on the virtual clock: it answers as soon
+    as a message is there (one arriving, one becoming visible again) or when the wait has passed,
+    and lets go of storage while it waits. moto polls inside the request on a real condition and
+    ends when the clock passes the deadline: on a still clock, never, holding storage meanwhile."""
+    receive = LONG_POLL.original
+    if not wait_seconds_timeout or not clock.CLOCK.running:
+        return list(
+            receive(
+                self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names
+            )
+        )
+    deadline = clock.CLOCK.timestamp() + wait_seconds_timeout
+    while True:
+        received = list(receive(self, queue_name, count, 0, visibility_timeout, message_attribute_names))
+        now = clock.CLOCK.timestamp()
+        if received or now >= deadline:
+            return received
+        queue = self.get_queue(queue_name)
+        visible_again = [m.visible_at / 1000 for m in list(queue._messages) if not m.visible]
+        wake = min([deadline, *[t for t in visible_again if t > now]])
+        arrived = clock.VirtualEvent()
+        waiting = _arrivals.setdefault(id(queue), [])
+        waiting.append(arrived)
+        try:
+            arrived.wait(wake - now)
+        finally:
+            if arrived in waiting:
+                waiting.remove(arrived)
+
+
+def _visible_from_deadline(self: Message) -> bool:
+    return bool(unix_time_millis() >= self.visible_at)
+
+
+VISIBILITY = Replace(
+    "message_visible",
+    SERVICE,
+    Message,
+    "visible",
+    (
+        Gap(
+            "a message given back (ChangeMessageVisibility 0) stays hidden on a still clock",
+            node(_TESTS, "test_without_the_patch_a_message_given_back_stays_hidden"),
+        ),
+    ),
+    new=property(_visible_from_deadline),
+)
+
+PATCHES: tuple[Patch, ...] = (ARRIVALS, LONG_POLL, VISIBILITY)
