@@ -15,7 +15,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 # module's assertions (about 2 s a process).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: deps demo test lint unit workflow infra synth bench clean diagrams serve fault-sweep
+.PHONY: deps demo test lint unit workflow infra synth bench clean diagrams serve fault-sweep screenshots
 
 # The project is installed in its own venv, editable: a .pth puts the checkout and its task packages
 # (lambdas/) on the venv's path, so `.venv/bin/python` imports local_runtime, demo and order_store
@@ -66,8 +66,16 @@ fault-sweep: cdk.out/manifest.json
 	$(PY) -m tests.workflow.fault_sweep
 
 # The whole app behind one local AWS endpoint (AWS CLI --endpoint-url), until Ctrl-C.
+# The local console (console/, on the AWS endpoint's port): drawn with the pinned Mermaid from npm.
+CONSOLE := --static /console/=console --static /console/vendor/=node_modules/mermaid/dist \
+	--static /console/samples/=sample_events --static /console/outputs.json=outputs.json
+
 serve: cdk.out/manifest.json
-	$(PY) -m local_runtime.serve --party demo.payment_provider:answering_provider $(SERVE_ARGS)
+	$(PY) -m local_runtime.serve --party demo.payment_provider:answering_provider $(CONSOLE) $(SERVE_ARGS)
+
+# The README's console screenshots, taken by the browser tests (headless Chromium).
+screenshots: cdk.out/manifest.json
+	CONSOLE_SCREENSHOTS=docs/console $(PY) -m pytest tests/console -q
 
 # The README's state machine diagrams, regenerated from asl/ (a test fails when one is stale).
 diagrams: $(DEPS)

@@ -2,7 +2,7 @@
 
     python -m local_runtime.serve [--port 4566] [--api-port 4567] [--outputs outputs.json]
                                   [--party MODULE:FACTORY ...] [--virtual-clock] [--concurrency N]
-                                  [--assembly cdk.out]
+                                  [--static /PREFIX/=PATH ...] [--assembly cdk.out]
 
 One process holds everything: moto in server mode answers the AWS APIs on ``--port`` (the
 services' requests reach the same backends the app was provisioned in), the app's pipes,
@@ -15,7 +15,9 @@ session's must not pass for this one's), written whole once the endpoint answers
 again when it stops. The clock
 follows wall time here: a driver lets as much virtual time pass as real time did, so a Wait of
 5 s takes 5 s; with ``--virtual-clock`` it jumps to the next timer whenever the app is quiet.
-Ctrl-C (or SIGTERM) stops it cleanly: servers closed, threads joined, ports free.
+Ctrl-C (or SIGTERM) stops it cleanly: servers closed, threads joined, ports free. ``--static``
+serves files beside the AWS APIs on their port (`static_files`: a page there calls the APIs from
+the same origin), each mount's URL printed at start.
 
 The AWS CLI talks to it with ``--endpoint-url http://127.0.0.1:4566`` and credentials of any
 value; StartSyncExecution and TestState need ``AWS_DISABLE_HOST_PREFIX_INJECTION=true`` (their
@@ -46,6 +48,7 @@ from local_runtime.app import LocalApp
 from local_runtime.gc_policy import collect_less_often
 from local_runtime.lambda_service import DEFAULT_CONCURRENCY, FunctionNotFound, LambdaService, Throttled
 from local_runtime.moto_patches import backends
+from local_runtime.static_files import StaticFiles, parse_mount
 
 SHUTDOWN_POLL_SECONDS = 0.02
 """How often a server looks for a shutdown request (what a stop waits at most, per server)."""
@@ -208,16 +211,22 @@ class LocalEndpoint:
     """A started app with its AWS endpoint, API endpoint and wall-time clock driver."""
 
     def __init__(
-        self, app: LocalApp, host: str, port: int, api_port: int, *, virtual_clock: bool = False
+        self,
+        app: LocalApp,
+        host: str,
+        port: int,
+        api_port: int,
+        *,
+        virtual_clock: bool = False,
+        static: dict[str, Path] | None = None,
     ) -> None:
         self.app = app
         self.host = host
         self.virtual_clock = virtual_clock
+        self.static = dict(static or {})
+        aws: WsgiApp = _Unemulated(_LambdaInvoke(backends.server_application(), app.lambdas))
         self._aws: BaseWSGIServer = make_server(
-            host,
-            port,
-            _Unemulated(_LambdaInvoke(backends.server_application(), app.lambdas)),
-            threaded=True,
+            host, port, StaticFiles(aws, self.static) if self.static else aws, threaded=True
         )
         self._api = ThreadingHTTPServer((host, api_port), _api_handler(app))
         self._api.daemon_threads = True
@@ -320,11 +329,23 @@ def main(argv: list[str] | None = None) -> int:
         help="an outside party the app talks to (e.g. a payment provider), made by FACTORY(app) once the"
         " app is up and added to it (repeatable); the runtime knows nothing of the app it serves",
     )
+    parser.add_argument(
+        "--static",
+        action="append",
+        default=[],
+        metavar="/PREFIX/=PATH",
+        help="serve a directory (or one file) at PREFIX on the AWS endpoint's port (repeatable)",
+    )
     args = parser.parse_args(argv)
     try:
         factories = [_party_factory(name) for name in args.party]
     except (ImportError, AttributeError, ValueError) as error:
         print(f"--party: {error}", file=sys.stderr)
+        return 2
+    try:
+        static = dict(parse_mount(mount) for mount in args.static)
+    except ValueError as error:
+        print(f"--static: {error}", file=sys.stderr)
         return 2
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call
     outputs = Path(args.outputs)
@@ -334,12 +355,12 @@ def main(argv: list[str] | None = None) -> int:
             app.add_party(factory(app))
         try:
             endpoint = LocalEndpoint(
-                app, args.host, args.port, args.api_port, virtual_clock=args.virtual_clock
+                app, args.host, args.port, args.api_port, virtual_clock=args.virtual_clock, static=static
             ).start()
         except OSError as error:
             print(f"cannot listen on {args.host}: {error}", file=sys.stderr)
             return 1
-        _publish_outputs(outputs, endpoint.outputs())
+        publish_outputs(outputs, endpoint.outputs())
         stopped = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stopped.set())
@@ -347,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             f"AWS endpoint {endpoint.url}  APIs {endpoint.api_url}<api id>/  outputs {args.outputs}",
             flush=True,
         )
+        for prefix, path in static.items():
+            print(f"{path}: {endpoint.url}{prefix}", flush=True)
         try:
             stopped.wait()
         finally:
@@ -367,7 +390,7 @@ def _party_factory(name: str) -> Callable[[LocalApp], Any]:
     return cast(Callable[[LocalApp], Any], factory)
 
 
-def _publish_outputs(path: Path, outputs: dict[str, dict[str, Any]]) -> None:
+def publish_outputs(path: Path, outputs: dict[str, dict[str, Any]]) -> None:
     """Write the outputs file whole (a reader waiting for it never sees half of it), once the
     endpoint answers: a script's readiness wait (`until [ -s outputs.json ]`) is then true."""
     partial = path.with_name(f".{path.name}.partial")

@@ -673,6 +673,10 @@ TEST_CASE_START = Replace(
     "start_execution",
     (
         Gap(
+            "StartExecution takes a name AWS refuses (whitespace, brackets, wildcards, ...: InvalidName)",
+            node(_GAP_TESTS, "test_without_the_patch_any_execution_name_is_taken"),
+        ),
+        Gap(
             "StartExecution on <arn>#<TestCase> (Step Functions Local's mock cases) names no machine",
             node(_MOCK_TESTS, "test_without_the_patch_the_test_case_suffix_names_no_state_machine"),
         ),
@@ -700,6 +704,7 @@ def _start_execution_with_test_case(
             raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{error}'") from error
     if not name:
         name = str(uuid.uuid4())  # AWS names an unnamed execution (moto's ARN would end in "None")
+    self._validate_name(name)  # moto's own check, which its executing backend skips
     base, _, case = state_machine_arn.partition("#")
     if not case:
         return TEST_CASE_START.original(self, state_machine_arn, name, execution_input, trace_header)

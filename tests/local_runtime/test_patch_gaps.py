@@ -119,6 +119,15 @@ def test_without_the_patch_a_sync_execution_is_answered_before_it_ends(tiny_app:
     assert early["status"] != "SUCCEEDED" and "output" not in early
 
 
+def test_without_the_patch_any_execution_name_is_taken(tiny_app: LocalApp) -> None:
+    sfn = tiny_app.client("stepfunctions")
+    machine = _machine(tiny_app, "named", PASS)
+    for name in ("with space", "star*", "a/b", "tab\tname"):
+        assert _code(sfn.start_execution, stateMachineArn=machine, name=name, input="{}") == "InvalidName"
+    with moto_patches.without("backend_start_execution"):
+        assert _code(sfn.start_execution, stateMachineArn=machine, name="with space", input="{}") == ""
+
+
 def test_without_the_patch_a_jsonata_state_fails(tiny_app: LocalApp) -> None:
     adds = {
         "QueryLanguage": "JSONata",

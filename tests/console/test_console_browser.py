@@ -1,0 +1,233 @@
+"""The local console in a real headless Chromium (Debian's), driven by Playwright, against a
+served endpoint: what a user clicks, and what they see.
+
+The tier skips, saying so, on a machine without Chromium, except under ``CI=true`` (where
+``.ci/run`` installs it): there it must run. ``CONSOLE_SCREENSHOTS=docs/console`` (``make
+screenshots``) keeps the README's screenshots, taken by these tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demo.customers import session_arn
+from demo.payment_provider import silent_provider
+from local_runtime import LocalApp
+from local_runtime.app import LOCAL_ACCOUNT
+from local_runtime.serve import LocalEndpoint, publish_outputs
+from tests.waiting import until
+from workflows import constants as c
+
+pytestmark = pytest.mark.browser
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+"""As the machine notes say: without the background-networking flags Chromium's own connections
+are refused by the closed network, many at a time."""
+
+
+def _chromium_or_skip() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI=true and no Chromium: .ci/run installs Debian's chromium before the tests")
+    pytest.skip("no Chromium on this machine (apt-get install chromium): the browser tier is skipped")
+
+
+def _screenshot(page: Any, name: str) -> None:
+    folder = os.environ.get("CONSOLE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+class Served:
+    def __init__(self, app: LocalApp, endpoint: LocalEndpoint) -> None:
+        self.app = app
+        self.endpoint = endpoint
+        self.console = f"{endpoint.url}/console/"
+        self.outputs = endpoint.outputs()[app.stack.name]
+
+    def machine(self, output: str) -> str:
+        return str(self.outputs[output])
+
+    def executions(self, machine: str) -> list[dict[str, Any]]:
+        listed = self.app.client("stepfunctions").list_executions(stateMachineArn=machine)
+        return list(listed["executions"])
+
+
+@pytest.fixture(scope="module")
+def served(assembly_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    _chromium_or_skip()
+    outputs = tmp_path_factory.mktemp("console") / "outputs.json"
+    static = {
+        "/console/": REPO_ROOT / "console",
+        "/console/vendor/": REPO_ROOT / "node_modules" / "mermaid" / "dist",
+        "/console/samples/": REPO_ROOT / "sample_events",
+        "/console/outputs.json": outputs,
+    }
+    with LocalApp(assembly_dir, log_level="WARNING") as app:
+        app.add_party(silent_provider(app))  # payments wait for an answer given from the page
+        endpoint = LocalEndpoint(app, "127.0.0.1", 0, 0, virtual_clock=True, static=static).start()
+        try:
+            publish_outputs(outputs, endpoint.outputs())
+            yield Served(app, endpoint)
+        finally:
+            endpoint.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(served: Served) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_default_timeout(30_000)
+    yield page
+    page.close()
+    assert errors == [], "the page raised"
+
+
+def _place_order(served: Served, order: dict[str, Any]) -> None:
+    """POST /orders over HTTP at the outputs file's API URL, as the order's customer."""
+    for sku in {line["sku"] for line in order["items"]}:
+        served.app.client("dynamodb").put_item(
+            TableName=served.outputs["InventoryTableName"],
+            Item={"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": "100"}},
+        )
+    request = urllib.request.Request(
+        served.outputs["OrdersApiUrl"] + "orders",
+        data=json.dumps(order).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Idempotency-Key": str(uuid.uuid4()),
+            "X-Local-Caller": session_arn(LOCAL_ACCOUNT, c.ORDERS_CUSTOMER_ROLE_NAME, order["customerId"]),
+        },
+    )
+    urllib.request.urlopen(request, timeout=30).close()
+
+
+def _open_execution(page: Any, served: Served, arn: str) -> None:
+    page.goto(f"{served.console}#/execution/{arn}")
+    page.wait_for_selector(".graph svg g[data-state]")
+
+
+def test_an_order_placed_through_the_api_shows_its_path_and_is_answered_from_the_page(
+    page: Any, served: Served, sample_order: dict[str, Any]
+) -> None:
+    # Given an order placed through the API, whose saga waits for the (silent) payment provider
+    saga = served.machine("OrderSagaStateMachineArn")
+    _place_order(served, {**sample_order, "customerId": "cust-console"})
+    (running,) = until(lambda: [e for e in served.executions(saga) if e["status"] == "RUNNING"])
+    until(served.app.parked_executions)
+    # When its page is opened, the path so far is drawn and the payment step waits for its token
+    _open_execution(page, served, running["executionArn"])
+    page.wait_for_selector('.graph g[data-outcome="waiting"]')
+    assert page.locator('.graph g[data-outcome="succeeded"]').count() >= 2
+    waiting = page.locator('.graph g[data-outcome="waiting"]').first.get_attribute("data-state")
+    assert page.get_by_role("region", name=f"answer {waiting}").is_visible()
+    _screenshot(page, "waiting-for-a-payment")
+    # When the payment is answered from the page with a decline
+    answer = page.get_by_role("region", name=f"answer {waiting}")
+    answer.get_by_label(f"error for {waiting}").fill("PaymentDeclined")
+    answer.get_by_label(f"cause for {waiting}").fill("declined from the console")
+    answer.get_by_role("button", name="Send failure").click()
+    # Then the page follows the execution to its end, the compensation drawn on the path
+    page.wait_for_function(
+        "document.getElementById('execution-status')?.textContent !== 'RUNNING'", timeout=60_000
+    )
+    page.wait_for_selector('.graph g[data-outcome="compensating"]')
+    ended = served.app.client("stepfunctions").describe_execution(executionArn=running["executionArn"])
+    assert ended["status"] != "RUNNING"
+    assert page.inner_text("#execution-status") == ended["status"]
+    _screenshot(page, "compensation-path")
+
+
+def test_an_execution_is_started_from_the_form_and_a_refusal_shows_aws_error(
+    page: Any, served: Served
+) -> None:
+    outbox = served.machine("OutboxPublisherStateMachineArn")
+    page.goto(f"{served.console}#/start/{outbox}")
+    page.wait_for_selector("#start-form")
+    # the machine's sample input is offered, and what is not JSON is refused before it is sent
+    assert page.input_value("#sample") == "outbox_publisher.json"
+    assert json.loads(page.input_value("#input"))
+    _screenshot(page, "start-form")
+    page.fill("#input", "{not json")
+    page.get_by_role("button", name="Start execution").click()
+    assert "not JSON" in page.get_by_role("alert").inner_text()
+    # a start AWS refuses shows AWS's error
+    page.select_option("#sample", "outbox_publisher.json")
+    page.wait_for_function("document.getElementById('input').value.startsWith('{')")
+    page.fill("#name", "spaces are not allowed")
+    page.get_by_role("button", name="Start execution").click()
+    assert "InvalidName" in page.get_by_role("alert").inner_text()
+    # a valid start opens the new execution
+    before = len(served.executions(outbox))
+    page.fill("#name", "from-the-console")
+    page.get_by_role("button", name="Start execution").click()
+    page.wait_for_selector("#execution-status")
+    assert "from-the-console" in page.inner_text("h1")
+    assert len(served.executions(outbox)) == before + 1
+
+
+def test_a_failed_execution_is_redriven_from_its_page(page: Any, served: Served) -> None:
+    # Given a saga started by hand with an event for an order that does not exist: it fails
+    saga = served.machine("OrderSagaStateMachineArn")
+    sample = (REPO_ROOT / "sample_events" / "order_saga.json").read_text()
+    sfn = served.app.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=saga, name="refused-then-redriven", input=sample)[
+        "executionArn"
+    ]
+    until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "FAILED")
+    _open_execution(page, served, arn)
+    assert page.locator('.graph g[data-outcome="failed"]').count() >= 1
+    # When it is redriven from the page
+    page.get_by_role("button", name="Redrive", exact=True).click()
+    # Then it ran again from the state it did not get through (and, the order still missing, failed again)
+    until(lambda: sfn.describe_execution(executionArn=arn).get("redriveCount") == 1)
+    page.wait_for_function(
+        "document.querySelector('.actions')?.textContent.includes('redriven 1 time')", timeout=60_000
+    )
+
+
+def test_the_state_machines_are_listed_and_each_draws_its_definition(page: Any, served: Served) -> None:
+    page.goto(served.console)
+    page.wait_for_selector("table a")
+    names = page.locator("tbody a").all_inner_texts()
+    assert any("OrderSaga" in name for name in names) and len(names) == 5
+    page.get_by_role("link", name=next(n for n in names if "ClaimCheckResolve" in n)).click()
+    page.wait_for_selector(".graph svg")
+    # a Map is drawn as a box holding its own states
+    assert page.locator(".graph g.cluster").count() >= 1
+    page.select_option("#status-filter", "FAILED")
+    page.wait_for_function("location.hash.endsWith('/FAILED')")
