@@ -2,12 +2,14 @@
 import { analyse, tokenOf } from "./history.js";
 import { OUTCOMES, layout, mermaidText } from "./asl_graph.js";
 import { AwsError, client, everyPage } from "./aws.js";
+import { LEDGERS, executionIndex, executionsIn, parked, scan } from "./platform.js";
 
 const STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"];
 const REDRIVABLE = new Set(["FAILED", "TIMED_OUT", "ABORTED"]);
 const PAGE = 20;
 const main = document.getElementById("main");
 let call;
+let outputs = {};
 let refreshTimer = null;
 let graphs = 0;
 
@@ -431,6 +433,132 @@ function watch(arn, newestId, selected) {
   }, 1000);
 }
 
+// --- The platform's own view ------------------------------------------------------------------------
+
+function executionLinks(executions) {
+  if (!executions.length) return "";
+  return h(
+    "ul",
+    { class: "links" },
+    executions.map((e) =>
+      h("li", {}, h("a", { href: `#/execution/${encodeURIComponent(e.executionArn || e)}` }, (e.executionArn || e).split(":").slice(-2).join(":")), e.status ? ` ${e.status}` : ""),
+    ),
+  );
+}
+
+function itemTable(id, items, columns) {
+  if (!items.length) return h("p", {}, "None.");
+  const shown = columns || [...new Set(items.flatMap((item) => Object.keys(item)))];
+  return h(
+    "table",
+    { id },
+    h("thead", {}, h("tr", {}, shown.map((c) => h("th", {}, c)))),
+    h("tbody", {}, items.map((item) => h("tr", {}, shown.map((c) => h("td", {}, typeof item[c] === "object" && item[c] !== null ? JSON.stringify(item[c]) : item[c] ?? ""))))),
+  );
+}
+
+async function platformView() {
+  const table = (key) => outputs[key];
+  const [records, claims, queues, mentioning] = await Promise.all([
+    table("OrdersTableName") ? scan(call, table("OrdersTableName")) : [],
+    table("ClaimsTableName") ? scan(call, table("ClaimsTableName")) : [],
+    parked(call, outputs),
+    executionIndex(call, outputs),
+  ]);
+  const ledgers = await Promise.all(LEDGERS.map(async ([title, key]) => [title, table(key) ? await scan(call, table(key)) : []]));
+  const orders = records.filter((r) => r.recordType === "ORDER");
+  const outbox = records.filter((r) => r.recordType === "OUTBOX");
+  show(
+    h("h1", {}, "The platform"),
+    h("h2", { id: "parked-heading" }, "Parked messages"),
+    queues.length
+      ? queues.map((q) =>
+          h(
+            "section",
+            { class: "queue", "aria-label": `queue ${q.name}` },
+            h("h3", {}, q.name, ` (${q.count} parked)`),
+            q.messages.length
+              ? q.messages.map((m) =>
+                  h("div", { class: "message" }, h("pre", {}, JSON.stringify(JSON.parse(m.Body || "null"), null, 2).slice(0, 4000)), executionLinks(executionsIn(m.Body))),
+                )
+              : h("p", {}, "Empty."),
+          ),
+        )
+      : h("p", {}, "No dead-letter or failures queue."),
+    h("h2", {}, "Orders and their outbox"),
+    orders.length
+      ? h(
+          "table",
+          { id: "orders" },
+          h("thead", {}, h("tr", {}, ["order", "status", "customer", "total", "outbox (sequence, event, state)", "executions"].map((c) => h("th", {}, c)))),
+          h(
+            "tbody",
+            {},
+            orders.map((o) =>
+              h(
+                "tr",
+                {},
+                h("td", {}, o.orderId),
+                h("td", {}, o.status),
+                h("td", {}, o.customerId),
+                h("td", {}, `${o.totalAmount ?? ""} ${o.currency ?? ""}`),
+                h(
+                  "td",
+                  {},
+                  h(
+                    "ul",
+                    {},
+                    outbox
+                      .filter((r) => r.aggregateId === o.orderId)
+                      .sort((a, b) => a.sequence - b.sequence)
+                      .map((r) => h("li", {}, `${r.sequence} ${r.eventType} ${r.status}${r.publishedAt ? ` at ${r.publishedAt}` : ""}`)),
+                  ),
+                ),
+                h("td", {}, executionLinks(mentioning(o.orderId))),
+              ),
+            ),
+          ),
+        )
+      : h("p", {}, "No orders yet."),
+    h("h2", {}, "The saga's ledgers"),
+    ledgers.flatMap(([title, items]) => [h("h3", {}, title), itemTable(title.toLowerCase().replace(/\W+/g, "-"), items)]),
+    h("h2", {}, "Claims"),
+    claims.length
+      ? itemTable(
+          "claims",
+          claims.map((c) => ({ ...c, executions: mentioning(String(c.pk || "").replace("CLAIM#", "")).map((e) => e.name).join(", ") })),
+        )
+      : h("p", {}, "No claims."),
+  );
+}
+
+// --- The clock ------------------------------------------------------------------------------------
+
+async function clockView() {
+  const state = await (await fetch("/_local/clock")).json();
+  const amount = h("input", { id: "advance-by", type: "number", min: "0", step: "any", value: "60" });
+  const unit = h("select", { id: "advance-unit", "aria-label": "unit" }, ["seconds", "minutes", "hours"].map((u) => h("option", { value: u }, u)));
+  const said = h("div", { "aria-live": "polite" });
+  const advance = async (event) => {
+    event.preventDefault();
+    const seconds = Number(amount.value) * { seconds: 1, minutes: 60, hours: 3600 }[unit.value];
+    const response = await fetch("/_local/clock", { method: "POST", body: JSON.stringify({ advanceSeconds: seconds }) });
+    if (!response.ok) {
+      said.replaceChildren(h("p", { class: "problem", role: "alert" }, (await response.json()).message));
+      return;
+    }
+    await clockView();
+  };
+  show(
+    h("h1", {}, "The clock"),
+    h("p", { id: "clock-now" }, `Now: ${state.now}`, state.followsWallTime ? " (following wall time)" : " (virtual: jumps when the app is quiet)"),
+    h("form", { id: "advance-form", onsubmit: advance }, h("label", { for: "advance-by" }, "Advance by "), amount, " ", unit, " ", h("button", { type: "submit" }, "Advance")),
+    said,
+    h("h2", {}, "Timers that will fire"),
+    itemTable("timers", state.timers, ["due", "kind"]),
+  );
+}
+
 // --- Routing ----------------------------------------------------------------------------------------
 
 async function route() {
@@ -440,6 +568,8 @@ async function route() {
     if (view === "machine") await machineView(arn, extra || "");
     else if (view === "start") await startView(arn);
     else if (view === "execution") await executionView(arn);
+    else if (view === "platform") await platformView();
+    else if (view === "clock") await clockView();
     else await machinesView();
   } catch (error) {
     show(h("h1", {}, "Something went wrong"), problem(error), h("p", {}, h("a", { href: "#/" }, "State machines")));
@@ -447,10 +577,15 @@ async function route() {
 }
 
 async function region() {
+  try {
+    const stacks = await (await fetch("outputs.json")).json();
+    outputs = Object.assign({}, ...Object.values(stacks));
+  } catch {
+    outputs = {}; // no outputs file: the platform view has nothing to read
+  }
   const fromQuery = new URLSearchParams(location.search).get("region");
   if (fromQuery) return fromQuery;
   try {
-    const outputs = await (await fetch("outputs.json")).json();
     const text = JSON.stringify(outputs);
     const found = /arn:aws:states:([a-z0-9-]+):/.exec(text) || /arn:aws:[a-z0-9-]+:([a-z]{2}-[a-z]+-\d):/.exec(text);
     if (found) return found[1];

@@ -157,6 +157,49 @@ class _LambdaInvoke:
         return [json.dumps({"Functions": functions}).encode()]
 
 
+_CLOCK_PATH = "/_local/clock"
+
+
+class _ClockControl:
+    """WSGI middleware: the one thing the endpoint answers that is not an AWS API, the runtime's
+    clock. ``GET /_local/clock`` gives the virtual time, whether it follows wall time, and the
+    timers that will fire (due time and kind: a Wait, a Retry, a task's timeout, a heartbeat, a
+    schedule); ``POST /_local/clock`` with ``{"advanceSeconds": N}`` lets N seconds of virtual
+    time pass at once, every timer due meanwhile firing in order (what a console's "advance"
+    button does, and a script can too). A negative or non-numeric N is a 400."""
+
+    def __init__(self, inner: WsgiApp, endpoint: LocalEndpoint) -> None:
+        self._inner = inner
+        self._endpoint = endpoint
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != _CLOCK_PATH:
+            return self._inner(environ, start_response)
+        method = environ.get("REQUEST_METHOD")
+        if method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                seconds = float(json.loads(environ["wsgi.input"].read(length) or b"{}")["advanceSeconds"])
+                if not 0 <= seconds <= 366 * 86400:
+                    raise ValueError(seconds)
+            except (ValueError, KeyError, TypeError) as bad:
+                return _json_answer(
+                    start_response,
+                    "400 Bad Request",
+                    {"message": f'expected {{"advanceSeconds": N >= 0}}: {bad}'},
+                )
+            self._endpoint.advance(seconds)
+        elif method != "GET":
+            return _json_answer(start_response, "405 Method Not Allowed", {"message": "GET or POST"})
+        return _json_answer(start_response, "200 OK", self._endpoint.clock_state())
+
+
+def _json_answer(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> Iterable[bytes]:
+    encoded = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(encoded)))])
+    return [encoded]
+
+
 def _api_handler(app: LocalApp) -> type[BaseHTTPRequestHandler]:
     class ApiHandler(BaseHTTPRequestHandler):
         """The stack's REST APIs over plain HTTP (``/<api id>/<path>``), answered by the template's
@@ -224,7 +267,11 @@ class LocalEndpoint:
         self.host = host
         self.virtual_clock = virtual_clock
         self.static = dict(static or {})
-        aws: WsgiApp = _Unemulated(_LambdaInvoke(backends.server_application(), app.lambdas))
+        aws: WsgiApp = _ClockControl(
+            _Unemulated(_LambdaInvoke(backends.server_application(), app.lambdas)), self
+        )
+        self._ticking = threading.Lock()
+        """Held by the driver for each tick and by an advance asked for over HTTP: one moves time."""
         self._aws: BaseWSGIServer = make_server(
             host, port, StaticFiles(aws, self.static) if self.static else aws, threaded=True
         )
@@ -269,13 +316,29 @@ class LocalEndpoint:
         while not self._stop.wait(DRIVER_TICK_SECONDS):
             now = time.monotonic()
             try:
-                if self.virtual_clock:
-                    self.app.drain(within=timedelta(days=30))
-                else:
-                    self.app.advance(now - last)
+                with self._ticking:
+                    if self.virtual_clock:
+                        self.app.drain(within=timedelta(days=30))
+                    else:
+                        self.app.advance(now - last)
             except Exception as error:  # noqa: BLE001 - one bad tick must not stop the endpoint
                 print(f"local endpoint: {type(error).__name__}: {error}", file=sys.stderr)
             last = now
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` of virtual time pass now (between two of the driver's ticks)."""
+        with self._ticking:
+            self.app.advance(seconds)
+
+    def clock_state(self) -> dict[str, Any]:
+        """The virtual time and the timers that will fire, soonest first (at most 100)."""
+        return {
+            "now": self.app.now().isoformat(),
+            "followsWallTime": not self.virtual_clock,
+            "timers": [
+                {"due": due.isoformat(), "kind": kind} for due, kind in self.app.clock.pending()[:100]
+            ],
+        }
 
     def outputs(self) -> dict[str, dict[str, Any]]:
         """The stack's outputs as ``cdk deploy --outputs-file`` writes them (each API URL at its

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -85,7 +86,8 @@ def served(assembly_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     }
     with LocalApp(assembly_dir, log_level="WARNING") as app:
         app.add_party(silent_provider(app))  # payments wait for an answer given from the page
-        endpoint = LocalEndpoint(app, "127.0.0.1", 0, 0, virtual_clock=True, static=static).start()
+        # wall time, as `make serve` runs by default: a Wait takes its time unless the clock is advanced
+        endpoint = LocalEndpoint(app, "127.0.0.1", 0, 0, static=static).start()
         try:
             publish_outputs(outputs, endpoint.outputs())
             yield Served(app, endpoint)
@@ -231,3 +233,43 @@ def test_the_state_machines_are_listed_and_each_draws_its_definition(page: Any, 
     assert page.locator(".graph g.cluster").count() >= 1
     page.select_option("#status-filter", "FAILED")
     page.wait_for_function("location.hash.endsWith('/FAILED')")
+
+
+def test_a_parked_message_is_found_with_the_execution_that_parked_it(page: Any, served: Served) -> None:
+    # Given a saga that failed (its event names an order that does not exist)
+    saga = served.machine("OrderSagaStateMachineArn")
+    sample = (REPO_ROOT / "sample_events" / "order_saga.json").read_text()
+    sfn = served.app.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=saga, name="parks-its-event", input=sample)["executionArn"]
+    until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "FAILED")
+    # When the platform's view is opened
+    page.goto(f"{served.console}#/platform")
+    page.wait_for_selector("#parked-heading")
+    # Then the failure is parked in the workflow failures queue, linked to its execution
+    queue = served.outputs["WorkflowFailuresQueueUrl"].rsplit("/", 1)[-1]
+    parked = page.get_by_role("region", name=f"queue {queue}")
+    link = parked.locator(f'a[href="#/execution/{quote(arn, safe="")}"]').first
+    link.wait_for()
+    _screenshot(page, "platform-view")
+    link.click()
+    page.wait_for_selector("#execution-status")
+    assert page.inner_text("#execution-status") == "FAILED"
+
+
+def test_advancing_the_clock_ends_a_wait(page: Any, served: Served) -> None:
+    sfn = served.app.client("stepfunctions")
+    hour = {"StartAt": "AnHour", "States": {"AnHour": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+    machine = sfn.create_state_machine(
+        name="waits-an-hour", definition=json.dumps(hour), roleArn=f"arn:aws:iam::{LOCAL_ACCOUNT}:role/r"
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, name="an-hour")["executionArn"]
+    page.goto(f"{served.console}#/clock")
+    page.wait_for_selector("#timers")
+    assert page.locator("#timers tbody tr").count() >= 1  # the Wait's timer, an hour from now
+    page.fill("#advance-by", "61")
+    page.select_option("#advance-unit", "minutes")
+    page.get_by_role("button", name="Advance").click()
+    until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED")
+    page.goto(f"{served.console}#/execution/{arn}")
+    page.wait_for_selector('.graph g[data-outcome="succeeded"]')
+    assert page.inner_text("#execution-status") == "SUCCEEDED"
