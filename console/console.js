@@ -1,5 +1,5 @@
 // The local console: state machines, executions and their paths, on the AWS APIs the endpoint serves.
-import { analyse, tokenOf } from "./history.js";
+import { analyse, restartPoint, tokenOf } from "./history.js";
 import { OUTCOMES, layout, mermaidText } from "./asl_graph.js";
 import { AwsError, client, everyPage } from "./aws.js";
 import { LEDGERS, executionIndex, executionsIn, parked, scan } from "./platform.js";
@@ -279,6 +279,22 @@ function stateDetail(detail) {
   );
 }
 
+// What RedriveExecution would do: run again from the state the execution did not get through,
+// with the input that state was given (the states before it keep their results).
+function redrivePreview(analysis, history, definition) {
+  const failed = restartPoint(history, definition);
+  if (!failed) return h("p", {}, "There is no state to redrive from: a redrive is refused (ExecutionNotRedrivable).");
+  const trail = analysis.order.filter((name) => analysis.outcomes[name] === "compensating");
+  return h(
+    "section",
+    { class: "redrive", "aria-label": "what a redrive would do" },
+    h("h2", {}, "Redrive"),
+    h("p", {}, `A redrive runs again from ${failed.name}, the state this execution did not get through, with the input it was given; the states before it are not run again.`),
+    trail.length ? h("p", {}, `The compensation that ran: ${[...new Set(trail)].join(" → ")}.`) : null,
+    h("details", {}, h("summary", {}, `${failed.name}'s input`), h("pre", {}, pretty(failed.input))),
+  );
+}
+
 function answerForm(waiting, onAnswered) {
   const token = tokenOf(waiting);
   const output = h("textarea", { rows: 4, "aria-label": `output for ${waiting.state}` }, '{"answered": "from the console"}');
@@ -368,6 +384,7 @@ async function executionView(arn, selected) {
       execution.redriveCount ? ` · redriven ${execution.redriveCount} time(s)` : "",
     ),
     execution.error ? h("p", { class: "error" }, h("strong", {}, execution.error), " ", execution.cause || "") : null,
+    REDRIVABLE.has(execution.status) && machine.type !== "EXPRESS" ? redrivePreview(analysis, history, definition) : null,
     said,
     analysis.waiting.map((w) => answerForm(w, () => setTimeout(rerun, 200))),
     legend(),
@@ -526,7 +543,7 @@ async function platformView() {
     claims.length
       ? itemTable(
           "claims",
-          claims.map((c) => ({ ...c, executions: mentioning(String(c.pk || "").replace("CLAIM#", "")).map((e) => e.name).join(", ") })),
+          claims.map((c) => ({ ...c, executions: mentioning(String(c.pk || "").replace("CLAIM#", "")).length })),
         )
       : h("p", {}, "No claims."),
   );

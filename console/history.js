@@ -135,3 +135,17 @@ export function tokenOf(waiting) {
   for (const key of path) value = value?.[key];
   return typeof value === "string" ? value : null;
 }
+
+// Where RedriveExecution starts again: the last top-level state entered and not exited (as the
+// runtime's redrive and AWS's do), with the input it was given; null when there is none.
+export function restartPoint(events, definition) {
+  const topLevel = new Set(Object.keys(definition.States || {}));
+  let entered = null;
+  for (const event of events) {
+    const inside = event.stateEnteredEventDetails;
+    if (inside && topLevel.has(inside.name)) entered = { name: inside.name, input: inside.input };
+    const out = event.stateExitedEventDetails;
+    if (out && entered && out.name === entered.name) entered = null;
+  }
+  return entered;
+}

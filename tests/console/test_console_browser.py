@@ -213,6 +213,9 @@ def test_a_failed_execution_is_redriven_from_its_page(page: Any, served: Served)
     until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "FAILED")
     _open_execution(page, served, arn)
     assert page.locator('.graph g[data-outcome="failed"]').count() >= 1
+    # the page says what a redrive would do before it is asked for: the refusal's Fail state again
+    preview = page.get_by_role("region", name="what a redrive would do").inner_text()
+    assert "runs again from OrderEventRefused" in preview and "AlertOrderEventRefused" in preview
     # When it is redriven from the page
     page.get_by_role("button", name="Redrive", exact=True).click()
     # Then it ran again from the state it did not get through (and, the order still missing, failed again)
