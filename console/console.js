@@ -463,14 +463,23 @@ function executionLinks(executions) {
   );
 }
 
-function itemTable(id, items, columns) {
+// A table of items (every attribute a column); with `linked`, a last column of the executions that
+// touched each item (found by the id `linked` reads from it).
+function itemTable(id, items, columns, linked) {
   if (!items.length) return h("p", {}, "None.");
   const shown = columns || [...new Set(items.flatMap((item) => Object.keys(item)))];
+  const cell = (v) => (typeof v === "object" && v !== null ? JSON.stringify(v) : v ?? "");
   return h(
     "table",
     { id },
-    h("thead", {}, h("tr", {}, shown.map((c) => h("th", {}, c)))),
-    h("tbody", {}, items.map((item) => h("tr", {}, shown.map((c) => h("td", {}, typeof item[c] === "object" && item[c] !== null ? JSON.stringify(item[c]) : item[c] ?? ""))))),
+    h("thead", {}, h("tr", {}, shown.map((c) => h("th", {}, c)), linked ? h("th", {}, "executions") : null)),
+    h(
+      "tbody",
+      {},
+      items.map((item) =>
+        h("tr", {}, shown.map((c) => h("td", {}, cell(item[c]))), linked ? h("td", {}, executionLinks(linked(item))) : null),
+      ),
+    ),
   );
 }
 
@@ -538,13 +547,13 @@ async function platformView() {
         )
       : h("p", {}, "No orders yet."),
     h("h2", {}, "The saga's ledgers"),
-    ledgers.flatMap(([title, items]) => [h("h3", {}, title), itemTable(title.toLowerCase().replace(/\W+/g, "-"), items)]),
+    ledgers.flatMap(([title, items]) => [
+      h("h3", {}, title),
+      itemTable(title.toLowerCase().replace(/\W+/g, "-"), items, null, (item) => (item.orderId ? mentioning(item.orderId) : [])),
+    ]),
     h("h2", {}, "Claims"),
     claims.length
-      ? itemTable(
-          "claims",
-          claims.map((c) => ({ ...c, executions: mentioning(String(c.pk || "").replace("CLAIM#", "")).length })),
-        )
+      ? itemTable("claims", claims, null, (c) => mentioning(String(c.claimId || c.pk || "").replace("CLAIM#", "")))
       : h("p", {}, "No claims."),
   );
 }
