@@ -117,6 +117,8 @@ def test_without_the_patch_a_sync_execution_is_answered_before_it_ends(tiny_app:
     with moto_patches.without("start_execution"):
         early = sfn.start_sync_execution(stateMachineArn=machine)
     assert early["status"] != "SUCCEEDED" and "output" not in early
+    tiny_app.advance(20)  # the unwaited execution ends too (its Wait is a timer on the clock)
+    assert sfn.describe_execution(executionArn=early["executionArn"])["status"] == "SUCCEEDED"
 
 
 def test_without_the_patch_any_execution_name_is_taken(tiny_app: LocalApp) -> None:
