@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from bench import (
+    capacity,
     claim_streaming,
     cold_start,
     notification_costs,
@@ -102,6 +103,9 @@ def main() -> None:
             saga_costs.measure(assembly, sample),
         )
     )
+    print()
+    consumed_header, consumed_rows = capacity.measure(assembly, sample)
+    print(render(capacity.TITLE, consumed_header, consumed_rows))
     print()
     cold_starts = cold_start.measure(assembly)
     print(render(cold_start.TITLE, cold_start.HEADERS, cold_start.rows(cold_starts)))
