@@ -15,7 +15,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 # module's assertions (about 2 s a process).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: deps demo test lint unit workflow infra synth bench clean diagrams serve fault-sweep screenshots
+.PHONY: deps demo test lint unit workflow infra synth bench clean diagrams serve fault-sweep screenshots capacity
 
 # The project is installed in its own venv, editable: a .pth puts the checkout and its task packages
 # (lambdas/) on the venv's path, so `.venv/bin/python` imports local_runtime, demo and order_store
@@ -72,6 +72,11 @@ CONSOLE := --static /console/=console --static /console/vendor/=node_modules/mer
 
 serve: cdk.out/manifest.json
 	$(PY) -m local_runtime.serve --party demo.payment_provider:answering_provider $(CONSOLE) $(SERVE_ARGS)
+
+# How far the stack scales on AWS: what an order consumes, measured here, against the quotas and
+# prices of bench/aws_limits.json (each with its source page).
+capacity: cdk.out/manifest.json
+	$(PY) -m bench.capacity_model
 
 # The README's console screenshots, taken by the browser tests (headless Chromium).
 screenshots: cdk.out/manifest.json

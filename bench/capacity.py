@@ -88,14 +88,41 @@ def _run(assembly: Path, sample: dict[str, Any], path: str, orders: int) -> dict
                 transitions[name.removesuffix("StateMachineArn")] += sum(
                     1 for e in events if "stateEnteredEventDetails" in e
                 )
+        template = app.stack.template.get("Resources", {})
+        kinds = {
+            str(props.get("StateMachineName") or logical): str(props.get("StateMachineType", "STANDARD"))
+            for logical, resource in template.items()
+            if resource.get("Type") == "AWS::StepFunctions::StateMachine"
+            for props in [resource.get("Properties", {})]
+        }
+        machines = {
+            name: str(arn)
+            for name, arn in (app.resources.outputs.items() if app.resources else [])
+            if name.endswith("StateMachineArn")
+        }
+        express_arns = {arn for arn in machines.values() if _is_express(arn, kinds)}
         return {
+            "path": path,
             "orders": orders,
+            "express_arns": express_arns,
             "consumed": consumed,
             "transitions": transitions,
+            "express": {n.removesuffix("StateMachineArn") for n, a in machines.items() if a in express_arns},
             "invocations": sum(app.lambdas.invocations.values()),
+            "busy_ms": sum(app.lambdas.busy_ms.values()),
+            "memory_mb": 256,
             "queued": sum(n for source, n in written.items() if source in queues),
             "stream records": sum(n for source, n in written.items() if source not in queues),
         }
+
+
+def _is_express(arn: str, kinds: dict[str, str]) -> bool:
+    """Whether the machine an ARN names is Express (its name in the ARN starts with the template's
+    logical id, or is the name the template gives it)."""
+    name = arn.rsplit(":", 1)[-1]
+    return any(
+        kind == "EXPRESS" and (name == logical or name.startswith(logical)) for logical, kind in kinds.items()
+    )
 
 
 def _rows(results: dict[str, dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -151,11 +178,15 @@ def _rows(results: dict[str, dict[str, Any]]) -> list[tuple[Any, ...]]:
     return rows
 
 
+def run_paths(assembly: Path, sample: dict[str, Any], orders: int = 5) -> dict[str, dict[str, Any]]:
+    """Each path's consumption over `orders` orders (see `_run`)."""
+    return {path: _run(assembly, sample, path, orders) for path in PATHS}
+
+
 def measure(
     assembly: Path, sample: dict[str, Any], orders: int = 5
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    results = {path: _run(assembly, sample, path, orders) for path in PATHS}
-    return ["per order", *PATHS], _rows(results)
+    return ["per order", *PATHS], _rows(run_paths(assembly, sample, orders))
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ import time
 import traceback
 import typing
 import uuid
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -465,6 +465,9 @@ class LambdaService:
         self.timeouts: Counter[str] = Counter()
         self.peak_concurrency: Counter[str] = Counter()
         """The most invocations each function ran at once."""
+        self.busy_ms: defaultdict[str, float] = defaultdict(float)
+        """Real milliseconds each function's invocations ran, summed (what Lambda bills as duration;
+        here on this machine's speed, not AWS's)."""
         self._failures: dict[str, list[_InjectedFailure]] = {}
         self._random_failures: _RandomFailures | None = None
         self.injected: Counter[tuple[str, str, bool]] = Counter()
@@ -727,7 +730,8 @@ class LambdaService:
         started: float,
         status: str | None,
     ) -> None:
-        """The invocation's lines to its log stream in CloudWatch Logs."""
+        """The invocation's lines to its log stream in CloudWatch Logs (and its duration counted)."""
+        self.busy_ms[spec.name] += (time.perf_counter() - started) * 1000
         if self._cloudwatch is None:
             return
         self._cloudwatch.invocation(
