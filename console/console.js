@@ -54,10 +54,29 @@ function show(...content) {
   if (heading) document.title = `${heading.textContent} · local console`;
 }
 
+let fitted = true;
+
 async function drawGraph(container, definition, outcomes, onState) {
   const { nodes } = layout(definition);
   const { svg } = await window.mermaid.render(`graph${(graphs += 1)}`, mermaidText(definition, outcomes));
   container.innerHTML = svg;
+  container.classList.toggle("fit", fitted);
+  const toggle = h(
+    "button",
+    {
+      type: "button",
+      class: "zoom",
+      "aria-pressed": String(!fitted),
+      onclick: () => {
+        fitted = !fitted;
+        container.classList.toggle("fit", fitted);
+        toggle.textContent = fitted ? "Actual size" : "Fit to the box";
+        toggle.setAttribute("aria-pressed", String(!fitted));
+      },
+    },
+    fitted ? "Actual size" : "Fit to the box",
+  );
+  container.prepend(toggle);
   const byId = new Map([...nodes.entries()].map(([name, node]) => [node.id, name]));
   for (const element of container.querySelectorAll("g.node, g.cluster")) {
     const found = /(?:flowchart-)?(s\d+)(?:-\d+)?$/.exec(element.id);
@@ -621,7 +640,8 @@ async function region() {
   return "eu-west-1";
 }
 
-window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", flowchart: { htmlLabels: false } });
+// Drawn at its natural size in a scrolled box: a definition of forty states stays legible.
+window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", flowchart: { htmlLabels: false, useMaxWidth: false } });
 call = client(await region());
 window.addEventListener("hashchange", route);
 await route();

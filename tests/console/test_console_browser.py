@@ -276,3 +276,32 @@ def test_advancing_the_clock_ends_a_wait(page: Any, served: Served) -> None:
     page.goto(f"{served.console}#/execution/{arn}")
     page.wait_for_selector('.graph g[data-outcome="succeeded"]')
     assert page.inner_text("#execution-status") == "SUCCEEDED"
+
+
+def test_a_state_is_opened_from_the_keyboard(page: Any, served: Served) -> None:
+    # Given a failed execution's page, reached and read without a mouse
+    saga = served.machine("OrderSagaStateMachineArn")
+    sample = (REPO_ROOT / "sample_events" / "order_saga.json").read_text()
+    sfn = served.app.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=saga, name="read-by-keyboard", input=sample)["executionArn"]
+    until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "FAILED")
+    _open_execution(page, served, arn)
+    # When focus moves to the BeginSaga node of the graph and Enter is pressed
+    node = page.locator('.graph g[data-state="BeginSaga"]')
+    node.focus()
+    assert page.evaluate("document.activeElement.dataset.state") == "BeginSaga"
+    page.keyboard.press("Enter")
+    # Then its detail opens, with the error it failed with
+    detail = page.locator("#state-detail")
+    assert "BeginSaga" in detail.locator("h3").inner_text()
+    assert "ForgedOrderEvent" in detail.inner_text()
+    # the graph fits its box, and shows its actual size on demand (legible for forty states)
+    assert "fit" in (page.locator(".graph").first.get_attribute("class") or "")
+    page.get_by_role("button", name="Actual size").click()
+    assert "fit" not in (page.locator(".graph").first.get_attribute("class") or "")
+    page.get_by_role("button", name="Fit to the box").click()
+    # and the states table's buttons reach every visited state by Tab and Enter as well
+    button = page.get_by_role("button", name="OrderEventRefused", exact=True)
+    button.focus()
+    page.keyboard.press("Enter")
+    assert "OrderEventRefused" in detail.locator("h3").inner_text()
