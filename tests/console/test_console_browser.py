@@ -138,6 +138,17 @@ def _place_order(served: Served, order: dict[str, Any]) -> None:
     urllib.request.urlopen(request, timeout=30).close()
 
 
+def _failed_saga(served: Served, name: str) -> str:
+    """A saga started by hand with the sample event, whose order does not exist: it fails (the
+    event is refused by name), and its failure is parked in the workflow failures queue."""
+    sfn = served.app.client("stepfunctions")
+    sample = (REPO_ROOT / "sample_events" / "order_saga.json").read_text()
+    saga = served.machine("OrderSagaStateMachineArn")
+    arn = str(sfn.start_execution(stateMachineArn=saga, name=name, input=sample)["executionArn"])
+    until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "FAILED")
+    return arn
+
+
 def _open_execution(page: Any, served: Served, arn: str) -> None:
     page.goto(f"{served.console}#/execution/{arn}")
     page.wait_for_selector(".graph svg g[data-state]")
@@ -204,13 +215,8 @@ def test_an_execution_is_started_from_the_form_and_a_refusal_shows_aws_error(
 
 def test_a_failed_execution_is_redriven_from_its_page(page: Any, served: Served) -> None:
     # Given a saga started by hand with an event for an order that does not exist: it fails
-    saga = served.machine("OrderSagaStateMachineArn")
-    sample = (REPO_ROOT / "sample_events" / "order_saga.json").read_text()
+    arn = _failed_saga(served, "refused-then-redriven")
     sfn = served.app.client("stepfunctions")
-    arn = sfn.start_execution(stateMachineArn=saga, name="refused-then-redriven", input=sample)[
-        "executionArn"
-    ]
-    until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "FAILED")
     _open_execution(page, served, arn)
     assert page.locator('.graph g[data-outcome="failed"]').count() >= 1
     # the page says what a redrive would do before it is asked for: the refusal's Fail state again
@@ -240,11 +246,7 @@ def test_the_state_machines_are_listed_and_each_draws_its_definition(page: Any, 
 
 def test_a_parked_message_is_found_with_the_execution_that_parked_it(page: Any, served: Served) -> None:
     # Given a saga that failed (its event names an order that does not exist)
-    saga = served.machine("OrderSagaStateMachineArn")
-    sample = (REPO_ROOT / "sample_events" / "order_saga.json").read_text()
-    sfn = served.app.client("stepfunctions")
-    arn = sfn.start_execution(stateMachineArn=saga, name="parks-its-event", input=sample)["executionArn"]
-    until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "FAILED")
+    arn = _failed_saga(served, "parks-its-event")
     # When the platform's view is opened
     page.goto(f"{served.console}#/platform")
     page.wait_for_selector("#parked-heading")
@@ -280,11 +282,7 @@ def test_advancing_the_clock_ends_a_wait(page: Any, served: Served) -> None:
 
 def test_a_state_is_opened_from_the_keyboard(page: Any, served: Served) -> None:
     # Given a failed execution's page, reached and read without a mouse
-    saga = served.machine("OrderSagaStateMachineArn")
-    sample = (REPO_ROOT / "sample_events" / "order_saga.json").read_text()
-    sfn = served.app.client("stepfunctions")
-    arn = sfn.start_execution(stateMachineArn=saga, name="read-by-keyboard", input=sample)["executionArn"]
-    until(lambda: sfn.describe_execution(executionArn=arn)["status"] == "FAILED")
+    arn = _failed_saga(served, "read-by-keyboard")
     _open_execution(page, served, arn)
     # When focus moves to the BeginSaga node of the graph and Enter is pressed
     node = page.locator('.graph g[data-state="BeginSaga"]')
