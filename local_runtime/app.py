@@ -59,6 +59,7 @@ from local_runtime.lambda_service import (
 from local_runtime.moto_patches.races import RaceStage
 from local_runtime.outside_http import OutsideService, OutsideWorld
 from local_runtime.pipes import PipeRunner, pipe_from_template
+from local_runtime.quotas import AccountQuotas
 from local_runtime.resources import Provisioned, Provisioner, Resource
 from local_runtime.schedules import Schedule, UnsupportedSchedule, rate_seconds, scheduled_event
 
@@ -266,6 +267,8 @@ class LocalApp:
         self.bus = EventBusProbe(self.account, region)
         self.calls = CallFaults()
         self.races = RaceStage()
+        self.quotas = AccountQuotas(CLOCK.timestamp)
+        """Account quotas enforced as AWS throttles them (none unless asked: `quotas.limit`)."""
         self.outside = OutsideWorld()
         self.pipes = PipeRunner(self.client, region, self.account)
         self.resources: Provisioned | None = None
@@ -296,6 +299,7 @@ class LocalApp:
         stdout_router().install()
         self.lambdas.install(boto3._get_default_session())
         self.calls.install(boto3._get_default_session())
+        self.quotas.install(boto3._get_default_session())
         self.races.install(boto3._get_default_session())
         _unsigned(boto3._get_default_session())
         _share_clients(boto3._get_default_session())
@@ -363,6 +367,7 @@ class LocalApp:
             self.lambdas.uninstall(boto3._get_default_session())
             self.calls.uninstall()
             self.races.uninstall()
+            self.quotas.uninstall()
             self._mock.stop()
             self._mock = None
         stdout_router().uninstall()
@@ -452,6 +457,7 @@ class LocalApp:
             client = _app_client(service, self.region)
             self.lambdas.install(client.meta)
             self.calls.install(client.meta)
+            self.quotas.install(client.meta)
             self.races.install(client.meta)
             _unsigned(client.meta)
             self._clients[service] = client

@@ -221,10 +221,21 @@ def _network_error(rule: CallFault) -> BotoCoreError:
 
 
 def _error_response(rule: CallFault) -> dict[str, Any]:
+    return error_response(rule.error, rule.message)
+
+
+def error_response(code: str, message: str) -> dict[str, Any]:
+    """A parsed AWS error response, as botocore hands one to its retry handler and raises it."""
     return {
-        "Error": {"Code": rule.error, "Message": rule.message},
+        "Error": {"Code": code, "Message": message},
         "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": str(uuid.uuid4()), "HTTPHeaders": {}},
     }
+
+
+def refused(code: str, message: str) -> tuple[Any, dict[str, Any]]:
+    """What a ``before-call`` hook returns to answer a request with an AWS error instead of
+    sending it (botocore retries it if the code is one it retries, as it would AWS's)."""
+    return _http(400), error_response(code, message)
 
 
 @dataclass
