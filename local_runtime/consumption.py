@@ -26,6 +26,7 @@ from typing import Any
 
 from local_runtime.call_faults import call_targets
 from local_runtime.moto_patches import backends
+from local_runtime.session_hooks import SessionHooks
 
 _UNIQUE = "local-runtime-consumption"
 _WRITES = {"PutItem": "Item", "UpdateItem": "Key", "DeleteItem": "Key"}
@@ -61,25 +62,16 @@ class Consumption:
         return max(keyed, key=lambda entry: entry[2], default=("", "", 0))
 
 
-class ConsumptionMeter:
+class ConsumptionMeter(SessionHooks):
     """Counts the requests of the sessions it is installed on (`install(session)`)."""
 
     def __init__(self, key_of: Callable[[str, Mapping[str, Any]], str] | None = None) -> None:
         """``key_of(table, item)`` names an item's key from a full item (PutItem gives the item, not
         its key); by default every attribute named ``pk`` / ``sk`` (a single-table design's)."""
+        super().__init__(_UNIQUE, {"before-parameter-build": self._count})
         self.consumption = Consumption()
         self._key_of = key_of or _pk_sk
         self._lock = threading.Lock()
-        self._hooked: list[Any] = []
-
-    def install(self, session: Any) -> None:
-        self._hooked.append(session)
-        session.events.register("before-parameter-build", self._count, unique_id=_UNIQUE)
-
-    def uninstall(self) -> None:
-        for hooked in self._hooked:
-            hooked.events.unregister("before-parameter-build", unique_id=_UNIQUE)
-        self._hooked = []
 
     def reset(self) -> Consumption:
         """The counts so far; the meter starts again from zero."""

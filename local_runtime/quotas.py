@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local_runtime.call_faults import refused
+from local_runtime.session_hooks import SessionHooks
 
 _UNIQUE = "local-runtime-quotas"
 THROTTLING = "ThrottlingException"
@@ -55,13 +56,13 @@ class Quota:
             return False
 
 
-class AccountQuotas:
+class AccountQuotas(SessionHooks):
     """The quotas of one app, checked before each request of the sessions they are installed on."""
 
     def __init__(self, now: Callable[[], float]) -> None:
+        super().__init__(_UNIQUE, {"before-call": self._check})
         self._now = now
         self._quotas: dict[tuple[str, str], Quota] = {}
-        self._hooked: list[Any] = []
 
     def limit(self, service: str, operation: str, per_second: float, burst: float | None = None) -> Quota:
         """Throttle ``service``'s ``operation`` beyond ``per_second`` requests a second (with a
@@ -79,15 +80,6 @@ class AccountQuotas:
     @property
     def throttled(self) -> Counter[tuple[str, str]]:
         return Counter({key: quota.throttled for key, quota in self._quotas.items()})
-
-    def install(self, session: Any) -> None:
-        self._hooked.append(session)
-        session.events.register("before-call", self._check, unique_id=_UNIQUE)
-
-    def uninstall(self) -> None:
-        for hooked in self._hooked:
-            hooked.events.unregister("before-call", unique_id=_UNIQUE)
-        self._hooked = []
 
     def _check(self, model: Any, **_: Any) -> tuple[Any, dict[str, Any]] | None:
         quota = self._quotas.get((model.service_model.service_name, model.name))
