@@ -314,20 +314,34 @@ function redrivePreview(analysis, history, definition) {
   );
 }
 
+// What was typed into an answer form, and what the last answer got back, by task token: a running
+// execution's page is redrawn when an event arrives, and that must not wipe a half-typed answer.
+const drafts = new Map();
+
 function answerForm(waiting, onAnswered) {
   const token = tokenOf(waiting);
-  const output = h("textarea", { rows: 4, "aria-label": `output for ${waiting.state}` }, '{"answered": "from the console"}');
-  const error = h("input", { type: "text", "aria-label": `error for ${waiting.state}`, value: "Rejected" });
-  const cause = h("input", { type: "text", "aria-label": `cause for ${waiting.state}`, value: "" });
+  const draft = drafts.get(token) || { output: '{"answered": "from the console"}', error: "Rejected", cause: "", said: null };
+  if (token) drafts.set(token, draft);
+  const keep = (field) => (event) => {
+    draft[field] = event.target.value;
+  };
+  const output = h("textarea", { rows: 4, "aria-label": `output for ${waiting.state}`, oninput: keep("output") }, draft.output);
+  const error = h("input", { type: "text", "aria-label": `error for ${waiting.state}`, value: draft.error, oninput: keep("error") });
+  const cause = h("input", { type: "text", "aria-label": `cause for ${waiting.state}`, value: draft.cause, oninput: keep("cause") });
   const said = h("div", { "aria-live": "polite" });
+  const tell = (message) => {
+    draft.said = message;
+    said.replaceChildren(message);
+  };
+  if (draft.said) said.append(draft.said);
   const send = async (operation, request) => {
     said.replaceChildren();
     try {
       await call("states", operation, { taskToken: token, ...request });
-      said.append(h("p", {}, "Sent."));
+      tell(h("p", {}, `${operation} sent.`));
       onAnswered();
     } catch (failure) {
-      said.append(problem(failure));
+      tell(problem(failure));
     }
   };
   return h(
@@ -345,7 +359,7 @@ function answerForm(waiting, onAnswered) {
           try {
             JSON.parse(output.value);
           } catch (e) {
-            said.replaceChildren(h("p", { class: "problem", role: "alert" }, `The output is not JSON: ${e.message}`));
+            tell(h("p", { class: "problem", role: "alert" }, `The output is not JSON: ${e.message}`));
             return;
           }
           send("SendTaskSuccess", { output: output.value });

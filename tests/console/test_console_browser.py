@@ -149,6 +149,15 @@ def _failed_saga(served: Served, name: str) -> str:
     return arn
 
 
+def _where_it_stands(served: Served, arn: str, answer: Any) -> str:
+    """What a stuck answer test needs to be read: the form's message and the execution's last events."""
+    sfn = served.app.client("stepfunctions")
+    events = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=8)["events"]
+    said = answer.inner_text() if answer.count() else "(no answer form on the page)"
+    tail = [(e["type"], (e.get("stateEnteredEventDetails") or {}).get("name", "")) for e in events]
+    return f"the answer form says {said!r}; the execution's newest events: {tail}"
+
+
 def _open_execution(page: Any, served: Served, arn: str) -> None:
     page.goto(f"{served.console}#/execution/{arn}")
     page.wait_for_selector(".graph svg g[data-state]")
@@ -173,11 +182,20 @@ def test_an_order_placed_through_the_api_shows_its_path_and_is_answered_from_the
     answer = page.get_by_role("region", name=f"answer {waiting}")
     answer.get_by_label(f"error for {waiting}").fill("PaymentDeclined")
     answer.get_by_label(f"cause for {waiting}").fill("declined from the console")
+    # (a live page is redrawn when an event arrives: what was typed survives the redraw)
+    page.evaluate("window.dispatchEvent(new HashChangeEvent('hashchange'))")
+    page.wait_for_selector(f'section[aria-label="answer {waiting}"]')
+    assert answer.get_by_label(f"error for {waiting}").input_value() == "PaymentDeclined"
     answer.get_by_role("button", name="Send failure").click()
-    # Then the page follows the execution to its end, the compensation drawn on the path
-    page.wait_for_function(
-        "document.getElementById('execution-status')?.textContent !== 'RUNNING'", timeout=60_000
-    )
+    # Then the answer is acknowledged, and the page follows the execution to its end, the
+    # compensation drawn on the path
+    try:
+        answer.get_by_text("SendTaskFailure sent.").wait_for(timeout=30_000)
+        page.wait_for_function(
+            "document.getElementById('execution-status')?.textContent !== 'RUNNING'", timeout=60_000
+        )
+    except Exception as stuck:
+        raise AssertionError(_where_it_stands(served, running["executionArn"], answer)) from stuck
     page.wait_for_selector('.graph g[data-outcome="compensating"]')
     ended = served.app.client("stepfunctions").describe_execution(executionArn=running["executionArn"])
     assert ended["status"] != "RUNNING"
