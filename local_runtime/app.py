@@ -38,6 +38,7 @@ from typing import Any, Protocol
 import boto3
 import botocore
 import botocore.auth
+import botocore.config
 import botocore.loaders
 from moto import mock_aws
 
@@ -223,15 +224,22 @@ def _shared_loader() -> botocore.loaders.Loader:
 
 
 @functools.cache
-def _app_client(service: str, region: str) -> Any:
+def _app_client(service: str, region: str, retries: bool = True) -> Any:
     """The apps' own clients (provisioning, lookups, what tests call): one per service and region
     for the process, since creating one costs ~10 ms and an app start uses a dozen. Made from a
     session of their own, which mock_aws's reset of boto3's default session leaves alone; moto
     answers them as it answers every botocore client while a mock runs. A client copies its
-    session's hooks when created, so each app hooks them itself (`LocalApp.client`)."""
+    session's hooks when created, so each app hooks them itself (`LocalApp.client`).
+
+    ``retries=False``: one attempt per call, for a service of the runtime that retries on its own
+    terms (a pipe retries a throttled target on the virtual clock, as Pipes does); botocore's
+    own backoff would sleep in real time in the thread that drives the clock."""
     session = boto3.session.Session(region_name=region)
     session._session.register_component("data_loader", _shared_loader())
-    return session.client(service, region_name=region)
+    config = (
+        None if retries else botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"})
+    )
+    return session.client(service, region_name=region, config=config)
 
 
 class LocalApp:
@@ -270,7 +278,7 @@ class LocalApp:
         self.quotas = AccountQuotas(CLOCK.timestamp)
         """Account quotas enforced as AWS throttles them (none unless asked: `quotas.limit`)."""
         self.outside = OutsideWorld()
-        self.pipes = PipeRunner(self.client, region, self.account)
+        self.pipes = PipeRunner(self._service_client, region, self.account)
         self.resources: Provisioned | None = None
         self.schedules: dict[str, Schedule] = {}
         self._parties: list[Party] = []
@@ -453,15 +461,24 @@ class LocalApp:
     def client(self, service: str) -> Any:
         """A boto3 client bound to the local app (moto): its Lambda invocations run the handlers
         and its calls meet the app's call faults, as the handlers' own clients do."""
-        if service not in self._clients:
-            client = _app_client(service, self.region)
+        return self._hooked_client(service, retries=True)
+
+    def _service_client(self, service: str) -> Any:
+        """The client a service of the runtime (the pipes) calls with: the app's hooks (faults,
+        quotas), one attempt per call, since the service retries by its own rules."""
+        return self._hooked_client(service, retries=False)
+
+    def _hooked_client(self, service: str, *, retries: bool) -> Any:
+        key = service if retries else f"{service}/no-retries"
+        if key not in self._clients:
+            client = _app_client(service, self.region, retries)
             self.lambdas.install(client.meta)
             self.calls.install(client.meta)
             self.quotas.install(client.meta)
             self.races.install(client.meta)
             _unsigned(client.meta)
-            self._clients[service] = client
-        return self._clients[service]
+            self._clients[key] = client
+        return self._clients[key]
 
     def resource(self, resource_type: str, path_contains: str) -> Resource:
         """The resource of a type whose CDK construct path contains the given text."""

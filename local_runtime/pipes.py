@@ -14,6 +14,12 @@ the source the way Pipes does:
   pipe's dead-letter queue and the pipe moves on. One batch at a time per shard.
 * `MaximumBatchingWindowInSeconds`: a batch that is not full waits, on the
   virtual clock, until the window that opened with its first record closes.
+* A target that is throttled or fails on AWS's side (`ThrottlingException`, 5xx) is retried by
+  the pipe with backoff on the virtual clock, for as long as it takes, and the retry counts
+  against neither the queue's `maxReceiveCount` nor the stream's `MaximumRetryAttempts`, as
+  Pipes documents for its internal errors. While a queue's batches wait for such a retry, the
+  pipe polls no more than `_SQS_HELD_BATCHES` of them: its throughput backs off to what the
+  target accepts, and the rest waits in the queue.
 * `FIRE_AND_FORGET` counts as accepted once the execution started;
   `REQUEST_RESPONSE` (Express only) waits for the execution, without blocking
   the runner: the batch is settled when the engine reports the execution's end,
@@ -38,6 +44,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from local_runtime import clock, storage
 from local_runtime.moto_patches import backends
 
@@ -45,10 +53,34 @@ _DEFAULT_BATCH_SIZE = {"sqs": 10, "dynamodb": 100}
 _STREAM_READ_LIMIT = 1000  # GetRecords' own maximum
 _SQS_BATCHES_PER_PUMP = 10
 _PLACEHOLDER = re.compile(r"<(\$[^>]*)>")
+_SQS_HELD_BATCHES = 10
+"""A queue's batches that may wait for a throttled target's retry at once (its pollers)."""
+_RETRY_FIRST_SECONDS, _RETRY_MAX_SECONDS = 0.1, 1.0
+"""Backoff of a throttled target's retries: doubling from the first to the cap."""
+_RETRYABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "InternalServerError",
+        "InternalFailure",
+    }
+)
 
 
 class PipeTargetFailed(Exception):
     """The target rejected a batch (execution failed, timed out or could not start)."""
+
+
+class PipeTargetThrottled(PipeTargetFailed):
+    """The target service refused the call for now (throttled, or failed on its side): the pipe
+    retries it, and the retry is not the target's failure."""
+
+
+def retry_delay(attempt: int) -> float:
+    """How long a throttled batch waits before its ``attempt``-th retry (1-based)."""
+    return float(min(_RETRY_MAX_SECONDS, _RETRY_FIRST_SECONDS * 2 ** (attempt - 1)))
 
 
 @dataclass
@@ -106,6 +138,8 @@ class PipeStats:
     filtered_out: int = 0
     failed_batches: int = 0
     dead_lettered_batches: int = 0
+    throttled_attempts: int = 0
+    """Target calls refused as throttled (or failed on AWS's side) and retried by the pipe."""
     executions: list[str] = field(default_factory=list)
 
 
@@ -122,6 +156,16 @@ class _InFlight:
 
 
 @dataclass
+class _Held:
+    """A queue batch whose target was throttled: its messages stay in flight until it is retried."""
+
+    messages: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+    throttles: int
+    due: float
+
+
+@dataclass
 class _PipeState:
     after_sequence: str | None = None
     buffer: list[dict[str, Any]] = field(default_factory=list)
@@ -129,6 +173,10 @@ class _PipeState:
     window_timer: bool = False
     pending: list[tuple[list[dict[str, Any]], int]] = field(default_factory=list)
     in_flight: list[_InFlight] = field(default_factory=list)
+    held: list[_Held] = field(default_factory=list)
+    retry_at: float | None = None
+    """A stream pipe's next try of a throttled batch (None: nothing waits)."""
+    throttles: int = 0
     dirty: bool = True
 
 
@@ -230,14 +278,24 @@ class PipeRunner:
         self._cut_batch(spec, state)
         if not state.pending:
             return moved
+        now = clock.CLOCK.timestamp()
+        if state.retry_at is not None and now < state.retry_at:
+            return moved  # a throttled batch waits for its retry's timer
         batch, attempts = state.pending.pop(0)
         try:
             flight = self._start(spec, batch)
+        except PipeTargetThrottled:
+            state.pending.insert(0, (batch, attempts))  # not an attempt of the target's
+            state.throttles += 1
+            state.retry_at = now + retry_delay(state.throttles)
+            self._wake_at(spec, state.retry_at)
+            return moved
         except PipeTargetFailed as failure:
             self.stats[spec.name].failed_batches += 1
             self._stream_batch_failed(spec, state, batch, attempts, failure)
             state.dirty = True
             return moved + len(batch)
+        state.retry_at, state.throttles = None, 0
         if flight is not None:
             flight.attempts = attempts
             state.in_flight.append(flight)
@@ -284,6 +342,15 @@ class PipeRunner:
             clock.CLOCK.call_at(
                 state.buffer_since + spec.batching_window, lambda: self._window_closed(spec.name), clock.PIPE
             )
+
+    def _wake_at(self, spec: PipeSpec, when: float) -> None:
+        """Look at the pipe again at ``when`` (a throttled target's retry)."""
+        state = self._state[spec.name]
+
+        def wake() -> None:
+            state.dirty = True
+
+        clock.CLOCK.call_at(when, wake, clock.PIPE)
 
     def _window_closed(self, name: str) -> None:
         self._state[name].window_timer = False
@@ -374,7 +441,10 @@ class PipeRunner:
         time (Pipes scales its pollers out; a few batches per pump keeps the others fair)."""
         moved = self._settle_queue_flights(spec, state)
         queue_url = self._queue_url(spec)
+        moved += self._retry_held(spec, state, queue_url)
         for _ in range(_SQS_BATCHES_PER_PUMP):
+            if len(state.held) >= _SQS_HELD_BATCHES:
+                return moved  # polling backs off while the target throttles
             visible = self._visible_count(spec)
             if visible == 0:
                 state.buffer_since = None
@@ -426,19 +496,57 @@ class PipeRunner:
         delivered = [m for m, k in zip(messages, keep, strict=True) if k]
         if not matching:
             return len(messages)
+        self._hand_over(spec, state, queue_url, delivered, matching, throttles=0)
+        return len(messages)
+
+    def _hand_over(
+        self,
+        spec: PipeSpec,
+        state: _PipeState,
+        queue_url: str,
+        messages: list[dict[str, Any]],
+        records: list[dict[str, Any]],
+        throttles: int,
+    ) -> None:
+        """Start the target with a queue batch and settle the messages by the outcome."""
         try:
-            flight = self._start(spec, matching)
+            flight = self._start(spec, records)
+        except PipeTargetThrottled:
+            due = clock.CLOCK.timestamp() + retry_delay(throttles + 1)
+            # the messages stay in flight while the batch waits: no receive is counted
+            self._keep_invisible(queue_url, messages, due)
+            state.held.append(_Held(messages, records, throttles + 1, due))
+            self._wake_at(spec, due)
+            return
         except PipeTargetFailed:
             # Left alone, the messages become visible again when their visibility timeout (running
             # since they were received) ends: a timer on the clock; redrive counts the receives.
-            stats.failed_batches += 1
-            return len(messages)
+            self.stats[spec.name].failed_batches += 1
+            return
         if flight is None:
-            self._delete(queue_url, delivered)
+            self._delete(queue_url, messages)
         else:
-            flight.messages = delivered
+            flight.messages = messages
             state.in_flight.append(flight)
-        return len(messages)
+
+    def _retry_held(self, spec: PipeSpec, state: _PipeState, queue_url: str) -> int:
+        due = [held for held in state.held if held.due <= clock.CLOCK.timestamp()]
+        for held in due:
+            state.held.remove(held)
+            self._hand_over(spec, state, queue_url, held.messages, held.records, held.throttles)
+        return len(due)
+
+    def _keep_invisible(self, queue_url: str, messages: list[dict[str, Any]], until: float) -> None:
+        """Extend the messages' visibility past the retry (Pipes keeps a batch it retries)."""
+        seconds = min(43_200, int(until - clock.CLOCK.timestamp()) + 30)
+        for start in range(0, len(messages), 10):
+            self._client("sqs").change_message_visibility_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": seconds}
+                    for i, m in enumerate(messages[start : start + 10])
+                ],
+            )
 
     def _settle_queue_flights(self, spec: PipeSpec, state: _PipeState) -> int:
         ended = [f for f in state.in_flight if f.outcome is not None]
@@ -484,8 +592,6 @@ class PipeRunner:
         """Start the target with the batch; None when the batch is settled by starting it
         (FIRE_AND_FORGET), else the flight to settle when the execution ends."""
         stats = self.stats[spec.name]
-        stats.batches += 1
-        stats.records += len(records)
         template = spec.target_parameters.get("InputTemplate")
         payload = [_apply_template(template, r) for r in records] if template else records
         sfn = self._client("stepfunctions")
@@ -494,8 +600,16 @@ class PipeRunner:
             execution_arn = sfn.start_execution(
                 stateMachineArn=spec.target_arn, name=name, input=json.dumps(payload, default=str)
             )["executionArn"]
+        except ClientError as error:
+            status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+            if error.response.get("Error", {}).get("Code") in _RETRYABLE_CODES or status >= 500:
+                stats.throttled_attempts += 1
+                raise PipeTargetThrottled(f"StartExecution refused for now: {error}") from error
+            raise PipeTargetFailed(f"StartExecution failed: {error}") from error
         except Exception as error:
             raise PipeTargetFailed(f"StartExecution failed: {error}") from error
+        stats.batches += 1
+        stats.records += len(records)
         stats.executions.append(execution_arn)
         if spec.invocation_type != "REQUEST_RESPONSE":
             return None

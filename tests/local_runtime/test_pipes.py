@@ -111,3 +111,47 @@ def test_a_paused_pipe_leaves_its_source_alone_until_resumed(tiny_app: LocalApp)
     tiny_app.resume_pipe("Tiny/StreamPipe")
     tiny_app.drain()
     assert len(tiny_app.executions("Tiny/BatchMachine/")) == 1
+
+
+def test_a_throttled_target_is_retried_without_counting_a_receive_and_nothing_is_dead_lettered(
+    tiny_app: LocalApp,
+) -> None:
+    # Given a queue (maxReceiveCount 3) whose pipe starts an execution per message, and an
+    # account that allows one StartExecution a second
+    quota = tiny_app.quotas.limit("stepfunctions", "StartExecution", per_second=1, burst=1)
+    sqs = tiny_app.client("sqs")
+    inbox = tiny_app.queue_url("Tiny/Inbox/")
+    started_at = tiny_app.now()
+    # When twelve orders arrive at once
+    for n in range(12):
+        sqs.send_message(
+            QueueUrl=inbox, MessageBody=json.dumps({"kind": "order", "id": f"o-{n}", "lines": [n]})
+        )
+    tiny_app.drain()
+    # Then the starts were throttled and retried by the pipe (Pipes retries a throttled target
+    # without counting it against the queue's maxReceiveCount): every order started once, at
+    # the quota's pace, and none was dead-lettered
+    executions = tiny_app.executions("Tiny/Machine/")
+    ids = sorted(json.loads(e["input"])[0]["orderId"] for e in executions)
+    assert ids == sorted(f"o-{n}" for n in range(12))
+    assert quota.throttled > 0
+    assert (tiny_app.now() - started_at).total_seconds() >= 11
+    assert tiny_app.receive_all(tiny_app.queue_url("Tiny/Dlq/")) == []
+    pipe = tiny_app.resource("AWS::Pipes::Pipe", "Tiny/QueuePipe").ref
+    assert tiny_app.pipes.stats[pipe].throttled_attempts > 0
+
+
+def test_a_throttled_stream_batch_is_retried_beyond_its_maximum_retry_attempts(tiny_app: LocalApp) -> None:
+    # Given the stream pipe (MaximumRetryAttempts 2, DLQ) and one StartExecution a second
+    tiny_app.quotas.limit("stepfunctions", "StartExecution", per_second=1, burst=1)
+    # When records arrive faster than executions may start
+    for n in range(6):
+        _put(tiny_app, f"order-{n}")
+        tiny_app.drain()  # one batch per record
+    # Then every batch started in the end: throttles are not the target's failures
+    executions = tiny_app.executions("Tiny/BatchMachine/")
+    assert len(executions) == 6
+    assert all(e["status"] == "SUCCEEDED" for e in executions)
+    assert tiny_app.receive_all(tiny_app.queue_url("Tiny/Dlq/")) == []
+    pipe = tiny_app.resource("AWS::Pipes::Pipe", "Tiny/StreamPipe").ref
+    assert tiny_app.pipes.stats[pipe].throttled_attempts > 0
