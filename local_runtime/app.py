@@ -48,6 +48,7 @@ from local_runtime.assembly import AssemblyError, StackArtifact, load_stacks
 from local_runtime.call_faults import CallFaults
 from local_runtime.clock import CLOCK, RuntimeNotQuiet, as_seconds
 from local_runtime.cloudwatch_logs import CloudWatchLogs
+from local_runtime.consumption import key_schema_of
 from local_runtime.execution_events import StatusChangePublisher
 from local_runtime.faults import EventBusProbe
 from local_runtime.function_logs import FunctionLogs, stdout_router
@@ -275,7 +276,11 @@ class LocalApp:
         self.bus = EventBusProbe(self.account, region)
         self.calls = CallFaults()
         self.races = RaceStage()
-        self.quotas = AccountQuotas(CLOCK.timestamp)
+        self.quotas = AccountQuotas(
+            CLOCK.timestamp,
+            key_of=key_schema_of(LOCAL_ACCOUNT, region),
+            table_arn=lambda table: f"arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT}:table/{table}",
+        )
         """Account quotas enforced as AWS throttles them (none unless asked: `quotas.limit`)."""
         self.outside = OutsideWorld()
         self.pipes = PipeRunner(self._service_client, region, self.account)

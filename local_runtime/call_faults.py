@@ -232,10 +232,11 @@ def error_response(code: str, message: str) -> dict[str, Any]:
     }
 
 
-def refused(code: str, message: str) -> tuple[Any, dict[str, Any]]:
+def refused(code: str, message: str, **fields: Any) -> tuple[Any, dict[str, Any]]:
     """What a ``before-call`` hook returns to answer a request with an AWS error instead of
-    sending it (botocore retries it if the code is one it retries, as it would AWS's)."""
-    return _http(400), error_response(code, message)
+    sending it (botocore retries it if the code is one it retries, as it would AWS's).
+    ``fields``: the error's own members, as botocore parses them (``CancellationReasons``...)."""
+    return _http(400), {**error_response(code, message), **fields}
 
 
 @dataclass

@@ -70,7 +70,7 @@ class ConsumptionMeter(SessionHooks):
         its key); by default every attribute named ``pk`` / ``sk`` (a single-table design's)."""
         super().__init__(_UNIQUE, {"before-parameter-build": self._count})
         self.consumption = Consumption()
-        self._key_of = key_of or _pk_sk
+        self._key_of = key_of or pk_sk_key
         self._lock = threading.Lock()
 
     def reset(self) -> Consumption:
@@ -96,39 +96,52 @@ class ConsumptionMeter(SessionHooks):
                 counted.sqs_messages_sent[queue] += len(params.get("Entries") or [None])
 
     def _dynamodb(self, counted: Consumption, operation: str, params: Mapping[str, Any]) -> None:
-        table = str(params.get("TableName", ""))
-        if operation in _WRITES:
-            counted.write_units[(table, self._key(table, params.get(_WRITES[operation])))] += 1
-        elif operation in _READS:
-            counted.read_units[(table, self._key(table, params.get(_READS[operation])))] += 1
-        elif operation in ("Query", "Scan"):
-            counted.read_units[(table, "")] += 1
-        elif operation in ("TransactWriteItems", "TransactGetItems"):
-            units = counted.write_units if operation == "TransactWriteItems" else counted.read_units
-            for entry in params.get("TransactItems") or []:
-                for action, body in entry.items():
-                    if action == "Get" or action in _TRANSACTION_ACTIONS:
-                        named = str(body.get("TableName", ""))
-                        item = (
-                            body.get("Key")
-                            if action in ("Get", "Update", "Delete", "ConditionCheck")
-                            else body.get("Item")
-                        )
-                        units[(named, self._key(named, item))] += 2
-        elif operation in ("BatchWriteItem", "BatchGetItem"):
-            units = counted.write_units if operation == "BatchWriteItem" else counted.read_units
-            for named, requests in (params.get("RequestItems") or {}).items():
-                items = requests if isinstance(requests, list) else requests.get("Keys", [])
-                for request in items:
-                    item = (
-                        request.get("PutRequest", {}).get("Item")
-                        or request.get("DeleteRequest", {}).get("Key")
-                        or request
-                    )
-                    units[(named, self._key(named, item))] += 1
+        if operation in ("Query", "Scan"):
+            counted.read_units[(str(params.get("TableName", "")), "")] += 1
+            return
+        units = counted.read_units if operation in _READ_OPERATIONS else counted.write_units
+        for table, key, n in dynamodb_units(operation, params, self._key_of):
+            units[(table, key)] += n
 
-    def _key(self, table: str, item: Any) -> str:
-        return self._key_of(table, item) if isinstance(item, Mapping) else ""
+
+_READ_OPERATIONS = frozenset({"GetItem", "TransactGetItems", "BatchGetItem"})
+WRITE_OPERATIONS = frozenset({*_WRITES, "TransactWriteItems", "BatchWriteItem"})
+
+
+def dynamodb_units(
+    operation: str, params: Mapping[str, Any], key_of: Callable[[str, Mapping[str, Any]], str]
+) -> list[tuple[str, str, int]]:
+    """(table, key, units) of each item a DynamoDB request reads or writes by key, in request
+    order: one unit per item, two inside a transaction (the meter's and the quotas' one count).
+    Query and Scan name no key: nothing."""
+
+    def key(table: str, item: Any) -> str:
+        return key_of(table, item) if isinstance(item, Mapping) else ""
+
+    table = str(params.get("TableName", ""))
+    if operation in _WRITES:
+        return [(table, key(table, params.get(_WRITES[operation])), 1)]
+    if operation in _READS:
+        return [(table, key(table, params.get(_READS[operation])), 1)]
+    touched: list[tuple[str, str, int]] = []
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        for entry in params.get("TransactItems") or []:
+            for action, body in entry.items():
+                if action == "Get" or action in _TRANSACTION_ACTIONS:
+                    named = str(body.get("TableName", ""))
+                    item = body.get("Item") if action == "Put" else body.get("Key")
+                    touched.append((named, key(named, item), 2))
+    elif operation in ("BatchWriteItem", "BatchGetItem"):
+        for named, requests in (params.get("RequestItems") or {}).items():
+            items = requests if isinstance(requests, list) else requests.get("Keys", [])
+            for request in items:
+                item = (
+                    request.get("PutRequest", {}).get("Item")
+                    or request.get("DeleteRequest", {}).get("Key")
+                    or request
+                )
+                touched.append((named, key(named, item), 1))
+    return touched
 
 
 def key_schema_of(account: str, region: str) -> Callable[[str, Mapping[str, Any]], str]:
@@ -138,7 +151,7 @@ def key_schema_of(account: str, region: str) -> Callable[[str, Mapping[str, Any]
         try:
             spec = backends.backend("dynamodb", account, region).get_table(table)
         except Exception:  # noqa: BLE001 - a table moto does not have: the request fails anyway
-            return _pk_sk(table, item)
+            return pk_sk_key(table, item)
         names = [name for name in (spec.hash_key_attr, spec.range_key_attr) if name]
         return _as_text({name: item[name] for name in names if name in item})
 
@@ -150,7 +163,7 @@ def _as_text(key: Mapping[str, Any]) -> str:
     return json.dumps(plain, sort_keys=True) if plain else ""
 
 
-def _pk_sk(table: str, item: Mapping[str, Any]) -> str:
+def pk_sk_key(table: str, item: Mapping[str, Any]) -> str:
     parts = {name: item[name] for name in ("pk", "sk") if name in item}
     return (
         json.dumps(

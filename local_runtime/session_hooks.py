@@ -20,10 +20,11 @@ class SessionHooks:
     def install(self, session: Any) -> None:
         self._hooked.append(session)
         for event, handler in self._handlers.items():
-            session.events.register(event, handler, unique_id=self._unique)
+            # botocore keys unique ids across events: one id per event, or the second is dropped
+            session.events.register(event, handler, unique_id=f"{self._unique}:{event}")
 
     def uninstall(self) -> None:
         for hooked in self._hooked:
             for event in self._handlers:
-                hooked.events.unregister(event, unique_id=self._unique)
+                hooked.events.unregister(event, unique_id=f"{self._unique}:{event}")
         self._hooked = []

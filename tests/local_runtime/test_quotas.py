@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local_runtime import LocalApp
@@ -80,3 +83,78 @@ def test_a_quota_allows_something() -> None:
     quotas = AccountQuotas(lambda: 0.0)
     with pytest.raises(ValueError):
         quotas.limit("events", "PutEvents", per_second=0)
+
+
+def _single_attempt_dynamodb() -> Any:
+    """A client that shows a throttle as it comes (botocore would retry it ten times)."""
+    return boto3.client("dynamodb", config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+
+
+def test_writes_to_one_key_beyond_its_rate_are_throttled_as_a_hot_partition(tiny_app: LocalApp) -> None:
+    table = tiny_app.table_name("Tiny/Table/")
+    dynamodb = _single_attempt_dynamodb()
+    quota = tiny_app.quotas.limit_key_writes(per_second=3)
+    for n in range(3):
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": "hot"}, "n": {"N": str(n)}})
+    # the fourth write of the same key in the same virtual second is refused as AWS refuses it
+    with pytest.raises(ClientError) as refused:
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": "hot"}, "n": {"N": "3"}})
+    error = refused.value.response
+    assert error["Error"]["Code"] == "ProvisionedThroughputExceededException"
+    assert error["ThrottlingReasons"][0]["reason"] == "TableWriteKeyRangeThroughputExceeded"
+    assert error["ThrottlingReasons"][0]["resource"].endswith(f":table/{table}")
+    assert quota.throttled == 1
+    # another key is not held back by the hot one, and a refused write wrote nothing
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "cold"}})
+    item = dynamodb.get_item(TableName=table, Key={"pk": {"S": "hot"}})["Item"]
+    assert item["n"] == {"N": "2"}
+    # a virtual second later the key takes writes again
+    tiny_app.advance(timedelta(seconds=1))
+    dynamodb.update_item(
+        TableName=table,
+        Key={"pk": {"S": "hot"}},
+        UpdateExpression="SET n = :n",
+        ExpressionAttributeValues={":n": {"N": "4"}},
+    )
+
+
+def test_a_transaction_over_a_hot_key_is_cancelled_for_throttling_and_writes_nothing(
+    tiny_app: LocalApp,
+) -> None:
+    table = tiny_app.table_name("Tiny/Table/")
+    dynamodb = _single_attempt_dynamodb()
+    tiny_app.quotas.limit_key_writes(per_second=4)  # two transactional writes of one key
+
+    def transact(order: str) -> None:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "SKU#hot"}},
+                        "UpdateExpression": "ADD sold :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {"Put": {"TableName": table, "Item": {"pk": {"S": f"RESERVATION#{order}"}}}},
+            ]
+        )
+
+    transact("o-1")
+    transact("o-2")
+    with pytest.raises(ClientError) as refused:
+        transact("o-3")
+    error = refused.value.response
+    assert error["Error"]["Code"] == "TransactionCanceledException"
+    # the reasons say which item was throttled, so a caller tells it from a failed condition
+    assert [r["Code"] for r in error["CancellationReasons"]] == ["ThrottlingError", "None"]
+    assert "Item" not in dynamodb.get_item(TableName=table, Key={"pk": {"S": "RESERVATION#o-3"}})
+    sold = dynamodb.get_item(TableName=table, Key={"pk": {"S": "SKU#hot"}})["Item"]["sold"]
+    assert sold == {"N": "2"}
+
+
+def test_a_key_quota_allows_a_transactional_write() -> None:
+    from local_runtime.quotas import AccountQuotas
+
+    with pytest.raises(ValueError):
+        AccountQuotas(lambda: 0.0).limit_key_writes(per_second=10, burst=1)
