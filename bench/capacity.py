@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 
 from demo.customers import post_order
+from demo.inventory import seed_stock
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp, moto_patches
 from local_runtime.consumption import Consumption, ConsumptionMeter, key_schema_of
@@ -58,9 +59,7 @@ def _run(assembly: Path, sample: dict[str, Any], path: str, orders: int) -> dict
         meter.install(boto3._get_default_session())  # the handlers' and the engine's clients
         for service in ("stepfunctions", "sqs", "dynamodb", "events", "s3", "lambda"):
             meter.install(app.client(service).meta)  # the pipes' and the rules' (the app's own)
-        for sku, available in STOCK.items():
-            item = {"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": str(available)}}
-            app.client("dynamodb").put_item(TableName=app.output("InventoryTableName"), Item=item)
+        seed_stock(app, STOCK)
         provider = PaymentProvider(app)
         written: Counter[str] = Counter()
         stop_listening = moto_patches.on_source_write(lambda source: written.update([source]))

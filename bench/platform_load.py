@@ -159,19 +159,13 @@ def _platform(orders: int, warm: bool = True) -> dict[str, Any]:
 
 def _platform_run(orders: int) -> dict[str, Any]:
     from demo.customers import post_order
+    from demo.inventory import seed_stock
     from demo.payment_provider import PaymentProvider
     from local_runtime import LocalApp
 
     sample = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
     with LocalApp(REPO_ROOT / "cdk.out", log_level="WARNING") as app:
-        inventory = app.output("InventoryTableName")
-        for line in sample["items"]:
-            item = {
-                "pk": {"S": f"SKU#{line['sku']}"},
-                "sku": {"S": line["sku"]},
-                "available": {"N": "1000000"},
-            }
-            app.client("dynamodb").put_item(TableName=inventory, Item=item)
+        seed_stock(app, {line["sku"]: 1_000_000 for line in sample["items"]})
         app.add_party(PaymentProvider(app, answer_after=timedelta(seconds=2)))
         started = time.perf_counter()
         for n in range(orders):

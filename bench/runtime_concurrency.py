@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from demo.customers import post_order
+from demo.inventory import seed_stock
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp, storage
 
@@ -107,14 +108,7 @@ def _acquire_release() -> None:
 def _burst(assembly: Path, sample: dict[str, Any], orders: int, concurrency: int) -> tuple[Any, ...]:
     started = time.perf_counter()
     with LocalApp(assembly, log_level="ERROR", concurrency=concurrency) as app:
-        inventory = app.output("InventoryTableName")
-        for line in sample["items"]:
-            item = {
-                "pk": {"S": f"SKU#{line['sku']}"},
-                "sku": {"S": line["sku"]},
-                "available": {"N": "1000000"},
-            }
-            app.client("dynamodb").put_item(TableName=inventory, Item=item)
+        seed_stock(app, {line["sku"]: 1_000_000 for line in sample["items"]})
         app.add_party(PaymentProvider(app, answer_after=timedelta(seconds=2)))
         placed_at = app.now()
         for n in range(orders):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from demo.customers import post_order
+from demo.inventory import seed_stock
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
 
@@ -56,10 +57,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 def _run(assembly: Path, sample: dict[str, Any], name: str, scenario: Scenario) -> tuple[int, int]:
     with LocalApp(assembly, log_level="WARNING") as app:
-        table = app.output("InventoryTableName")
-        for sku, available in STOCK.items():
-            item = {"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": str(available)}}
-            app.client("dynamodb").put_item(TableName=table, Item=item)
+        seed_stock(app, STOCK)
         order = scenario(app, {**sample, "customerId": f"bench-{uuid.uuid4().hex[:8]}"})
         post_order(app, order)
         provider = PaymentProvider(app)

@@ -28,6 +28,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from demo.accounts import run_account_change
 from demo.customers import post_order
 from demo.imports import run_bulk_import
+from demo.inventory import seed_stock, stock_levels
 from demo.notice_signing import SIGNATURE_HEADER, sign_notice
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
@@ -47,22 +48,9 @@ def _scan(app: LocalApp, output: str) -> list[dict[str, Any]]:
     ]
 
 
-def _stock(app: LocalApp) -> dict[str, int]:
-    return {
-        i["sku"]: int(i["available"]) for i in _scan(app, "InventoryTableName") if i["pk"].startswith("SKU#")
-    }
-
-
 def _post(app: LocalApp, body: dict[str, Any], key: str) -> tuple[int, dict[str, Any]]:
     response = post_order(app, body, key)
     return response.status, response.json() or {}
-
-
-def _seed_stock(app: LocalApp) -> None:
-    table = app.output("InventoryTableName")
-    for sku, available in STOCK.items():
-        item = {"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": str(available)}}
-        app.client("dynamodb").put_item(TableName=table, Item=item)
 
 
 class Checks:
@@ -172,9 +160,9 @@ def show_who_may_answer(provider: PaymentProvider, checks: Checks) -> None:
 def run(app: LocalApp, sample: dict[str, Any]) -> list[str]:
     """The whole story on one local app; returns the problems found (empty = all good)."""
     checks = Checks()
-    _seed_stock(app)
+    seed_stock(app, STOCK)
     tap = app.subscribe(app.output("EventBusName"), {"source": ["order-platform.orders"]})
-    print(f"== Stock before: {_stock(app)}")
+    print(f"== Stock before: {stock_levels(app)}")
     placed = _place_orders(app, sample, checks)
     provider = PaymentProvider(app)
     provider.settle()
@@ -183,8 +171,8 @@ def run(app: LocalApp, sample: dict[str, Any]) -> list[str]:
     _report(app, placed, app.receive_all(tap), checks)
     payments = {p["orderId"][:8]: p["status"] for p in _scan(app, "PaymentsTableName")}
     shipments = {s["orderId"][:8]: s["status"] for s in _scan(app, "ShipmentsTableName")}
-    print(f"\n== Payments {payments}\n== Shipments {shipments}\n== Stock after: {_stock(app)}")
-    sold = {sku: STOCK[sku] - left for sku, left in _stock(app).items()}
+    print(f"\n== Payments {payments}\n== Shipments {shipments}\n== Stock after: {stock_levels(app)}")
+    sold = {sku: STOCK[sku] - left for sku, left in stock_levels(app).items()}
     checks.expect(
         sold == {line["sku"]: 2 * line["quantity"] for line in sample["items"]}, f"stock moved by {sold}"
     )

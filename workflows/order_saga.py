@@ -117,7 +117,8 @@ SAGA_TASKS: tuple[_Task, ...] = (
         c.SAGA_RESERVE_PLACEHOLDER,
         c.SAGA_RESERVE_HANDLER,
         "Order saga: reserves the stock of every line in one conditional transaction",
-        {INVENTORY_TABLE_ENV: _WRITE_ITEMS},
+        # Reads how many shards a SKU's stock has (and their levels when one cannot serve alone).
+        {INVENTORY_TABLE_ENV: (*_WRITE_ITEMS, "dynamodb:BatchGetItem")},
     ),
     _Task(
         c.SAGA_REQUEST_PAYMENT_PLACEHOLDER,

@@ -169,8 +169,11 @@ class DynamoTable:
             raise
         return True
 
-    def _batch_get(self, keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
-        """Consistent BatchGetItem of ``keys`` (unique, plain values), chunked to the API limit.
+    def _batch_get(
+        self, keys: list[dict[str, Any]], projection: str, *, consistent: bool = True
+    ) -> list[dict[str, Any]]:
+        """BatchGetItem of ``keys`` (unique, plain values), chunked to the API limit; consistent
+        unless the caller can use a value a moment old (half the read units).
 
         Keys DynamoDB leaves unprocessed (throttling) are asked again a few times with a short
         backoff; if some are still unprocessed the read counts as a transient failure.
@@ -180,7 +183,7 @@ class DynamoTable:
             pending: dict[str, Any] = {
                 self._table_name: {
                     "Keys": [to_item(key) for key in keys[start : start + _BATCH_GET_LIMIT]],
-                    "ConsistentRead": True,
+                    "ConsistentRead": consistent,
                     "ProjectionExpression": projection,
                 }
             }

@@ -7,7 +7,9 @@ is reported as False, never raised, and the domain decides what it means.
 
 Tables (partition key ``pk`` only, except the order table):
 - order table: saga lock ``ORDER#<orderId>`` / ``SAGA``, next to the order it guards;
-- inventory: stock ``SKU#<sku>`` {sku, available}; reservations ``RESERVATION#<orderId>``;
+- inventory: stock ``SKU#<sku>`` {sku, available[, shards]} and, for a sharded SKU, its other
+  shards ``SKU#<sku>#SHARD#<n>`` (`order_saga.stock`); reservations ``RESERVATION#<orderId>``
+  (with ``stockShards``: which shards gave each line, so a release returns it there);
 - shipments: ``SHIPMENT#<orderId>``.
 """
 
@@ -17,7 +19,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dynamo_tables import DynamoTable, cancellation_codes, dynamodb_client, is_condition_failure, to_item
+from dynamo_tables import (
+    DynamoTable,
+    cancellation_codes,
+    dynamodb_client,
+    from_item,
+    is_condition_failure,
+    to_item,
+)
 from order_saga.errors import OutOfStock, SagaStoreUnavailable
 from order_saga.models import (
     Reservation,
@@ -26,6 +35,7 @@ from order_saga.models import (
     SagaStatus,
     Shipment,
 )
+from order_saga.stock import first_shard, stock_pk, take_from
 from order_store.dynamodb import DynamoOrderRepository
 from order_store.events import ORDER_PLACED
 from order_store.keys import SAGA_RECORD_TYPE, SAGA_SK, order_pk, outbox_sk
@@ -35,11 +45,6 @@ REFUSAL_SK_PREFIX = "REFUSAL#"
 REFUSAL_RECORD_TYPE = "SAGA_REFUSAL"
 
 _CONDITION_FAILED = "ConditionalCheckFailed"
-
-
-def sku_pk(sku: str) -> str:
-    """Stock item key."""
-    return f"SKU#{sku}"
 
 
 def reservation_pk(order_id: str) -> str:
@@ -184,55 +189,130 @@ class DynamoInventory(_SagaTable):
 
     def missing_skus(self, skus: Collection[str]) -> set[str]:
         wanted = sorted(set(skus))
-        found = self._batch_get([{"pk": sku_pk(sku)} for sku in wanted], projection="pk")
+        found = self._batch_get([{"pk": stock_pk(sku)} for sku in wanted], projection="pk")
         present = {item["pk"] for item in found}
-        return {sku for sku in wanted if sku_pk(sku) not in present}
+        return {sku for sku in wanted if stock_pk(sku) not in present}
 
     def get_reservation(self, order_id: str) -> Reservation | None:
         return self._get_model(Reservation, {"pk": reservation_pk(order_id)})
 
     def reserve(self, reservation: Reservation) -> bool:
-        """One transaction: a conditional decrement per SKU and the reservation put."""
+        """One transaction: a conditional decrement of one shard per SKU and the reservation put.
+
+        A sharded SKU's line starts at the order's own shard and, when that shard cannot serve
+        it, tries the others in turn (a new transaction each time: nothing is taken until one
+        commits); when no single shard holds the quantity, the shards are read and the line is
+        taken from several of them at once.
+        """
+        quantities = {line.sku: line.quantity for line in reservation.lines}
+        shards = self._shard_counts(list(quantities))
+        order_id = reservation.order_id
+        starts = {sku: first_shard(order_id, sku, shards[sku]) for sku in quantities}
+        taken = {sku: {starts[sku]: quantity} for sku, quantity in quantities.items()}
+        widest = max(shards.values())
+        attempt = 0
+        while True:
+            failed = self._try_reserve(reservation, taken)
+            if failed is None:
+                return True
+            if not failed:  # the reservation exists: a retry, which must get the first answer
+                return False
+            attempt += 1
+            if attempt == widest or any(shards[sku] == 1 for sku in failed):
+                break
+            for sku in failed:  # only the lines that failed move to their next shard
+                taken[sku] = {(starts[sku] + attempt) % shards[sku]: quantities[sku]}
+        short = [sku for sku in failed if shards[sku] == 1]
+        if short:
+            raise OutOfStock(short)
+        # every shard alone was short: take each failed line from several shards, if together
+        # they hold it
+        for sku in failed:
+            taken[sku] = take_from(self._shard_levels(sku, shards[sku]), quantities[sku])
+        short = [sku for sku in failed if not taken[sku]]
+        if short:
+            raise OutOfStock(short)
+        failed = self._try_reserve(reservation, taken)
+        if failed is None:
+            return True
+        if not failed:
+            return False
+        raise SagaStoreUnavailable(
+            f"stock of {', '.join(failed)} moved while order {order_id} took it from several shards; retry"
+        )
+
+    def _try_reserve(self, reservation: Reservation, taken: dict[str, dict[int, int]]) -> list[str] | None:
+        """One reservation transaction: None when it committed, [] when the order's reservation
+        already exists, else the SKUs whose shard(s) lacked the quantity."""
+        lines = [(sku, shard, quantity) for sku, parts in taken.items() for shard, quantity in parts.items()]
         decrements = [
             {
                 "Update": {
-                    "Key": to_item({"pk": sku_pk(line.sku)}),
+                    "Key": to_item({"pk": stock_pk(sku, shard)}),
                     "UpdateExpression": "SET #available = #available - :quantity",
                     "ConditionExpression": "attribute_exists(pk) AND #available >= :quantity",
                     "ExpressionAttributeNames": {"#available": "available"},
-                    "ExpressionAttributeValues": to_item({":quantity": line.quantity}),
+                    "ExpressionAttributeValues": to_item({":quantity": quantity}),
                 }
             }
-            for line in reservation.lines
+            for sku, shard, quantity in lines
         ]
-        put = {
-            "Put": {
-                "Item": to_item(
-                    {"pk": reservation_pk(reservation.order_id), **reservation.model_dump(exclude_none=True)}
-                ),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
+        record = {
+            "pk": reservation_pk(reservation.order_id),
+            **reservation.model_dump(exclude_none=True),
+            "stockShards": {
+                sku: {str(shard): q for shard, q in parts.items()} for sku, parts in taken.items()
+            },
         }
+        put = {"Put": {"Item": to_item(record), "ConditionExpression": "attribute_not_exists(pk)"}}
         try:
             self._transact([*decrements, put])
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
-            # A reservation that exists wins over a shortage: the first attempt already took the
-            # stock, and that is the answer a retry must get.
             if self.get_reservation(reservation.order_id) is not None:
-                return False
+                return []
             codes = cancellation_codes(error)
-            short = [
-                line.sku
-                for line, code in zip(reservation.lines, codes, strict=False)
-                if code == _CONDITION_FAILED
+            failed = [
+                sku for (sku, _, _), code in zip(lines, codes, strict=False) if code == _CONDITION_FAILED
             ]
-            raise OutOfStock(short or [line.sku for line in reservation.lines]) from error
-        return True
+            return sorted(set(failed)) or sorted(taken)
+        return None
+
+    def _shard_counts(self, skus: list[str]) -> dict[str, int]:
+        """How many shards each SKU's stock has (1 unless its item says otherwise). Read a moment
+        old at half the cost: shards are only ever added, and a stale count names shards that
+        exist."""
+        found = self._batch_get(
+            [{"pk": stock_pk(sku)} for sku in sorted(set(skus))], projection="pk, shards", consistent=False
+        )
+        counts = {str(item["pk"]): int(item.get("shards") or 1) for item in found}
+        return {sku: max(1, counts.get(stock_pk(sku), 1)) for sku in skus}
+
+    def _shard_levels(self, sku: str, shards: int) -> dict[int, int]:
+        found = self._batch_get(
+            [{"pk": stock_pk(sku, shard)} for shard in range(shards)], projection="pk, available"
+        )
+        by_key = {str(item["pk"]): int(item.get("available") or 0) for item in found}
+        return {shard: by_key.get(stock_pk(sku, shard), 0) for shard in range(shards)}
+
+    def _taken_shards(self, order_id: str) -> dict[str, dict[int, int]]:
+        """Which shards gave each line of a reservation (its own SKU item when not recorded)."""
+        response = self._call(
+            "get_item",
+            Key=to_item({"pk": reservation_pk(order_id)}),
+            ConsistentRead=True,
+            ProjectionExpression="stockShards",
+        )
+        recorded = from_item(response.get("Item") or {}).get("stockShards") or {}
+        return {
+            str(sku): {int(shard): int(quantity) for shard, quantity in parts.items()}
+            for sku, parts in recorded.items()
+        }
 
     def release(self, reservation: Reservation, now: datetime) -> bool:
-        """One transaction: RESERVED -> RELEASED and every line's quantity added back."""
+        """One transaction: RESERVED -> RELEASED and every line's quantity added back to the
+        shards it was taken from."""
         mark = {
             "Update": {
                 "Key": to_item({"pk": reservation_pk(reservation.order_id)}),
@@ -244,17 +324,19 @@ class DynamoInventory(_SagaTable):
                 ),
             }
         }
+        shards = self._taken_shards(reservation.order_id)
         restock = [
             {
                 "Update": {
-                    "Key": to_item({"pk": sku_pk(line.sku)}),
+                    "Key": to_item({"pk": stock_pk(line.sku, shard)}),
                     # a stock item deleted meanwhile is recreated rather than the stock lost
                     "UpdateExpression": "SET #sku = if_not_exists(#sku, :sku) ADD #available :quantity",
                     "ExpressionAttributeNames": {"#sku": "sku", "#available": "available"},
-                    "ExpressionAttributeValues": to_item({":sku": line.sku, ":quantity": line.quantity}),
+                    "ExpressionAttributeValues": to_item({":sku": line.sku, ":quantity": quantity}),
                 }
             }
             for line in reservation.lines
+            for shard, quantity in (shards.get(line.sku) or {0: line.quantity}).items()
         ]
         try:
             self._transact([mark, *restock])

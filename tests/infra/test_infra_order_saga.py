@@ -49,6 +49,8 @@ WEBHOOK_HANDLER = "payment_webhook.handler.lambda_handler"
 READ = {"dynamodb:GetItem", "dynamodb:BatchGetItem"}
 WRITE = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 UPDATE = {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+# A reservation reads how many shards each SKU's stock has (and, when short, their levels) at once.
+RESERVE = WRITE | {"dynamodb:BatchGetItem"}
 # Powertools Idempotency's records: a conditional put, a get, the completion, a failed one's delete.
 RECEIPTS = {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 
@@ -56,7 +58,7 @@ RECEIPTS = {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dyna
 # (IAM has no TransactWriteItems action: transactions are authorized per Put/UpdateItem.)
 EXPECTED_TABLE_ACCESS: dict[str, dict[str, set[str]]] = {
     "order_saga.begin_handler.lambda_handler": {"Orders": WRITE, "Inventory": READ},
-    "order_saga.reserve_handler.lambda_handler": {"Inventory": WRITE},
+    "order_saga.reserve_handler.lambda_handler": {"Inventory": RESERVE},
     "order_saga.request_payment_handler.lambda_handler": {"Payments": WRITE},
     "order_saga.ship_handler.lambda_handler": {"Shipments": WRITE},
     "order_saga.confirm_handler.lambda_handler": {"Orders": WRITE},

@@ -25,15 +25,19 @@ def _client_error(code: str, operation: str, **extra: Any) -> ClientError:
 
 
 class StubClient:
-    """Raises the configured error from every operation, and records the calls."""
+    """Raises the configured error from every operation (except those given an answer), and
+    records the calls."""
 
-    def __init__(self, error: Exception) -> None:
+    def __init__(self, error: Exception, answers: dict[str, Any] | None = None) -> None:
         self.error = error
+        self.answers = answers or {}
         self.calls: list[str] = []
 
     def __getattr__(self, operation: str) -> Any:
         def call(**_: Any) -> Any:
             self.calls.append(operation)
+            if operation in self.answers:
+                return self.answers[operation]
             raise self.error
 
         return call
@@ -78,8 +82,10 @@ def test_a_reservation_cancelled_by_a_transaction_conflict_is_transient() -> Non
         status="RESERVED",
         reserved_at="2026-11-23T10:00:00.000Z",
     )
+    # (the SKU's shard count is read first: it is not sharded)
+    client = StubClient(error, answers={"batch_get_item": {"Responses": {"Inventory": []}}})
     with pytest.raises(SagaStoreUnavailable):
-        DynamoInventory("Inventory", StubClient(error)).reserve(reservation)
+        DynamoInventory("Inventory", client).reserve(reservation)
 
 
 def test_other_client_errors_propagate_unchanged() -> None:

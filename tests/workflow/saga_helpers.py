@@ -8,6 +8,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from demo import inventory
 from local_runtime import LocalApp
 from tests.workflow.outbox_helpers import items, place_order
 
@@ -31,19 +32,12 @@ def _scan(app: LocalApp, output: str) -> list[dict[str, Any]]:
     return [{k: _deserializer.deserialize(v) for k, v in item.items()} for item in scanned]
 
 
-def seed_stock(app: LocalApp, stock: dict[str, int]) -> None:
-    table = app.output("InventoryTableName")
-    for sku, available in stock.items():
-        app.client("dynamodb").put_item(
-            TableName=table,
-            Item={"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": str(available)}},
-        )
+def seed_stock(app: LocalApp, stock: dict[str, int], shards: dict[str, int] | None = None) -> None:
+    inventory.seed_stock(app, stock, shards)
 
 
 def stock(app: LocalApp) -> dict[str, int]:
-    return {
-        i["sku"]: int(i["available"]) for i in _scan(app, "InventoryTableName") if i["pk"].startswith("SKU#")
-    }
+    return inventory.stock_levels(app)
 
 
 def reservations(app: LocalApp) -> list[dict[str, Any]]:
