@@ -8,6 +8,7 @@ added each (virtual) second up to ``burst``, one taken per request.
 
     app.quotas.limit("stepfunctions", "StartExecution", per_second=300, burst=1300)
     app.quotas.limit("events", "PutEvents", per_second=10_000)
+    app.quotas.limit("stepfunctions", "StartExecution", per_second=6000, target=express_arn)
 
     app.quotas.limit_key_writes(per_second=1000)
 
@@ -33,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from local_runtime.call_faults import refused
+from local_runtime.call_faults import call_targets, refused
 from local_runtime.consumption import WRITE_OPERATIONS, dynamodb_units, pk_sk_key
 from local_runtime.session_hooks import SessionHooks
 
@@ -52,6 +53,9 @@ class Quota:
     burst: float
     tokens: float
     stamp: float
+    target: str | None = None
+    """Only requests naming this resource (a state machine's ARN: Standard and Express starts
+    are separate quotas); None: every request of the operation."""
     throttled: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -106,22 +110,33 @@ class AccountQuotas(SessionHooks):
         its ``pk`` and ``sk``. ``table_arn`` names a table in a throttling reason."""
         super().__init__(
             _UNIQUE,
-            {"before-parameter-build.dynamodb": self._remember_request, "before-call": self._check},
+            {"before-parameter-build": self._remember_request, "before-call": self._check},
         )
         self._now = now
-        self._quotas: dict[tuple[str, str], Quota] = {}
+        self._quotas: dict[tuple[str, str], list[Quota]] = {}
         self._key_writes: KeyWriteQuota | None = None
         self._key_of = key_of
         self._table_arn = table_arn
 
-    def limit(self, service: str, operation: str, per_second: float, burst: float | None = None) -> Quota:
-        """Throttle ``service``'s ``operation`` beyond ``per_second`` requests a second (with a
-        bucket of ``burst``, by default one second's worth), starting full, as AWS's do."""
+    def limit(
+        self,
+        service: str,
+        operation: str,
+        per_second: float,
+        burst: float | None = None,
+        *,
+        target: str | None = None,
+    ) -> Quota:
+        """Throttle ``service``'s ``operation`` (on ``target`` only, when given) beyond
+        ``per_second`` requests a second, with a bucket of ``burst`` (by default one second's
+        worth), starting full, as AWS's do. A new limit of the same operation and target
+        replaces the old one."""
         if per_second <= 0 or (burst is not None and burst < 1):
             raise ValueError("a quota allows some requests: per_second > 0, burst >= 1")
         size = float(burst if burst is not None else max(1.0, per_second))
-        quota = Quota(service, operation, float(per_second), size, size, self._now())
-        self._quotas[(service, operation)] = quota
+        quota = Quota(service, operation, float(per_second), size, size, self._now(), target)
+        kept = [q for q in self._quotas.get((service, operation), []) if q.target != target]
+        self._quotas[(service, operation)] = [*kept, quota]
         return quota
 
     def limit_key_writes(self, per_second: float = 1000, burst: float | None = None) -> KeyWriteQuota:
@@ -139,7 +154,9 @@ class AccountQuotas(SessionHooks):
 
     @property
     def throttled(self) -> Counter[tuple[str, str]]:
-        counted = Counter({key: quota.throttled for key, quota in self._quotas.items()})
+        counted: Counter[tuple[str, str]] = Counter()
+        for key, quotas in self._quotas.items():
+            counted[key] += sum(quota.throttled for quota in quotas)
         if self._key_writes is not None:
             counted[("dynamodb", "key writes")] = self._key_writes.throttled
         return counted
@@ -152,13 +169,18 @@ class AccountQuotas(SessionHooks):
         self, model: Any, context: dict[str, Any] | None = None, **_: Any
     ) -> tuple[Any, dict[str, Any]] | None:
         service = model.service_model.service_name
-        quota = self._quotas.get((service, model.name))
-        if quota is not None and not quota.take(self._now()):
-            return refused(
-                THROTTLING, f"Rate exceeded ({quota.service} {quota.operation}: {quota.per_second:g}/s)"
-            )
+        params = (context or {}).get(_UNIQUE) or {}
+        quotas = self._quotas.get((service, model.name))
+        if quotas:
+            named = set(call_targets(params))
+            for quota in quotas:
+                if (quota.target is None or quota.target in named) and not quota.take(self._now()):
+                    return refused(
+                        THROTTLING,
+                        f"Rate exceeded ({quota.service} {quota.operation}: {quota.per_second:g}/s)",
+                    )
         if self._key_writes is not None and service == "dynamodb" and model.name in WRITE_OPERATIONS:
-            return self._check_key_writes(model.name, (context or {}).get(_UNIQUE) or {})
+            return self._check_key_writes(model.name, params)
         return None
 
     def _check_key_writes(

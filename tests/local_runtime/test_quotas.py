@@ -158,3 +158,16 @@ def test_a_key_quota_allows_a_transactional_write() -> None:
 
     with pytest.raises(ValueError):
         AccountQuotas(lambda: 0.0).limit_key_writes(per_second=10, burst=1)
+
+
+def test_a_quota_on_one_state_machine_leaves_the_others_alone(tiny_app: LocalApp) -> None:
+    # Standard and Express starts are separate quotas on AWS: a quota may name its machine
+    limited, free = _machine(tiny_app, "standard-ish", PASS), _machine(tiny_app, "other", PASS)
+    sfn = tiny_app.client("stepfunctions")
+    tiny_app.quotas.limit("stepfunctions", "StartExecution", per_second=1, burst=1, target=limited)
+    sfn.start_execution(stateMachineArn=limited, name="first")
+    for n in range(3):
+        sfn.start_execution(stateMachineArn=free, name=f"free-{n}")
+    with pytest.raises(ClientError) as refused:
+        sfn.start_execution(stateMachineArn=limited, name="second")
+    assert refused.value.response["Error"]["Code"] == "ThrottlingException"
