@@ -8,12 +8,18 @@ the lowest is the highest sustainable rate, and its quota the first to bind. Lam
 a count of environments at once, so it is divided by the seconds of Lambda one order keeps busy
 (invocations times the billed duration measured here, on this machine, an upper bound of AWS's).
 The hot item is one DynamoDB key: a best-selling SKU in every order, its partition's write
-throughput divided by the write units one order spends on that key.
+throughput divided by the write units one order spends on that key. Sharded over N items
+(`order_saga.stock`), orders spread over the shards by a hash of their id, so the SKU takes N
+partitions' throughput: the model is run for the shard count given (`--shards`, 1 by default,
+the layout of a SKU nobody sharded), and says how many shards lift the hot item above every
+other quota of the path.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,7 +68,11 @@ def _starts(r: dict[str, Any], express: bool) -> float:
     )
 
 
-def quotas(limits: dict[str, Any]) -> list[Quota]:
+HOT_ITEM = "DynamoDB hot item"
+
+
+def quotas(limits: dict[str, Any], shards: int = 1) -> list[Quota]:
+    """The quotas one order meets; the hot item's throughput is its shards' together."""
     return [
         Quota(
             "Lambda concurrency (account)",
@@ -95,10 +105,10 @@ def quotas(limits: dict[str, Any]) -> list[Quota]:
             "ask for a higher PutEvents rate",
         ),
         Quota(
-            "DynamoDB hot key (write units per s, one partition)",
-            _value(limits, "dynamodb_partition_wcu"),
-            lambda r: _per_order(r, lambda r: r["consumed"].hottest_key(r["consumed"].write_units)[2]),
-            "shard the best-selling SKU's stock item (see the hot item)",
+            f"{HOT_ITEM} (write units per s, {shards} partition{'s' if shards > 1 else ''})",
+            _value(limits, "dynamodb_partition_wcu") * shards,
+            _hot_units,
+            "shard the best-selling SKU's stock (order_saga.stock; see the hot item)",
         ),
         Quota(
             "DynamoDB table (on-demand write units per s)",
@@ -115,6 +125,22 @@ def quotas(limits: dict[str, Any]) -> list[Quota]:
             "ask for a higher account throttle",
         ),
     ]
+
+
+def _hot_units(r: dict[str, Any]) -> float:
+    """Write units one order spends on the hottest key (the best seller's stock item)."""
+    return _per_order(r, lambda r: r["consumed"].hottest_key(r["consumed"].write_units)[2])
+
+
+def shards_needed(r: dict[str, Any], limits: dict[str, Any]) -> int:
+    """The fewest shards that lift the hot item to at least the path's next-lowest quota."""
+    others = [
+        q.per_second / q.usage(r) for q in quotas(limits) if not q.name.startswith(HOT_ITEM) and q.usage(r)
+    ]
+    units = _hot_units(r)
+    if not units or not others:
+        return 1
+    return max(1, math.ceil(min(others) * units / _value(limits, "dynamodb_partition_wcu")))
 
 
 def cost_per_million(r: dict[str, Any], limits: dict[str, Any]) -> float:
@@ -137,12 +163,12 @@ def cost_per_million(r: dict[str, Any], limits: dict[str, Any]) -> float:
 
 
 def model(
-    results: dict[str, dict[str, Any]], limits: dict[str, Any]
+    results: dict[str, dict[str, Any]], limits: dict[str, Any], shards: int = 1
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     paths = list(results)
     rows: list[tuple[Any, ...]] = []
     allowed: dict[str, list[tuple[float, Quota]]] = {p: [] for p in paths}
-    for quota in quotas(limits):
+    for quota in quotas(limits, shards):
         cells = []
         for p in paths:
             usage = quota.usage(results[p])
@@ -153,6 +179,9 @@ def model(
     binding = {p: min(allowed[p], key=lambda entry: entry[0]) for p in paths}
     rows.append(("highest sustainable rate (orders per s)", *[f"{binding[p][0]:,.0f}" for p in paths]))
     rows.append(("first quota to bind", *[binding[p][1].name for p in paths]))
+    rows.append(
+        ("best seller's shards so it binds last", *[str(shards_needed(results[p], limits)) for p in paths])
+    )
     rows.append(("USD per million orders", *[f"{cost_per_million(results[p], limits):,.0f}" for p in paths]))
     return ["quota (orders per s it allows, and per-order usage)", *paths], rows
 
@@ -160,20 +189,21 @@ def model(
 def main(argv: list[str]) -> int:
     from bench.table import render
 
-    limits = json.loads(LIMITS.read_text())
-    orders = int(argv[0]) if argv else 5
-    if orders < MIN_ORDERS:
-        print(f"usage: python -m bench.capacity_model [ORDERS >= {MIN_ORDERS}]", file=sys.stderr)
-        return 2
-    sample = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
-    results = run_paths(REPO_ROOT / "cdk.out", sample, orders)
-    header, rows = model(results, limits)
-    region = limits["_region"]
-    print(
-        render(
-            f"Capacity on AWS ({region}, quotas and prices read {limits['_read']}), per path", header, rows
-        )
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.capacity_model", description=__doc__.split("\n")[0]
     )
+    parser.add_argument("orders", nargs="?", type=int, default=5, help=f"orders per path (>= {MIN_ORDERS})")
+    parser.add_argument("--shards", type=int, default=1, help="the best seller's stock shards (>= 1)")
+    args = parser.parse_args(argv)
+    if args.orders < MIN_ORDERS or args.shards < 1:
+        parser.error(f"ORDERS must be >= {MIN_ORDERS} and --shards >= 1")
+    limits = json.loads(LIMITS.read_text())
+    sample = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
+    results = run_paths(REPO_ROOT / "cdk.out", sample, args.orders)
+    header, rows = model(results, limits, args.shards)
+    region = limits["_region"]
+    title = f"Capacity on AWS ({region}, quotas and prices read {limits['_read']}), per path"
+    print(render(f"{title}, best seller in {args.shards} shard(s)", header, rows))
     return 0
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bench.capacity_model import LIMITS, cost_per_million, model, quotas
+from bench.capacity_model import LIMITS, cost_per_million, main, model, quotas, shards_needed
 from local_runtime.consumption import Consumption
 
 SAGA = "arn:aws:states:us-east-1:123456789012:stateMachine:Saga"
@@ -57,8 +57,8 @@ def test_the_lowest_rate_binds_and_standard_starts_exclude_express() -> None:
     assert by_name["Standard StartExecution (refill per s)"][0].startswith("300/s (1.00)")
     # 8 write units per order on one key: 1,000 / 8 = 125/s, below the 300 StartExecution allows
     assert by_name["highest sustainable rate (orders per s)"] == ("300", "125")
-    assert by_name["first quota to bind"][1].startswith("DynamoDB hot key")
-    assert len(quotas(limits)) == len(rows) - 3
+    assert by_name["first quota to bind"][1].startswith("DynamoDB hot item")
+    assert len(quotas(limits)) == len(rows) - 4
 
 
 def test_a_million_orders_cost_what_each_request_costs() -> None:
@@ -69,3 +69,24 @@ def test_a_million_orders_cost_what_each_request_costs() -> None:
     assert cost_per_million(result, limits) > transitions + dynamodb
     cheaper = {**result, "transitions": Counter({"OrderSaga": 10, "OutboxPublisher": 60})}
     assert cost_per_million(result, limits) - cost_per_million(cheaper, limits) == pytest.approx(8 * 25.0)
+
+
+def test_shards_lift_the_hot_item_and_the_model_says_how_many_it_takes() -> None:
+    limits = json.loads(Path(LIMITS).read_text())
+    hot = _result(hot_key_units=8)  # one key: 1,000 / 8 = 125/s, below the 300 starts allow
+    _, rows = model({"hot": hot}, limits, shards=4)
+    by_name = {row[0].split(":")[0].split(" (")[0]: row[1:] for row in rows}
+    # four shards take 4,000 units a second: 500/s, and the starts bind again
+    assert by_name["highest sustainable rate"] == ("300",)
+    assert by_name["first quota to bind"][0].startswith("Standard StartExecution")
+    # three shards are the fewest that lift it above 300/s (2 give 250)
+    assert by_name["best seller's shards so it binds last"] == ("3",)
+    assert shards_needed(_result(hot_key_units=2), limits) == 1
+
+
+def test_the_model_refuses_too_few_orders_or_no_shards(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["4"], ["5", "--shards", "0"]):
+        with pytest.raises(SystemExit) as refused:
+            main(argv)
+        assert refused.value.code == 2
+    assert "ORDERS must be >= 5" in capsys.readouterr().err
