@@ -53,7 +53,9 @@ _DEFAULT_BATCH_SIZE = {"sqs": 10, "dynamodb": 100}
 _STREAM_READ_LIMIT = 1000  # GetRecords' own maximum
 _SQS_BATCHES_PER_PUMP = 10
 _PLACEHOLDER = re.compile(r"<(\$[^>]*)>")
-_SQS_HELD_BATCHES = 10
+_SQS_HELD_BATCHES = 5
+_VISIBILITY_MARGIN_SECONDS = 5.0
+"""A held batch's messages are kept hidden this long past its next retry, at least."""
 """A queue's batches that may wait for a throttled target's retry at once (its pollers)."""
 _RETRY_FIRST_SECONDS, _RETRY_MAX_SECONDS = 0.1, 1.0
 """Backoff of a throttled target's retries: doubling from the first to the cap."""
@@ -163,6 +165,8 @@ class _Held:
     records: list[dict[str, Any]]
     throttles: int
     due: float
+    hidden_until: float
+    """When the messages would become visible again (their receive's visibility timeout)."""
 
 
 @dataclass
@@ -192,6 +196,7 @@ class PipeRunner:
         self._state: dict[str, _PipeState] = {}
         self._flights: dict[str, tuple[str, _InFlight]] = {}  # execution ARN -> (pipe, flight)
         self._queue_urls: dict[str, str] = {}
+        self._visibility: dict[str, float] = {}
 
     def add(self, spec: PipeSpec) -> None:
         self.pipes[spec.name] = spec
@@ -231,11 +236,9 @@ class PipeRunner:
             if not spec.enabled or spec.source_kind != "sqs":
                 continue
             queue = backends.queue(self._account, self._region, spec.source_name)
-            for message in list(queue._messages) if queue is not None else ():
-                if not message.visible:
-                    dues.append(message.visible_at / 1000)
-                elif message.delayed:
-                    dues.append(message.delayed_until / 1000)
+            due = backends.next_visible_at(queue) if queue is not None else None
+            if due is not None:
+                dues.append(due)
         return min(dues) if dues else None
 
     def pump(self) -> int:
@@ -445,11 +448,17 @@ class PipeRunner:
         for _ in range(_SQS_BATCHES_PER_PUMP):
             if len(state.held) >= _SQS_HELD_BATCHES:
                 return moved  # polling backs off while the target throttles
+            if spec.batching_window == 0:  # no window: a receive says whether anything is there
+                delivered = self._deliver_queue_batch(spec, state, queue_url)
+                if delivered == 0:
+                    return moved
+                moved += delivered
+                continue
             visible = self._visible_count(spec)
             if visible == 0:
                 state.buffer_since = None
                 return moved
-            if visible < spec.batch_size and spec.batching_window > 0:
+            if visible < spec.batch_size:
                 now = clock.CLOCK.timestamp()
                 if state.buffer_since is None:
                     state.buffer_since = now
@@ -507,15 +516,20 @@ class PipeRunner:
         messages: list[dict[str, Any]],
         records: list[dict[str, Any]],
         throttles: int,
+        hidden_until: float | None = None,
     ) -> None:
         """Start the target with a queue batch and settle the messages by the outcome."""
         try:
             flight = self._start(spec, records)
         except PipeTargetThrottled:
-            due = clock.CLOCK.timestamp() + retry_delay(throttles + 1)
-            # the messages stay in flight while the batch waits: no receive is counted
-            self._keep_invisible(queue_url, messages, due)
-            state.held.append(_Held(messages, records, throttles + 1, due))
+            now = clock.CLOCK.timestamp()
+            due = now + retry_delay(throttles + 1)
+            if hidden_until is None:  # received just now
+                hidden_until = now + self._visibility_timeout(spec)
+            if due + _VISIBILITY_MARGIN_SECONDS > hidden_until:
+                # the messages stay in flight while the batch waits: no receive is counted
+                hidden_until = self._keep_invisible(queue_url, messages, due)
+            state.held.append(_Held(messages, records, throttles + 1, due, hidden_until))
             self._wake_at(spec, due)
             return
         except PipeTargetFailed:
@@ -533,11 +547,22 @@ class PipeRunner:
         due = [held for held in state.held if held.due <= clock.CLOCK.timestamp()]
         for held in due:
             state.held.remove(held)
-            self._hand_over(spec, state, queue_url, held.messages, held.records, held.throttles)
+            self._hand_over(
+                spec, state, queue_url, held.messages, held.records, held.throttles, held.hidden_until
+            )
         return len(due)
 
-    def _keep_invisible(self, queue_url: str, messages: list[dict[str, Any]], until: float) -> None:
-        """Extend the messages' visibility past the retry (Pipes keeps a batch it retries)."""
+    def _visibility_timeout(self, spec: PipeSpec) -> float:
+        """The source queue's visibility timeout (seconds), read once."""
+        if spec.name not in self._visibility:
+            with storage.atomic():
+                queue = backends.queue(self._account, self._region, spec.source_name)
+                self._visibility[spec.name] = float(queue.visibility_timeout if queue is not None else 30)
+        return self._visibility[spec.name]
+
+    def _keep_invisible(self, queue_url: str, messages: list[dict[str, Any]], until: float) -> float:
+        """Extend the messages' visibility past the retry (Pipes keeps a batch it retries); when
+        they would become visible now."""
         seconds = min(43_200, int(until - clock.CLOCK.timestamp()) + 30)
         for start in range(0, len(messages), 10):
             self._client("sqs").change_message_visibility_batch(
@@ -547,6 +572,7 @@ class PipeRunner:
                     for i, m in enumerate(messages[start : start + 10])
                 ],
             )
+        return clock.CLOCK.timestamp() + seconds
 
     def _settle_queue_flights(self, spec: PipeSpec, state: _PipeState) -> int:
         ended = [f for f in state.in_flight if f.outcome is not None]

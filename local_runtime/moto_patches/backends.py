@@ -14,6 +14,7 @@ from typing import Any
 
 from moto.backends import get_backend
 from moto.core.exceptions import JsonRESTError
+from moto.core.utils import unix_time_millis
 from moto.dynamodb.models import dynamodb_backends
 from moto.events.models import EventPattern, events_backends
 from moto.logs.models import logs_backends
@@ -48,6 +49,26 @@ def logs_backend(account: str, region: str) -> Any:
 def queue(account: str, region: str, name: str) -> Any:
     """The queue named `name`, or None."""
     return sqs_backends[account][region].queues.get(name)
+
+
+def messages_held(account: str, region: str, name: str) -> int:
+    """Every message a queue holds, visible, in flight or delayed (SQS's three approximate counts
+    together), read without the two clock reads per message `GetQueueAttributes` makes."""
+    queue = sqs_backends[account][region].queues.get(name)
+    return 0 if queue is None else len(queue._messages)
+
+
+def next_visible_at(queue: Any) -> float | None:
+    """When the next hidden or delayed message of a queue can be received (seconds), or None; the
+    clock read once (a pipe asks this of its queue whenever the clock looks for its next timer,
+    and a backlog holds thousands of messages)."""
+    now = unix_time_millis()
+    dues = [
+        (m.visible_at if m.visible_at > now else m.delayed_until) / 1000
+        for m in list(queue._messages)
+        if m.visible_at > now or m.delayed_until > now
+    ]
+    return min(dues) if dues else None
 
 
 def stream_shard(account: str, region: str, table_name: str) -> Any:

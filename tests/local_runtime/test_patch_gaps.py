@@ -431,6 +431,34 @@ def test_without_the_patch_an_arrival_tells_no_one(tiny_app: LocalApp, writes_he
     assert "heard" in writes_heard
 
 
+def test_without_the_patch_a_backlog_reads_the_clock_per_message(
+    tiny_app: LocalApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.sqs import models as sqs_models
+    from moto.sqs.models import sqs_backends
+
+    sqs = tiny_app.client("sqs")
+    url = sqs.create_queue(QueueName="backlog")["QueueUrl"]
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": str(n)} for n in range(10)])
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=30)
+    (taken,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
+    queue = sqs_backends[tiny_app.account][tiny_app.region].queues["backlog"]
+    reads = [0]
+    shipped = sqs_models.unix_time_millis
+
+    def counting(*args: Any) -> float:
+        reads[0] += 1
+        return shipped(*args)
+
+    monkeypatch.setattr(sqs_models, "unix_time_millis", counting)
+    visible = {m.body for m in queue.messages}
+    assert reads[0] == 0  # the patch reads the clock once, through its own import
+    with moto_patches.without("queue_messages"):
+        # the same messages (neither the received one nor the delayed one), two reads per message
+        assert {m.body for m in queue.messages} == visible == {str(n) for n in range(10)} - {taken["Body"]}
+    assert reads[0] >= 10  # one per visible message (and VISIBILITY reads it once more for each)
+
+
 def test_without_the_patch_a_stream_record_tells_no_one(tiny_app: LocalApp, writes_heard: list[str]) -> None:
     table = tiny_app.table_name("Tiny/Table")
     dynamodb = tiny_app.client("dynamodb")
