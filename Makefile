@@ -15,7 +15,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 # module's assertions (about 2 s a process).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: deps demo test lint unit workflow infra synth bench clean diagrams serve fault-sweep screenshots capacity
+.PHONY: deps demo test lint unit workflow infra synth bench clean diagrams serve fault-sweep screenshots capacity burst
 
 # The project is installed in its own venv, editable: a .pth puts the checkout and its task packages
 # (lambdas/) on the venv's path, so `.venv/bin/python` imports local_runtime, demo and order_store
@@ -75,8 +75,14 @@ serve: cdk.out/manifest.json
 
 # How far the stack scales on AWS: what an order consumes, measured here, against the quotas and
 # prices of bench/aws_limits.json (each with its source page).
+# SHARDS=4: with the best seller's stock over 4 shards (order_saga.stock).
 capacity: cdk.out/manifest.json
-	$(PY) -m bench.capacity_model
+	$(PY) -m bench.capacity_model $(if $(SHARDS),--shards $(SHARDS))
+
+# A burst at three times the modeled limit with the quotas on, on the virtual clock: 5,000 orders
+# over 10 virtual minutes (ORDERS=..., WINDOW=... seconds to change it); tens of minutes of wall time.
+burst: cdk.out/manifest.json
+	$(PY) -m bench.burst $(ORDERS) $(if $(WINDOW),--window $(WINDOW))
 
 # The README's console screenshots, taken by the browser tests (headless Chromium).
 screenshots: cdk.out/manifest.json

@@ -17,8 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from demo.customers import post_order
 from demo.inventory import seed_stock
 from demo.payment_provider import PaymentProvider
@@ -56,9 +54,7 @@ PATHS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 def _run(assembly: Path, sample: dict[str, Any], path: str, orders: int) -> dict[str, Any]:
     with LocalApp(assembly, log_level="WARNING") as app:
         meter = ConsumptionMeter(key_schema_of(app.account, app.region))
-        meter.install(boto3._get_default_session())  # the handlers' and the engine's clients
-        for service in ("stepfunctions", "sqs", "dynamodb", "events", "s3", "lambda"):
-            meter.install(app.client(service).meta)  # the pipes' and the rules' (the app's own)
+        app.hook(meter)  # every client: the handlers', the engine's, the pipes' and the rules'
         seed_stock(app, STOCK)
         provider = PaymentProvider(app)
         written: Counter[str] = Counter()
@@ -75,7 +71,6 @@ def _run(assembly: Path, sample: dict[str, Any], path: str, orders: int) -> dict
                 post_order(app, order)
         provider.settle()
         consumed = meter.reset()
-        meter.uninstall()
         stop_listening()
         queues = {url.rsplit("/", 1)[-1] for url in app.client("sqs").list_queues().get("QueueUrls", [])}
         transitions: Counter[str] = Counter()

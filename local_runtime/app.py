@@ -64,6 +64,7 @@ from local_runtime.pipes import PipeRunner, pipe_from_template
 from local_runtime.quotas import AccountQuotas
 from local_runtime.resources import Provisioned, Provisioner, Resource
 from local_runtime.schedules import Schedule, UnsupportedSchedule, rate_seconds, scheduled_event
+from local_runtime.session_hooks import SessionHooks
 
 LOCAL_ACCOUNT = "123456789012"
 
@@ -290,6 +291,7 @@ class LocalApp:
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._clients: dict[str, Any] = {}
+        self._hooks: list[SessionHooks] = []
         self._unregister: list[Callable[[], None]] = []
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -381,6 +383,9 @@ class LocalApp:
             self.calls.uninstall()
             self.races.uninstall()
             self.quotas.uninstall()
+            for hooks in self._hooks:
+                hooks.uninstall()
+            self._hooks.clear()
             self._mock.stop()
             self._mock = None
         stdout_router().uninstall()
@@ -468,6 +473,15 @@ class LocalApp:
         and its calls meet the app's call faults, as the handlers' own clients do."""
         return self._hooked_client(service, retries=True)
 
+    def hook(self, hooks: SessionHooks) -> None:
+        """Install botocore hooks (a `ConsumptionMeter`...) on every client of the app: the
+        handlers' and the engine's (the default session), the app's own and its services' (the
+        pipes'), those made later included; removed when the app stops."""
+        self._hooks.append(hooks)
+        hooks.install(boto3._get_default_session())
+        for client in self._clients.values():
+            hooks.install(client.meta)
+
     def _service_client(self, service: str) -> Any:
         """The client a service of the runtime (the pipes) calls with: the app's hooks (faults,
         quotas), one attempt per call, since the service retries by its own rules."""
@@ -481,6 +495,8 @@ class LocalApp:
             self.calls.install(client.meta)
             self.quotas.install(client.meta)
             self.races.install(client.meta)
+            for hooks in self._hooks:
+                hooks.install(client.meta)
             _unsigned(client.meta)
             self._clients[key] = client
         return self._clients[key]
