@@ -49,6 +49,7 @@ from local_runtime.call_faults import CallFaults
 from local_runtime.clock import CLOCK, RuntimeNotQuiet, as_seconds
 from local_runtime.cloudwatch_logs import CloudWatchLogs
 from local_runtime.consumption import key_schema_of
+from local_runtime.emitted_metrics import EmittedMetrics
 from local_runtime.execution_events import StatusChangePublisher
 from local_runtime.faults import EventBusProbe
 from local_runtime.function_logs import FunctionLogs, stdout_router
@@ -268,7 +269,9 @@ class LocalApp:
         self.account = LOCAL_ACCOUNT
         self.start_time = start_time
         self.clock = CLOCK
-        self.logs = FunctionLogs(echo=echo_logs)
+        self.metrics = EmittedMetrics()
+        """The metrics the functions emitted (their EMF documents, as CloudWatch reads them)."""
+        self.logs = FunctionLogs(echo=echo_logs, on_line=self.metrics.take)
         self.cloudwatch = CloudWatchLogs(LOCAL_ACCOUNT, region)
         self.lambdas = LambdaService(
             region, self.logs, log_level=log_level, concurrency=concurrency, cloudwatch=self.cloudwatch

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
@@ -98,10 +98,12 @@ def stdout_router() -> _StdoutRouter:
 class FunctionLogs:
     """Lines written by each function, newest last, bounded per function."""
 
-    def __init__(self, echo: bool = False) -> None:
+    def __init__(self, echo: bool = False, on_line: Callable[[str, str], None] | None = None) -> None:
+        """``on_line(function, line)`` hears each complete line (the emitted metrics read them)."""
         self._lines: dict[str, deque[str]] = {}
         self._partial: dict[str, str] = {}
         self._echo = echo
+        self._on_line = on_line
         self._lock = threading.Lock()
 
     def append(self, function: str, text: str) -> None:
@@ -111,6 +113,9 @@ class FunctionLogs:
             self._partial[function] = rest
             lines = self._lines.setdefault(function, deque(maxlen=_MAX_LINES_PER_FUNCTION))
             lines.extend(complete)
+        if self._on_line is not None:
+            for line in complete:
+                self._on_line(function, line)
         if self._echo:
             for line in complete:
                 sys.__stderr__.write(f"[{function}] {line}\n") if sys.__stderr__ else None
