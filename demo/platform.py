@@ -31,6 +31,7 @@ from demo.imports import run_bulk_import
 from demo.inventory import seed_stock, stock_levels
 from demo.notice_signing import SIGNATURE_HEADER, sign_notice
 from demo.payment_provider import PaymentProvider
+from demo.slo_figures import figures
 from local_runtime import LocalApp
 from local_runtime.gc_policy import collect_less_often
 
@@ -180,7 +181,22 @@ def run(app: LocalApp, sample: dict[str, Any]) -> list[str]:
     run_account_change(app, checks)
     run_bulk_import(app, sample, provider, checks)
     _report_runtime(app)
+    _report_slo(app, checks)
     return checks.problems
+
+
+def _report_slo(app: LocalApp, checks: Checks) -> None:
+    """The run's service level figures, from the metrics its functions emitted, each against its
+    objective; the sweeper runs once first, as its schedule would, to say how far behind the
+    outbox is."""
+    app.run_schedule("OutboxPublisher/SweeperSchedule")
+    app.drain()
+    sagas = len(app.executions(app.output("OrderSagaStateMachineArn")))
+    print("\n== Service level figures of this run (objective in brackets)")
+    for label, figure, objective, met in figures(app.metrics, sagas):
+        print(f"  {label}: {figure} [{objective}]{'' if met else '  MISSED'}")
+        checks.expect("not emitted" not in figure, f"{label} was not emitted by the run")
+        checks.expect(met, f"{label}: {figure} misses its objective {objective}")
 
 
 def _report_runtime(app: LocalApp) -> None:

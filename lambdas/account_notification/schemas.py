@@ -1,5 +1,6 @@
 """The workflow contract of the notification tasks (asl/account_change_notification.asl.json)."""
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,6 +55,8 @@ class SendRequest(CamelModel):
     to: str = Field(min_length=3)
     subject: str = Field(min_length=1)
     body: str = Field(min_length=1)
+    changed_at: datetime | None = None
+    """When the account changed (the stream record's time): the notification's delay is an SLO."""
 
 
 class SendOut(CamelModel):

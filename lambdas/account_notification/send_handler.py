@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -25,6 +26,7 @@ from account_notification.mailer import send_email
 from account_notification.schemas import SendOut, SendRequest
 from account_notification.settings import SendSettings, load_send_settings
 from observability.failures import NOTIFICATION_FAILURE_METRIC
+from observability.slo import NOTIFICATION_DELAY, milliseconds_between
 from task_io.shell import TaskShell
 
 shell = TaskShell(
@@ -53,6 +55,9 @@ def _idempotent_send(settings: SendSettings) -> tuple[IdempotencyConfig, Callabl
     def send(request: dict[str, Any]) -> dict[str, Any]:
         message_id = sender(settings.sender, request["to"], request["subject"], request["body"])
         shell.count(NoticesSent=1)
+        if request.get("changedAt"):  # a first send only: a replay is not a notification
+            changed = datetime.fromisoformat(request["changedAt"])
+            shell.measure(NOTIFICATION_DELAY, [milliseconds_between(changed, datetime.now(UTC))])
         return {"messageId": message_id}
 
     return config, send

@@ -6,10 +6,13 @@ namespace (workflows.constants.METRICS_NAMESPACE, held equal by a test), so it i
 a platform constant, not a per-function variable a deployment could get wrong.
 """
 
+from collections.abc import Iterable
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from observability.masking import PersonalDataMaskingFormatter
+from observability.slo import SLO_METRICS
 
 METRICS_NAMESPACE = "OrderPlatform"
 
@@ -29,3 +32,10 @@ def count_metrics(metrics: Metrics, **counts: int) -> None:
     """Add each count metric: ``count_metrics(metrics, OrdersPlaced=1, OutboxSkipped=skipped)``."""
     for name, value in counts.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def add_slo_values(metrics: Metrics, name: str, values: Iterable[float]) -> None:
+    """Each value of an SLO metric as one data point, in the unit `observability.slo` gives it."""
+    unit = MetricUnit[SLO_METRICS[name]]
+    for value in values:
+        metrics.add_metric(name=name, unit=unit, value=value)

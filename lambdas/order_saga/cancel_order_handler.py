@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from observability.slo import SAGA_COMPLETION_TIME, milliseconds_between
 from order_saga import dynamodb
 from order_saga.errors import InvalidSagaInput
 from order_saga.order_placed import order_id_from_batch
@@ -28,6 +29,7 @@ locks_factory = dynamodb.saga_locks
 )
 def lambda_handler(request: CancelOrderRequest) -> CancellationResult:
     settings = load_store_settings()
+    now = datetime.now(UTC)
     order_id = order_id_from_batch(request.records) if request.order is None else request.order.order_id
     logger.append_keys(orderId=order_id, failure=request.failure.error)
     cancellation = cancel_order(
@@ -36,11 +38,13 @@ def lambda_handler(request: CancelOrderRequest) -> CancellationResult:
         request.execution_id,
         repository_factory(settings.orders_table_name),
         locks_factory(settings.orders_table_name),
-        datetime.now(UTC),
+        now,
         invalid_event=request.order is None,
     )
     if cancellation.written:
         shell.count(OrdersCancelled=1)
+        if request.execution_start_time is not None:
+            shell.measure(SAGA_COMPLETION_TIME, [milliseconds_between(request.execution_start_time, now)])
         logger.info("Order cancelled", extra={"reason": cancellation.reason})
     elif cancellation.cancelled:
         shell.count(CancellationsReplayed=1)

@@ -5,6 +5,7 @@ A contract drift fails loudly with InvalidSagaInput instead of acting on the wro
 """
 
 import json
+from datetime import datetime
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -106,6 +107,8 @@ class ConfirmRequest(CamelModel):
     payment: AuthorizedPayment
     shipment: ShipmentResult
     execution_id: str = Field(min_length=1)
+    execution_start_time: datetime | None = None
+    """When the saga started (``$$.Execution.StartTime``): its completion time is an SLO."""
 
 
 class CompensationStartRequest(CamelModel):
@@ -130,6 +133,8 @@ class CancelOrderRequest(CamelModel):
     records: Any = None
     failure: TaskFailure
     execution_id: str = Field(min_length=1)
+    execution_start_time: datetime | None = None
+    """When the saga started (``$$.Execution.StartTime``): its completion time is an SLO."""
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:

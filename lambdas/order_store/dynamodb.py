@@ -96,6 +96,10 @@ def _lock_change_item(order_id: str, change: SagaLockChange, moment: str) -> dic
     }
 
 
+_AFTER_ALL = "9999-12-31T23:59:59.999Z"
+"""A createdAt later than any record's: a cutoff that keeps every pending record."""
+
+
 class DynamoOrderRepository(DynamoTable):
     """OrderRepository on the order table."""
 
@@ -317,6 +321,13 @@ class DynamoOutboxRepository(DynamoTable):
             found.extend(self._stale_in_shard(shard, cutoff, limit))
         found.sort(key=lambda pair: pair[0])
         return [key for _, key in found[:limit]]
+
+    def oldest_pending_created_at(self) -> str | None:
+        """The first record of each pending shard (the index sorts by createdAt); the oldest."""
+        firsts = [
+            created for shard in pending_shards() for created, _ in self._stale_in_shard(shard, _AFTER_ALL, 1)
+        ]
+        return min(firsts, default=None)
 
     def _stale_in_shard(self, shard: str, cutoff: str, limit: int) -> list[tuple[str, OutboxKey]]:
         results: list[tuple[str, OutboxKey]] = []

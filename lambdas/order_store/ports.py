@@ -78,6 +78,10 @@ class OutboxRepository(Protocol):
         """Unpublished records created before ``created_before``, oldest first, at most ``limit``."""
         ...
 
+    def oldest_pending_created_at(self) -> str | None:
+        """The ``createdAt`` of the oldest unpublished record, or None when every one is published."""
+        ...
+
     def mark_published(self, key: OutboxKey, claim_token: str, now: datetime, expires_at: int) -> bool:
         """Mark a record we claimed PUBLISHED (harmless if already PUBLISHED); False if another
         execution owns it now."""

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from observability.failures import OUTBOX_FAILURE_METRIC
+from observability.slo import OUTBOX_OLDEST_PENDING_AGE
 from order_store.dynamodb import outbox_repository
 from outbox_publisher.errors import InvalidOutboxInput
-from outbox_publisher.logic import claim_outbox
-from outbox_publisher.schemas import ClaimRequest, ClaimResult
+from outbox_publisher.logic import claim_outbox, oldest_pending_age
+from outbox_publisher.schemas import ClaimRequest, ClaimResult, SweepInput
 from outbox_publisher.settings import load_claim_settings
 from task_io.shell import TaskShell
 
@@ -21,9 +22,11 @@ repository_factory = outbox_repository
 @shell.task(ClaimRequest, correlation_id_path="claimToken", capture_response=False)
 def lambda_handler(request: ClaimRequest) -> ClaimResult:
     settings = load_claim_settings()
-    result = claim_outbox(
-        request, repository_factory(settings.orders_table_name), settings, datetime.now(UTC)
-    )
+    repository = repository_factory(settings.orders_table_name)
+    now = datetime.now(UTC)
+    if isinstance(request.source, SweepInput):  # the sweeper knows how far behind the outbox is
+        shell.measure(OUTBOX_OLDEST_PENDING_AGE, [oldest_pending_age(repository, now)])
+    result = claim_outbox(request, repository, settings, now)
     shell.count(OutboxClaimed=result.claimed, OutboxSkipped=result.skipped)
     shell.logger.info(
         "Outbox records claimed",

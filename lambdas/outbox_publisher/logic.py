@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from observability.slo import milliseconds_between
 from order_store.events import (
     PUT_EVENTS_MAX_BYTES,
     PUT_EVENTS_MAX_ENTRIES,
@@ -367,3 +368,30 @@ def settle_claims(
         released=released,
         conflict_event_ids=conflicts,
     )
+
+
+def published_lags(request: MarkRequest, outcome: MarkOutcome, now: datetime) -> list[float]:
+    """Milliseconds from each published record's commit (its event's ``occurredAt``) to now: the
+    outbox's lag, an SLO (`observability.slo`). Records failed or owned by another execution
+    are not published by us and have no lag here."""
+    settled_elsewhere = set(outcome.failed_event_ids) | set(outcome.conflict_event_ids)
+    lags: dict[str, float] = {}
+    for batch in request.batches:
+        for entry, key in zip(batch.entries, batch.keys, strict=True):
+            if key.event_id in settled_elsewhere or key.event_id in lags:
+                continue
+            try:
+                occurred = datetime.fromisoformat(json.loads(entry.detail)["occurredAt"])
+            except (ValueError, KeyError, TypeError):
+                continue  # an envelope without a readable commit time: no figure, not a failure
+            lags[key.event_id] = milliseconds_between(occurred, now)
+    return list(lags.values())
+
+
+def oldest_pending_age(repository: OutboxRepository, now: datetime) -> float:
+    """Seconds since the oldest unpublished record was committed (0 when none is): an SLO the
+    sweeper reports on every run, so its alarm always has data."""
+    oldest = repository.oldest_pending_created_at()
+    if oldest is None:
+        return 0.0
+    return milliseconds_between(datetime.fromisoformat(oldest), now) / 1000

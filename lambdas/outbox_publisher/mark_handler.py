@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from observability.failures import OUTBOX_FAILURE_METRIC
+from observability.slo import OUTBOX_LAG
 from order_store.dynamodb import outbox_repository
 from outbox_publisher.errors import InvalidOutboxInput
-from outbox_publisher.logic import settle_claims
+from outbox_publisher.logic import published_lags, settle_claims
 from outbox_publisher.schemas import MarkOutcome, MarkRequest
 from outbox_publisher.settings import load_mark_settings
 from task_io.shell import TaskShell
@@ -22,10 +23,10 @@ repository_factory = outbox_repository
 @shell.task(MarkRequest, correlation_id_path="claimToken")
 def lambda_handler(request: MarkRequest) -> MarkOutcome:
     settings = load_mark_settings()
-    outcome = settle_claims(
-        request, repository_factory(settings.orders_table_name), settings, datetime.now(UTC)
-    )
+    now = datetime.now(UTC)
+    outcome = settle_claims(request, repository_factory(settings.orders_table_name), settings, now)
     shell.count(OutboxPublished=outcome.published, OutboxReleased=outcome.released)
+    shell.measure(OUTBOX_LAG, published_lags(request, outcome, now))
     if outcome.conflict_event_ids:
         logger.warning(
             "Outbox records claimed by another execution were left alone",

@@ -16,13 +16,13 @@ start": `make bench` measures it whole).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from observability import count_metrics, powertools
+from observability import add_slo_values, count_metrics, powertools
 from observability.failures import SAGA_FAILURE_METRIC, count_failures
 from task_io import parse, task_output
 
@@ -52,6 +52,11 @@ class TaskShell:
     def count(self, **counts: int) -> None:
         """Add each count metric: ``shell.count(StockReserved=1, OutboxSkipped=result.skipped)``."""
         count_metrics(self.metrics, **counts)
+
+    def measure(self, name: str, values: Iterable[float]) -> None:
+        """Add each value of an SLO metric in its unit (`observability.slo.SLO_METRICS`): one
+        data point per value, so CloudWatch's percentiles are over every record, not a mean."""
+        add_slo_values(self.metrics, name, values)
 
     def task(
         self,

@@ -186,6 +186,10 @@ class InMemoryOrderStore:
         )
         return [record.key for record in stale[:limit]]
 
+    def oldest_pending_created_at(self) -> str | None:
+        self._maybe_fail()
+        return min((r.created_at for r in self.outbox.values() if r.pending_shard is not None), default=None)
+
     def mark_published(self, key: OutboxKey, claim_token: str, now: datetime, expires_at: int) -> bool:
         self._maybe_fail()
         record = self.outbox.get((key.pk, key.sk))

@@ -14,6 +14,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from moto.ses.models import ses_backends
 
 from local_runtime import LocalApp
+from observability.slo import NOTIFICATION_DELAY
 from workflows.asl import load_definition
 
 pytestmark = pytest.mark.workflow
@@ -110,6 +111,10 @@ def test_an_address_change_sends_one_email_with_the_users_name(app: LocalApp) ->
     assert (notice["status"], notice["sub"], json.loads(notice["attributes"])) == ("SENT", sub, ["address"])
     assert notice["messageId"] == message.id
     assert "ada@example.com" not in json.dumps(notice, default=str)
+    # And SendNotice reported the delay from the change to the email (an SLO): on the still
+    # clock of a drain, within the stream record's one-second precision
+    (delay,) = app.metrics.values(NOTIFICATION_DELAY)
+    assert 0 <= delay <= 2_000
 
 
 def test_a_change_started_by_hand_in_plain_json_sends_the_same_email(app: LocalApp) -> None:

@@ -24,6 +24,7 @@ from claim_check.models import ByteRange, ClaimRecord, PayloadLocation
 from claim_check.payloads import PayloadBucket
 from claim_check.resolving import verify_payload
 from local_runtime import LocalApp
+from observability.slo import CLAIM_RESOLVE_TIME
 from tests.workflow.outbox_helpers import orders, tap_bus
 
 pytestmark = pytest.mark.workflow
@@ -135,6 +136,11 @@ def test_an_uploaded_file_is_claimed_verified_and_imported(claim_app: LocalApp) 
     placed = [e for e in claim_app.receive_all(orders_tap) if e["detail-type"] == "OrderPlaced"]
     assert len(placed) == 3  # through the outbox: every imported order starts its saga
     assert _versions(claim_app, "intake/batch.jsonl") == []  # the payload version is deleted
+    # and FinishResolve reported the time from the claim's issue to its resolution (an SLO),
+    # within the two executions' span
+    (took,) = claim_app.metrics.values(CLAIM_RESOLVE_TIME)
+    (split,) = claim_app.executions("ClaimCheck/Split")
+    assert 0 <= took <= (resolve["stopDate"] - split["startDate"]).total_seconds() * 1000 + 1
 
 
 @pytest.fixture(scope="module")

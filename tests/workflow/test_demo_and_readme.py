@@ -26,6 +26,12 @@ def test_the_demo_succeeds_on_the_embedded_runtime(
     assert "Demo OK" in output
     assert output.count("bus:     OrderPlaced, OrderConfirmed") == 2
     assert output.count("bus:     OrderPlaced, OrderCancelled") == 1
+    # and it ends with the service level figures of its own run, every one emitted and met
+    figures = output.split("== Service level figures of this run")[1]
+    for metric in ("OutboxLag", "OutboxOldestPendingAge", "SagaCompletionTime", "OrdersParked"):
+        assert metric in figures
+    assert "ClaimResolveTime" in figures and "NotificationDelay" in figures
+    assert "not emitted" not in figures and "MISSED" not in figures
 
 
 def test_the_readme_python_example_runs(assembly_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

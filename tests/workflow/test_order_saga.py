@@ -12,6 +12,7 @@ import pytest
 
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
+from observability.slo import ORDERS_PARKED, SAGA_COMPLETION_TIME
 from tests.workflow.outbox_helpers import tap_bus
 from tests.workflow.saga_helpers import (
     STOCK,
@@ -56,6 +57,11 @@ def test_happy_path_confirms_the_order_and_books_every_ledger(
         "OrderConfirmed",
     ]
     assert compensations_run(saga_app, execution["executionArn"]) == []
+    # and ConfirmOrder reported the saga's time from start to confirmation (an SLO): the span of
+    # its execution, which waited for the provider's answer
+    (took,) = saga_app.metrics.values(SAGA_COMPLETION_TIME)
+    span = (execution["stopDate"] - execution["startDate"]).total_seconds() * 1000
+    assert 0 < took <= span + 1
 
 
 def test_out_of_stock_cancels_without_touching_payment_or_shipping(
@@ -90,6 +96,8 @@ def test_a_declined_payment_releases_the_stock_and_charges_nothing(
     assert [p["status"] for p in payments(saga_app)] == ["DECLINED"]
     assert stock(saga_app) == STOCK
     assert [r["status"] for r in reservations(saga_app)] == ["RELEASED"]
+    # and a cancelled saga's time is reported as well as a confirmed one's (an SLO)
+    assert len(saga_app.metrics.values(SAGA_COMPLETION_TIME)) == 1
 
 
 def test_a_payment_that_never_answers_times_out_and_a_late_answer_changes_nothing(
@@ -198,6 +206,8 @@ def test_a_compensation_that_keeps_failing_parks_the_order_and_alerts(
     (parked,) = failures_parked(saga_app)
     assert parked["detail"]["executionArn"] == execution["executionArn"]
     assert order_id in parked["detail"]["input"]
+    # and the parked order is counted for the SLO of parked orders
+    assert saga_app.metrics.values(ORDERS_PARKED) == [1.0]
 
 
 def test_a_duplicate_order_placed_has_one_saga_effect(

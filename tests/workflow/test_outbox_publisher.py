@@ -16,6 +16,7 @@ import pytest
 
 from local_runtime import LocalApp
 from local_runtime.faults import EventBusProbe
+from observability.slo import OUTBOX_LAG, OUTBOX_OLDEST_PENDING_AGE
 from tests.workflow.outbox_helpers import (
     delivered_event_ids,
     outbox_records,
@@ -51,6 +52,12 @@ def test_each_placed_order_is_published_once_and_marked(app: LocalApp, sample_or
     assert visited[:3] == ["ClaimRecords", "AnythingToPublish", "PublishBatches"]
     assert visited[-2:] == ["AllPublished", "Published"]
     assert "SelectFailedEntries" not in visited
+    # and MarkPublished reported each record's lag from commit to the bus (an SLO), in
+    # milliseconds of the app's clock: the drain ran on a still clock, so no more than a few
+    # seconds of pipe batching
+    lags = app.metrics.values(OUTBOX_LAG, namespace="OrderPlatform")
+    assert len(lags) == 3
+    assert all(0 <= lag <= 5_000 for lag in lags)
 
 
 def test_events_carry_ids_and_business_facts_but_no_personal_data(
@@ -145,10 +152,16 @@ def test_persistent_rejection_fails_the_execution_and_the_sweeper_republishes(
     assert (record["lastErrorCode"], record["lastErrorMessage"]) == ("ThrottlingException", "x")
     # When the bus recovers and five minutes pass: the sweeper's schedule fires on its own
     app.bus.clear()
+    stuck_since = app.now()
     app.advance(timedelta(minutes=5))
     # Then the record is published exactly once
     assert delivered_event_ids(app, tap) == {record["eventId"]: 1}
     assert outbox_records(app)[0]["status"] == "PUBLISHED"
+    # and the sweeper reported how old the record it found was (an SLO): minutes, not seconds
+    (age,) = app.metrics.values(OUTBOX_OLDEST_PENDING_AGE)
+    assert age >= (app.now() - stuck_since).total_seconds() - 60
+    # and its lag from commit to the bus, published at last, says the same
+    assert max(app.metrics.values(OUTBOX_LAG)) >= age * 1000
 
 
 ONE_EXECUTION_OF_FAILURES = {
