@@ -138,6 +138,7 @@ def _play(app: LocalApp, sample: dict[str, Any], orders: int, window: float, sto
         app.advance(timedelta(seconds=1))
         second += 1
         run.depth.append((float(second), _queue_depth(app, queue)))
+        _progress(second, len(run.placed), run.depth[-1][1], started)
     run.last_arrival = (app.now() - start).total_seconds()
     while True:
         # (listing every execution costs as much as a few orders: only once the queue is empty)
@@ -148,12 +149,24 @@ def _play(app: LocalApp, sample: dict[str, Any], orders: int, window: float, sto
         app.advance(timedelta(seconds=1))
         second += 1
         run.depth.append((float(second), _queue_depth(app, queue)))
+        _progress(second, len(run.placed), run.depth[-1][1], started)
         if second > 20 * window:
             raise RuntimeError(f"not drained after {second} virtual seconds")
     app.drain()
     run.drained_at = (app.now() - start).total_seconds()
     run.wall_seconds = time.perf_counter() - started
     return run
+
+
+def _progress(second: int, placed: int, depth: int, started: float) -> None:
+    """A line on stderr each virtual minute: the run takes minutes of wall time."""
+    if second % 60 == 0:
+        print(
+            f"  {second:>5} virtual s: {placed} orders placed, {depth} in the saga queue"
+            f" ({time.perf_counter() - started:,.0f} s of wall time)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _measured_limit(app: LocalApp, run: Run) -> float:
