@@ -14,6 +14,7 @@ from constructs import Construct
 from workflows import constants as c
 from workflows.account_notification import AccountNotification
 from workflows.claim_check import ClaimCheck
+from workflows.monitoring import PlatformDashboard
 from workflows.order_saga import OrderSaga
 from workflows.orders_api import OrdersApi
 from workflows.outbox_publisher import OutboxPublisher
@@ -68,6 +69,8 @@ class OrderPlatformStack(Stack):
         )
 
         # Outputs live on the stack itself so their logical ids are exactly these names.
+        self.dashboard = PlatformDashboard(self, "Monitoring", stack=self)
+
         saga = self.order_saga
         outputs: list[tuple[str, str, str]] = [
             (c.OUTPUT_ORDERS_API_URL, self.orders_api.url, "Orders API base URL"),

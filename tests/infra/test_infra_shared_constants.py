@@ -18,6 +18,7 @@ from claim_check.settings import (
 )
 from claim_check.splitting import MANIFEST_PREFIX, REPORT_PREFIX
 from observability import METRICS_NAMESPACE
+from observability.slo import OBJECTIVES
 from order_saga.settings import (
     DEFAULT_MAX_REDRIVES,
     DEFAULT_SUPPORTED_DESTINATIONS,
@@ -117,3 +118,10 @@ def test_the_claim_check_and_its_infrastructure_agree(synthesized: Synthesized) 
     assert f'"Source": "{c.CLAIM_CHECK_EVENT_SOURCE}"' in split
     assert f'"DetailType": "{c.CLAIM_CHECK_ISSUED_DETAIL_TYPE}"' in split
     assert SCHEMA_VERSION.startswith("order-import/")
+
+
+def test_the_dashboard_draws_the_objectives_the_tasks_state() -> None:
+    from workflows.slo_objectives import OBJECTIVES as DRAWN
+
+    stated = [(o.metric, o.unit, o.statistic, o.target) for o in OBJECTIVES]
+    assert [(o.metric, o.unit, o.statistic, o.target) for o in DRAWN] == stated

@@ -26,6 +26,7 @@ from claim_check.resolving import verify_payload
 from local_runtime import LocalApp
 from observability.slo import CLAIM_RESOLVE_TIME
 from tests.workflow.outbox_helpers import orders, tap_bus
+from tests.workflow.slo_values import slo_values
 
 pytestmark = pytest.mark.workflow
 
@@ -138,7 +139,7 @@ def test_an_uploaded_file_is_claimed_verified_and_imported(claim_app: LocalApp) 
     assert _versions(claim_app, "intake/batch.jsonl") == []  # the payload version is deleted
     # and FinishResolve reported the time from the claim's issue to its resolution (an SLO),
     # within the two executions' span
-    (took,) = claim_app.metrics.values(CLAIM_RESOLVE_TIME)
+    (took,) = slo_values(claim_app, CLAIM_RESOLVE_TIME)
     (split,) = claim_app.executions("ClaimCheck/Split")
     assert 0 <= took <= (resolve["stopDate"] - split["startDate"]).total_seconds() * 1000 + 1
 

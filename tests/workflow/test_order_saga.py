@@ -32,6 +32,7 @@ from tests.workflow.saga_helpers import (
     stock,
     subscribe_alerts,
 )
+from tests.workflow.slo_values import slo_values
 
 pytestmark = pytest.mark.workflow
 
@@ -59,7 +60,7 @@ def test_happy_path_confirms_the_order_and_books_every_ledger(
     assert compensations_run(saga_app, execution["executionArn"]) == []
     # and ConfirmOrder reported the saga's time from start to confirmation (an SLO): the span of
     # its execution, which waited for the provider's answer
-    (took,) = saga_app.metrics.values(SAGA_COMPLETION_TIME)
+    (took,) = slo_values(saga_app, SAGA_COMPLETION_TIME)
     span = (execution["stopDate"] - execution["startDate"]).total_seconds() * 1000
     assert 0 < took <= span + 1
 
@@ -97,7 +98,7 @@ def test_a_declined_payment_releases_the_stock_and_charges_nothing(
     assert stock(saga_app) == STOCK
     assert [r["status"] for r in reservations(saga_app)] == ["RELEASED"]
     # and a cancelled saga's time is reported as well as a confirmed one's (an SLO)
-    assert len(saga_app.metrics.values(SAGA_COMPLETION_TIME)) == 1
+    assert len(slo_values(saga_app, SAGA_COMPLETION_TIME)) == 1
 
 
 def test_a_payment_that_never_answers_times_out_and_a_late_answer_changes_nothing(
@@ -207,7 +208,7 @@ def test_a_compensation_that_keeps_failing_parks_the_order_and_alerts(
     assert parked["detail"]["executionArn"] == execution["executionArn"]
     assert order_id in parked["detail"]["input"]
     # and the parked order is counted for the SLO of parked orders
-    assert saga_app.metrics.values(ORDERS_PARKED) == [1.0]
+    assert slo_values(saga_app, ORDERS_PARKED) == [1.0]
 
 
 def test_a_duplicate_order_placed_has_one_saga_effect(

@@ -23,6 +23,7 @@ from tests.workflow.outbox_helpers import (
     place_order,
     tap_bus,
 )
+from tests.workflow.slo_values import slo_values
 
 pytestmark = pytest.mark.workflow
 
@@ -55,7 +56,7 @@ def test_each_placed_order_is_published_once_and_marked(app: LocalApp, sample_or
     # and MarkPublished reported each record's lag from commit to the bus (an SLO), in
     # milliseconds of the app's clock: the drain ran on a still clock, so no more than a few
     # seconds of pipe batching
-    lags = app.metrics.values(OUTBOX_LAG, namespace="OrderPlatform")
+    lags = slo_values(app, OUTBOX_LAG)
     assert len(lags) == 3
     assert all(0 <= lag <= 5_000 for lag in lags)
 
@@ -158,10 +159,10 @@ def test_persistent_rejection_fails_the_execution_and_the_sweeper_republishes(
     assert delivered_event_ids(app, tap) == {record["eventId"]: 1}
     assert outbox_records(app)[0]["status"] == "PUBLISHED"
     # and the sweeper reported how old the record it found was (an SLO): minutes, not seconds
-    (age,) = app.metrics.values(OUTBOX_OLDEST_PENDING_AGE)
+    (age,) = slo_values(app, OUTBOX_OLDEST_PENDING_AGE)
     assert age >= (app.now() - stuck_since).total_seconds() - 60
     # and its lag from commit to the bus, published at last, says the same
-    assert max(app.metrics.values(OUTBOX_LAG)) >= age * 1000
+    assert max(slo_values(app, OUTBOX_LAG)) >= age * 1000
 
 
 ONE_EXECUTION_OF_FAILURES = {

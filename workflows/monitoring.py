@@ -1,0 +1,128 @@
+"""One dashboard for the stack (issue 23, item 2), built with cdk-monitoring-constructs.
+
+Why the resources are found in the construct tree rather than listed: the dashboard must show
+*every* state machine, function, queue and table of the stack; a list would miss the next one a
+workflow adds. Each facade of the library brings the metrics an on-call engineer reads first
+(a state machine's started, succeeded, failed, timed out and duration; a function's errors,
+throttles, duration and concurrency; a queue's depth and oldest message, with its DLQ beside it;
+a table's throttles and consumed capacity; the API's 4xx, 5xx and latency). The service level
+objectives (`observability.slo`, in the task code: the metric, its unit, the statistic and the
+target) come first, each drawn against its target.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from cdk_monitoring_constructs import CustomMetricGroup, DefaultDashboardFactory, MonitoringFacade
+from constructs import Construct
+
+from workflows import constants as c
+from workflows.slo_objectives import OBJECTIVES
+
+SLO_PERIOD = Duration.minutes(5)
+
+
+class PlatformDashboard(Construct):
+    """The stack's dashboard: its SLOs against their targets, then every resource's health.
+
+    Attributes:
+        facade: the cdk-monitoring-constructs facade the dashboard is built with.
+        monitored: what the dashboard shows, by kind (for the tests and the README).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, stack: Stack) -> None:
+        super().__init__(scope, construct_id)
+        self.facade = MonitoringFacade(
+            self,
+            "Facade",
+            dashboard_factory=DefaultDashboardFactory(
+                self,
+                "Dashboards",
+                dashboard_name_prefix=c.SERVICE_NAME,
+                create_dashboard=True,
+                create_summary_dashboard=False,
+                create_alarm_dashboard=False,
+            ),
+        )
+        self.monitored: dict[str, list[str]] = {}
+        self._slo_widgets()
+        self._resources(stack)
+
+    def _slo_widgets(self) -> None:
+        self.facade.add_large_header("Service level objectives")
+        self.facade.monitor_custom(
+            human_readable_name="Service level objectives",
+            alarm_friendly_name="Slo",
+            metric_groups=[
+                CustomMetricGroup(
+                    title=f"{o.metric} ({o.statistic}; target {o.target:g} {o.unit.lower()})",
+                    metrics=[
+                        cloudwatch.Metric(
+                            namespace=c.METRICS_NAMESPACE,
+                            metric_name=o.metric,
+                            statistic=o.statistic,
+                            period=SLO_PERIOD,
+                            dimensions_map={"service": o.service},
+                        )
+                    ],
+                    horizontal_annotations=[
+                        cloudwatch.HorizontalAnnotation(value=o.target, label="objective", color="#d62728")
+                    ],
+                )
+                for o in OBJECTIVES
+            ],
+        )
+        self.monitored["slo"] = [o.metric for o in OBJECTIVES]
+
+    def _resources(self, stack: Stack) -> None:
+        nodes = stack.node.find_all()
+        machines = [n for n in nodes if isinstance(n, sfn.StateMachine)]
+        functions = [n for n in nodes if isinstance(n, lambda_.Function) and not _is_cdk_helper(n)]
+        queues = [n for n in nodes if isinstance(n, sqs.Queue)]
+        tables = [n for n in nodes if isinstance(n, dynamodb.TableV2 | dynamodb.Table)]
+        apis = [n for n in nodes if isinstance(n, apigateway.RestApi)]
+        self.facade.add_large_header("State machines")
+        for machine in machines:
+            self.facade.monitor_step_function(state_machine=machine, human_readable_name=machine.node.path)
+        self.facade.add_large_header("Functions")
+        for function in functions:
+            self.facade.monitor_lambda_function(
+                lambda_function=function, human_readable_name=function.node.path
+            )
+        self.facade.add_large_header("Queues and their dead-letter queues")
+        dead_letters = {id(q.dead_letter_queue.queue) for q in queues if q.dead_letter_queue is not None}
+        for queue in queues:
+            if queue.dead_letter_queue is not None:
+                self.facade.monitor_sqs_queue_with_dlq(
+                    queue=queue,
+                    dead_letter_queue=queue.dead_letter_queue.queue,
+                    human_readable_name=queue.node.path,
+                )
+            elif id(queue) not in dead_letters:
+                self.facade.monitor_sqs_queue(queue=queue, human_readable_name=queue.node.path)
+        self.facade.add_large_header("Tables")
+        for table in tables:
+            self.facade.monitor_dynamo_table(table=table, human_readable_name=table.node.path)
+        self.facade.add_large_header("APIs")
+        for api in apis:
+            self.facade.monitor_api_gateway(api=api, human_readable_name=api.node.path)
+        self.monitored.update(
+            {
+                "state machines": [m.node.path for m in machines],
+                "functions": [f.node.path for f in functions],
+                "queues": [q.node.path for q in queues],
+                "tables": [t.node.path for t in tables],
+                "apis": [a.node.path for a in apis],
+            }
+        )
+
+
+def _is_cdk_helper(function: lambda_.Function) -> bool:
+    """CDK's own singleton functions (log retention, bucket auto-delete...) are not the platform's."""
+    return "SingletonLambda" in function.node.path or "Provider" in function.node.path
