@@ -27,7 +27,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import resource
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -163,7 +165,9 @@ def _progress(second: int, placed: int, depth: int, started: float) -> None:
     if second % 60 == 0:
         print(
             f"  {second:>5} virtual s: {placed} orders placed, {depth} in the saga queue"
-            f" ({time.perf_counter() - started:,.0f} s of wall time)",
+            f" ({time.perf_counter() - started:,.0f} s of wall time,"
+            f" peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB,"
+            f" {threading.active_count()} threads)",
             file=sys.stderr,
             flush=True,
         )

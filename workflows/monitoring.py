@@ -17,13 +17,23 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
-from cdk_monitoring_constructs import CustomMetricGroup, DefaultDashboardFactory, MonitoringFacade
+from cdk_monitoring_constructs import (
+    AlarmFactoryDefaults,
+    CustomMetricGroup,
+    CustomMetricWithAlarm,
+    CustomThreshold,
+    DefaultDashboardFactory,
+    MonitoringFacade,
+    SnsAlarmActionStrategy,
+)
 from constructs import Construct
 
 from workflows import constants as c
-from workflows.slo_objectives import OBJECTIVES
+from workflows.platform_foundation import runbook_entry
+from workflows.slo_objectives import OBJECTIVES, SloObjective
 
 SLO_PERIOD = Duration.minutes(5)
 
@@ -36,11 +46,16 @@ class PlatformDashboard(Construct):
         monitored: what the dashboard shows, by kind (for the tests and the README).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, stack: Stack) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, stack: Stack, alarm_topic: sns.ITopic) -> None:
         super().__init__(scope, construct_id)
         self.facade = MonitoringFacade(
             self,
             "Facade",
+            alarm_factory_defaults=AlarmFactoryDefaults(
+                actions_enabled=True,
+                alarm_name_prefix=c.SERVICE_NAME,
+                action=SnsAlarmActionStrategy(on_alarm_topic=alarm_topic),
+            ),
             dashboard_factory=DefaultDashboardFactory(
                 self,
                 "Dashboards",
@@ -62,15 +77,7 @@ class PlatformDashboard(Construct):
             metric_groups=[
                 CustomMetricGroup(
                     title=f"{o.metric} ({o.statistic}; target {o.target:g} {o.unit.lower()})",
-                    metrics=[
-                        cloudwatch.Metric(
-                            namespace=c.METRICS_NAMESPACE,
-                            metric_name=o.metric,
-                            statistic=o.statistic,
-                            period=SLO_PERIOD,
-                            dimensions_map={"service": o.service},
-                        )
-                    ],
+                    metrics=[_with_alarm(o)],
                     horizontal_annotations=[
                         cloudwatch.HorizontalAnnotation(value=o.target, label="objective", color="#d62728")
                     ],
@@ -121,6 +128,38 @@ class PlatformDashboard(Construct):
                 "apis": [a.node.path for a in apis],
             }
         )
+
+
+def _with_alarm(objective: SloObjective) -> CustomMetricWithAlarm:
+    """The objective's metric, and the alarm that pages when it is missed."""
+    name = f"Slo{objective.metric}"
+    return CustomMetricWithAlarm(
+        alarm_friendly_name=name,
+        metric=cloudwatch.Metric(
+            namespace=c.METRICS_NAMESPACE,
+            metric_name=objective.metric,
+            statistic=objective.statistic,
+            period=SLO_PERIOD,
+            dimensions_map={"service": objective.service},
+        ),
+        add_alarm={
+            "Objective": CustomThreshold(
+                threshold=objective.target,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=objective.breaching_periods,
+                datapoints_to_alarm=objective.breaching_periods,
+                treat_missing_data_override=(
+                    cloudwatch.TreatMissingData.BREACHING
+                    if objective.silence_breaches
+                    else cloudwatch.TreatMissingData.NOT_BREACHING
+                ),
+                alarm_description_override=(
+                    f"{objective.metric} ({objective.statistic}) above its objective of"
+                    f" {objective.target:,.0f} {objective.unit.lower()}. {runbook_entry(name)}"
+                ),
+            )
+        },
+    )
 
 
 def _is_cdk_helper(function: lambda_.Function) -> bool:

@@ -280,12 +280,13 @@ class PlatformFoundation(Construct):
     ) -> cloudwatch.Alarm:
         """An alarm to the ops topic when a metric is above ``threshold`` in one period.
 
-        Missing data is "not breaching": a queue or workflow with no traffic is healthy.
+        Missing data is "not breaching": a queue or workflow with no traffic is healthy. Its
+        description ends with its runbook entry (`runbook_entry`), which the person paged opens.
         """
         alarm = cloudwatch.Alarm(
             scope,
             construct_id,
-            alarm_description=description,
+            alarm_description=f"{description}. {runbook_entry(f'{scope.node.id}{construct_id}')}",
             metric=metric,
             threshold=threshold,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -316,3 +317,12 @@ class PlatformFoundation(Construct):
             ),
             description=description,
         )
+
+
+RUNBOOK = "RUNBOOK.md"
+
+
+def runbook_entry(alarm: str) -> str:
+    """Where an alarm's runbook entry is: a heading of RUNBOOK.md named as the alarm is (its
+    stack-unique construct name), linked by the anchor GitHub gives that heading."""
+    return f"Runbook: {RUNBOOK}#{alarm.lower()}"

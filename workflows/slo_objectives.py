@@ -19,13 +19,22 @@ class SloObjective:
     statistic: str
     target: float
     service: str
+    breaching_periods: int = 1
+    """Five-minute periods beyond the target, in a row, before the alarm pages: one where a
+    single miss is already a fault, three where one slow burst is not."""
+    silence_breaches: bool = False
+    """True where no data is itself the fault (the sweeper reports on every run)."""
 
 
 OBJECTIVES: tuple[SloObjective, ...] = (
-    SloObjective("OutboxLag", "Milliseconds", "p99", 10_000, "outbox-publisher"),
-    SloObjective("OutboxOldestPendingAge", "Seconds", "Maximum", 600, "outbox-publisher"),
+    SloObjective("OutboxLag", "Milliseconds", "p99", 10_000, "outbox-publisher", breaching_periods=3),
+    SloObjective(
+        "OutboxOldestPendingAge", "Seconds", "Maximum", 600, "outbox-publisher", silence_breaches=True
+    ),
     SloObjective("SagaCompletionTime", "Milliseconds", "p99", 20 * 60_000, "order-saga"),
     SloObjective("OrdersParked", "Count", "Sum", 0, "order-saga"),
     SloObjective("ClaimResolveTime", "Milliseconds", "p99", 15 * 60_000, "claim-check"),
-    SloObjective("NotificationDelay", "Milliseconds", "p99", 60_000, "account-notification"),
+    SloObjective(
+        "NotificationDelay", "Milliseconds", "p99", 60_000, "account-notification", breaching_periods=3
+    ),
 )

@@ -69,7 +69,9 @@ class OrderPlatformStack(Stack):
         )
 
         # Outputs live on the stack itself so their logical ids are exactly these names.
-        self.dashboard = PlatformDashboard(self, "Monitoring", stack=self)
+        self.dashboard = PlatformDashboard(
+            self, "Monitoring", stack=self, alarm_topic=self.foundation.alarm_topic
+        )
 
         saga = self.order_saga
         outputs: list[tuple[str, str, str]] = [

@@ -5,9 +5,10 @@ target, on the metric and dimension the task emits."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from tests.infra.synthesis import Synthesized
+from tests.infra.synthesis import REPO_ROOT, Synthesized
 from workflows.slo_objectives import OBJECTIVES
 
 
@@ -69,3 +70,39 @@ def test_each_objective_is_drawn_against_its_target_on_the_emitted_metric(synthe
         service, statistic, targets = drawn[objective.metric]
         assert (service, statistic) == (objective.service, objective.statistic), objective.metric
         assert objective.target in targets, objective.metric
+
+
+RUNBOOK = REPO_ROOT / "RUNBOOK.md"
+PARTS = ("**What it means:**", "**See the cause:**", "**Repair:**", "**Escalate:**")
+
+
+def _runbook_entries() -> dict[str, str]:
+    """Each entry's anchor (as GitHub makes it from an alarm-name heading) -> its text."""
+    entries = re.split(r"^### ", RUNBOOK.read_text(), flags=re.MULTILINE)[1:]
+    return {entry.split("\n", 1)[0].strip().lower(): entry for entry in entries}
+
+
+def test_every_alarm_names_a_runbook_entry_that_says_what_to_do(synthesized: Synthesized) -> None:
+    entries = _runbook_entries()
+    named = set()
+    for logical_id, alarm in synthesized.of_type("AWS::CloudWatch::Alarm").items():
+        description = alarm["Properties"]["AlarmDescription"]
+        found = re.search(r"Runbook: RUNBOOK\.md#([a-z0-9-]+)$", description)
+        assert found, (synthesized.path_of(logical_id), description)
+        anchor = found.group(1)
+        assert anchor in entries, f"{synthesized.path_of(logical_id)}: no runbook entry {anchor}"
+        assert all(part in entries[anchor] for part in PARTS), anchor
+        assert alarm["Properties"]["AlarmActions"], anchor  # to the ops topic
+        named.add(anchor)
+    # and the runbook holds no entry for an alarm the stack no longer has
+    assert set(entries) == named
+
+
+def test_each_objective_has_its_alarm_on_the_emitted_metric(synthesized: Synthesized) -> None:
+    alarms = synthesized.of_type("AWS::CloudWatch::Alarm").values()
+    for objective in OBJECTIVES:
+        (alarm,) = [a["Properties"] for a in alarms if a["Properties"].get("MetricName") == objective.metric]
+        assert alarm["Namespace"] == "OrderPlatform"
+        assert {"Name": "service", "Value": objective.service} in alarm["Dimensions"]
+        assert alarm["Threshold"] == objective.target
+        assert alarm["EvaluationPeriods"] == objective.breaching_periods
