@@ -54,9 +54,9 @@ _STREAM_READ_LIMIT = 1000  # GetRecords' own maximum
 _SQS_BATCHES_PER_PUMP = 10
 _PLACEHOLDER = re.compile(r"<(\$[^>]*)>")
 _SQS_HELD_BATCHES = 5
+"""A queue's batches that may wait for a throttled target's retry at once (its pollers)."""
 _VISIBILITY_MARGIN_SECONDS = 5.0
 """A held batch's messages are kept hidden this long past its next retry, at least."""
-"""A queue's batches that may wait for a throttled target's retry at once (its pollers)."""
 _RETRY_FIRST_SECONDS, _RETRY_MAX_SECONDS = 0.1, 1.0
 """Backoff of a throttled target's retries: doubling from the first to the cap."""
 _RETRYABLE_CODES = frozenset(
