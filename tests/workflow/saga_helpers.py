@@ -138,3 +138,14 @@ def subscribe_alerts(app: LocalApp) -> str:
 
 def alerts(app: LocalApp, queue: str) -> list[dict[str, Any]]:
     return [json.loads(message["Message"]) for message in app.receive_all(queue)]
+
+
+def race_reservations(app: LocalApp, parties: int) -> Any:
+    """Stage ``parties`` ReserveInventory transactions to reach the inventory at the same moment."""
+    return app.races.gather(
+        "dynamodb",
+        "TransactWriteItems",
+        target=app.output("InventoryTableName"),
+        function=app.function_name("OrderSaga/ReserveInventoryFunction"),
+        parties=parties,
+    )

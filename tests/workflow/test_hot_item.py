@@ -15,7 +15,15 @@ from demo.inventory import inventory_items
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
 from order_saga.stock import stock_pk
-from tests.workflow.saga_helpers import order_for, order_status, reservations, seed_stock, start_order, stock
+from tests.workflow.saga_helpers import (
+    order_for,
+    order_status,
+    race_reservations,
+    reservations,
+    seed_stock,
+    start_order,
+    stock,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -53,13 +61,7 @@ def test_racing_orders_never_oversell_a_sharded_best_seller(
     # Given 2 kettles over 2 shards (one each) and 3 orders of one kettle, their reservations
     # meeting at once
     seed_stock(app, {KETTLE: 2, MUG: 40}, shards={KETTLE: 2})
-    race = app.races.gather(
-        "dynamodb",
-        "TransactWriteItems",
-        target=app.output("InventoryTableName"),
-        function=app.function_name("OrderSaga/ReserveInventoryFunction"),
-        parties=3,
-    )
+    race = race_reservations(app, parties=3)
     placed = [start_order(app, order_for(sample_order)) for _ in range(3)]
     app.drain()
     assert race.released, "the three reservations reached the inventory at once"

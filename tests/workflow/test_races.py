@@ -24,6 +24,7 @@ from tests.workflow.outbox_helpers import delivered_event_ids, orders, outbox_re
 from tests.workflow.saga_helpers import (
     order_for,
     order_status,
+    race_reservations,
     reservations,
     saga_executions,
     seed_stock,
@@ -95,13 +96,7 @@ def test_orders_racing_for_the_last_units_never_oversell(
     # Given 2 kettles left and 3 orders of one kettle each, whose reservations meet at once
     seed_stock(app, {"SKU-KETTLE-01": 2, "SKU-MUG-02": 40})
     app.add_party(PaymentProvider(app))
-    race = app.races.gather(
-        "dynamodb",
-        "TransactWriteItems",
-        target=app.output("InventoryTableName"),
-        function=app.function_name("OrderSaga/ReserveInventoryFunction"),
-        parties=3,
-    )
+    race = race_reservations(app, parties=3)
     with _storage(atomic):
         placed = [start_order(app, order_for(sample_order)) for _ in range(3)]
         app.drain()
