@@ -74,6 +74,7 @@ from local_runtime.moto_patches.declare import Add, Applied, Gap, Patch, Replace
 from local_runtime.moto_patches.stepfunctions_engine import (
     EXPRESS_MAX_SECONDS,
     issued_tokens,
+    live_executions,
     no_longer_live,
     now_live,
     wait_for_end,
@@ -189,16 +190,22 @@ _answering(SEND_TASK_HEARTBEAT)
 
 
 def _holding(backend: Any, token: str) -> tuple[Any, Any] | None:
-    """The execution whose callback pool holds an issued token, and the token's endpoint."""
+    """The execution whose callback pool holds an issued token, and the token's endpoint.
+
+    The executions still running are asked first: an open token is theirs, and every SendTask*
+    asks this twice, so walking every execution the app ever ran made each answer slower than
+    the last (a burst of thousands of orders). Only a token whose execution ended is looked for
+    among all of them."""
     if token not in issued_tokens:
         return None
-    for execution in getattr(backend, "_get_executions", list)():
-        pool = getattr(
-            getattr(getattr(execution, "exec_worker", None), "env", None), "callback_pool_manager", None
-        )
-        endpoint = getattr(pool, "_pool", {}).get(token)
-        if endpoint is not None:
-            return execution, endpoint
+    for executions in (live_executions, getattr(backend, "_get_executions", list)):
+        for execution in executions():
+            pool = getattr(
+                getattr(getattr(execution, "exec_worker", None), "env", None), "callback_pool_manager", None
+            )
+            endpoint = getattr(pool, "_pool", {}).get(token)
+            if endpoint is not None:
+                return execution, endpoint
     return None
 
 
