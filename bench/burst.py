@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bench.capacity import PATHS, REPO_ROOT, _run
+from bench.capacity import PATHS, REPO_ROOT, run_path
 from bench.capacity_model import LIMITS, quotas
 from bench.table import render
 from demo.customers import post_order
@@ -292,7 +292,7 @@ def main(argv: list[str]) -> int:
     assembly = REPO_ROOT / "cdk.out"
     sample = _sample()
     limits = json.loads(LIMITS.read_text())
-    results = {path: _run(assembly, sample, path, 5) for path in ("fulfilled", "declined")}
+    results = {path: run_path(assembly, sample, path, 5) for path in ("fulfilled", "declined")}
     usage = _mix_usage(results, limits)
     full_limit, _ = modeled_limit(usage, limits)
     target = args.orders / args.window / OVERLOAD

@@ -51,7 +51,7 @@ PATHS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
-def _run(assembly: Path, sample: dict[str, Any], path: str, orders: int) -> dict[str, Any]:
+def run_path(assembly: Path, sample: dict[str, Any], path: str, orders: int) -> dict[str, Any]:
     with LocalApp(assembly, log_level="WARNING") as app:
         meter = ConsumptionMeter(key_schema_of(app.account, app.region))
         app.hook(meter)  # every client: the handlers', the engine's, the pipes' and the rules'
@@ -173,8 +173,8 @@ def _rows(results: dict[str, dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 
 def run_paths(assembly: Path, sample: dict[str, Any], orders: int = 5) -> dict[str, dict[str, Any]]:
-    """Each path's consumption over `orders` orders (see `_run`)."""
-    return {path: _run(assembly, sample, path, orders) for path in PATHS}
+    """Each path's consumption over `orders` orders (see `run_path`)."""
+    return {path: run_path(assembly, sample, path, orders) for path in PATHS}
 
 
 def measure(

@@ -90,7 +90,7 @@ class PlatformDashboard(Construct):
     def _resources(self, stack: Stack) -> None:
         nodes = stack.node.find_all()
         machines = [n for n in nodes if isinstance(n, sfn.StateMachine)]
-        functions = [n for n in nodes if isinstance(n, lambda_.Function) and not _is_cdk_helper(n)]
+        functions = [n for n in nodes if isinstance(n, lambda_.Function)]
         queues = [n for n in nodes if isinstance(n, sqs.Queue)]
         tables = [n for n in nodes if isinstance(n, dynamodb.TableV2 | dynamodb.Table)]
         apis = [n for n in nodes if isinstance(n, apigateway.RestApi)]
@@ -160,8 +160,3 @@ def _with_alarm(objective: SloObjective) -> CustomMetricWithAlarm:
             )
         },
     )
-
-
-def _is_cdk_helper(function: lambda_.Function) -> bool:
-    """CDK's own singleton functions (log retention, bucket auto-delete...) are not the platform's."""
-    return "SingletonLambda" in function.node.path or "Provider" in function.node.path

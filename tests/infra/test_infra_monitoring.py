@@ -47,12 +47,7 @@ def test_every_workflow_resource_is_on_the_dashboard(synthesized: Synthesized) -
         for logical_id, api in synthesized.of_type("AWS::ApiGateway::RestApi").items()
         if f'"ApiName","{api["Properties"]["Name"]}"' not in text
     ]
-    functions = {
-        logical_id
-        for logical_id in synthesized.of_type("AWS::Lambda::Function")
-        if "SingletonLambda" not in synthesized.path_of(logical_id)
-        and "Provider" not in synthesized.path_of(logical_id)
-    }
+    functions = set(synthesized.of_type("AWS::Lambda::Function"))
     missing += [f"function {synthesized.path_of(f)}" for f in functions if f not in text]
     assert missing == []
 
