@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 
 from aws_cdk import Duration, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -34,6 +33,7 @@ from constructs import Construct
 
 from workflows import constants as c
 from workflows.lambda_factory import PlatformFunction
+from workflows.paging import Page
 from workflows.platform_foundation import PlatformFoundation
 from workflows.workflow_parts import asl_state_machine, state_machine_pipe, stream_source_statements
 
@@ -55,7 +55,7 @@ class AccountNotification(Construct):
         functions: the three task Lambdas, keyed by their ASL placeholder.
         state_machine, log_group: the Express state machine and its log group (no execution data).
         pipe, pipe_role, pipe_log_group, pipe_dead_letter_queue: the trigger and its safety net.
-        alarms: this workflow's alarms, on the ops topic.
+        pages: what this workflow pages the on-call engineer for (`workflows.paging`).
     """
 
     def __init__(
@@ -78,7 +78,7 @@ class AccountNotification(Construct):
         )
         self.state_machine = self._build_state_machine()
         self._build_pipe()
-        self.alarms = self._build_alarms()
+        self.pages = self._request_pages()
 
     # --- the user pool: names and email addresses live here only ------------------------------
 
@@ -297,19 +297,28 @@ class AccountNotification(Construct):
             include_execution_data=False,
         )
 
-    def _build_alarms(self) -> list[cloudwatch.Alarm]:
-        foundation = self._foundation
+    def _request_pages(self) -> list[Page]:
+        """What pages the on-call engineer. Failed notifications and a parked change are one cause
+        (the pipe retries a failing execution, then parks the change), so one page."""
+        pager = self._foundation.pager
+        failing = pager.cause(
+            self,
+            "NotificationsFailing",
+            description="Account-change notifications are failing; changes may go un-notified",
+        )
         return [
-            foundation.queue_not_empty_alarm(
+            pager.when_not_empty(
                 self,
                 "PipeDlqAlarm",
                 queue=self.pipe_dead_letter_queue,
                 description="An account change could not be notified after the pipe's retries",
+                cause=failing,
             ),
-            foundation.alarm_when_positive(
+            pager.when_executions_fail(
                 self,
                 "ExecutionsFailedAlarm",
-                metric=self.state_machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
+                state_machine=self.state_machine,
                 description="Account-change notifications are failing (SES, Cognito or unreadable records)",
+                cause=failing,
             ),
         ]

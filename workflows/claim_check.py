@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -31,6 +30,7 @@ from constructs import Construct
 
 from workflows import constants as c
 from workflows.lambda_factory import PlatformFunction
+from workflows.paging import Cause, Page
 from workflows.platform_foundation import PlatformFoundation
 from workflows.workflow_parts import (
     asl_state_machine,
@@ -141,7 +141,7 @@ class ClaimCheck(Construct):
         split_state_machine, resolve_state_machine: the two Standard workflows.
         resolve_rule, resolve_queue, resolve_dlq: ClaimCheckIssued -> the resolve's queue.
         split_failures_queue, resolve_failures_queue: where failed executions are parked.
-        alarms: every alarm of the pattern.
+        pages: what this workflow pages the on-call engineer for (`workflows.paging`).
     """
 
     def __init__(
@@ -167,7 +167,7 @@ class ClaimCheck(Construct):
             self.functions[task.placeholder] = self._function(task)
         self._build_split()
         self._build_resolve()
-        self.alarms = self._build_alarms()
+        self.pages = self._request_pages()
 
     # --- storage ------------------------------------------------------------------------
 
@@ -481,50 +481,81 @@ class ClaimCheck(Construct):
             log_level="ERROR",
         )
 
-    # --- alarms -------------------------------------------------------------------------
+    # --- pages --------------------------------------------------------------------------
 
-    def _build_alarms(self) -> dict[str, cloudwatch.Alarm]:
-        foundation = self._foundation
-        parked: list[tuple[str, sqs.IQueue, str]] = [
-            ("IntakeDlqNotEmpty", self.intake_dlq, "An intake message could not start a claim-check split"),
+    def _request_pages(self) -> dict[str, Page]:
+        """What pages the on-call engineer: each parking queue that holds a message, and a failed
+        split or resolve. A failed execution is also its message in that workflow's failures
+        queue: one cause, one page."""
+        pager = self._foundation.pager
+        failed = {
+            name: pager.cause(
+                self,
+                f"{name}Failed",
+                description=f"A claim-check {name.lower()} failed; its message is parked",
+            )
+            for name in ("Split", "Resolve")
+        }
+        parked: list[tuple[str, sqs.IQueue, str, Cause | None]] = [
+            (
+                "IntakeDlqNotEmpty",
+                self.intake_dlq,
+                "An intake message could not start a claim-check split",
+                None,
+            ),
             (
                 "IntakeTargetDlqNotEmpty",
                 self.intake_target_dlq,
                 "An upload's event could not reach the intake queue",
+                None,
             ),
             (
                 "SplitFailuresNotEmpty",
                 self.split_failures_queue,
                 "A claim-check split failed; its message is parked",
+                failed["Split"],
             ),
             (
                 "SplitFailuresTargetDlqNotEmpty",
                 self.split_failures_target_dlq,
                 "The failures rule could not park a failed claim-check split",
+                None,
             ),
-            ("ResolveDlqNotEmpty", self.resolve_dlq, "A ClaimCheckIssued message could not start a resolve"),
+            (
+                "ResolveDlqNotEmpty",
+                self.resolve_dlq,
+                "A ClaimCheckIssued message could not start a resolve",
+                None,
+            ),
             (
                 "ResolveTargetDlqNotEmpty",
                 self.resolve_target_dlq,
                 "A ClaimCheckIssued event could not be queued",
+                None,
             ),
             (
                 "ResolveFailuresNotEmpty",
                 self.resolve_failures_queue,
                 "A claim could not be resolved (missing, tampered, expired, failing); its message is parked",
+                failed["Resolve"],
             ),
             (
                 "ResolveFailuresTargetDlqNotEmpty",
                 self.resolve_failures_target_dlq,
                 "The failures rule could not park a failed claim-check resolve",
+                None,
             ),
         ]
-        alarms = foundation.parked_message_alarms(self, parked)
+        pages = {
+            name: pager.when_not_empty(self, f"{name}Alarm", queue=queue, description=text, cause=cause)
+            for name, queue, text, cause in parked
+        }
         for name, machine in (("Split", self.split_state_machine), ("Resolve", self.resolve_state_machine)):
-            alarms[f"{name}ExecutionsFailed"] = foundation.alarm_when_positive(
+            pages[f"{name}ExecutionsFailed"] = pager.when_executions_fail(
                 self,
                 f"{name}ExecutionsFailedAlarm",
-                metric=machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
+                state_machine=machine,
                 description=f"Claim-check {name.lower()} executions failed: their messages are parked",
+                cause=failed[name],
             )
-        return alarms
+        return pages

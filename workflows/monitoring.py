@@ -8,9 +8,17 @@ throttles, duration and concurrency; a queue's depth and oldest message, with it
 a table's throttles and consumed capacity; the API's 4xx, 5xx and latency). The service level
 objectives (`observability.slo`, in the task code: the metric, its unit, the statistic and the
 target) come first, each drawn against its target.
+
+The alarms are the facade's too: each page a workflow asked for (`workflows.paging`) is added to
+the facade with the resource it watches, on the metric the dashboard draws. Pages that report one
+cause stay silent on their own, and that cause's composite alarm notifies the ops topic. No alarm
+of the stack is written by hand: every one the workflows need is a threshold the library has (a
+queue's size, a state machine's failed executions, a custom metric above a value).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigateway
@@ -26,16 +34,23 @@ from cdk_monitoring_constructs import (
     CustomMetricWithAlarm,
     CustomThreshold,
     DefaultDashboardFactory,
+    ErrorCountThreshold,
+    MaxMessageCountThreshold,
     MonitoringFacade,
+    NoopAlarmActionStrategy,
     SnsAlarmActionStrategy,
 )
 from constructs import Construct
 
 from workflows import constants as c
-from workflows.platform_foundation import runbook_entry
+from workflows.paging import Page, Pager, runbook_entry
 from workflows.slo_objectives import OBJECTIVES, SloObjective
 
 SLO_PERIOD = Duration.minutes(5)
+PAGE = "Page"
+"""The disambiguator of every paging alarm (the facade keys an alarm by it)."""
+PARKED_PERIOD = Duration.minutes(1)
+"""A parked message pages within a minute."""
 
 
 class PlatformDashboard(Construct):
@@ -46,7 +61,9 @@ class PlatformDashboard(Construct):
         monitored: what the dashboard shows, by kind (for the tests and the README).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, stack: Stack, alarm_topic: sns.ITopic) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, stack: Stack, alarm_topic: sns.ITopic, pager: Pager
+    ) -> None:
         super().__init__(scope, construct_id)
         self.facade = MonitoringFacade(
             self,
@@ -66,8 +83,11 @@ class PlatformDashboard(Construct):
             ),
         )
         self.monitored: dict[str, list[str]] = {}
+        self._pager = pager
         self._slo_widgets()
         self._resources(stack)
+        self._platform_metrics()
+        self._one_page_per_cause()
 
     def _slo_widgets(self) -> None:
         self.facade.add_large_header("Service level objectives")
@@ -96,7 +116,14 @@ class PlatformDashboard(Construct):
         apis = [n for n in nodes if isinstance(n, apigateway.RestApi)]
         self.facade.add_large_header("State machines")
         for machine in machines:
-            self.facade.monitor_step_function(state_machine=machine, human_readable_name=machine.node.path)
+            failed = self._pager.failed_executions.get(machine.node.path)
+            self.facade.monitor_step_function(
+                state_machine=machine,
+                human_readable_name=machine.node.path,
+                add_failed_execution_count_alarm=(
+                    {PAGE: ErrorCountThreshold(max_error_count=0, **_paging(failed))} if failed else None
+                ),
+            )
         self.facade.add_large_header("Functions")
         for function in functions:
             self.facade.monitor_lambda_function(
@@ -106,13 +133,20 @@ class PlatformDashboard(Construct):
         dead_letters = {id(q.dead_letter_queue.queue) for q in queues if q.dead_letter_queue is not None}
         for queue in queues:
             if queue.dead_letter_queue is not None:
+                dlq = queue.dead_letter_queue.queue
                 self.facade.monitor_sqs_queue_with_dlq(
                     queue=queue,
-                    dead_letter_queue=queue.dead_letter_queue.queue,
+                    dead_letter_queue=dlq,
                     human_readable_name=queue.node.path,
+                    add_queue_max_size_alarm=self._parked(queue),
+                    add_dead_letter_queue_max_size_alarm=self._parked(dlq),
                 )
             elif id(queue) not in dead_letters:
-                self.facade.monitor_sqs_queue(queue=queue, human_readable_name=queue.node.path)
+                self.facade.monitor_sqs_queue(
+                    queue=queue,
+                    human_readable_name=queue.node.path,
+                    add_queue_max_size_alarm=self._parked(queue),
+                )
         self.facade.add_large_header("Tables")
         for table in tables:
             self.facade.monitor_dynamo_table(table=table, human_readable_name=table.node.path)
@@ -128,6 +162,68 @@ class PlatformDashboard(Construct):
                 "apis": [a.node.path for a in apis],
             }
         )
+
+    def _parked(self, queue: sqs.IQueue) -> dict[str, MaxMessageCountThreshold] | None:
+        """The alarm on any message visible in ``queue``, if a workflow asked to be paged for it."""
+        page = self._pager.parked.get(queue.node.path)
+        if page is None:
+            return None
+        return {PAGE: MaxMessageCountThreshold(max_message_count=0, period=PARKED_PERIOD, **_paging(page))}
+
+    def _platform_metrics(self) -> None:
+        """The platform's own metrics a workflow pages on (the webhook's refused notices)."""
+        if not self._pager.metrics:
+            return
+        self.facade.add_large_header("Platform alarms")
+        self.facade.monitor_custom(
+            human_readable_name="Platform alarms",
+            alarm_friendly_name="Platform",
+            metric_groups=[
+                CustomMetricGroup(
+                    title=f"{m.metric.metric_name} ({m.metric.statistic}; pages above {m.threshold:g})",
+                    metrics=[
+                        CustomMetricWithAlarm(
+                            alarm_friendly_name=m.page.name,
+                            metric=m.metric,
+                            add_alarm={
+                                PAGE: CustomThreshold(
+                                    threshold=m.threshold,
+                                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                                    **_paging(m.page),
+                                )
+                            },
+                        )
+                    ],
+                )
+                for m in self._pager.metrics
+            ],
+        )
+
+    def _one_page_per_cause(self) -> None:
+        """A composite alarm per cause: it notifies the ops topic when any of its alarms fires."""
+        for cause in self._pager.causes():
+            self.facade.create_composite_alarm_using_tag(
+                cause.name,
+                disambiguator=PAGE,
+                alarm_name_override=f"{c.SERVICE_NAME}-{cause.name}",
+                alarm_description_override=cause.alarm_description,
+            )
+
+
+def _paging(page: Page) -> dict[str, Any]:
+    """What every paging alarm shares: its name and runbook entry, one period over the threshold,
+    a quiet metric healthy, and silence when a composite pages for its cause."""
+    silent = (
+        {"action_override": NoopAlarmActionStrategy(), "custom_tags": [page.cause.name]} if page.cause else {}
+    )
+    return {
+        "alarm_name_override": f"{c.SERVICE_NAME}-{page.name}",
+        "alarm_description_override": page.alarm_description,
+        "evaluation_periods": 1,
+        "datapoints_to_alarm": 1,
+        "treat_missing_data_override": cloudwatch.TreatMissingData.NOT_BREACHING,
+        **silent,
+    }
 
 
 def _with_alarm(objective: SloObjective) -> CustomMetricWithAlarm:

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -38,6 +37,7 @@ from constructs import Construct
 
 from workflows import constants as c
 from workflows.lambda_factory import PlatformFunction
+from workflows.paging import Cause, Page
 from workflows.platform_foundation import PlatformFoundation
 from workflows.workflow_parts import (
     asl_state_machine,
@@ -204,7 +204,7 @@ class OrderSaga(Construct):
         failure_rule: the default-bus rule on FAILED / TIMED_OUT / ABORTED executions.
         failures_queue: the workflow-failures DLQ it parks whole execution events in.
         failure_target_dlq: where that rule parks events it could not deliver.
-        alarms: the alarms of this workflow, all notifying the ops topic.
+        pages: what this workflow pages the on-call engineer for (`workflows.paging`).
     """
 
     def __init__(
@@ -228,7 +228,7 @@ class OrderSaga(Construct):
         self._build_webhook()
         self._build_trigger()
         self._build_failure_rule()
-        self.alarms = self._build_alarms()
+        self.pages = self._request_pages()
 
     # --- tables -------------------------------------------------------------------------
 
@@ -495,37 +495,52 @@ class OrderSaga(Construct):
             self, self._foundation, self.state_machine, workflow="order saga"
         )
 
-    # --- alarms -------------------------------------------------------------------------
+    # --- pages --------------------------------------------------------------------------
 
-    def _build_alarms(self) -> dict[str, cloudwatch.Alarm]:
-        foundation = self._foundation
-        parked: list[tuple[str, sqs.IQueue, str]] = [
+    def _request_pages(self) -> dict[str, Page]:
+        """What pages the on-call engineer: each parking queue that holds a message, and a failed
+        execution. A failed execution is also its input in the failures queue: one cause, one page."""
+        pager = self._foundation.pager
+        failed = pager.cause(
+            self,
+            "ExecutionFailed",
+            description="An order saga execution failed, timed out or was aborted; its input is parked",
+        )
+        parked: list[tuple[str, sqs.IQueue, str, Cause | None]] = [
             (
                 "QueueDlqNotEmpty",
                 self.queue_dlq,
                 "The order saga pipe could not start an execution for a placed order",
+                None,
             ),
             (
                 "WorkflowFailuresNotEmpty",
                 self.failures_queue,
                 "An order saga execution failed, timed out or was aborted; its input is parked",
+                failed,
             ),
             (
                 "OrderPlacedTargetDlqNotEmpty",
                 self.order_placed_target_dlq,
                 "The OrderPlaced rule could not deliver an event to the order saga queue",
+                None,
             ),
             (
                 "WorkflowFailuresTargetDlqNotEmpty",
                 self.failure_target_dlq,
                 "The workflow-failures rule could not park a failed order saga execution",
+                None,
             ),
         ]
-        alarms = foundation.parked_message_alarms(self, parked)
-        alarms["ExecutionsFailed"] = foundation.alarm_when_positive(
+        pages = {
+            name: pager.when_not_empty(self, f"{name}Alarm", queue=queue, description=text, cause=cause)
+            for name, queue, text, cause in parked
+        }
+        pages["ExecutionsFailed"] = pager.when_executions_fail(
             self,
             "ExecutionsFailedAlarm",
-            metric=self.state_machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
+            state_machine=self.state_machine,
             description="Order saga executions failed: their inputs are in the workflow-failures queue",
+            cause=failed,
         )
-        return alarms
+        return pages

@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 from aws_cdk import Duration
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -26,6 +25,7 @@ from constructs import Construct
 
 from workflows import constants as c
 from workflows.lambda_factory import PlatformFunction
+from workflows.paging import Page
 from workflows.platform_foundation import PlatformFoundation
 from workflows.workflow_parts import asl_state_machine, state_machine_pipe, stream_source_statements
 
@@ -51,7 +51,7 @@ class OutboxPublisher(Construct):
         pipe_dead_letter_queue: where batches land after MaximumRetryAttempts.
         sweeper_rule: the schedule that republishes records left PENDING.
         sweeper_dead_letter_queue: where sweeper invocations land when they cannot start.
-        alarms: the alarms of this workflow, all notifying the ops topic.
+        pages: what this workflow pages the on-call engineer for (`workflows.paging`).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, foundation: PlatformFoundation) -> None:
@@ -64,7 +64,7 @@ class OutboxPublisher(Construct):
         self.state_machine = self._build_state_machine()
         self._build_pipe()
         self._build_sweeper()
-        self.alarms = self._build_alarms()
+        self.pages = self._request_pages()
 
     # --- task functions -----------------------------------------------------------------
 
@@ -254,27 +254,36 @@ class OutboxPublisher(Construct):
             )
         )
 
-    # --- alarms -------------------------------------------------------------------------
+    # --- pages --------------------------------------------------------------------------
 
-    def _build_alarms(self) -> dict[str, cloudwatch.Alarm]:
-        foundation = self._foundation
+    def _request_pages(self) -> dict[str, Page]:
+        """What pages the on-call engineer. Failed executions and a parked stream batch are one
+        cause (the publisher keeps failing: the pipe retries, then parks the batch), so one page."""
+        pager = self._foundation.pager
+        failing = pager.cause(
+            self,
+            "PublishingFailed",
+            description="The outbox publisher is failing: records may stay unpublished until the sweeper",
+        )
         return {
-            "PipeDlqNotEmpty": foundation.queue_not_empty_alarm(
+            "PipeDlqNotEmpty": pager.when_not_empty(
                 self,
                 "PipeDlqNotEmptyAlarm",
                 queue=self.pipe_dead_letter_queue,
                 description="Outbox pipe parked a stream batch after every retry: records may be unpublished",
+                cause=failing,
             ),
-            "SweeperDlqNotEmpty": foundation.queue_not_empty_alarm(
+            "SweeperDlqNotEmpty": pager.when_not_empty(
                 self,
                 "SweeperDlqNotEmptyAlarm",
                 queue=self.sweeper_dead_letter_queue,
                 description="The outbox sweeper schedule could not start the publisher",
             ),
-            "ExecutionsFailed": foundation.alarm_when_positive(
+            "ExecutionsFailed": pager.when_executions_fail(
                 self,
                 "ExecutionsFailedAlarm",
-                metric=self.state_machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
+                state_machine=self.state_machine,
                 description="Outbox publisher executions failed: the pipe retries, then the sweeper",
+                cause=failing,
             ),
         }

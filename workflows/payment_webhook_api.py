@@ -30,7 +30,7 @@ class PaymentWebhookApi(Construct):
         api: the REST API.
         method: the webhook's method.
         access_log_group: the stage's access log group.
-        refusals_alarm: pages the operators on a spike of refused notices.
+        refusals_page: pages the operators on a spike of refused notices.
     """
 
     def __init__(
@@ -79,7 +79,7 @@ class PaymentWebhookApi(Construct):
             function,
             request_model_name=c.PAYMENT_WEBHOOK_REQUEST_MODEL,
         )
-        self.refusals_alarm = foundation.alarm_above(
+        self.refusals_page = foundation.pager.when_above(
             self,
             "NoticesRefusedAlarm",
             metric=cloudwatch.Metric(

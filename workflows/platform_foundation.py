@@ -8,12 +8,9 @@ once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Aws, Duration, RemovalPolicy
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -25,6 +22,7 @@ from cdk_nag import NagPackSuppression, NagSuppressions
 from constructs import Construct
 
 from workflows import constants as c
+from workflows.paging import Pager
 
 _RETENTION: dict[int, logs.RetentionDays] = {
     7: logs.RetentionDays.ONE_WEEK,
@@ -72,7 +70,8 @@ class PlatformFoundation(Construct):
         key: the customer-managed KMS key (rotation on) that encrypts table, queues, topic, logs.
         event_bus: the custom bus integration events are published to.
         orders_table: the single table holding orders and their outbox records.
-        alarm_topic: the SNS topic every alarm notifies.
+        alarm_topic: the SNS topic every page goes to.
+        pager: the alarms the workflows ask for (`workflows.paging`); the dashboard builds them.
     """
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
@@ -87,6 +86,7 @@ class PlatformFoundation(Construct):
             master_key=self.key,
             enforce_ssl=True,
         )
+        self.pager = Pager()
 
     def _build_key(self) -> kms.Key:
         key = kms.Key(
@@ -262,67 +262,3 @@ class PlatformFoundation(Construct):
             visibility_timeout=visibility_timeout,
             dead_letter_queue=dead_letter_queue,
         )
-
-    def alarm_when_positive(
-        self, scope: Construct, construct_id: str, *, metric: cloudwatch.IMetric, description: str
-    ) -> cloudwatch.Alarm:
-        """An alarm to the ops topic as soon as a metric is above zero (a parked message, a failed run)."""
-        return self.alarm_above(scope, construct_id, metric=metric, threshold=0, description=description)
-
-    def alarm_above(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        metric: cloudwatch.IMetric,
-        threshold: float,
-        description: str,
-    ) -> cloudwatch.Alarm:
-        """An alarm to the ops topic when a metric is above ``threshold`` in one period.
-
-        Missing data is "not breaching": a queue or workflow with no traffic is healthy. Its
-        description ends with its runbook entry (`runbook_entry`), which the person paged opens.
-        """
-        alarm = cloudwatch.Alarm(
-            scope,
-            construct_id,
-            alarm_description=f"{description}. {runbook_entry(f'{scope.node.id}{construct_id}')}",
-            metric=metric,
-            threshold=threshold,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
-        return alarm
-
-    def parked_message_alarms(
-        self, scope: Construct, parked: Sequence[tuple[str, sqs.IQueue, str]]
-    ) -> dict[str, cloudwatch.Alarm]:
-        """One queue-not-empty alarm (``<name>Alarm``) per (name, queue, description)."""
-        return {
-            name: self.queue_not_empty_alarm(scope, f"{name}Alarm", queue=queue, description=description)
-            for name, queue, description in parked
-        }
-
-    def queue_not_empty_alarm(
-        self, scope: Construct, construct_id: str, *, queue: sqs.IQueue, description: str
-    ) -> cloudwatch.Alarm:
-        """Alarm on any message visible in a dead-letter queue."""
-        return self.alarm_when_positive(
-            scope,
-            construct_id,
-            metric=queue.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic="Maximum"
-            ),
-            description=description,
-        )
-
-
-RUNBOOK = "RUNBOOK.md"
-
-
-def runbook_entry(alarm: str) -> str:
-    """Where an alarm's runbook entry is: a heading of RUNBOOK.md named as the alarm is (its
-    stack-unique construct name), linked by the anchor GitHub gives that heading."""
-    return f"Runbook: {RUNBOOK}#{alarm.lower()}"

@@ -70,7 +70,11 @@ class OrderPlatformStack(Stack):
 
         # Outputs live on the stack itself so their logical ids are exactly these names.
         self.dashboard = PlatformDashboard(
-            self, "Monitoring", stack=self, alarm_topic=self.foundation.alarm_topic
+            self,
+            "Monitoring",
+            stack=self,
+            alarm_topic=self.foundation.alarm_topic,
+            pager=self.foundation.pager,
         )
 
         saga = self.order_saga

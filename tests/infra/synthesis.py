@@ -71,6 +71,19 @@ class Synthesized:
         assert len(matches) == 1, f"expected one {resource_type} in {construct_path}, found {sorted(matches)}"
         return next(iter(matches.items()))
 
+    def alarms_paging(self, topic_id: str) -> dict[str, dict[str, Any]]:
+        """Alarm logical id -> properties, for every metric alarm that reaches the ops topic: by its
+        own action, or as one of the alarms of a composite alarm that notifies it."""
+        paging = {}
+        alarms = self.of_type("AWS::CloudWatch::Alarm")
+        composites = self.of_type("AWS::CloudWatch::CompositeAlarm").values()
+        notifying = [c["Properties"] for c in composites if _notifies(c["Properties"], topic_id)]
+        for logical_id, alarm in alarms.items():
+            props = alarm["Properties"]
+            if _notifies(props, topic_id) or any(logical_id in composite_members(c) for c in notifying):
+                paging[logical_id] = props
+        return paging
+
     def statements(self, role_logical_id: str) -> list[dict[str, Any]]:
         """Every statement of every IAM policy attached to a role."""
         found: list[dict[str, Any]] = []
@@ -89,6 +102,41 @@ class Synthesized:
                 targets = {ref_target(r) for r in statement_resources(statement)}
                 grants.setdefault(action, set()).update(targets)
         return grants
+
+
+def _notifies(alarm: dict[str, Any], topic_id: str) -> bool:
+    return bool(alarm.get("ActionsEnabled", True)) and [
+        ref_target(a) for a in alarm.get("AlarmActions", [])
+    ] == [topic_id]
+
+
+def composite_members(composite: dict[str, Any]) -> set[str]:
+    """The logical ids of the alarms a composite alarm's rule names."""
+    rule = composite["AlarmRule"]
+    parts = rule["Fn::Join"][1] if isinstance(rule, dict) else [rule]
+    return {part["Fn::GetAtt"][0] for part in parts if isinstance(part, dict) and "Fn::GetAtt" in part}
+
+
+def alarm_metric(alarm: dict[str, Any]) -> dict[str, Any]:
+    """What a metric alarm watches, whether written with a metric (MetricName, Statistic...) or as
+    a one-metric query (Metrics[0].MetricStat, as cdk-monitoring-constructs writes it):
+    {"MetricName", "Namespace", "Dimensions", "Stat", "Period"}."""
+    if "MetricName" in alarm:
+        return {
+            "MetricName": alarm["MetricName"],
+            "Namespace": alarm["Namespace"],
+            "Dimensions": alarm.get("Dimensions", []),
+            "Stat": alarm.get("Statistic") or alarm.get("ExtendedStatistic"),
+            "Period": alarm["Period"],
+        }
+    (query,) = [m for m in alarm["Metrics"] if m.get("ReturnData", True)]
+    stat = query["MetricStat"]
+    return {
+        **stat["Metric"],
+        "Dimensions": stat["Metric"].get("Dimensions", []),
+        "Stat": stat["Stat"],
+        "Period": stat["Period"],
+    }
 
 
 def ref_target(value: Any) -> str | None:

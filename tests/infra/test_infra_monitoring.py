@@ -80,14 +80,21 @@ def _runbook_entries() -> dict[str, str]:
 def test_every_alarm_names_a_runbook_entry_that_says_what_to_do(synthesized: Synthesized) -> None:
     entries = _runbook_entries()
     named = set()
-    for logical_id, alarm in synthesized.of_type("AWS::CloudWatch::Alarm").items():
+    topic_id, _ = synthesized.one_of_type("AWS::SNS::Topic")
+    paging = synthesized.alarms_paging(topic_id)
+    alarms = {
+        **synthesized.of_type("AWS::CloudWatch::Alarm"),
+        **synthesized.of_type("AWS::CloudWatch::CompositeAlarm"),
+    }
+    for logical_id, alarm in alarms.items():
         description = alarm["Properties"]["AlarmDescription"]
         found = re.search(r"Runbook: RUNBOOK\.md#([a-z0-9-]+)$", description)
         assert found, (synthesized.path_of(logical_id), description)
         anchor = found.group(1)
         assert anchor in entries, f"{synthesized.path_of(logical_id)}: no runbook entry {anchor}"
         assert all(part in entries[anchor] for part in PARTS), anchor
-        assert alarm["Properties"]["AlarmActions"], anchor  # to the ops topic
+        # to the ops topic, itself or through its cause's composite
+        assert logical_id in paging or alarm["Type"] == "AWS::CloudWatch::CompositeAlarm", anchor
         named.add(anchor)
     # and the runbook holds no entry for an alarm the stack no longer has
     assert set(entries) == named

@@ -17,6 +17,7 @@ from order_saga.settings import DEFAULT_MAX_REDRIVES
 from tests.infra.synthesis import (
     REPO_ROOT,
     Synthesized,
+    alarm_metric,
     ref_id,
     ref_target,
     statement_actions,
@@ -347,10 +348,12 @@ def test_saga_alarms_watch_its_dlqs_its_parked_failures_and_failed_executions(
     synthesized: Synthesized,
 ) -> None:
     # Given the saga's alarms
-    alarms = synthesized.under("AWS::CloudWatch::Alarm", SAGA).values()
-    watched = {
-        (a["Properties"]["MetricName"], ref_id(a["Properties"]["Dimensions"][0]["Value"])) for a in alarms
-    }
+    alarms = [
+        alarm_metric(a["Properties"])
+        for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["AlarmName"].startswith(f"{c.SERVICE_NAME}-{SAGA}")
+    ]
+    watched = {(a["MetricName"], ref_id(a["Dimensions"][0]["Value"])) for a in alarms}
     # Then each of its four parking queues and its failed executions raise an alarm
     queues = {
         synthesized.one_under("AWS::SQS::Queue", f"{SAGA}/{name}")[0]

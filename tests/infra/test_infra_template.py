@@ -15,6 +15,8 @@ from aws_cdk.assertions import Match
 
 from tests.infra.synthesis import (
     Synthesized,
+    alarm_metric,
+    composite_members,
     ref_id,
     ref_target,
     statement_actions,
@@ -315,27 +317,31 @@ def test_every_queue_and_the_topic_deny_insecure_transport(synthesized: Synthesi
 SLO_METRICS = {objective.metric for objective in OBJECTIVES}
 
 
-def test_alarms_watch_every_dlq_and_every_workflow_and_notify_ops(synthesized: Synthesized) -> None:
+def test_alarms_watch_every_dlq_and_every_workflow_and_page_ops(synthesized: Synthesized) -> None:
     # Given the alarms and the ops topic
     topic_id, _ = synthesized.one_of_type("AWS::SNS::Topic")
+    alarms = synthesized.of_type("AWS::CloudWatch::Alarm")
+    # Then every alarm pages the ops topic, itself or through the composite alarm of its cause
+    paging = synthesized.alarms_paging(topic_id)
+    assert set(paging) == set(alarms)
     watched: dict[str, set[str]] = {}
     refusals = None
-    for logical_id, alarm in synthesized.of_type("AWS::CloudWatch::Alarm").items():
-        props = alarm["Properties"]
-        # Then every alarm notifies the ops topic
+    for logical_id, props in paging.items():
         assert props["ComparisonOperator"] == "GreaterThanThreshold", logical_id
-        assert [ref_target(a) for a in props["AlarmActions"]] == [topic_id], logical_id
-        if props.get("MetricName") in SLO_METRICS:
+        metric = alarm_metric(props)
+        if metric["MetricName"] in SLO_METRICS:
             continue  # the objectives' own alarms: tests/infra/test_infra_monitoring.py
         # and a quiet metric is healthy
         assert props["TreatMissingData"] == "notBreaching", logical_id
-        if props.get("Namespace") == c.METRICS_NAMESPACE:
-            refusals = props
+        # and one period over the threshold pages
+        assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (1, 1), logical_id
+        if metric["Namespace"] == c.METRICS_NAMESPACE:
+            refusals = (props, metric)
             continue
         # And every other alarm fires on the first occurrence
         assert props["Threshold"] == 0, logical_id
-        ((dimension,),) = [props["Dimensions"]]
-        watched.setdefault(props["MetricName"], set()).add(ref_id(dimension["Value"]))
+        ((dimension,),) = [metric["Dimensions"]]
+        watched.setdefault(metric["MetricName"], set()).add(ref_id(dimension["Value"]))
     # And every queue messages are parked in (no redrive of its own) is watched for messages ...
     terminal_queues = {
         logical_id
@@ -348,13 +354,36 @@ def test_alarms_watch_every_dlq_and_every_workflow_and_notify_ops(synthesized: S
     assert len(terminal_queues) == 15
     # ... and the payment webhook for a spike of refused notices (its function's own metric)
     assert refusals is not None
-    assert (refusals["MetricName"], refusals["Statistic"], refusals["Period"]) == (
+    props, metric = refusals
+    assert (metric["MetricName"], metric["Stat"], metric["Period"]) == (
         c.PAYMENT_WEBHOOK_REFUSAL_METRIC,
         "Sum",
         300,
     )
-    assert refusals["Dimensions"] == [{"Name": "service", "Value": c.PAYMENT_WEBHOOK_SERVICE_NAME}]
-    assert refusals["Threshold"] == c.PAYMENT_WEBHOOK_REFUSAL_ALARM_THRESHOLD
+    assert metric["Dimensions"] == [{"Name": "service", "Value": c.PAYMENT_WEBHOOK_SERVICE_NAME}]
+    assert props["Threshold"] == c.PAYMENT_WEBHOOK_REFUSAL_ALARM_THRESHOLD
+
+
+def test_one_cause_pages_once(synthesized: Synthesized) -> None:
+    # Given the composite alarms and the ops topic
+    topic_id, _ = synthesized.one_of_type("AWS::SNS::Topic")
+    alarms = synthesized.of_type("AWS::CloudWatch::Alarm")
+    composites = synthesized.of_type("AWS::CloudWatch::CompositeAlarm")
+    # Then each workflow's failed executions and the queue its failures are parked in page as one:
+    # the composite notifies ops, the two alarms it joins do not
+    joined: dict[str, set[str]] = {}
+    for composite in composites.values():
+        props = composite["Properties"]
+        assert [ref_target(a) for a in props["AlarmActions"]] == [topic_id]
+        members = composite_members(props)
+        assert "OR" in json.dumps(props["AlarmRule"]) and len(members) == 2
+        for member in members:
+            assert "AlarmActions" not in alarms[member]["Properties"], member
+        joined[props["AlarmName"]] = {alarm_metric(alarms[m]["Properties"])["MetricName"] for m in members}
+    assert len(joined) == len(synthesized.of_type("AWS::StepFunctions::StateMachine"))
+    assert all(
+        metrics == {"ExecutionsFailed", "ApproximateNumberOfMessagesVisible"} for metrics in joined.values()
+    ), joined
 
 
 def test_sweeper_runs_every_five_minutes_with_retry_and_dlq(synthesized: Synthesized) -> None:
