@@ -1,4 +1,4 @@
-"""Two of moto's per-request costs, paid once per process instead of on every request.
+"""Three of moto's per-request costs, paid once per process instead of on every request.
 
 Neither changes what moto answers; both change only how often it works the answer out. They
 are measured by `make bench` ("moto's per-request costs"), and their tests
@@ -13,6 +13,9 @@ are measured by `make bench` ("moto's per-request costs"), and their tests
   ``.$`` fields, ResultPath) again on each evaluation, and jsonpath-ng builds a new LALR
   parser for each parse (~0.3 ms each, a few dozen per execution). A parsed path is an
   immutable tree that `find` only reads, so each distinct path is parsed once.
+* EventBridge parses its input paths (the default ones when a target has no transformer) for
+  every event delivered to every target, through `jsonpath_ng.ext.parse`, which it imports at
+  call time; that function is cached the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import jsonpath_ng.ext
 from moto.core import serialize
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
@@ -90,6 +94,16 @@ def _cached_parses() -> Callable[[], None]:
     return undo
 
 
+def _cached_event_path_parses() -> Callable[[], None]:
+    shipped = jsonpath_ng.ext.parse
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=_PARSE_CACHE_SIZE)(shipped)
+
+    def undo() -> None:
+        jsonpath_ng.ext.parse = shipped
+
+    return undo
+
+
 PATCHES: tuple[Patch, ...] = (
     ALIASES,
     Applied(
@@ -100,6 +114,17 @@ PATCHES: tuple[Patch, ...] = (
             Gap(
                 "every evaluation parses its JSONPath again (a new LALR parser each time)",
                 node(_GAP_TESTS, "test_without_the_patch_every_jsonpath_is_parsed_again"),
+            ),
+        ),
+    ),
+    Applied(
+        "event_input_path_parse",
+        "events",
+        _cached_event_path_parses,
+        (
+            Gap(
+                "every event delivered to a target parses the input paths again (a new LALR parser each)",
+                node(_GAP_TESTS, "test_without_the_patch_every_event_parses_its_input_paths_again"),
             ),
         ),
     ),

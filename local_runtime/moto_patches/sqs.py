@@ -144,4 +144,74 @@ VISIBLE_MESSAGES = Replace(
 )
 
 
-PATCHES: tuple[Patch, ...] = (ARRIVALS, LONG_POLL, VISIBILITY, VISIBLE_MESSAGES)
+def _delayed_count(queue: Queue) -> int:
+    """Messages still delayed, the clock read once."""
+    now = unix_time_millis()
+    return sum(1 for m in list(queue._messages) if now < m.delayed_until)
+
+
+def _hidden_count(queue: Queue) -> int:
+    """Messages in flight (received, not yet visible again), the clock read once, by the rule
+    `Message.visible` follows (`VISIBILITY`'s, or moto's when it is off)."""
+    now = unix_time_millis()
+    at_deadline = getattr(Message.__dict__["visible"], "fget", None) is _visible_from_deadline
+    if at_deadline:
+        return sum(1 for m in list(queue._messages) if now < m.visible_at)
+    return sum(1 for m in list(queue._messages) if now <= m.visible_at)
+
+
+_BACKLOG_COUNTS = (
+    "a queue counts its delayed and in-flight messages reading the clock once per message, and"
+    " moto counts them on every send (its attributes): a backlog of thousands made each send slower"
+)
+
+DELAYED_COUNT = Replace(
+    "queue_delayed_count",
+    SERVICE,
+    Queue,
+    "approximate_number_of_messages_delayed",
+    (Gap(_BACKLOG_COUNTS, node(_GAP_TESTS, "test_without_the_patches_a_backlog_is_counted_per_message")),),
+    new=property(_delayed_count),
+)
+
+HIDDEN_COUNT = Replace(
+    "queue_hidden_count",
+    SERVICE,
+    Queue,
+    "approximate_number_of_messages_not_visible",
+    (Gap(_BACKLOG_COUNTS, node(_GAP_TESTS, "test_without_the_patches_a_backlog_is_counted_per_message")),),
+    new=property(_hidden_count),
+)
+
+RETENTION_CHECK = Replace(
+    "retention_check",
+    SERVICE,
+    SQSBackend,
+    "is_message_valid_based_on_retention_period",
+    (
+        Gap(
+            "a receive checks each message's retention by computing every attribute of its queue"
+            " (counting the whole backlog) to read one",
+            node(_GAP_TESTS, "test_without_the_patch_a_receive_counts_the_backlog_per_message"),
+        ),
+    ),
+)
+
+
+@RETENTION_CHECK.by
+def _within_retention(self: SQSBackend, queue_name: str, message: Message) -> bool:
+    """moto's rule (kept until sent + MessageRetentionPeriod), the period read from the queue."""
+    queue: Any = self.get_queue(queue_name)  # its attributes are set from the request's names
+    retention = int(queue.message_retention_period)
+    return bool(retention + (message.sent_timestamp or 0) / 1000 > unix_time_millis() / 1000)
+
+
+PATCHES: tuple[Patch, ...] = (
+    ARRIVALS,
+    LONG_POLL,
+    VISIBILITY,
+    VISIBLE_MESSAGES,
+    DELAYED_COUNT,
+    HIDDEN_COUNT,
+    RETENTION_CHECK,
+)

@@ -459,6 +459,80 @@ def test_without_the_patch_a_backlog_reads_the_clock_per_message(
     assert reads[0] >= 10  # one per visible message (and VISIBILITY reads it once more for each)
 
 
+def _backlog(app: LocalApp) -> tuple[Any, str, Any]:
+    """A queue of 12: 10 waiting, 1 received (in flight), 1 delayed; its client, url, moto queue."""
+    from moto.sqs.models import sqs_backends
+
+    sqs = app.client("sqs")
+    url = sqs.create_queue(QueueName="counted")["QueueUrl"]
+    for n in range(11):
+        sqs.send_message(QueueUrl=url, MessageBody=str(n))
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=30)
+    sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=60)
+    return sqs, url, sqs_backends[app.account][app.region].queues["counted"]
+
+
+def _counting_clock_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from moto.sqs import models as sqs_models
+
+    reads = [0]
+    shipped = sqs_models.unix_time_millis
+
+    def counting(*args: Any) -> float:
+        reads[0] += 1
+        return shipped(*args)
+
+    monkeypatch.setattr(sqs_models, "unix_time_millis", counting)
+    return reads
+
+
+def test_without_the_patches_a_backlog_is_counted_per_message(
+    tiny_app: LocalApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqs, url, queue = _backlog(tiny_app)
+    names = ["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible"]
+    counted = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    assert counted == {names[0]: "1", names[1]: "1"}
+    reads = _counting_clock_reads(monkeypatch)
+    assert queue.approximate_number_of_messages_delayed == 1
+    assert queue.approximate_number_of_messages_not_visible == 1
+    assert reads[0] == 0  # the patches read the clock once, through their own import
+    with moto_patches.without("queue_delayed_count"), moto_patches.without("queue_hidden_count"):
+        # the same counts, the clock read for every message of the queue (moto's delayed rule
+        # through its own import; the in-flight one through VISIBILITY's, per message as well)
+        assert queue.approximate_number_of_messages_delayed == 1
+        assert queue.approximate_number_of_messages_not_visible == 1
+    assert reads[0] >= 12
+
+
+def test_without_the_patch_a_receive_counts_the_backlog_per_message(
+    tiny_app: LocalApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.sqs.models import Queue, sqs_backends
+
+    sqs, url, queue = _backlog(tiny_app)
+    backend = sqs_backends[tiny_app.account][tiny_app.region]
+    (kept,) = [m for m in queue._messages if m.body == "0"]
+    built = [0]
+    shipped = Queue.attributes
+
+    def counting(self: Any) -> Any:
+        built[0] += 1
+        return shipped.fget(self)
+
+    monkeypatch.setattr(Queue, "attributes", property(counting))
+    assert backend.is_message_valid_based_on_retention_period("counted", kept)
+    assert built[0] == 0
+    with moto_patches.without("retention_check"):
+        # the same answer, after building every attribute of the queue (counting its backlog)
+        assert backend.is_message_valid_based_on_retention_period("counted", kept)
+    assert built[0] >= 1
+    # and the patch keeps moto's rule: a message past the queue's retention is not received
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"MessageRetentionPeriod": "60"})
+    kept.sent_timestamp -= 61_000
+    assert not backend.is_message_valid_based_on_retention_period("counted", kept)
+
+
 def test_without_the_patch_a_stream_record_tells_no_one(tiny_app: LocalApp, writes_heard: list[str]) -> None:
     table = tiny_app.table_name("Tiny/Table")
     dynamodb = tiny_app.client("dynamodb")
@@ -527,3 +601,17 @@ def test_without_the_patch_every_jsonpath_is_parsed_again(tiny_app: LocalApp) ->
     assert json_path.parse("$.order.lines") is json_path.parse("$.order.lines")
     with moto_patches.without("jsonpath_parse"):
         assert json_path.parse("$.order.lines") is not json_path.parse("$.order.lines")
+
+
+def test_without_the_patch_every_event_parses_its_input_paths_again(tiny_app: LocalApp) -> None:
+    import jsonpath_ng.ext
+    from moto.events.utils import EventTemplateParser
+
+    event = {"detail-type": "OrderPlaced", "ingestion-time": "0", "detail": {"orderId": "o-1"}}
+    template, paths = '{"id": "<id>"}', {"id": "$.detail.orderId"}
+    assert jsonpath_ng.ext.parse("$.detail.orderId") is jsonpath_ng.ext.parse("$.detail.orderId")
+    assert EventTemplateParser.parse(template, paths, event) == {"id": "o-1"}  # type: ignore[arg-type]
+    with moto_patches.without("event_input_path_parse"):
+        assert jsonpath_ng.ext.parse("$.detail.orderId") is not jsonpath_ng.ext.parse("$.detail.orderId")
+        # the same delivery either way
+        assert EventTemplateParser.parse(template, paths, event) == {"id": "o-1"}  # type: ignore[arg-type]
