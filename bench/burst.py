@@ -143,11 +143,10 @@ def _play(app: LocalApp, sample: dict[str, Any], orders: int, window: float, sto
         _progress(second, len(run.placed), run.depth[-1][1], started)
     run.last_arrival = (app.now() - start).total_seconds()
     while True:
-        # (listing every execution costs as much as a few orders: only once the queue is empty)
-        if run.depth[-1][1] == 0 and not app.parked_executions():
-            ended = [e for e in app.executions(saga) if e["status"] != "RUNNING"]
-            if len(ended) >= orders:
-                break
+        # (listing every execution costs as much as a few orders: only once the queue is empty,
+        # and listed rather than described, one request per thousand)
+        if run.depth[-1][1] == 0 and not app.parked_executions() and _sagas_ended(app, saga) >= orders:
+            break
         app.advance(timedelta(seconds=1))
         second += 1
         run.depth.append((float(second), _queue_depth(app, queue)))
@@ -158,6 +157,19 @@ def _play(app: LocalApp, sample: dict[str, Any], orders: int, window: float, sto
     run.drained_at = (app.now() - start).total_seconds()
     run.wall_seconds = time.perf_counter() - started
     return run
+
+
+def _saga_list(app: LocalApp, saga: str) -> list[dict[str, Any]]:
+    """The saga's executions as listed (status and start), without describing each one (a
+    description finds its execution among all of them: thousands of descriptions are minutes)."""
+    pages = app.client("stepfunctions").get_paginator("list_executions")
+    result = pages.paginate(stateMachineArn=app.state_machine_arn(saga)).build_full_result()
+    listed: list[dict[str, Any]] = result["executions"]
+    return listed
+
+
+def _sagas_ended(app: LocalApp, saga: str) -> int:
+    return sum(1 for execution in _saga_list(app, saga) if execution["status"] != "RUNNING")
 
 
 def _progress(second: int, placed: int, depth: int, started: float) -> None:
@@ -177,8 +189,9 @@ def _measured_limit(app: LocalApp, run: Run) -> float:
     """Saga starts per virtual second while the queue was backed up (after the first minute, which
     the full StartExecution bucket serves faster, until the queue last held a backlog)."""
     saga = app.output("OrderSagaStateMachineArn")
-    origin = min(e["startDate"] for e in app.executions(saga))
-    starts = sorted((e["startDate"] - origin).total_seconds() for e in app.executions(saga))
+    listed = _saga_list(app, saga)
+    origin = min(e["startDate"] for e in listed)
+    starts = sorted((e["startDate"] - origin).total_seconds() for e in listed)
     backed_up = [t for t, depth in run.depth if depth > 0]
     if not backed_up:
         return 0.0

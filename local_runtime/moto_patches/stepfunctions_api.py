@@ -471,6 +471,21 @@ DESCRIBE_EXECUTION = _response_patch(
 )
 
 
+def _execution_named(backend: Any, arn: Any) -> Any:
+    """The execution an ARN names, found among its own state machine's executions, newest first
+    (the ARN names the machine: a walk of every machine's executions made each description of a
+    burst's thousands slower), or None."""
+    if not isinstance(arn, str) or arn.count(":") < 7:
+        return None
+    machine_name = arn.split(":")[6]
+    for machine in backend.state_machines:  # the machine, and its published versions, by name
+        if machine.name == machine_name:
+            found = next((x for x in reversed(machine.executions) if x.execution_arn == arn), None)
+            if found is not None:
+                return found
+    return None
+
+
 @DESCRIBE_EXECUTION.by
 def _describe_execution(self: StepFunctionResponse) -> Any:
     answer = _with_stop_dates(self, DESCRIBE_EXECUTION.original(self), many=False)
@@ -479,7 +494,7 @@ def _describe_execution(self: StepFunctionResponse) -> Any:
     if not isinstance(row, dict) or not hasattr(backend, "_get_executions"):
         return answer
     arn = row.get("executionArn")
-    execution = next((x for x in backend._get_executions() if x.execution_arn == arn), None)
+    execution = _execution_named(backend, arn)
     if execution is None:
         return answer
     row["inputDetails"] = {"included": True}
@@ -520,7 +535,7 @@ def _stop_execution_response(self: StepFunctionResponse) -> Any:
     if not isinstance(backend, StepFunctionsParserBackend):
         return STOP_EXECUTION.original(self)  # a mock that does not run executions
     arn = self._get_param("executionArn")
-    execution = next((x for x in backend._get_executions() if x.execution_arn == arn), None)
+    execution = _execution_named(backend, arn)
     if execution is None:
         return STOP_EXECUTION.original(self)  # moto's own "does not exist" error
     execution.stop(
@@ -540,7 +555,7 @@ def _with_stop_dates(self: StepFunctionResponse, answer: Any, many: bool) -> Any
     for row in rows if isinstance(rows, list) else []:
         if isinstance(row, dict) and str(row.get("status")) in ("TIMED_OUT", "ExecutionStatus.TIMED_OUT"):
             arn = row.get("executionArn")
-            execution = next((x for x in backend._get_executions() if x.execution_arn == arn), None)
+            execution = _execution_named(backend, arn)
             if execution is not None and execution.stop_date is not None:
                 row.setdefault("stopDate", execution.stop_date)
     return answer
