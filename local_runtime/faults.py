@@ -9,6 +9,11 @@ response's FailedEntryCount counts them, but their results carry neither an
 EventId nor an ErrorCode, the answer a publisher must not mistake for success. It
 can even lose entries without counting them: FailedEntryCount 0, and results with
 no EventId. And it can fail whole calls with an API error, as an outage does.
+
+It keeps every entry the bus accepted (`published`), marked `FromPlatform` when the platform's
+own code put it (a function or a state machine, on a thread the runtime runs) rather than a test
+or a caller of the endpoint: what the platform told its consumers, for the contract tests to
+check against the events' schemas and for a run's events to be saved.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from local_runtime import clock
 from local_runtime.moto_patches import backends
 
 EntryPredicate = Callable[[dict[str, Any]], bool]
@@ -36,6 +42,9 @@ UNACCOUNTED: dict[str, Any] = {}
 FailedEntryCount leaves it out, and no ``EventId``: the caller gets ``{}`` for it."""
 
 
+_KEPT = ("Source", "DetailType", "Detail", "EventBusName")
+
+
 @dataclass
 class _Rule:
     predicate: EntryPredicate
@@ -50,6 +59,9 @@ class EventBusProbe:
     calls: int = 0
     entries: int = 0
     rejected: int = 0
+    published: list[dict[str, Any]] = field(default_factory=list)
+    """Every entry the bus accepted, in order: Source, DetailType, Detail, EventBusName, EventId,
+    FromPlatform."""
     _rules: list[_Rule] = field(default_factory=list)
     _failing_calls: list[tuple[str, str]] = field(default_factory=list)
 
@@ -69,11 +81,23 @@ class EventBusProbe:
                     raise backends.ServiceError(*self._failing_calls.pop(0))
                 verdicts = [self._rejects(event) for event in events]
             passed = [event for event, failure in zip(events, verdicts, strict=True) if failure is None]
-            accepted = iter(original(passed))
+            results = original(passed)
+            self._keep(passed, results)
+            accepted = iter(results)
             return [next(accepted) if failure is None else dict(failure) for failure in verdicts]
 
         backend.put_events = put_events  # type: ignore[method-assign]
         return original
+
+    def _keep(self, passed: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
+        from_platform = clock.is_managed()
+        kept = [
+            {**{k: event.get(k) for k in _KEPT}, "EventId": result["EventId"], "FromPlatform": from_platform}
+            for event, result in zip(passed, results, strict=True)
+            if result.get("EventId")
+        ]
+        with self._lock:
+            self.published += kept
 
     def reject(
         self,

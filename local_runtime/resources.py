@@ -196,6 +196,15 @@ def _synthetic(
         key_id = generated_name(p.stack.name, logical_id, resource_type)[-12:].lower()
         name = f"00000000-0000-4000-8000-{key_id}"
         attributes = {"Arn": p.arn("kms", f"key/{name}"), "KeyId": name}
+    elif resource_type == "AWS::EventSchemas::Registry":
+        attributes = {"RegistryArn": p.arn("schemas", f"registry/{name}"), "RegistryName": name}
+    elif resource_type == "AWS::EventSchemas::Schema":
+        registry = props["RegistryName"]
+        attributes = {
+            "SchemaArn": p.arn("schemas", f"schema/{registry}/{name}"),
+            "SchemaName": name,
+            "SchemaVersion": "1",
+        }
     elif resource_type == "AWS::ApiGateway::RestApi":
         name = generated_name(p.stack.name, logical_id, resource_type)[-10:].lower()
         attributes = {"RootResourceId": f"{name}-root"}
@@ -269,6 +278,19 @@ def _event_bus(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[
     name = props["Name"]
     arn = p.client("events").create_event_bus(Name=name)["EventBusArn"]
     return name, {"Arn": arn, "Name": name}
+
+
+def _archive(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An event archive on its bus: moto archives every matching event (never a replayed one)."""
+    name = p.name_for(logical_id, "AWS::Events::Archive", props.get("ArchiveName"))
+    archive = p.client("events").create_archive(
+        ArchiveName=name,
+        EventSourceArn=props["SourceArn"],
+        Description=props.get("Description", ""),
+        EventPattern=json.dumps(props.get("EventPattern", {})),
+        RetentionDays=int(props.get("RetentionDays", 0)),
+    )
+    return name, {"Arn": archive["ArchiveArn"], "ArchiveName": name}
 
 
 _TARGET_KEYS = (
@@ -454,6 +476,7 @@ PROVISIONERS: dict[str, ProvisionFn] = {
     "AWS::SQS::Queue": _queue,
     "AWS::Events::EventBus": _event_bus,
     "AWS::Events::Rule": _rule,
+    "AWS::Events::Archive": _archive,
     "AWS::SNS::Topic": _topic,
     "AWS::SNS::Subscription": _subscription,
     "AWS::S3::Bucket": _bucket,

@@ -23,6 +23,8 @@ plugins the platform does not use: ~10 ms of every cold start."""
 # Stable logical ids of the stack outputs: tests and scripts find values by these names.
 OUTPUT_ORDERS_API_URL: Final = "OrdersApiUrl"
 OUTPUT_EVENT_BUS_NAME: Final = "EventBusName"
+OUTPUT_EVENT_ARCHIVE_ARN: Final = "EventArchiveArn"
+OUTPUT_EVENT_SCHEMA_REGISTRY_NAME: Final = "EventSchemaRegistryName"
 OUTPUT_ORDERS_TABLE_NAME: Final = "OrdersTableName"
 OUTPUT_OUTBOX_STATE_MACHINE_ARN: Final = "OutboxPublisherStateMachineArn"
 OUTPUT_ORDER_SAGA_STATE_MACHINE_ARN: Final = "OrderSagaStateMachineArn"
@@ -39,6 +41,21 @@ OUTPUT_PAYMENT_WEBHOOK_SECRET_ARN: Final = "PaymentWebhookSecretArn"
 
 EVENT_BUS_NAME: Final = "order-platform"
 ORDERS_EVENT_SOURCE: Final = "order-platform.orders"
+
+# --- event contracts (issue 24): the schema registry and the bus's archive -----------------------
+EVENT_SCHEMA_REGISTRY_NAME: Final = "order-platform-events"
+EVENT_SCHEMAS_DIR: Final = "schemas/events"
+"""The committed JSON Schemas (`operations.event_schemas`), one file per event and version."""
+EVENT_ARCHIVE_NAME: Final = "order-platform-events"
+EVENT_ARCHIVE_RETENTION_DAYS: Final = 30
+"""How far back a replay can reach: a consumer down for a month, or added next month, catches up.
+Archiving costs $0.10 per GB archived and $0.023 per GB-month stored (us-east-1, 2026-11): an
+event is ~1 KB, so a million orders (three events each) is ~3 GB, $0.30 to archive and $0.07 a
+month to keep."""
+EVENT_ARCHIVE_SOURCE_PREFIX: Final = "order-platform."
+"""The archive keeps events whose source starts so: the platform's own events (orders, claim
+check). AWS's (aws.states, aws.s3) are not replayed: a replayed status change or upload would be
+a second one."""
 ORDER_PLACED_DETAIL_TYPE: Final = "OrderPlaced"
 
 # Every platform table is keyed by a string `pk`; the orders table adds a sort key.
@@ -63,6 +80,7 @@ LAMBDA_SOURCE_DIR: Final = "lambdas"
 # Packages every function ships next to its own: the shared domain/data-access package and the
 # shared observability constants the handlers import.
 LAMBDA_SHARED_PACKAGES: Final[tuple[str, ...]] = (
+    "event_contracts",
     "order_store",
     "dynamo_tables",
     "observability",

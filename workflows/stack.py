@@ -14,6 +14,7 @@ from constructs import Construct
 from workflows import constants as c
 from workflows.account_notification import AccountNotification
 from workflows.claim_check import ClaimCheck
+from workflows.event_contracts import EventContracts
 from workflows.monitoring import PlatformDashboard
 from workflows.order_saga import OrderSaga
 from workflows.orders_api import OrdersApi
@@ -68,6 +69,8 @@ class OrderPlatformStack(Stack):
             self, "ClaimCheck", foundation=self.foundation, after_success=str(after_success)
         )
 
+        self.event_contracts = EventContracts(self, "EventContracts", event_bus=self.foundation.event_bus)
+
         # Outputs live on the stack itself so their logical ids are exactly these names.
         self.dashboard = PlatformDashboard(
             self,
@@ -94,6 +97,16 @@ class OrderPlatformStack(Stack):
                 c.OUTPUT_EVENT_BUS_NAME,
                 self.foundation.event_bus.event_bus_name,
                 "Bus the outbox publisher publishes integration events to",
+            ),
+            (
+                c.OUTPUT_EVENT_ARCHIVE_ARN,
+                self.event_contracts.archive.archive_arn,
+                "Archive of the platform's events (operations.replay replays from it)",
+            ),
+            (
+                c.OUTPUT_EVENT_SCHEMA_REGISTRY_NAME,
+                self.event_contracts.registry.attr_registry_name,
+                "Schema registry holding every published event's JSON Schema",
             ),
             (
                 c.OUTPUT_ORDERS_TABLE_NAME,

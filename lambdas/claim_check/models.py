@@ -3,6 +3,7 @@
 import uuid
 from typing import Literal
 
+from event_contracts.versions import PUBLISHED
 from pydantic import Field
 
 from task_io.models import CamelModel
@@ -10,6 +11,7 @@ from task_io.models import CamelModel
 CLAIM_NAMESPACE = uuid.UUID("7c4f3e0a-5b5d-4c8e-9d61-2f1a8f0c3b42")
 """Fixed forever: the claim id is derived from the object version it claims, so a duplicate
 intake delivery finds the claim the first one stored instead of issuing a second."""
+CLAIM_CHECK_ISSUED = "ClaimCheckIssued"
 SCHEMA_VERSION = "order-import/1"
 """The payload format a claim promises: JSON Lines, one ``POST /orders`` body per line."""
 
@@ -60,6 +62,18 @@ class Claim(CamelModel):
     created_at: str
     expires_at: int = Field(ge=0)
     """Epoch seconds: the table's TTL attribute, and the moment a resolve refuses the claim."""
+
+
+class ClaimCheckIssued(Claim):
+    """The event announcing a claim (its detail): the claim itself, a few hundred bytes, and the
+    version of this contract (``eventVersion``; ``schemaVersion`` is the payload's format).
+    Consumers deduplicate on ``claimId``: one claim per object version."""
+
+    event_version: str = Field(default=PUBLISHED[CLAIM_CHECK_ISSUED], pattern=r"^\d+\.\d+$")
+
+    @classmethod
+    def of(cls, claim: Claim) -> "ClaimCheckIssued":
+        return cls.model_validate(claim.model_dump())
 
 
 class ClaimRecord(Claim):

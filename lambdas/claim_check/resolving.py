@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from event_contracts.versions import VERSION_FIELD, accepted_version
 from pydantic import ValidationError
 
 from claim_check.claims import DynamoClaims
@@ -21,7 +22,7 @@ from claim_check.errors import (
     ClaimStoreUnavailable,
     InvalidClaimInput,
 )
-from claim_check.models import AfterSuccess, ByteRange, ClaimRecord, PayloadLocation
+from claim_check.models import CLAIM_CHECK_ISSUED, AfterSuccess, ByteRange, ClaimRecord, PayloadLocation
 from claim_check.payloads import PayloadBucket
 from claim_check.splitting import REPORT_PREFIX
 from claim_check.streaming import digest_of, lines
@@ -39,8 +40,9 @@ MAX_PROBLEMS = 5
 def claim_id_of(records: Any) -> str:
     """The claim id a ClaimCheckIssued message names (the pipe's batch of one SQS record, whose
     body is the whole EventBridge event), or a hand start's claim (``{"claimId": ...}``, or the
-    event's whole detail); InvalidClaimInput otherwise. Only the id is taken from either: every
-    step reads the claim itself from the claims table."""
+    event's whole detail); InvalidClaimInput otherwise, UnsupportedEventVersion for an event in
+    a version the resolve does not read. Only the id is taken from either: every step reads the
+    claim itself from the claims table."""
     if isinstance(records, dict):
         detail: Any = records
     else:
@@ -52,6 +54,8 @@ def claim_id_of(records: Any) -> str:
     claim_id = detail.get("claimId") if isinstance(detail, dict) else None
     if not isinstance(claim_id, str) or not 1 <= len(claim_id) <= 64:
         raise InvalidClaimInput("the event names no claimId")
+    # A newer major is parked whole (UnsupportedEventVersion), its claim left as it is.
+    accepted_version(CLAIM_CHECK_ISSUED, detail.get(VERSION_FIELD))
     return claim_id
 
 

@@ -1,4 +1,5 @@
-"""IssueClaim (split workflow): the intake message in the pipe's batch in, the claim out."""
+"""IssueClaim (split workflow): the intake message in the pipe's batch in, the claim out, and the
+ClaimCheckIssued event that announces it (the claim with its contract version)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from claim_check import adapters
 from claim_check.errors import InvalidClaimInput, InvalidIntakeMessage
 from claim_check.intake import Intake, parse_intake
+from claim_check.models import ClaimCheckIssued
 from claim_check.settings import load_split_settings
 from claim_check.splitting import issue_claim
 from observability.failures import CLAIM_CHECK_FAILURE_METRIC
@@ -36,4 +38,5 @@ def lambda_handler(intake: Intake) -> dict[str, Any]:
     shell.logger.info(
         "Claim issued", extra={"claimId": claim.claim_id, "size": claim.size, "ranges": claim.ranges}
     )
-    return {"claim": claim.model_dump(mode="json")}
+    announced = ClaimCheckIssued.of(claim)
+    return {"claim": claim.model_dump(mode="json"), "event": announced.model_dump(mode="json")}

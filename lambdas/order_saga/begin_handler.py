@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from event_contracts.versions import UnsupportedEventVersion
+
 from order_saga import dynamodb
 from order_saga.begin import begin_saga
 from order_saga.errors import (
@@ -35,6 +37,7 @@ locks_factory = dynamodb.saga_locks
         ForgedOrderEvent: "ForgedOrderEvents",
         OrderFactsMismatch: "OrderEventsMismatched",
         OrderNotPlaced: "OrderEventsRefused",
+        UnsupportedEventVersion: "UnsupportedEventVersions",
     },
 )
 def lambda_handler(request: BeginRequest) -> BeginResult:

@@ -28,9 +28,6 @@ RESERVATION_NAMESPACE = uuid.UUID("f8d34dd0-6747-49b9-96bb-5eeb18634f83")
 SAGA_EVENT_NAMESPACE = uuid.UUID("ede0a854-b3fb-4712-951c-0468165d79de")
 """Fixed forever: changing one would give a retried step a new id, i.e. a second record."""
 
-ORDER_CONFIRMED = "OrderConfirmed"
-ORDER_CANCELLED = "OrderCancelled"
-
 ORDER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 OrderId = Annotated[str, StringConstraints(pattern=ORDER_ID_PATTERN)]
 """Order ids become key parts (``RESERVATION#<id>``): no ``#``, no whitespace, bounded length."""

@@ -15,7 +15,6 @@ outcome was unknown (it timed out, its response was lost) or a late write is sti
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from order_saga.errors import (
     InvalidSagaInput,
@@ -23,10 +22,11 @@ from order_saga.errors import (
     OrderStateConflict,
     SagaStoreUnavailable,
 )
-from order_saga.models import ORDER_CANCELLED, ORDER_CONFIRMED, SagaOrder, saga_event_id
+from order_saga.models import SagaOrder, saga_event_id
 from order_saga.ports import SagaLocks
 from order_saga.schemas import AuthorizedPayment, ShipmentResult, TaskFailure
 from order_store.errors import OrderNotFound, OutboxSequenceConflict, SagaLockConflict
+from order_store.events import ORDER_CANCELLED, ORDER_CONFIRMED, OrderCancelledData, OrderConfirmedData
 from order_store.models import MAX_REASON_LENGTH, Order, SagaLockChange, SagaStatus
 from order_store.ports import OrderRepository
 
@@ -89,15 +89,15 @@ def confirm_order(
             f" the order totals {order.total_amount} {order.currency}"
         )
     event_id = saga_event_id(order.order_id, ORDER_CONFIRMED)
-    data: dict[str, Any] = {
-        "orderId": order.order_id,
-        "customerId": order.customer_id,
-        "totalAmount": order.total_amount,
-        "currency": order.currency,
-        "authorizationId": payment.authorization_id,
-        "shipmentId": shipment.shipment_id,
-        "carrier": shipment.carrier,
-    }
+    data = OrderConfirmedData(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        total_amount=order.total_amount,
+        currency=order.currency,
+        authorization_id=payment.authorization_id,
+        shipment_id=shipment.shipment_id,
+        carrier=shipment.carrier,
+    ).model_dump(mode="json")
     for _ in range(MAX_APPEND_ATTEMPTS):
         stored = _read_order(orders, order.order_id)
         if stored.status == "CONFIRMED":
@@ -205,6 +205,7 @@ def _append_cancellation(
     """One conditional cancellation of ``stored``; None when the order changed meanwhile."""
     order_id = stored.order_id
     reason = failure.reason()
+    cancelled = OrderCancelledData(order_id=order_id, customer_id=stored.customer_id, reason=failure.error)
     lock_change = (
         SagaLockChange("CANCELLED", owner=None, expected=("CANCELLED",))
         if invalid_event
@@ -215,7 +216,7 @@ def _append_cancellation(
             order_id,
             stored.outbox_sequence,
             ORDER_CANCELLED,
-            {"orderId": order_id, "customerId": stored.customer_id, "reason": failure.error},
+            cancelled.model_dump(mode="json"),
             "CANCELLED",
             now=now,
             event_id=saga_event_id(order_id, ORDER_CANCELLED),

@@ -157,6 +157,8 @@ class OutboxRecord(CamelModel):
     aggregate_id: str
     sequence: int = Field(ge=1)
     event_type: str = Field(min_length=1)
+    event_version: str | None = None
+    """The version of the event's contract ``detail`` follows (None: written before versioning)."""
     detail: str
     status: OutboxStatus
     created_at: str

@@ -128,6 +128,7 @@ def test_a_package_ships_the_workflow_packages_it_declares(tmp_path: Path) -> No
         "payment_webhook",
         "payments",
         "http_api",
+        "event_contracts",
         "order_store",
         "dynamo_tables",
         "observability",

@@ -632,6 +632,8 @@ def test_stack_outputs_have_stable_logical_ids(synthesized: Synthesized) -> None
         "PaymentWebhookUrl",
         "PaymentWebhookSecretArn",
         "EventBusName",
+        "EventArchiveArn",
+        "EventSchemaRegistryName",
         "OrdersTableName",
         "OutboxPublisherStateMachineArn",
         "OrderSagaStateMachineArn",

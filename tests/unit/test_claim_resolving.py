@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import pytest
+from event_contracts.versions import UnsupportedEventVersion
 
 from claim_check.errors import InvalidClaimInput
 from claim_check.resolving import claim_id_of
@@ -51,3 +52,17 @@ def test_the_claim_is_named_by_the_message_or_by_hand(started_with: Any) -> None
 def test_an_input_that_names_no_claim_is_refused_by_name(started_with: Any, message: str) -> None:
     with pytest.raises(InvalidClaimInput, match=message):
         claim_id_of(started_with)
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.4"])
+def test_every_version_of_the_read_major_names_its_claim(version: str) -> None:
+    detail = {"claimId": CLAIM_ID, "eventVersion": version, "addedInALaterMinor": True}
+    assert claim_id_of(_batch({"detail-type": "ClaimCheckIssued", "detail": detail})) == CLAIM_ID
+
+
+def test_a_newer_major_is_refused_by_name_and_its_claim_left_alone() -> None:
+    # Given a ClaimCheckIssued in a major this resolve does not read
+    detail = {"claimId": CLAIM_ID, "eventVersion": "2.0"}
+    # When read / Then UnsupportedEventVersion (parked whole), not InvalidClaimInput
+    with pytest.raises(UnsupportedEventVersion, match=r"eventVersion 2\.0 is not read by this consumer"):
+        claim_id_of(_batch({"detail-type": "ClaimCheckIssued", "detail": detail}))

@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from event_contracts.versions import PUBLISHED, UNVERSIONED, UndeclaredEvent
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -172,6 +173,19 @@ def test_a_new_order_event_is_pending_and_in_the_sparse_index() -> None:
     assert record.aggregate_type == "Order" and record.aggregate_id == "o-1"
     assert record.created_at == "2026-11-23T10:00:00.123Z"
     assert json.loads(record.detail) == {"a": 2, "b": 1}
+    # and it is stamped with the version of its event's contract the data follows
+    assert record.event_version == PUBLISHED["OrderConfirmed"]
+
+
+def test_an_event_without_a_contract_is_never_written() -> None:
+    with pytest.raises(UndeclaredEvent, match="OrderNoted has no contract"):
+        new_order_event(order_id="o-1", sequence=2, event_type="OrderNoted", data={}, now=NOW, event_id="e")
+
+
+def test_a_record_written_before_versioning_is_published_as_the_first_version() -> None:
+    record = outbox_record("o-9", 3, totalAmount=10).model_copy(update={"event_version": None})
+    detail = json.loads(bus_entry(record, source="s", event_bus_name="b").detail)
+    assert detail["eventVersion"] == UNVERSIONED == "1.0"
 
 
 def test_bus_entry_wraps_the_facts_in_an_envelope_consumers_can_deduplicate() -> None:
@@ -187,6 +201,7 @@ def test_bus_entry_wraps_the_facts_in_an_envelope_consumers_can_deduplicate() ->
     assert json.loads(entry["Detail"]) == {
         "eventId": "event-o-9-3",
         "eventType": "OrderPlaced",
+        "eventVersion": "1.0",
         "aggregateType": "Order",
         "aggregateId": "o-9",
         "sequence": 3,

@@ -2,9 +2,11 @@
 hand) the event's envelope alone."""
 
 import json
+import re
 from typing import Any
 
 import pytest
+from event_contracts.versions import UnsupportedEventVersion
 
 from order_saga.errors import InvalidOrderEvent
 from order_saga.order_placed import event_id_from_batch, order_id_from_batch, parse_order_placed, redrive_of
@@ -131,3 +133,42 @@ def test_a_batch_for_another_order_names_that_order() -> None:
     # Given the event of another order / When parsed / Then that order is read
     order = order_model("7d0f5c8a-0000-5000-8000-000000000002")
     assert parse_order_placed(order_placed_batch(order)).order_id == order.order_id
+
+
+# --- contract versions ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.7", None])
+def test_every_version_of_the_read_major_is_read(version: str | None) -> None:
+    # Given OrderPlaced in a minor of major 1 (a later minor may add optional fields), or without a
+    # version (published before versioning)
+    def stamp(detail: dict[str, Any]) -> None:
+        detail.pop("eventVersion", None)
+        if version is not None:
+            detail["eventVersion"] = version
+            detail["data"]["giftWrap"] = True  # a field a later minor added
+
+    # When parsed / Then it is the same order
+    assert parse_order_placed(_with_detail(stamp)).order_id == ORDER_ID
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        ("2.0", "OrderPlaced eventVersion 2.0 is not read by this consumer (it reads 1.x)"),
+        ("1", "OrderPlaced eventVersion '1' is not a MAJOR.MINOR version"),
+        (2, "OrderPlaced eventVersion 2 is not a MAJOR.MINOR version"),
+    ],
+)
+def test_a_version_the_saga_does_not_read_is_refused_by_name_before_anything_else(
+    version: Any, message: str
+) -> None:
+    # Given an OrderPlaced in a newer major, whose data this saga cannot judge
+    def newer(detail: dict[str, Any]) -> None:
+        detail["eventVersion"] = version
+        detail["data"] = {"orderRef": ORDER_ID}  # a 2.0 shape: invalid by 1.x rules
+
+    # When parsed / Then it is refused as UnsupportedEventVersion (parked), not InvalidOrderEvent
+    # (which would cancel the order)
+    with pytest.raises(UnsupportedEventVersion, match=re.escape(message)):
+        parse_order_placed(_with_detail(newer))

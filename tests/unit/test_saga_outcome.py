@@ -164,7 +164,8 @@ def test_a_concurrent_writer_makes_confirmation_re_read_and_retry(
         ) -> OutboxRecord:
             if self.contended:
                 self.contended = False
-                super().append_event(order_id, expected_sequence, "OrderNoted", {"orderId": order_id})
+                another = {"orderId": order_id, "customerId": "c-1", "reason": "AnotherWriter"}
+                super().append_event(order_id, expected_sequence, "OrderCancelled", another)
                 raise OutboxSequenceConflict(order_id, expected_sequence, expected_sequence + 1)
             return super().append_event(order_id, expected_sequence, *args, **kwargs)
 

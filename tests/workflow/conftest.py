@@ -5,12 +5,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
+from local_runtime.faults import EventBusProbe
+from tests.workflow.contract_check import contract_problems
 from tests.workflow.saga_helpers import STOCK, seed_stock
+
+
+@pytest.fixture(autouse=True)
+def published_events_keep_their_contracts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Whatever a workflow test does, every event the platform published in it validates against
+    its committed schema (the contract test of issue 24: every event the workflow tests publish)."""
+    probes: list[EventBusProbe] = []
+    install = EventBusProbe.install
+
+    def watched(probe: EventBusProbe) -> Any:
+        probes.append(probe)
+        return install(probe)
+
+    monkeypatch.setattr(EventBusProbe, "install", watched)
+    yield
+    problems = [problem for probe in probes for problem in contract_problems(probe.published)]
+    assert problems == [], problems[:10]
 
 
 @pytest.fixture
