@@ -502,10 +502,35 @@ class VirtualEvent:
         return CLOCK.block(self, timeout)
 
 
+_ended: list[threading.Thread] = []
+_ended_lock = threading.Lock()
+
+
+def _reap_ended() -> None:
+    """Join, for the operating system, the threads that have ended: each keeps its stack mapped
+    (8 MiB of address space and two memory maps) until it is joined or its object is collected,
+    and `ManagedThread.join` waits on the virtual clock only. moto keeps every execution's
+    threads referenced, so a burst of thousands of executions ran out of memory maps
+    (`vm.max_map_count`) and could start no thread."""
+    with _ended_lock:
+        ended = _ended[:]
+        _ended.clear()
+    exiting = []
+    for thread in ended:
+        threading.Thread.join(thread, timeout=0)  # ended its run: returns at once, freeing it
+        if threading.Thread.is_alive(thread):
+            exiting.append(thread)  # still on its way out: the next start joins it
+    if exiting:
+        with _ended_lock:
+            _ended.extend(exiting)
+
+
 class ManagedThread(threading.Thread):
-    """A thread the clock counts as busy from `start()` until it ends; `join` is a virtual wait."""
+    """A thread the clock counts as busy from `start()` until it ends; `join` is a virtual wait
+    (the operating system's join happens when a later thread starts: `_reap_ended`)."""
 
     def start(self) -> None:
+        _reap_ended()
         self._finished = VirtualEvent()
         self._inherited_kind = getattr(_local, "kind", None)
         self._generation = CLOCK.spawned(self)
@@ -526,6 +551,8 @@ class ManagedThread(threading.Thread):
         finally:
             self._finished.set()
             CLOCK.exited(self._generation, self)
+            with _ended_lock:
+                _ended.append(self)
 
     def join(self, timeout: float | None = None) -> None:
         self._finished.wait(timeout)
