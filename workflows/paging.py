@@ -31,31 +31,28 @@ def runbook_entry(alarm: str) -> str:
 
 
 @dataclass(frozen=True)
-class Cause:
-    """One fault that several alarms report: it pages once, through a composite alarm."""
-
+class _Alarmed:
     name: str
-    """The composite alarm's name and its runbook heading."""
+    """The alarm's name and its runbook heading (the workflow's construct id, then the alarm's)."""
     description: str
 
     @property
     def alarm_description(self) -> str:
+        """What the person paged reads: what happened, then where the runbook says what to do."""
         return f"{self.description}. {runbook_entry(self.name)}"
 
 
 @dataclass(frozen=True)
-class Page:
+class Cause(_Alarmed):
+    """One fault that several alarms report: it pages once, through a composite alarm."""
+
+
+@dataclass(frozen=True)
+class Page(_Alarmed):
     """An alarm a workflow asks for."""
 
-    name: str
-    """The alarm's name and its runbook heading (the workflow's construct id, then the alarm's)."""
-    description: str
     cause: Cause | None = None
     """The fault this alarm reports with others; None when it pages on its own."""
-
-    @property
-    def alarm_description(self) -> str:
-        return f"{self.description}. {runbook_entry(self.name)}"
 
 
 @dataclass(frozen=True)
@@ -65,6 +62,11 @@ class MetricPage:
     page: Page
     metric: cloudwatch.Metric
     threshold: float
+
+
+def _page(scope: Construct, construct_id: str, description: str, cause: Cause | None) -> Page:
+    """A page named as its alarm is: the workflow's construct id, then the alarm's."""
+    return Page(f"{scope.node.id}{construct_id}", description, cause)
 
 
 @dataclass
@@ -91,7 +93,7 @@ class Pager:
         cause: Cause | None = None,
     ) -> Page:
         """Page on any message visible in ``queue``: every message there was parked by a failure."""
-        page = Page(f"{scope.node.id}{construct_id}", description, cause)
+        page = _page(scope, construct_id, description, cause)
         self.parked[queue.node.path] = page
         return page
 
@@ -105,7 +107,7 @@ class Pager:
         cause: Cause | None = None,
     ) -> Page:
         """Page on any failed execution of ``state_machine``."""
-        page = Page(f"{scope.node.id}{construct_id}", description, cause)
+        page = _page(scope, construct_id, description, cause)
         self.failed_executions[state_machine.node.path] = page
         return page
 
@@ -119,7 +121,7 @@ class Pager:
         description: str,
     ) -> Page:
         """Page when ``metric`` is above ``threshold`` in one period."""
-        page = Page(f"{scope.node.id}{construct_id}", description)
+        page = _page(scope, construct_id, description, None)
         self.metrics.append(MetricPage(page, metric, threshold))
         return page
 

@@ -410,6 +410,52 @@ def test_without_the_patch_a_queue_target_gets_the_whole_event(tiny_app: LocalAp
     assert whole["detail"] == {"n": 1} and whole["source"] == "probe"
 
 
+def _replayed(app: LocalApp, url: str) -> list[tuple[int, str | None]]:
+    return [(event["detail"]["n"], event.get("replay-name")) for event in app.receive_all(url)]
+
+
+def test_without_the_patch_a_replay_ignores_its_window_and_its_rules(tiny_app: LocalApp) -> None:
+    # Given two rules on a bus with an archive, and two events an hour apart
+    events = tiny_app.client("events")
+    bus_arn = events.describe_event_bus()["Arn"]
+    archive = events.create_archive(
+        ArchiveName="all", EventSourceArn=bus_arn, EventPattern='{"source": ["probe"]}'
+    )
+    wanted = _rule_to_queue(tiny_app, "wanted", {}, EventPattern='{"source": ["probe"]}')
+    other = _rule_to_queue(tiny_app, "other", {}, EventPattern='{"source": ["probe"]}')
+    first = tiny_app.now()
+    events.put_events(Entries=[{"Source": "probe", "DetailType": "Probe", "Detail": '{"n": 1}'}])
+    tiny_app.advance(timedelta(hours=1))
+    events.put_events(Entries=[{"Source": "probe", "DetailType": "Probe", "Detail": '{"n": 2}'}])
+    assert [n for n, _ in _replayed(tiny_app, wanted)] == [1, 2] and len(_replayed(tiny_app, other)) == 2
+
+    def replay(name: str) -> str:
+        return str(
+            events.start_replay(
+                ReplayName=name,
+                EventSourceArn=archive["ArchiveArn"],
+                EventStartTime=first - timedelta(minutes=1),
+                EventEndTime=first + timedelta(minutes=30),
+                Destination={"Arn": bus_arn, "FilterArns": [events.describe_rule(Name="wanted")["Arn"]]},
+            )["State"]
+        )
+
+    # When the first half hour is replayed to one rule: it starts, and replays once the clock turns
+    assert replay("half-hour") == "STARTING"
+    assert events.describe_replay(ReplayName="half-hour")["State"] == "STARTING"
+    tiny_app.advance(timedelta(seconds=1))
+    assert events.describe_replay(ReplayName="half-hour")["State"] == "COMPLETED"
+    # Then only the first event comes back, marked, and only to the rule named
+    assert _replayed(tiny_app, wanted) == [(1, "half-hour")]
+    assert _replayed(tiny_app, other) == []
+    with moto_patches.without("replay_events"):
+        replay("everything")
+        # moto: over before it answers, every event of the archive, to every rule of the bus
+        assert events.describe_replay(ReplayName="everything")["State"] == "COMPLETED"
+    assert sorted(_replayed(tiny_app, wanted)) == [(1, "everything"), (2, "everything")]
+    assert len(_replayed(tiny_app, other)) == 2
+
+
 # --- SQS and DynamoDB: who hears of a write --------------------------------------------------------
 
 
@@ -434,7 +480,6 @@ def test_without_the_patch_an_arrival_tells_no_one(tiny_app: LocalApp, writes_he
 def test_without_the_patch_a_backlog_reads_the_clock_per_message(
     tiny_app: LocalApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from moto.sqs import models as sqs_models
     from moto.sqs.models import sqs_backends
 
     sqs = tiny_app.client("sqs")
@@ -443,14 +488,7 @@ def test_without_the_patch_a_backlog_reads_the_clock_per_message(
     sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=30)
     (taken,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
     queue = sqs_backends[tiny_app.account][tiny_app.region].queues["backlog"]
-    reads = [0]
-    shipped = sqs_models.unix_time_millis
-
-    def counting(*args: Any) -> float:
-        reads[0] += 1
-        return shipped(*args)
-
-    monkeypatch.setattr(sqs_models, "unix_time_millis", counting)
+    reads = _counting_clock_reads(monkeypatch)
     visible = {m.body for m in queue.messages}
     assert reads[0] == 0  # the patch reads the clock once, through its own import
     with moto_patches.without("queue_messages"):
