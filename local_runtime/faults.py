@@ -22,6 +22,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from local_runtime import clock
@@ -61,7 +62,7 @@ class EventBusProbe:
     rejected: int = 0
     published: list[dict[str, Any]] = field(default_factory=list)
     """Every entry the bus accepted, in order: Source, DetailType, Detail, EventBusName, EventId,
-    FromPlatform."""
+    FromPlatform, Time (when the bus took it, on the clock the app runs on)."""
     _rules: list[_Rule] = field(default_factory=list)
     _failing_calls: list[tuple[str, str]] = field(default_factory=list)
 
@@ -90,9 +91,14 @@ class EventBusProbe:
         return original
 
     def _keep(self, passed: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
-        from_platform = clock.is_managed()
+        from_platform, now = clock.is_managed(), datetime.now(UTC).isoformat()
         kept = [
-            {**{k: event.get(k) for k in _KEPT}, "EventId": result["EventId"], "FromPlatform": from_platform}
+            {
+                **{k: event.get(k) for k in _KEPT},
+                "EventId": result["EventId"],
+                "FromPlatform": from_platform,
+                "Time": now,
+            }
             for event, result in zip(passed, results, strict=True)
             if result.get("EventId")
         ]

@@ -2,8 +2,9 @@
 
 A scheduled rule fires on time, never on an event; a Step Functions target starts an execution
 (moto raises NotImplementedError, failing the PutEvents); ``Input`` and ``InputPath`` choose what a
-state machine or queue receives; an event delivered whole carries its ``account``. Each patch is
-declared with its gap in `PATCHES`.
+state machine or queue receives; an event delivered whole carries its ``account``; a replay puts
+back only the archived events of its window, to the rules it names, after StartReplay answers.
+Each patch is declared with its gap in `PATCHES`.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import uuid
 from typing import Any
 
 import boto3
-from moto.events.models import EventTemplateParser, Rule
+from moto.core.utils import unix_time
+from moto.events.models import Archive, EventTemplateParser, Replay, ReplayState, Rule, events_backends
 from moto.sqs.models import sqs_backends
 
+from local_runtime import clock, storage
 from local_runtime.moto_patches.declare import Gap, Patch, Replace, node
 
 SERVICE = "events"
@@ -86,6 +89,13 @@ def _send_to_targets(self: Rule, original_event: dict[str, Any], transform_input
             sqs_backends[self.account_id][self.region_name].send_message(
                 queue_name=arn.rsplit(":", 1)[-1], message_body=_target_input(target, original_event)
             )
+        elif ":sqs:" in arn and "replay-name" in original_event and "InputTransformer" not in target:
+            # a replayed event is delivered whole, as a live one is, and says which replay sent it
+            delivered = EventTemplateParser.parse(input_template="", input_paths_map={}, event=original_event)  # type: ignore[arg-type]
+            delivered["replay-name"] = original_event["replay-name"]
+            sqs_backends[self.account_id][self.region_name].send_message(
+                queue_name=arn.rsplit(":", 1)[-1], message_body=json.dumps(delivered)
+            )
         else:
             left_to_moto.append(target)
     if left_to_moto:
@@ -118,4 +128,61 @@ EVENT_TEMPLATE = Replace(
     new=_EVENT_AS_DELIVERED,
 )
 
-PATCHES: tuple[Patch, ...] = (TARGETS, EVENT_TEMPLATE)
+REPLAY = Replace(
+    "replay_events",
+    SERVICE,
+    Replay,
+    "replay_events",
+    (
+        Gap(
+            "a replay puts back every archived event, whatever its EventStartTime and EventEndTime",
+            node(_GAP_TESTS, "test_without_the_patch_a_replay_ignores_its_window_and_its_rules"),
+        ),
+        Gap(
+            "a replay delivers to every rule of the bus, not only the ones its Destination.FilterArns names",
+            node(_GAP_TESTS, "test_without_the_patch_a_replay_ignores_its_window_and_its_rules"),
+        ),
+        Gap(
+            "a replay is over before StartReplay answers (AWS answers STARTING, then replays)",
+            node(_GAP_TESTS, "test_without_the_patch_a_replay_ignores_its_window_and_its_rules"),
+        ),
+    ),
+)
+
+
+def _epoch(value: Any) -> float:
+    """A time as the API carries it (epoch seconds, or a datetime) in epoch seconds."""
+    return float(value.timestamp()) if hasattr(value, "timestamp") else float(value)
+
+
+@REPLAY.by
+def _replay_events(self: Replay, archive: Archive) -> None:
+    """Take the archived events of the window [EventStartTime, EventEndTime) now (as AWS reads
+    its archive), and put them back to the rules the replay names (every rule of the bus without
+    FilterArns) once StartReplay has answered: on the virtual clock's next turn. Each is delivered
+    as a live event is, marked with ``replay-name`` (which the archive's own rule leaves out)."""
+    start, end = _epoch(self.event_start_time), _epoch(self.event_end_time)
+    chosen = [dict(event) for event in list(archive.events) if start <= _epoch(event["time"]) < end]
+    rules = set(self.destination.get("FilterArns") or [])
+    bus_name = str(self.destination["Arn"]).split("/")[-1]
+    self.state = ReplayState.STARTING
+
+    def replay() -> None:
+        with storage.atomic():
+            self.state = ReplayState.RUNNING
+            bus = events_backends[self.account_id][self.region].describe_event_bus(bus_name)
+            for event in chosen:
+                replayed: Any = {**event, "id": str(uuid.uuid4()), "replay-name": self.name}
+                for rule in list(bus.rules.values()):
+                    if not rules or rule.arn in rules:
+                        rule.send_to_targets(replayed)
+            self.state = ReplayState.COMPLETED
+            self.end_time = unix_time()
+
+    if clock.CLOCK.running:
+        clock.CLOCK.call_later(0.0, replay, clock.SCHEDULE)
+    else:
+        replay()
+
+
+PATCHES: tuple[Patch, ...] = (TARGETS, EVENT_TEMPLATE, REPLAY)
