@@ -31,6 +31,7 @@ from demo.imports import run_bulk_import
 from demo.inventory import seed_stock, stock_levels
 from demo.notice_signing import SIGNATURE_HEADER, sign_notice
 from demo.payment_provider import PaymentProvider
+from demo.reproduce import published_events, save
 from demo.slo_figures import figures
 from local_runtime import LocalApp
 from local_runtime.gc_policy import collect_less_often
@@ -215,10 +216,20 @@ def main(argv: list[str] | None = None) -> int:
     collect_less_often()
     parser = argparse.ArgumentParser(description="Run the order platform end to end on the embedded runtime.")
     parser.add_argument("--assembly", default=str(REPO_ROOT / "cdk.out"), help="cloud assembly directory")
+    parser.add_argument(
+        "--save-events",
+        type=Path,
+        metavar="FILE",
+        help="write every event the platform published to FILE (JSON Lines; `python -m demo.reproduce FILE`)",
+    )
     args = parser.parse_args(argv)
     sample = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
     with LocalApp(args.assembly, log_level="WARNING") as app:
         problems = run(app, sample)
+        if args.save_events is not None:
+            saved = save(published_events(app), args.save_events)
+            print(f"\n== {saved} published events saved to {args.save_events}")
+            print(f"   reproduce them on a fresh app: python -m demo.reproduce {args.save_events}")
     if problems:
         print("\nDEMO FAILED:")
         for problem in problems:
