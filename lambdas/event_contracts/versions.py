@@ -40,7 +40,7 @@ _VERSION = re.compile(r"^(0|[1-9]\d{0,3})\.(0|[1-9]\d{0,3})$")
 
 
 class UnsupportedEventVersion(Exception):
-    """An event in a version this consumer does not read (a newer major, or no version at all).
+    """An event in a version this consumer does not read (another major, or not MAJOR.MINOR).
 
     A consumer raises it before doing anything; its workflow parks the message whole, so it can
     be redriven once a consumer that reads the version is deployed."""
