@@ -89,12 +89,18 @@ class PlatformDashboard(Construct):
         self._platform_metrics()
         self._one_page_per_cause()
 
-    def _slo_widgets(self) -> None:
-        self.facade.add_large_header("Service level objectives")
+    def _custom_section(self, title: str, alarm_friendly_name: str, groups: list[CustomMetricGroup]) -> None:
+        """A headed section of custom metrics, with the alarms their groups carry."""
+        self.facade.add_large_header(title)
         self.facade.monitor_custom(
-            human_readable_name="Service level objectives",
-            alarm_friendly_name="Slo",
-            metric_groups=[
+            human_readable_name=title, alarm_friendly_name=alarm_friendly_name, metric_groups=groups
+        )
+
+    def _slo_widgets(self) -> None:
+        self._custom_section(
+            "Service level objectives",
+            "Slo",
+            [
                 CustomMetricGroup(
                     title=f"{o.metric} ({o.statistic}; target {o.target:g} {o.unit.lower()})",
                     metrics=[_with_alarm(o)],
@@ -174,11 +180,10 @@ class PlatformDashboard(Construct):
         """The platform's own metrics a workflow pages on (the webhook's refused notices)."""
         if not self._pager.metrics:
             return
-        self.facade.add_large_header("Platform alarms")
-        self.facade.monitor_custom(
-            human_readable_name="Platform alarms",
-            alarm_friendly_name="Platform",
-            metric_groups=[
+        self._custom_section(
+            "Platform alarms",
+            "Platform",
+            [
                 CustomMetricGroup(
                     title=f"{m.metric.metric_name} ({m.metric.statistic}; pages above {m.threshold:g})",
                     metrics=[
