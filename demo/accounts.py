@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from moto.ses.models import ses_backends
 
+from demo.customers import CustomerAccount, customers
 from local_runtime import LocalApp
 
 
@@ -14,12 +15,14 @@ class Expectations(Protocol):
     def expect(self, condition: bool, problem: str) -> None: ...
 
 
-USER = {
-    "email": "grace@example.com",
-    "email_verified": "true",
-    "given_name": "Grace",
-    "family_name": "Hopper",
-}
+CUSTOMER = "grace"
+PROFILE = {"given_name": "Grace", "family_name": "Hopper"}
+
+
+def sign_up_grace(app: LocalApp) -> CustomerAccount:
+    """Grace registers in the stack's user pool herself (and sets up TOTP at her first sign-in):
+    the customer who places orders and the user whose account changes notify her are one."""
+    return customers(app).register(CUSTOMER, **PROFILE)
 
 
 def _sent(app: LocalApp) -> list[Any]:
@@ -27,15 +30,10 @@ def _sent(app: LocalApp) -> list[Any]:
 
 
 def run_account_change(app: LocalApp, checks: Expectations) -> None:
-    """Create the user and her account, change a nickname (no email), then the address (one email)."""
+    """Grace's account (keyed by her sub, the customer id of her orders): a nickname change (no
+    email), then an address change (one email, to the address she signed up with)."""
     print("\n== Account-change notification (accounts stream -> pipe, MODIFY only -> workflow -> SES)")
-    user = app.client("cognito-idp").admin_create_user(
-        UserPoolId=app.output("UserPoolId"),
-        Username=USER["email"],
-        MessageAction="SUPPRESS",
-        UserAttributes=[{"Name": name, "Value": value} for name, value in USER.items()],
-    )["User"]
-    sub = user["Username"]
+    sub = customers(app)[CUSTOMER].customer_id
     table = app.output("AccountsTableName")
     dynamodb = app.client("dynamodb")
     address = {"line1": {"S": "1 Navy Yard"}, "city": {"S": "Arlington"}}

@@ -25,8 +25,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from demo.accounts import run_account_change
-from demo.customers import post_order
+from demo.accounts import run_account_change, sign_up_grace
+from demo.customers import customers, post_order
 from demo.imports import run_bulk_import
 from demo.inventory import seed_stock, stock_levels
 from demo.notice_signing import SIGNATURE_HEADER, sign_notice
@@ -50,8 +50,8 @@ def _scan(app: LocalApp, output: str) -> list[dict[str, Any]]:
     ]
 
 
-def _post(app: LocalApp, body: dict[str, Any], key: str) -> tuple[int, dict[str, Any]]:
-    response = post_order(app, body, key)
+def _post(app: LocalApp, body: dict[str, Any], key: str, customer: str) -> tuple[int, dict[str, Any]]:
+    response = post_order(app, body, key, customer=customer)
     return response.status, response.json() or {}
 
 
@@ -64,34 +64,68 @@ class Checks:
             self.problems.append(problem)
 
 
+def _sign_in_customers(app: LocalApp) -> None:
+    """The demo's customers register in the stack's user pool and sign in: their orders carry their
+    access tokens, and their customer id is their token's sub."""
+    print("== Customers sign up and sign in (user pool: email confirmed, TOTP MFA set up at first sign-in)")
+    for account in (sign_up_grace(app), customers(app)["alan"], customers(app)["edsger"]):
+        print(f"  {account.email}: customer id {account.customer_id} (the sub of their access token)")
+
+
 def _place_orders(app: LocalApp, sample: dict[str, Any], checks: Checks) -> dict[str, tuple[str, str]]:
-    """Places the demo's orders; returns label → (order id, expected final status)."""
+    """Places the demo's orders, each with its customer's token; returns label → (order id,
+    expected final status)."""
+    _sign_in_customers(app)
     unshippable = {**sample["shippingAddress"], "country": "US"}
     orders = {
-        "fulfilled #1": ({**sample, "customerId": "cust-0042"}, "CONFIRMED"),
-        "fulfilled #2": ({**sample, "customerId": "cust-0043"}, "CONFIRMED"),
-        "unshippable": ({**sample, "customerId": "cust-0044", "shippingAddress": unshippable}, "CANCELLED"),
+        "fulfilled #1": (sample, "CONFIRMED", "grace"),
+        "fulfilled #2": (sample, "CONFIRMED", "alan"),
+        "unshippable": ({**sample, "shippingAddress": unshippable}, "CANCELLED", "edsger"),
     }
     placed: dict[str, tuple[str, str]] = {}
-    print("== POST /orders")
-    for label, (body, expected) in orders.items():
+    print("== POST /orders (Authorization: Bearer <the customer's access token>)")
+    for label, (body, expected, customer) in orders.items():
         key = f"demo-{uuid.uuid4()}"
-        status, order = _post(app, body, key)
+        status, order = _post(app, body, key, customer)
         print(f"  {label}: HTTP {status}, order {order.get('orderId')}, total {order.get('totalAmount')}")
         checks.expect(status == 201, f"{label} was not created: HTTP {status} {order}")
         placed[label] = (str(order.get("orderId")), expected)
         if label == "fulfilled #1":
-            replay_status, replay = _post(app, body, key)
+            replay_status, replay = _post(app, body, key, customer)
             same = replay.get("orderId") == order.get("orderId")
             print(
                 f"  {label}, retried with the same Idempotency-Key: HTTP {replay_status}, same order: {same}"
             )
             checks.expect(replay_status == 200 and same, "a retried POST did not return the same order")
+    _refusals(app, sample, placed, checks)
+    return placed
+
+
+def _refusals(
+    app: LocalApp, sample: dict[str, Any], placed: dict[str, tuple[str, str]], checks: Checks
+) -> None:
+    """A bad order, a missing token, and one customer reaching for another's order."""
     bad = {**sample, "items": [{"sku": "SKU-BAD", "quantity": 1, "unitPrice": -5}]}
-    status, error = _post(app, bad, f"demo-{uuid.uuid4()}")
+    status, error = _post(app, bad, f"demo-{uuid.uuid4()}", "grace")
     print(f"  negative amount: HTTP {status}, {error.get('message')}")
     checks.expect(status == 422, f"a negative amount was not refused with 422 (HTTP {status})")
-    return placed
+    unsigned = app.api.request("POST", "/orders", body=sample, headers={"Idempotency-Key": "demo-unsigned"})
+    print(f"  no token: HTTP {unsigned.status}")
+    checks.expect(unsigned.status == 401, f"an order without a token was answered {unsigned.status}")
+    graces, _ = placed["fulfilled #1"]
+    alan = customers(app)["alan"]
+    peek = app.api.request("GET", f"/orders/{graces}", headers=alan.bearer())
+    forged = app.api.request(
+        "POST",
+        "/orders",
+        body={**sample, "customerId": customers(app)["grace"].customer_id},
+        headers={"Idempotency-Key": f"demo-{uuid.uuid4()}", **alan.bearer()},
+    )
+    print(f"  Alan reads Grace's order: HTTP {peek.status}; places one in her name: HTTP {forged.status}")
+    checks.expect(
+        (peek.status, forged.status) == (404, 403),
+        f"Alan reading Grace's order / ordering as Grace: HTTP {peek.status} / {forged.status}",
+    )
 
 
 def _report(
@@ -223,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         help="write every event the platform published to FILE (JSON Lines; `python -m demo.reproduce FILE`)",
     )
     args = parser.parse_args(argv)
-    sample = json.loads((REPO_ROOT / "sample_events" / "place_order.json").read_text())
+    sample = json.loads((REPO_ROOT / "sample_events" / "customer_order.json").read_text())
     with LocalApp(args.assembly, log_level="WARNING") as app:
         problems = run(app, sample)
         if args.save_events is not None:

@@ -5,8 +5,12 @@ each in its own API (a request names the API by id or name, as a URL names its
 host on AWS); a request becomes the proxy event API Gateway would send, the
 integration's function runs in its sandbox, and its proxy response comes back.
 Methods that require AWS_IAM are treated as signed by a local caller, whose
-identity is in `requestContext.identity` as API Gateway would put it; a method
-with authorization NONE sees no identity but the source address.
+identity is in `requestContext.identity` as API Gateway would put it (nothing is
+signed locally: the caller's ARN is given with the request). A method with a
+user pool authorizer (COGNITO_USER_POOLS) runs only for a valid token, checked as
+API Gateway checks it (`user_pool_authorizer`), and sees its claims in
+`requestContext.authorizer.claims`. A method with authorization NONE sees no
+identity but the source address.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from local_runtime.lambda_service import Throttled
+from local_runtime.user_pool_authorizer import UserPoolAuthorizer
 
 if TYPE_CHECKING:
     from local_runtime.lambda_service import LambdaService
@@ -34,6 +39,8 @@ class Route:
     resource_path: str
     function_arn: str
     authorization: str
+    authorizer_id: str | None = None
+    scopes: tuple[str, ...] = ()
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if self.method not in (method, "ANY"):
@@ -74,6 +81,8 @@ class RestApi:
     apis: dict[str, str] = field(default_factory=dict)
     """Each API's id by its name."""
     _paths: dict[str, str] = field(default_factory=dict)
+    authorizers: dict[str, UserPoolAuthorizer] = field(default_factory=dict)
+    """Each user pool authorizer by its id."""
     stage: str = "local"
 
     # -- provisioning (claimed resource types) ----------------------------------------------
@@ -93,6 +102,14 @@ class RestApi:
         self._paths[resource_id] = f"{self._paths[props['ParentId']]}/{props['PathPart']}"
         return resource_id, {"ResourceId": resource_id}
 
+    def provision_authorizer(
+        self, p: Provisioner, logical_id: str, props: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        authorizer_id = f"auth-{uuid.uuid5(uuid.NAMESPACE_OID, logical_id).hex[:6]}"
+        if props.get("Type") == "COGNITO_USER_POOLS":
+            self.authorizers[authorizer_id] = UserPoolAuthorizer.from_properties(props)
+        return authorizer_id, {"AuthorizerId": authorizer_id}
+
     def provision_method(
         self, p: Provisioner, logical_id: str, props: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
@@ -106,6 +123,8 @@ class RestApi:
                     resource_path=self._paths[props["ResourceId"]] or "/",
                     function_arn=found.group(1),
                     authorization=props.get("AuthorizationType", "NONE"),
+                    authorizer_id=props.get("AuthorizerId"),
+                    scopes=tuple(props.get("AuthorizationScopes", ())),
                 )
             )
         return f"method-{logical_id}", {}
@@ -124,8 +143,10 @@ class RestApi:
     ) -> ApiResponse:
         """Call a route as API Gateway would. ``caller`` is the signing principal's ARN (an
         AWS_IAM route sees it as ``requestContext.identity.userArn``); by default a local IAM
-        user, ``local-developer``. ``api`` (an id or a name) is the API called, as the host of
-        its URL is on AWS: a path only another API serves is not found; without it, any API's."""
+        user, ``local-developer``. A user pool route takes its token from ``headers``
+        (``Authorization: Bearer <token>``) and ignores ``caller``. ``api`` (an id or a name) is
+        the API called, as the host of its URL is on AWS: a path only another API serves is not
+        found; without it, any API's."""
         method = method.upper()
         api_id = self.apis.get(api, api) if api is not None else None
         for route in self.routes:
@@ -154,6 +175,15 @@ class RestApi:
             body = json.dumps(body)
             headers = {"Content-Type": "application/json", **headers}
         text = body.decode() if isinstance(body, bytes) else body
+        authorizer: dict[str, Any] | None = None
+        if route.authorization == "COGNITO_USER_POOLS":
+            pool = self.authorizers.get(route.authorizer_id or "")
+            claims = pool.claims(headers, route.scopes) if pool else None
+            if claims is None:
+                return ApiResponse(
+                    401, {"Content-Type": "application/json"}, json.dumps({"message": "Unauthorized"})
+                )
+            authorizer = {"claims": claims}
         request_id = str(uuid.uuid4())
         now = datetime.now(UTC)
         event = {
@@ -180,6 +210,7 @@ class RestApi:
                 "protocol": "HTTP/1.1",
                 "accountId": self.account,
                 "apiId": route.api_id,
+                **({"authorizer": authorizer} if authorizer else {}),
                 "identity": {
                     "sourceIp": "127.0.0.1",
                     "userAgent": headers.get("User-Agent", "local-runtime"),

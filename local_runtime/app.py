@@ -80,6 +80,8 @@ _PROCESS_ENV = {
     # A user pool's id derived from its name and settings (not random): every app of the process
     # then has the same id in the notification's definition, which is parsed once, not per app.
     "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+    # TOTP codes checked, as AWS checks them (moto accepts any code otherwise)
+    "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
 }
 
 
@@ -350,6 +352,7 @@ class LocalApp:
                 "AWS::ApiGateway::RestApi": self.api.provision_api,
                 "AWS::ApiGateway::Resource": self.api.provision_resource,
                 "AWS::ApiGateway::Method": self.api.provision_method,
+                "AWS::ApiGateway::Authorizer": self.api.provision_authorizer,
             },
             clients=self.client,
         )

@@ -399,17 +399,58 @@ def _state_machine(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tu
 
 
 def _user_pool(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A user pool with the template's sign-in, password, verification and MFA settings (moto
+    refuses, or asks for, what they say)."""
     name = props.get("UserPoolName") or generated_name(p.stack.name, logical_id, "AWS::Cognito::UserPool")
     request: dict[str, Any] = {"PoolName": name}
-    for key in ("UsernameAttributes", "AutoVerifiedAttributes", "Schema", "Policies"):
+    for key in (
+        "UsernameAttributes",
+        "AutoVerifiedAttributes",
+        "Schema",
+        "Policies",
+        "MfaConfiguration",
+        "AdminCreateUserConfig",
+        "AccountRecoverySetting",
+    ):
         if key in props:
             request[key] = props[key]
-    pool = p.client("cognito-idp").create_user_pool(**request)["UserPool"]
+    client = p.client("cognito-idp")
+    pool = client.create_user_pool(**request)["UserPool"]
+    if "SOFTWARE_TOKEN_MFA" in props.get("EnabledMfas", []):
+        client.set_user_pool_mfa_config(
+            UserPoolId=pool["Id"],
+            SoftwareTokenMfaConfiguration={"Enabled": True},
+            MfaConfiguration=props.get("MfaConfiguration", "OPTIONAL"),
+        )
     return pool["Id"], {
         "Arn": pool["Arn"],
         "ProviderName": f"cognito-idp.{p.region}.amazonaws.com/{pool['Id']}",
         "UserPoolId": pool["Id"],
     }
+
+
+_CLIENT_OPTIONS = (
+    "ExplicitAuthFlows",
+    "GenerateSecret",
+    "PreventUserExistenceErrors",
+    "EnableTokenRevocation",
+    "AccessTokenValidity",
+    "IdTokenValidity",
+    "RefreshTokenValidity",
+    "TokenValidityUnits",
+    "ReadAttributes",
+    "WriteAttributes",
+)
+
+
+def _user_pool_client(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An app client of a pool; its Ref, as CloudFormation's, is the client id."""
+    name = props.get("ClientName") or generated_name(p.stack.name, logical_id, "AWS::Cognito::UserPoolClient")
+    request = {key: props[key] for key in _CLIENT_OPTIONS if key in props}
+    client = p.client("cognito-idp").create_user_pool_client(
+        UserPoolId=props["UserPoolId"], ClientName=name, **request
+    )["UserPoolClient"]
+    return client["ClientId"], {"ClientSecret": client.get("ClientSecret", ""), "Name": name}
 
 
 def _email_identity(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -471,6 +512,7 @@ PROVISIONERS: dict[str, ProvisionFn] = {
     "AWS::Logs::LogGroup": _log_group,
     "AWS::SecretsManager::Secret": _secret,
     "AWS::Cognito::UserPool": _user_pool,
+    "AWS::Cognito::UserPoolClient": _user_pool_client,
     "AWS::SES::EmailIdentity": _email_identity,
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,

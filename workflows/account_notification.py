@@ -87,7 +87,10 @@ class AccountNotification(Construct):
             self,
             "UserPool",
             sign_in_aliases=cognito.SignInAliases(email=True),
-            self_sign_up_enabled=False,
+            # Customers register themselves and confirm their email with the code the pool
+            # sends; TOTP MFA is then required at their first sign-in.
+            self_sign_up_enabled=True,
+            user_verification=cognito.UserVerificationConfig(email_style=cognito.VerificationEmailStyle.CODE),
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
             mfa=cognito.Mfa.REQUIRED,
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),

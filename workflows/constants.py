@@ -291,10 +291,19 @@ OUTPUT_USER_POOL_ID: Final = "UserPoolId"
 OUTPUT_NOTIFICATION_STATE_MACHINE_ARN: Final = "AccountChangeNotificationStateMachineArn"
 
 
-# --- who may read an order (orders_api.authorization) ----------------------------------------------
-ORDERS_CUSTOMER_ROLE_NAME: Final = "OrderPlatformCustomerAccess"
-"""Customers call through sessions of this role, named by their customer id."""
-ORDERS_OPERATOR_ROLE_NAMES: Final[tuple[str, ...]] = ("OrderPlatformOperator",)
+# --- who may call the orders API (orders_api.identity) -------------------------------------------
+ORDERS_CUSTOMER_SCOPES: Final[tuple[str, ...]] = ("aws.cognito.signin.user.admin",)
+"""The scope a customer's access token must carry on the customer routes. With a scope on the
+method, API Gateway's user pool authorizer takes access tokens only (an ID token is refused);
+this one is in every access token the pool issues through its sign-in API (InitiateAuth, what
+the SDKs, the CLI and Amplify use), so naming it admits exactly the pool's access tokens."""
+ORDERS_CUSTOMER_TOKEN_HOURS: Final = 1
+"""How long a customer's access and ID tokens are good for (refresh tokens renew them)."""
+ORDERS_CUSTOMER_REFRESH_DAYS: Final = 30
+ORDERS_OPERATOR_PATH: Final = "operator"
+"""Operators' routes live under ``/operator/``: AWS_IAM, and only the stack's operator role."""
+OUTPUT_CUSTOMER_CLIENT_ID: Final = "CustomerClientId"
+OUTPUT_OPERATOR_ROLE_ARN: Final = "OperatorRoleArn"
 
 
 # --- claim check (bulk order imports) ------------------------------------------------------------

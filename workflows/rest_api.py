@@ -9,6 +9,9 @@ before it costs an invocation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -50,12 +53,13 @@ def json_object_route(
     function: lambda_.IFunction,
     *,
     request_model_name: str,
+    authorization: CustomerAuthorization | None = None,
 ) -> apigw.Method:
     """Route `http_method /path` of `api` to `function` (Lambda proxy, validated body).
 
     The Lambda's pydantic model is the authoritative schema; the gateway only rejects bodies
     that are not a JSON object, so garbage never costs an invocation. Authorization is the
-    API's default.
+    API's default unless `authorization` names a user pool authorizer and its scopes.
     """
     model = api.add_model(
         request_model_name,
@@ -72,4 +76,25 @@ def json_object_route(
         apigw.LambdaIntegration(function, allow_test_invoke=False),
         request_validator=validator,
         request_models={"application/json": model},
+        **(authorization.method_options() if authorization else {}),
     )
+
+
+@dataclass(frozen=True)
+class CustomerAuthorization:
+    """A user pool authorizer and the scopes a route requires of the token.
+
+    With scopes on a method, API Gateway admits access tokens only, carrying one of them; without
+    any, ID tokens only. The platform's customer routes always name a scope: an access token is
+    the token meant for calling an API, and an ID token is the client's own record of who signed in.
+    """
+
+    authorizer: apigw.IAuthorizer
+    scopes: tuple[str, ...]
+
+    def method_options(self) -> dict[str, Any]:
+        return {
+            "authorizer": self.authorizer,
+            "authorization_type": apigw.AuthorizationType.COGNITO,
+            "authorization_scopes": list(self.scopes),
+        }

@@ -42,7 +42,15 @@ class OrderPlatformStack(Stack):
         Tags.of(self).add("project", c.SERVICE_NAME)
 
         self.foundation = PlatformFoundation(self, "Foundation")
-        self.orders_api = OrdersApi(self, "OrdersApi", foundation=self.foundation)
+        sender = self.node.try_get_context(c.NOTIFICATION_SENDER_CONTEXT_KEY) or c.NOTIFICATION_DEFAULT_SENDER
+        # The user pool lives with the account notification (whose users it names); its customers
+        # are the orders API's too: one identity across accounts and orders.
+        self.account_notification = AccountNotification(
+            self, "AccountNotification", foundation=self.foundation, sender=str(sender)
+        )
+        self.orders_api = OrdersApi(
+            self, "OrdersApi", foundation=self.foundation, user_pool=self.account_notification.user_pool
+        )
         self.outbox_publisher = OutboxPublisher(self, "OutboxPublisher", foundation=self.foundation)
         endpoint = (
             self.node.try_get_context(c.PAYMENT_PROVIDER_CONTEXT_KEY) or c.PAYMENT_PROVIDER_DEFAULT_ENDPOINT
@@ -59,10 +67,6 @@ class OrderPlatformStack(Stack):
             foundation=self.foundation,
             function=self.order_saga.webhook_function,
             logging_role_set_by=self.orders_api.api.node.find_child("Account"),
-        )
-        sender = self.node.try_get_context(c.NOTIFICATION_SENDER_CONTEXT_KEY) or c.NOTIFICATION_DEFAULT_SENDER
-        self.account_notification = AccountNotification(
-            self, "AccountNotification", foundation=self.foundation, sender=str(sender)
         )
         after_success = self.node.try_get_context(c.CLAIM_AFTER_SUCCESS_CONTEXT_KEY) or c.CLAIM_AFTER_SUCCESS
         self.claim_check = ClaimCheck(
@@ -157,7 +161,17 @@ class OrderPlatformStack(Stack):
             (
                 c.OUTPUT_USER_POOL_ID,
                 self.account_notification.user_pool.user_pool_id,
-                "The users (names, emails)",
+                "The customers (names, emails): they sign in here to call the orders API",
+            ),
+            (
+                c.OUTPUT_CUSTOMER_CLIENT_ID,
+                self.orders_api.customer_client.user_pool_client_id,
+                "The app client customers sign in through (their tokens call the orders API)",
+            ),
+            (
+                c.OUTPUT_OPERATOR_ROLE_ARN,
+                self.orders_api.operator_role.role_arn,
+                "The role operators assume to call the orders API's /operator routes",
             ),
             (
                 c.OUTPUT_NOTIFICATION_STATE_MACHINE_ARN,

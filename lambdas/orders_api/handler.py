@@ -7,6 +7,7 @@ exceptions rendered by the handlers registered below, so no route builds an erro
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ForbiddenError
@@ -17,10 +18,16 @@ from order_store.dynamodb import order_repository
 from order_store.errors import OrderNotFound, OrderStoreUnavailable
 from order_store.ports import OrderRepository
 from order_store.settings import load_store_settings
-from orders_api.authorization import acts_for, caller_from
 from orders_api.errors import IdempotencyKeyReused
+from orders_api.identity import Customer, customer_of, require_operator
 from orders_api.logic import get_order, place_order
-from orders_api.schemas import order_view, parse_order_id, parse_place_order
+from orders_api.schemas import (
+    PlaceOrderBody,
+    PlaceOrderRequest,
+    order_view,
+    parse_order_id,
+    parse_place_order,
+)
 from orders_api.settings import load_access_settings
 
 shell = ApiShell("orders-api", refused_metric="OrderRequestsRefused")
@@ -37,12 +44,56 @@ repository_factory = _dynamodb_repository
 
 @app.post("/orders")
 def create_order() -> Response:
-    """Place an order; a replay of the same request answers 200 with the stored order."""
+    """A signed-in customer places an order; a replay of the same request answers 200 with the
+    stored order. A body that names another customer is refused (403) and nothing is written."""
+    customer = _customer()
     event = app.current_event
-    request, idempotency_key = parse_place_order(event.headers, event.body, bool(event.is_base64_encoded))
-    if not _acts_for(request.customer_id):
-        logger.warning("Order placement refused: the caller does not act for the customer")
-        raise ForbiddenError("The caller may not place orders for this customer")
+    body, idempotency_key = parse_place_order(
+        PlaceOrderBody, event.headers, event.body, bool(event.is_base64_encoded)
+    )
+    if body.customer_id is not None and body.customer_id != customer.customer_id:
+        logger.warning("Order placement refused: the body names another customer")
+        raise ForbiddenError("An order can only be placed for the signed-in customer")
+    return _place(body.placed_by(customer.customer_id), idempotency_key)
+
+
+@app.get("/orders/<order_id>")
+def read_order(order_id: str) -> Response:
+    """A signed-in customer reads one of their orders (anyone else's: 404, as for a missing one,
+    so that order ids cannot be probed)."""
+    customer = _customer()
+    order = get_order(parse_order_id(order_id), repository_factory())
+    if order.customer_id != customer.customer_id:
+        shell.count(OrderReadsRefused=1)
+        logger.warning("Order read refused: the order is another customer's")
+        raise OrderNotFound(order.order_id)
+    shell.count(OrdersRead=1)
+    return json_response(200, order_view(order))
+
+
+@app.post("/operator/orders")
+def create_order_for_customer() -> Response:
+    """An operator places an order for the customer the body names (a phone order, a goodwill
+    replacement)."""
+    _operator()
+    event = app.current_event
+    request, idempotency_key = parse_place_order(
+        PlaceOrderRequest, event.headers, event.body, bool(event.is_base64_encoded)
+    )
+    logger.info("Order placed by an operator", extra={"operator": _caller_arn()})
+    return _place(request, idempotency_key)
+
+
+@app.get("/operator/orders/<order_id>")
+def read_any_order(order_id: str) -> Response:
+    """An operator reads any order."""
+    _operator()
+    order = get_order(parse_order_id(order_id), repository_factory())
+    shell.count(OrdersRead=1)
+    return json_response(200, order_view(order))
+
+
+def _place(request: PlaceOrderRequest, idempotency_key: str) -> Response:
     placed = place_order(request, idempotency_key, repository_factory(), now=datetime.now(UTC))
     order_id = placed.order.order_id
     headers = {"Location": f"/orders/{order_id}"}
@@ -55,23 +106,23 @@ def create_order() -> Response:
     return json_response(201, order_view(placed.order), headers)
 
 
-@app.get("/orders/<order_id>")
-def read_order(order_id: str) -> Response:
-    """Read one order: its customer or an operator only (anyone else: 404, as for a missing one)."""
-    order = get_order(parse_order_id(order_id), repository_factory())
-    if not _acts_for(order.customer_id):
-        shell.count(OrderReadsRefused=1)
-        logger.warning("Order read refused: the caller does not act for the customer")
-        raise OrderNotFound(order.order_id)
-    shell.count(OrdersRead=1)
-    return json_response(200, order_view(order))
+def _request_context() -> dict[str, Any]:
+    context: dict[str, Any] = app.current_event.raw_event.get("requestContext") or {}
+    return context
 
 
-def _acts_for(customer_id: str) -> bool:
-    """Whether this request's verified caller (API Gateway's identity) acts for the customer."""
-    settings = load_access_settings()
-    caller = caller_from((app.current_event.raw_event.get("requestContext") or {}).get("identity"))
-    return acts_for(caller, customer_id, settings.customer_role_name, settings.operator_role_names)
+def _customer() -> Customer:
+    """The signed-in customer of this request (their token's `sub`), or 401."""
+    return customer_of(_request_context(), load_access_settings().customer_client_ids)
+
+
+def _operator() -> None:
+    """Refuse (403) a caller that is not a session of the operator role."""
+    require_operator(_request_context(), load_access_settings().operator_role_arn)
+
+
+def _caller_arn() -> str:
+    return str((_request_context().get("identity") or {}).get("userArn"))
 
 
 @app.exception_handler(IdempotencyKeyReused)

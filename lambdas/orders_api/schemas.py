@@ -25,15 +25,28 @@ CustomerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{1,128}$
 the customer id would let two different (customer, key) pairs produce the same string."""
 
 
-class PlaceOrderRequest(CamelModel):
-    """Body of ``POST /orders``. The total is not accepted from the client; it is computed."""
+class PlaceOrderBody(CamelModel):
+    """Body of ``POST /orders``: a signed-in customer's order. The total is not accepted from the
+    client; it is computed. The customer is the token's; a ``customerId`` is optional, and refused
+    unless it is that customer's (a client that names its customer finds out when it is wrong)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: CustomerId
+    customer_id: CustomerId | None = None
     currency: CurrencyCode
     items: list[OrderLine] = Field(min_length=1, max_length=MAX_ORDER_LINES)
     shipping_address: ShippingAddress
+
+    def placed_by(self, customer_id: str) -> "PlaceOrderRequest":
+        """The order as placed for `customer_id`."""
+        return PlaceOrderRequest.model_validate({**self.model_dump(), "customerId": customer_id})
+
+
+class PlaceOrderRequest(PlaceOrderBody):
+    """An order with its customer: the body of ``POST /operator/orders`` (an operator places it
+    for the customer it names) and a line of a bulk import."""
+
+    customer_id: CustomerId
 
 
 class OrderView(CamelModel):
@@ -67,14 +80,14 @@ def parse_idempotency_key(headers: Mapping[str, str]) -> str:
     return key
 
 
-def parse_place_order(
-    headers: Mapping[str, str], body: str | None, is_base64_encoded: bool
-) -> tuple[PlaceOrderRequest, str]:
-    """Validate a ``POST /orders`` request: media type (415), size (413), idempotency key and
-    JSON syntax (400), then the order itself (422)."""
+def parse_place_order[Body: PlaceOrderBody](
+    model: type[Body], headers: Mapping[str, str], body: str | None, is_base64_encoded: bool
+) -> tuple[Body, str]:
+    """Validate a request that places an order (`model` is its body): media type (415), size
+    (413), idempotency key and JSON syntax (400), then the order itself (422)."""
     raw = json_body_bytes(headers, body, is_base64_encoded, max_body_bytes=MAX_BODY_BYTES)
     idempotency_key = parse_idempotency_key(headers)
-    request = parse_json_model(PlaceOrderRequest, raw)
+    request = parse_json_model(model, raw)
     return request, idempotency_key
 
 

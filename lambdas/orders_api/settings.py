@@ -1,4 +1,5 @@
-"""Settings of the orders API: who may read orders (see ``authorization``)."""
+"""Settings of the orders API: whose tokens it accepts and which role its operators assume
+(see ``identity``)."""
 
 from pydantic import Field, field_validator
 
@@ -6,14 +7,14 @@ from task_io.settings import EnvironmentSettings, settings_from_environment
 
 
 class AccessSettings(EnvironmentSettings):
-    """The customer-access role (its session name is the customer id) and the operator roles."""
+    """The app clients whose customer tokens the API accepts, and the operator role's ARN."""
 
-    customer_role_name: str = Field(alias="CUSTOMER_ROLE_NAME", min_length=1)
-    operator_role_names: frozenset[str] = Field(alias="OPERATOR_ROLE_NAMES")
+    customer_client_ids: frozenset[str] = Field(alias="CUSTOMER_CLIENT_IDS", min_length=1)
+    operator_role_arn: str = Field(alias="OPERATOR_ROLE_ARN", pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/")
 
-    @field_validator("operator_role_names", mode="before")
+    @field_validator("customer_client_ids", mode="before")
     @classmethod
-    def _names(cls, value: object) -> object:
+    def _ids(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(name.strip() for name in value.split(",") if name.strip())
         return value

@@ -43,6 +43,7 @@ from local_runtime.moto_patches import (
     stepfunctions_api,
     stepfunctions_engine,
 )
+from local_runtime.moto_patches.cognito import pool_public_keys, user_pool_exists
 from local_runtime.moto_patches.declare import PINNED_MOTO_VERSION, Gap, Patch
 from local_runtime.moto_patches.source_writes import on_source_write
 from local_runtime.moto_patches.stepfunctions_engine import (
@@ -68,8 +69,10 @@ __all__ = [
     "on_execution_end",
     "on_source_write",
     "patch",
+    "pool_public_keys",
     "switchable",
     "uninstall",
+    "user_pool_exists",
     "wait_for_end",
     "without",
 ]

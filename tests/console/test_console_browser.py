@@ -20,13 +20,12 @@ from urllib.parse import quote
 
 import pytest
 
-from demo.customers import session_arn
+from demo.customers import customers
 from demo.payment_provider import silent_provider
 from local_runtime import LocalApp
 from local_runtime.app import LOCAL_ACCOUNT
 from local_runtime.serve import LocalEndpoint, publish_outputs
 from tests.waiting import until
-from workflows import constants as c
 
 pytestmark = pytest.mark.browser
 
@@ -119,20 +118,22 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def _place_order(served: Served, order: dict[str, Any]) -> None:
-    """POST /orders over HTTP at the outputs file's API URL, as the order's customer."""
+    """POST /orders over HTTP at the outputs file's API URL, by the order's customer signed in to
+    the stack's user pool."""
     for sku in {line["sku"] for line in order["items"]}:
         served.app.client("dynamodb").put_item(
             TableName=served.outputs["InventoryTableName"],
             Item={"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": "100"}},
         )
+    customer = customers(served.app)[str(order["customerId"])]
     request = urllib.request.Request(
         served.outputs["OrdersApiUrl"] + "orders",
-        data=json.dumps(order).encode(),
+        data=json.dumps({**order, "customerId": customer.customer_id}).encode(),
         method="POST",
         headers={
             "Content-Type": "application/json",
             "Idempotency-Key": str(uuid.uuid4()),
-            "X-Local-Caller": session_arn(LOCAL_ACCOUNT, c.ORDERS_CUSTOMER_ROLE_NAME, order["customerId"]),
+            **customer.bearer(),
         },
     )
     urllib.request.urlopen(request, timeout=30).close()

@@ -405,18 +405,26 @@ def test_sweeper_runs_every_five_minutes_with_retry_and_dlq(synthesized: Synthes
 # --- API ----------------------------------------------------------------------------------
 
 
-def test_api_methods_require_iam_and_are_validated(synthesized: Synthesized) -> None:
+def test_api_methods_require_an_identity_and_are_validated(synthesized: Synthesized) -> None:
     # Given every API method
     methods = synthesized.of_type("AWS::ApiGateway::Method")
     assert {m["Properties"]["HttpMethod"] for m in methods.values()} == {"POST", "GET"}
+    operator_routes = f"{c.STACK_NAME}/OrdersApi/Api/Default/{c.ORDERS_OPERATOR_PATH}/"
     for logical_id, method in methods.items():
         props = method["Properties"]
+        path = synthesized.path_of(logical_id)
         # Then each one has a request validator and a Lambda proxy integration ...
         assert "RequestValidatorId" in props, logical_id
         assert props["Integration"]["Type"] == "AWS_PROXY", logical_id
-        # ... and requires SigV4, but the payment provider's webhook (signed notices instead)
-        webhook = synthesized.path_of(logical_id).startswith(f"{c.STACK_NAME}/PaymentWebhookApi/")
-        assert props["AuthorizationType"] == ("NONE" if webhook else "AWS_IAM"), logical_id
+        # ... and proves its caller: the webhook's notices are signed by the provider, the
+        # operators sign with SigV4, and customers bring a user pool token
+        if path.startswith(f"{c.STACK_NAME}/PaymentWebhookApi/"):
+            expected = "NONE"
+        elif path.startswith(operator_routes):
+            expected = "AWS_IAM"
+        else:
+            expected = "COGNITO_USER_POOLS"
+        assert props["AuthorizationType"] == expected, (logical_id, path)
 
 
 @pytest.mark.parametrize(
@@ -646,6 +654,8 @@ def test_stack_outputs_have_stable_logical_ids(synthesized: Synthesized) -> None
         "AccountsTableName",
         "NoticesTableName",
         "UserPoolId",
+        "CustomerClientId",
+        "OperatorRoleArn",
         "AccountChangeNotificationStateMachineArn",
         "PayloadBucketName",
         "ClaimsTableName",

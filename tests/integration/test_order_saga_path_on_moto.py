@@ -33,6 +33,8 @@ from payment_webhook import handler as webhook_handler
 from payments.models import authorization_id_for
 from tests.unit.fakes import FakeLambdaContext, FakeTaskCallbacks, RecordingPaymentGateway
 from tests.unit.samples import (
+    CUSTOMER_CLIENT,
+    OPERATOR_ROLE_ARN,
     api_event,
     get_order_event,
     order_body,
@@ -76,8 +78,8 @@ def environment(
     monkeypatch.setenv(PAYMENT_PROVIDER_ENDPOINT_ENV, PAYMENT_PROVIDER_DEFAULT_ENDPOINT)
     monkeypatch.setenv("PAYMENT_NOTICES_TABLE_NAME", payment_notices_table)
     monkeypatch.setenv("SIGNING_SECRET_ARN", webhook_secret[0])
-    monkeypatch.setenv("CUSTOMER_ROLE_NAME", "OrderPlatformCustomerAccess")
-    monkeypatch.setenv("OPERATOR_ROLE_NAMES", "OrderPlatformOperator")
+    monkeypatch.setenv("CUSTOMER_CLIENT_IDS", CUSTOMER_CLIENT)
+    monkeypatch.setenv("OPERATOR_ROLE_ARN", OPERATOR_ROLE_ARN)
     for sku, available in {"SKU-1": 10, "SKU-2": 5}.items():
         dynamodb.put_item(
             TableName=inventory_table, Item=to_item({"pk": f"SKU#{sku}", "sku": sku, "available": available})

@@ -15,8 +15,7 @@ import pytest
 from orders_api import handler as orders_handler
 from outbox_publisher import claim_handler, failed_entries_handler, mark_handler
 from tests.unit.fakes import FakeLambdaContext
-from tests.unit.samples import order_body, post_order_event
-from workflows import constants as c
+from tests.unit.samples import CUSTOMER_CLIENT, OPERATOR_ROLE_ARN, order_body, post_order_event
 
 BUS = "orders-bus"
 SOURCE = "order-platform.orders"
@@ -38,8 +37,8 @@ def environment(monkeypatch: pytest.MonkeyPatch, orders_table: str) -> None:
     monkeypatch.setenv("EVENT_BUS_NAME", BUS)
     monkeypatch.setenv("EVENT_SOURCE", SOURCE)
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "ignored-explicit-names-win")
-    monkeypatch.setenv("CUSTOMER_ROLE_NAME", c.ORDERS_CUSTOMER_ROLE_NAME)
-    monkeypatch.setenv("OPERATOR_ROLE_NAMES", ",".join(c.ORDERS_OPERATOR_ROLE_NAMES))
+    monkeypatch.setenv("CUSTOMER_CLIENT_IDS", CUSTOMER_CLIENT)
+    monkeypatch.setenv("OPERATOR_ROLE_ARN", OPERATOR_ROLE_ARN)
 
 
 @pytest.fixture

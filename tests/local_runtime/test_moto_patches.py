@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from demo.customers import CustomerAccount
 from local_runtime import LocalApp, moto_patches
 
 
@@ -413,6 +414,95 @@ def test_without_the_patch_every_user_pool_builds_its_key_again(tiny_app: LocalA
     with moto_patches.without("cognito_jwk"):
         first, second = _signing_keys(tiny_app)
         assert first is not second and first.as_dict() == second.as_dict()
+
+
+def _pool_requiring_mfa(app: LocalApp) -> tuple[Any, str]:
+    """A pool as the stack's is (email usernames, auto-verified, TOTP MFA required) and a client."""
+    cognito = app.client("cognito-idp")
+    pool = cognito.create_user_pool(
+        PoolName=f"mfa-{time.monotonic_ns()}",
+        UsernameAttributes=["email"],
+        AutoVerifiedAttributes=["email"],
+        MfaConfiguration="ON",
+    )["UserPool"]["Id"]
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=pool, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="ON"
+    )
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="c", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    return cognito, client
+
+
+def _signed_up(app: LocalApp) -> CustomerAccount:
+    cognito, client = _pool_requiring_mfa(app)
+    account = CustomerAccount(cognito, client, f"u{time.monotonic_ns()}@example.com")
+    account.sign_up()
+    return account
+
+
+def _password_sign_in(account: CustomerAccount) -> dict[str, Any]:
+    answer: dict[str, Any] = account.cognito.initiate_auth(
+        ClientId=account.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": account.email, "PASSWORD": account.password},
+    )
+    return answer
+
+
+def test_a_pool_requiring_mfa_asks_a_new_user_to_set_it_up_then_for_a_code(tiny_app: LocalApp) -> None:
+    # Given a confirmed user of a pool that requires MFA
+    account = _signed_up(tiny_app)
+    # When she signs in with her password / Then no token yet: set up MFA first
+    first = _password_sign_in(account)
+    assert first["ChallengeName"] == "MFA_SETUP" and "AuthenticationResult" not in first
+    # When she sets up her authenticator and answers / Then she is signed in
+    tokens = account.sign_in()
+    assert account.totp_secret and tokens.customer_id
+    # And the next sign-in asks for the authenticator's code, and refuses a wrong one
+    again = _password_sign_in(account)
+    assert again["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    with pytest.raises(ClientError, match="CodeMismatch"):
+        account.cognito.respond_to_auth_challenge(
+            ClientId=account.client_id,
+            ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=again["Session"],
+            ChallengeResponses={"USERNAME": account.email, "SOFTWARE_TOKEN_MFA_CODE": "000000"},
+        )
+
+
+def test_without_the_patch_a_pool_requiring_mfa_signs_in_a_user_without_it(tiny_app: LocalApp) -> None:
+    account = _signed_up(tiny_app)
+    with moto_patches.without("cognito_mfa_setup"):
+        assert "AccessToken" in _password_sign_in(account)["AuthenticationResult"]
+
+
+def _email_verified(account: CustomerAccount) -> str | None:
+    attributes = account.cognito.admin_get_user(UserPoolId=_pool_of(account), Username=account.email)[
+        "UserAttributes"
+    ]
+    return next((a["Value"] for a in attributes if a["Name"] == "email_verified"), None)
+
+
+def _pool_of(account: CustomerAccount) -> str:
+    pools = account.cognito.list_user_pools(MaxResults=60)["UserPools"]
+    return next(
+        pool["Id"]
+        for pool in pools
+        if any(
+            client["ClientId"] == account.client_id
+            for client in account.cognito.list_user_pool_clients(UserPoolId=pool["Id"])["UserPoolClients"]
+        )
+    )
+
+
+def test_a_confirmed_sign_up_has_a_verified_email(tiny_app: LocalApp) -> None:
+    assert _email_verified(_signed_up(tiny_app)) == "true"
+
+
+def test_without_the_patch_a_confirmed_sign_up_leaves_the_email_unverified(tiny_app: LocalApp) -> None:
+    with moto_patches.without("cognito_confirm_verifies_email"):
+        assert _email_verified(_signed_up(tiny_app)) is None
 
 
 FAILING_CHILDREN = {

@@ -12,7 +12,6 @@ from demo.notice_signing import SIGNATURE_HEADER, sign_notice
 from order_store.events import bus_entry, new_order_event, order_placed_data
 from order_store.models import Order, OrderLine, OutboxRecord, ShippingAddress, order_total
 from order_store.timestamps import iso_timestamp
-from workflows import constants as c
 
 STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/stream/2026-11-23T00:00:00.000"
 NOW = datetime(2026, 11, 23, 10, 0, 0, 123000, tzinfo=UTC)
@@ -147,15 +146,48 @@ def api_event(
     }
 
 
+CUSTOMER_CLIENT = "4customerclient5c1ient1d"
+"""The app client the unit tests' orders function accepts tokens of (CUSTOMER_CLIENT_IDS)."""
+OPERATOR_ROLE_ARN = "arn:aws:iam::123456789012:role/OrderPlatformStack-OrdersApiOperatorRole-1A2B3C"
+OPERATOR_ROLE = OPERATOR_ROLE_ARN.rsplit("/", 1)[-1]
+
+
+def customer_claims(
+    customer: str = "customer-42", *, client: str = CUSTOMER_CLIENT, token_use: str = "access"
+) -> dict[str, str]:
+    """The claims API Gateway's user pool authorizer passes for a token it admitted (every value
+    a string, as API Gateway writes them)."""
+    claims = {
+        "sub": customer,
+        "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool",
+        "token_use": token_use,
+        "auth_time": "Thu Dec 03 15:00:00 UTC 2026",
+        "exp": "Thu Dec 03 16:00:00 UTC 2026",
+        "iat": "Thu Dec 03 15:00:00 UTC 2026",
+        "jti": "0e4b2f0c-5b7a-4f5e-9c1d-4d6f2b8a9e10",
+    }
+    if token_use == "access":
+        claims.update(client_id=client, scope="aws.cognito.signin.user.admin", username=customer)
+    else:
+        claims.update(aud=client, email=f"{customer}@example.com")
+    return claims
+
+
+def _signed_in(event: dict[str, Any], claims: dict[str, str] | None) -> dict[str, Any]:
+    if claims is not None:
+        event["requestContext"]["authorizer"] = {"claims": claims}
+    return event
+
+
 def post_order_event(
     body: dict[str, Any] | str,
     *,
     idempotency_key: str | None = "key-1",
     content_type: str = "application/json",
-    caller: str | None = None,
+    claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A POST /orders event, signed by ``caller`` (by default the session of the customer the
-    body names, or of the sample's customer when the body names none)."""
+    """A POST /orders event of a signed-in customer: ``claims`` (by default those of the customer
+    the body names, or of the sample's customer when the body names none)."""
     headers = {"Content-Type": content_type}
     if idempotency_key is not None:
         headers["Idempotency-Key"] = idempotency_key
@@ -163,12 +195,15 @@ def post_order_event(
     event = api_event("POST", "/orders", body=text, headers=headers)
     named = body.get("customerId") if isinstance(body, dict) else None
     customer = named if isinstance(named, str) else "customer-42"
-    event["requestContext"]["identity"] = {"userArn": caller or caller_arn(CUSTOMER_ROLE, customer)}
-    return event
+    return _signed_in(event, customer_claims(customer) if claims is None else claims)
 
 
-CUSTOMER_ROLE = c.ORDERS_CUSTOMER_ROLE_NAME
-OPERATOR_ROLE = c.ORDERS_OPERATOR_ROLE_NAMES[0]
+def get_order_event(order_id: str, claims: dict[str, str] | None = None) -> dict[str, Any]:
+    """A GET /orders/{orderId} event of a signed-in customer (by default the sample's)."""
+    event = api_event(
+        "GET", f"/orders/{order_id}", resource="/orders/{orderId}", path_parameters={"orderId": order_id}
+    )
+    return _signed_in(event, customer_claims() if claims is None else claims)
 
 
 def caller_arn(role: str, session: str) -> str:
@@ -176,12 +211,20 @@ def caller_arn(role: str, session: str) -> str:
     return session_arn("123456789012", role, session)
 
 
-def get_order_event(order_id: str, caller: str | None = None) -> dict[str, Any]:
-    """A GET /orders/{orderId} event, signed by ``caller`` (by default the sample order's customer)."""
+def operator_event(
+    method: str, path: str, *, caller: str | None = None, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A request to an /operator route signed by ``caller`` (by default an operator's session)."""
+    order_id = path.rsplit("/", 1)[-1] if method == "GET" else None
     event = api_event(
-        "GET", f"/orders/{order_id}", resource="/orders/{orderId}", path_parameters={"orderId": order_id}
+        method,
+        path,
+        body=json.dumps(body) if body is not None else None,
+        headers={"Content-Type": "application/json", "Idempotency-Key": "op-key-1"} if body else None,
+        resource="/operator/orders/{orderId}" if order_id else None,
+        path_parameters={"orderId": order_id} if order_id else None,
     )
-    event["requestContext"]["identity"] = {"userArn": caller or caller_arn(CUSTOMER_ROLE, "customer-42")}
+    event["requestContext"]["identity"] = {"userArn": caller or caller_arn(OPERATOR_ROLE, "jane.operator")}
     return event
 
 

@@ -11,10 +11,13 @@ from order_store.errors import OrderStoreUnavailable
 from orders_api import handler
 from tests.unit.fakes import FakeLambdaContext, InMemoryOrderStore
 from tests.unit.samples import (
-    CUSTOMER_ROLE,
+    CUSTOMER_CLIENT,
     OPERATOR_ROLE,
+    OPERATOR_ROLE_ARN,
     caller_arn,
+    customer_claims,
     get_order_event,
+    operator_event,
     order_body,
     post_order_event,
 )
@@ -25,8 +28,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 @pytest.fixture(autouse=True)
 def _fake_store(monkeypatch: pytest.MonkeyPatch, store: InMemoryOrderStore) -> None:
     monkeypatch.setattr(handler, "repository_factory", lambda: store)
-    monkeypatch.setenv("CUSTOMER_ROLE_NAME", CUSTOMER_ROLE)
-    monkeypatch.setenv("OPERATOR_ROLE_NAMES", f"{OPERATOR_ROLE},AnotherOperatorRole")
+    monkeypatch.setenv("CUSTOMER_CLIENT_IDS", f"{CUSTOMER_CLIENT},mobileappclient")
+    monkeypatch.setenv("OPERATOR_ROLE_ARN", OPERATOR_ROLE_ARN)
 
 
 def _call(event: dict[str, Any], context: FakeLambdaContext) -> tuple[int, dict[str, str], Any]:
@@ -173,7 +176,6 @@ def _address(**overrides: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        (_without("customerId"), "customerId"),
         (_without("shippingAddress"), "shippingAddress"),
         (order_body(items=[_line(quantity=-1)]), "items.0.quantity"),
         (order_body(items=[_line(quantity=0)]), "items.0.quantity"),
@@ -252,69 +254,145 @@ def test_an_order_id_that_is_not_a_uuid_is_a_bad_request(lambda_context: FakeLam
     assert status == 400 and "UUID" in body["message"]
 
 
-@pytest.mark.parametrize(
-    ("caller", "status"),
-    [
-        (caller_arn(CUSTOMER_ROLE, "customer-42"), 200),  # the order's customer
-        (caller_arn(OPERATOR_ROLE, "jane.operator"), 200),  # an operator
-        (caller_arn(CUSTOMER_ROLE, "customer-43"), 404),  # another customer
-        (caller_arn("SomeOtherRole", "customer-42"), 404),  # the right name in the wrong role
-        ("arn:aws:iam::123456789012:user/customer-42", 404),  # an IAM user
-        ("not an arn", 404),
-    ],
-)
-def test_only_the_orders_customer_or_an_operator_may_read_it(
-    store: InMemoryOrderStore, lambda_context: FakeLambdaContext, caller: str, status: int
+def test_an_order_is_readable_by_its_customer_only(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
 ) -> None:
     # Given an order of customer-42 (with a shipping address: personal data)
     _, _, created = _call(post_order_event(order_body()), lambda_context)
-    # When the caller reads it / Then only its customer and operators get it; anyone else is
-    # told it does not exist (which does not reveal which order ids exist)
-    got, _, body = _call(get_order_event(created["orderId"], caller), lambda_context)
-    assert got == status
-    if status == 200:
-        assert body["shippingAddress"] == order_body()["shippingAddress"]
-    else:
-        assert body == {"message": "Order not found"}
+    # When its customer reads it / Then they get it
+    got, _, body = _call(get_order_event(created["orderId"]), lambda_context)
+    assert got == 200 and body["shippingAddress"] == order_body()["shippingAddress"]
+    # When another customer reads it / Then they are told it does not exist (which does not
+    # reveal which order ids exist)
+    got, _, body = _call(get_order_event(created["orderId"], customer_claims("customer-43")), lambda_context)
+    assert (got, body) == (404, {"message": "Order not found"})
 
 
 @pytest.mark.parametrize(
-    ("caller", "status"),
+    ("claims", "message"),
     [
-        (caller_arn(CUSTOMER_ROLE, "customer-42"), 201),  # the customer the order names
-        (caller_arn(OPERATOR_ROLE, "jane.operator"), 201),  # an operator, on the customer's behalf
-        (caller_arn(CUSTOMER_ROLE, "customer-43"), 403),  # another customer
-        (caller_arn("SomeOtherRole", "customer-42"), 403),  # the right name in the wrong role
-        ("arn:aws:iam::123456789012:user/customer-42", 403),  # an IAM user
+        (customer_claims(token_use="id"), "A customer's access token is required"),
+        (customer_claims(client="another-apps-client"), "The token was not issued to this API's app client"),
+        ({**customer_claims(), "sub": ""}, "The token names no user"),
+        ({}, "A customer's access token is required"),
     ],
+    ids=["id-token", "another-client", "no-subject", "no-claims"],
 )
-def test_only_the_customer_or_an_operator_may_place_an_order_in_the_customers_name(
-    store: InMemoryOrderStore, lambda_context: FakeLambdaContext, caller: str, status: int
+def test_a_token_the_api_does_not_accept_is_unauthorized_and_nothing_is_written(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext, claims: dict[str, str], message: str
 ) -> None:
-    # When a caller places an order naming customer-42
-    got, _, body = _call(post_order_event(order_body(), caller=caller), lambda_context)
-
-    # Then only that customer's session and operators place it; anyone else is refused and
-    # nothing is written (no order, no outbox record, so no saga takes stock or money)
-    assert got == status
-    if status == 403:
-        assert body == {"message": "The caller may not place orders for this customer"}
-        _assert_nothing_written(store)
-    else:
-        assert body["customerId"] == "customer-42"
+    # When an order is placed, and one read, with claims API Gateway passed but that are not a
+    # customer's access token of this API's client
+    placed = _call(post_order_event(order_body(), claims=claims), lambda_context)
+    read = _call(get_order_event(str(uuid.uuid4()), claims), lambda_context)
+    # Then both are refused (401) and nothing is written
+    assert (placed[0], placed[2]) == (401, {"message": message})
+    assert (read[0], read[2]) == (401, {"message": message})
+    _assert_nothing_written(store)
 
 
-def test_a_replay_by_another_caller_is_refused_and_reveals_nothing(
+def test_a_token_of_another_accepted_client_is_a_customers_token(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
+) -> None:
+    # Given the API accepts two app clients (web and mobile) / When the mobile app places an order
+    event = post_order_event(order_body(), claims=customer_claims(client="mobileappclient"))
+    # Then it is placed for the token's customer
+    assert _call(event, lambda_context)[0] == 201
+
+
+def test_an_order_is_placed_for_the_tokens_customer_whatever_the_body_omits(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
+) -> None:
+    # When customer-42 places an order whose body names no customer
+    body = {k: v for k, v in order_body().items() if k != "customerId"}
+    got, _, placed = _call(post_order_event(body, claims=customer_claims("customer-42")), lambda_context)
+    # Then it is theirs, and the same request naming them is its replay (same order)
+    assert (got, placed["customerId"]) == (201, "customer-42")
+    replay = _call(post_order_event(order_body(), claims=customer_claims("customer-42")), lambda_context)
+    assert (replay[0], replay[2]["orderId"]) == (200, placed["orderId"])
+
+
+def test_a_body_naming_another_customer_is_forbidden_and_nothing_is_written(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
+) -> None:
+    # When customer-43 places an order whose body names customer-42
+    got, _, body = _call(
+        post_order_event(order_body(), claims=customer_claims("customer-43")), lambda_context
+    )
+    # Then it is refused and nothing is written (no order, no outbox record, so no saga takes
+    # stock or money)
+    assert (got, body) == (403, {"message": "An order can only be placed for the signed-in customer"})
+    _assert_nothing_written(store)
+
+
+def test_a_replay_by_another_customer_is_refused_and_reveals_nothing(
     store: InMemoryOrderStore, lambda_context: FakeLambdaContext
 ) -> None:
     # Given an order placed by its customer
     placed, _, created = _call(post_order_event(order_body(), idempotency_key="k-1"), lambda_context)
     assert placed == 201
     # When another customer replays the very request, key included
-    other = caller_arn(CUSTOMER_ROLE, "customer-43")
+    other = customer_claims("customer-43")
     got, headers, body = _call(
-        post_order_event(order_body(), idempotency_key="k-1", caller=other), lambda_context
+        post_order_event(order_body(), idempotency_key="k-1", claims=other), lambda_context
     )
     # Then it is refused before the stored order is looked up: no order id, no address
     assert got == 403
     assert "location" not in headers and created["orderId"] not in json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    ("caller", "status"),
+    [
+        (caller_arn(OPERATOR_ROLE, "jane.operator"), 200),  # an operator (any session name)
+        (caller_arn(OPERATOR_ROLE, "customer-42"), 200),  # the session name means nothing
+        (caller_arn("SomeOtherRole", "jane.operator"), 403),  # another role of the account
+        (  # the operator role's name in another account
+            f"arn:aws:sts::210987654321:assumed-role/{OPERATOR_ROLE}/jane.operator",
+            403,
+        ),
+        ("arn:aws:iam::123456789012:user/admin", 403),  # an IAM user, however privileged
+        ("not an arn", 403),
+    ],
+)
+def test_only_the_operator_role_reads_any_order(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext, caller: str, status: int
+) -> None:
+    # Given an order of customer-42
+    _, _, created = _call(post_order_event(order_body()), lambda_context)
+    # When a SigV4 caller reads it on the operator route
+    got, _, body = _call(
+        operator_event("GET", f"/operator/orders/{created['orderId']}", caller=caller), lambda_context
+    )
+    # Then only a session of the operator role, in its own account, gets it
+    assert got == status
+    if status == 200:
+        assert body == created
+    else:
+        assert body == {"message": "Only the operator role may call this route"}
+
+
+def test_an_operator_places_an_order_for_the_customer_it_names(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
+) -> None:
+    # When an operator places an order naming customer-42, and a caller of another role tries
+    placed = _call(operator_event("POST", "/operator/orders", body=order_body()), lambda_context)
+    refused = _call(
+        operator_event(
+            "POST", "/operator/orders", body=order_body(), caller=caller_arn("SomeOtherRole", "x")
+        ),
+        lambda_context,
+    )
+    # Then the operator's is placed for customer-42, the other refused; one order is written
+    assert (placed[0], placed[2]["customerId"]) == (201, "customer-42")
+    assert refused[0] == 403
+    assert len(store.orders) == 1
+
+
+def test_an_operator_order_must_name_its_customer(
+    store: InMemoryOrderStore, lambda_context: FakeLambdaContext
+) -> None:
+    body = {k: v for k, v in order_body().items() if k != "customerId"}
+    got, _, answer = _call(operator_event("POST", "/operator/orders", body=body), lambda_context)
+    assert got == 422 and any("customerId" in str(error) for error in answer["errors"])
+    _assert_nothing_written(store)

@@ -22,7 +22,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from demo.customers import session_arn
+from demo.customers import CustomerAccount, session_arn
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
 from local_runtime.app import LOCAL_ACCOUNT
@@ -97,18 +97,27 @@ def test_a_user_session_against_the_local_endpoint(
             again.stop()
 
 
-def _order_request(out: dict[str, Any], order: dict[str, Any]) -> urllib.request.Request:
-    """POST /orders in plain HTTP at the outputs file's API URL, as the order's customer (the
-    caller a signed request would have, given locally with X-Local-Caller)."""
-    customer = session_arn(LOCAL_ACCOUNT, c.ORDERS_CUSTOMER_ROLE_NAME, order["customerId"])
+def _customer(url: str, out: dict[str, Any], name: str) -> CustomerAccount:
+    """A customer signed up and signed in through the endpoint's cognito-idp, as on AWS."""
+    email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
+    account = CustomerAccount(_client(url, "cognito-idp"), out["CustomerClientId"], email)
+    account.sign_up()
+    account.sign_in()
+    return account
+
+
+def _order_request(url: str, out: dict[str, Any], order: dict[str, Any]) -> urllib.request.Request:
+    """POST /orders in plain HTTP at the outputs file's API URL, by a customer signed in to the
+    stack's pool (`Authorization: Bearer <access token>`)."""
+    customer = _customer(url, out, str(order["customerId"]))
     return urllib.request.Request(
         out["OrdersApiUrl"] + "orders",
-        data=json.dumps(order).encode(),
+        data=json.dumps({**order, "customerId": customer.customer_id}).encode(),
         method="POST",
         headers={
             "Content-Type": "application/json",
             "Idempotency-Key": str(uuid.uuid4()),
-            "X-Local-Caller": customer,
+            **customer.bearer(),
         },
     )
 
@@ -121,7 +130,7 @@ def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_pa
             Item={"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": "100"}},
         )
     # When an order is placed with plain HTTP at the outputs file's API URL, by its customer
-    with urllib.request.urlopen(_order_request(out, sample_order), timeout=30) as response:
+    with urllib.request.urlopen(_order_request(url, out, sample_order), timeout=30) as response:
         assert response.status == 201
         order_id = json.loads(response.read())["orderId"]
 
@@ -159,9 +168,11 @@ def _session(url: str, out: dict[str, Any], sample_order: dict[str, Any], tmp_pa
         e["stateEnteredEventDetails"]["name"] for e in history["events"] if "stateEnteredEventDetails" in e
     ]
     assert entered[-2:] == ["ConfirmOrder", "OrderConfirmed"]
-    operator = "arn:aws:sts::123456789012:assumed-role/OrderPlatformOperator/support"  # who signs, locally
+    # An operator reads it: a session of the operator role (who signs, given locally)
+    operator = session_arn(LOCAL_ACCOUNT, out["OperatorRoleArn"].rsplit("/", 1)[-1], "support")
     read = urllib.request.Request(
-        out["OrdersApiUrl"] + f"orders/{order_id}", headers={"X-Local-Caller": operator}
+        out["OrdersApiUrl"] + f"{c.ORDERS_OPERATOR_PATH}/orders/{order_id}",
+        headers={"X-Local-Caller": operator},
     )
     with urllib.request.urlopen(read, timeout=30) as response:
         assert json.loads(response.read())["status"] == "CONFIRMED"
@@ -181,7 +192,7 @@ def _more_of_the_session(
     sfn = _client(url, "stepfunctions")
     # A second order's payment is declined with send-task-failure: its saga undoes and cancels
     second_order = {**sample_order, "customerId": "cust-0043"}
-    with urllib.request.urlopen(_order_request(out, second_order), timeout=30) as response:
+    with urllib.request.urlopen(_order_request(url, out, second_order), timeout=30) as response:
         second = json.loads(response.read())["orderId"]
     (declined,) = until(lambda: [i for i in requested() if i["orderId"]["S"] == second])
     aws(
@@ -340,7 +351,7 @@ def test_on_a_virtual_clock_a_payment_answered_minutes_later_confirms_at_once(
                     TableName=out["InventoryTableName"],
                     Item={"pk": {"S": f"SKU#{sku}"}, "sku": {"S": sku}, "available": {"N": "100"}},
                 )
-            urllib.request.urlopen(_order_request(out, sample_order), timeout=30).close()
+            urllib.request.urlopen(_order_request(endpoint.url, out, sample_order), timeout=30).close()
             sfn = _client(endpoint.url, "stepfunctions")
             started = time.monotonic()
             (execution,) = until(
