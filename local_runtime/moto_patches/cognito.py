@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+import moto.cognitoidp.exceptions as cognito_exceptions
 import moto.cognitoidp.models as cognito_models
 from moto.moto_api._internal import mock_random as random
 from moto.utilities.utils import load_resource
@@ -16,6 +17,7 @@ from moto.utilities.utils import load_resource
 from local_runtime.moto_patches.declare import Gap, Patch, Replace, node
 
 _SHIPPED_JWK = cognito_models.jwk
+_TESTS = "tests/local_runtime/test_moto_patches.py"
 
 
 def pool_public_keys() -> dict[str, Any]:
@@ -47,8 +49,8 @@ class _CachedJwk:
             return cls._keys[marker]
 
 
-MFA_SETUP = Replace(
-    "cognito_mfa_setup",
+SIGN_IN = Replace(
+    "cognito_sign_in",
     "cognito-idp",
     cognito_models.CognitoIdpBackend,
     "initiate_auth",
@@ -56,23 +58,75 @@ MFA_SETUP = Replace(
         Gap(
             "a pool whose MFA is required signs in a user who has set none up (AWS answers the "
             "MFA_SETUP challenge: no tokens until a TOTP device is verified)",
-            node(
-                "tests/local_runtime/test_moto_patches.py",
-                "test_without_the_patch_a_pool_requiring_mfa_signs_in_a_user_without_it",
-            ),
+            node(_TESTS, "test_without_the_patch_a_pool_requiring_mfa_signs_in_a_user_without_it"),
+        ),
+        Gap(
+            "an app client signs in by a flow its ExplicitAuthFlows do not allow",
+            node(_TESTS, "test_without_the_patch_a_client_signs_in_by_a_flow_it_does_not_allow"),
+        ),
+    ),
+)
+ADMIN_SIGN_IN = Replace(
+    "cognito_admin_sign_in",
+    "cognito-idp",
+    cognito_models.CognitoIdpBackend,
+    "admin_initiate_auth",
+    (
+        Gap(
+            "an app client signs in by an admin flow its ExplicitAuthFlows do not allow",
+            node(_TESTS, "test_without_the_patch_a_client_signs_in_by_an_admin_flow_it_does_not_allow"),
         ),
     ),
 )
 
+_DEFAULT_FLOWS = ("ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_CUSTOM_AUTH")
+"""What a client allows when it names no flows (AWS's default)."""
+_LEGACY_FLOWS = {
+    "ADMIN_NO_SRP_AUTH": ("ADMIN_NO_SRP_AUTH", "ADMIN_USER_PASSWORD_AUTH"),
+    "USER_PASSWORD_AUTH": ("USER_PASSWORD_AUTH",),
+    "CUSTOM_AUTH_FLOW_ONLY": ("CUSTOM_AUTH",),
+}
 
-@MFA_SETUP.by
+
+def _refuse_a_flow_not_enabled(
+    self: cognito_models.CognitoIdpBackend, client_id: str, auth_flow: Any
+) -> None:
+    """AWS refuses a sign-in by a flow the client does not allow (refreshing is always allowed)."""
+    flow = str(getattr(auth_flow, "value", auth_flow))
+    client = next((p.clients[client_id] for p in self.user_pools.values() if client_id in p.clients), None)
+    if client is None or flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+        return
+    allowed: set[str] = set()
+    for name in client.extended_config.get("ExplicitAuthFlows") or _DEFAULT_FLOWS:
+        allowed.update(_LEGACY_FLOWS.get(name, (name.removeprefix("ALLOW_"),)))
+    if flow not in allowed:
+        raise cognito_exceptions.InvalidParameterException(f"{flow} flow not enabled for this client")
+
+
+@ADMIN_SIGN_IN.by
+def _admin_initiate_auth(
+    self: cognito_models.CognitoIdpBackend,
+    user_pool_id: str,
+    client_id: str,
+    auth_flow: str,
+    auth_parameters: dict[str, str],
+) -> dict[str, Any]:
+    """moto's admin sign-in, for the flows the client allows."""
+    _refuse_a_flow_not_enabled(self, client_id, auth_flow)
+    answer: dict[str, Any] = ADMIN_SIGN_IN.original(self, user_pool_id, client_id, auth_flow, auth_parameters)
+    return answer
+
+
+@SIGN_IN.by
 def _initiate_auth(
     self: cognito_models.CognitoIdpBackend, client_id: str, auth_flow: str, auth_parameters: dict[str, str]
 ) -> dict[str, Any]:
-    """moto's sign-in, except that a password sign-in to a pool with MFA ON, by a user with no
-    verified TOTP device, is answered as AWS answers it: the MFA_SETUP challenge and a session
-    (associate-software-token, verify-software-token, then respond-to-auth-challenge)."""
-    answer: dict[str, Any] = MFA_SETUP.original(self, client_id, auth_flow, auth_parameters)
+    """moto's sign-in, for the flows the client allows; and a password sign-in to a pool with MFA
+    ON, by a user with no verified TOTP device, is answered as AWS answers it: the MFA_SETUP
+    challenge and a session (associate-software-token, verify-software-token, then
+    respond-to-auth-challenge)."""
+    _refuse_a_flow_not_enabled(self, client_id, auth_flow)
+    answer: dict[str, Any] = SIGN_IN.original(self, client_id, auth_flow, auth_parameters)
     if "AuthenticationResult" not in answer or auth_flow != "USER_PASSWORD_AUTH":
         return answer
     pool = next((p for p in self.user_pools.values() if client_id in p.clients), None)
@@ -102,10 +156,7 @@ EMAIL_VERIFIED_ON_CONFIRM = Replace(
         Gap(
             "confirming a sign-up with the code sent to the email leaves the email unverified "
             "(AWS sets email_verified when the pool verifies email addresses)",
-            node(
-                "tests/local_runtime/test_moto_patches.py",
-                "test_without_the_patch_a_confirmed_sign_up_leaves_the_email_unverified",
-            ),
+            node(_TESTS, "test_without_the_patch_a_confirmed_sign_up_leaves_the_email_unverified"),
         ),
     ),
 )
@@ -125,7 +176,8 @@ def _confirm_sign_up(self: cognito_models.CognitoIdpBackend, client_id: str, use
 
 
 PATCHES: tuple[Patch, ...] = (
-    MFA_SETUP,
+    SIGN_IN,
+    ADMIN_SIGN_IN,
     EMAIL_VERIFIED_ON_CONFIRM,
     Replace(
         "cognito_jwk",

@@ -473,8 +473,58 @@ def test_a_pool_requiring_mfa_asks_a_new_user_to_set_it_up_then_for_a_code(tiny_
 
 def test_without_the_patch_a_pool_requiring_mfa_signs_in_a_user_without_it(tiny_app: LocalApp) -> None:
     account = _signed_up(tiny_app)
-    with moto_patches.without("cognito_mfa_setup"):
+    with moto_patches.without("cognito_sign_in"):
         assert "AccessToken" in _password_sign_in(account)["AuthenticationResult"]
+
+
+def _password_sign_in_by_admin(account: CustomerAccount) -> dict[str, Any]:
+    answer: dict[str, Any] = account.cognito.admin_initiate_auth(
+        UserPoolId=_pool_of(account),
+        ClientId=account.client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": account.email, "PASSWORD": account.password},
+    )
+    return answer
+
+
+def _srp_only_client(account: CustomerAccount) -> str:
+    client_id: str = account.cognito.create_user_pool_client(
+        UserPoolId=_pool_of(account), ClientName="srp-only", ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    return client_id
+
+
+def test_a_client_signs_in_only_by_the_flows_it_allows(tiny_app: LocalApp) -> None:
+    # Given a user, a client that allows password sign-ins and one that allows SRP only
+    account = _signed_up(tiny_app)
+    srp_only = _srp_only_client(account)
+    # When she signs in with her password through the SRP-only client / Then it is refused
+    with pytest.raises(ClientError, match="USER_PASSWORD_AUTH flow not enabled for this client"):
+        account.cognito.initiate_auth(
+            ClientId=srp_only,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": account.email, "PASSWORD": account.password},
+        )
+    # And an admin flow the password client does not allow cannot skip her MFA either
+    with pytest.raises(ClientError, match="ADMIN_USER_PASSWORD_AUTH flow not enabled"):
+        _password_sign_in_by_admin(account)
+
+
+def test_without_the_patch_a_client_signs_in_by_a_flow_it_does_not_allow(tiny_app: LocalApp) -> None:
+    account = _signed_up(tiny_app)
+    with moto_patches.without("cognito_sign_in"):
+        answer = account.cognito.initiate_auth(
+            ClientId=_srp_only_client(account),
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": account.email, "PASSWORD": account.password},
+        )
+        assert "AuthenticationResult" in answer
+
+
+def test_without_the_patch_a_client_signs_in_by_an_admin_flow_it_does_not_allow(tiny_app: LocalApp) -> None:
+    account = _signed_up(tiny_app)
+    with moto_patches.without("cognito_admin_sign_in"):
+        assert "AccessToken" in _password_sign_in_by_admin(account)["AuthenticationResult"]
 
 
 def _email_verified(account: CustomerAccount) -> str | None:
