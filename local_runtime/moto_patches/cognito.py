@@ -1,5 +1,6 @@
-"""Cognito user pools: the pool's signing key built once per process, and MFA required as the
-pool says.
+"""Cognito user pools as AWS runs them for the platform's customers: a client signs in only by
+the flows it allows, a pool that requires MFA has a new user set it up before any token, a
+confirmed sign-up has a verified email; and the pools' signing key is built once per process.
 
 Declared with their gaps in `PATCHES`.
 """
@@ -88,12 +89,18 @@ _LEGACY_FLOWS = {
 }
 
 
+def _pool_of_client(backend: cognito_models.CognitoIdpBackend, client_id: str) -> Any:
+    """The user pool an app client belongs to, or None."""
+    return next((pool for pool in backend.user_pools.values() if client_id in pool.clients), None)
+
+
 def _refuse_a_flow_not_enabled(
-    self: cognito_models.CognitoIdpBackend, client_id: str, auth_flow: Any
+    backend: cognito_models.CognitoIdpBackend, client_id: str, auth_flow: Any
 ) -> None:
     """AWS refuses a sign-in by a flow the client does not allow (refreshing is always allowed)."""
     flow = str(getattr(auth_flow, "value", auth_flow))
-    client = next((p.clients[client_id] for p in self.user_pools.values() if client_id in p.clients), None)
+    pool = _pool_of_client(backend, client_id)
+    client = pool.clients[client_id] if pool is not None else None
     if client is None or flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
         return
     allowed: set[str] = set()
@@ -129,7 +136,7 @@ def _initiate_auth(
     answer: dict[str, Any] = SIGN_IN.original(self, client_id, auth_flow, auth_parameters)
     if "AuthenticationResult" not in answer or auth_flow != "USER_PASSWORD_AUTH":
         return answer
-    pool = next((p for p in self.user_pools.values() if client_id in p.clients), None)
+    pool = _pool_of_client(self, client_id)
     username = auth_parameters.get("USERNAME", "")
     user = pool._get_user(username) if pool is not None else None
     if pool is None or user is None or pool.mfa_config != "ON" or user.token_verified or user.sms_mfa_enabled:
@@ -167,7 +174,7 @@ def _confirm_sign_up(self: cognito_models.CognitoIdpBackend, client_id: str, use
     """moto's confirmation, and then what AWS does when the code was the one sent to the email
     (the pool auto-verifies email): the email is verified."""
     answer: str = EMAIL_VERIFIED_ON_CONFIRM.original(self, client_id, username)
-    pool = next((p for p in self.user_pools.values() if client_id in p.clients), None)
+    pool = _pool_of_client(self, client_id)
     if pool is not None and "email" in pool.extended_config.get("AutoVerifiedAttributes", []):
         user = self.admin_get_user(pool.id, username)
         if any(attribute["Name"] == "email" for attribute in user.attributes):
