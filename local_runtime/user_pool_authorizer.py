@@ -66,13 +66,14 @@ class UserPoolAuthorizer:
         answer 401."""
         value = next((v for k, v in headers.items() if k.lower() == self.header.lower()), "")
         token = value[len("Bearer ") :] if value[:7].lower() == "bearer " else value
-        if not token.strip():
+        issuers = self._issuers()
+        if not token.strip() or not issuers:  # (joserfc reads an empty list of values as "any")
             return None
         try:
             decoded = jwt.decode(token.strip(), _pool_keys(), algorithms=["RS256"])
             jwt.JWTClaimsRegistry(
                 now=int(time.time()),
-                iss={"essential": True, "values": self._issuers()},
+                iss={"essential": True, "values": issuers},
                 exp={"essential": True},
             ).validate(decoded.claims)
         except (JoseError, ValueError):
