@@ -22,6 +22,9 @@ from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
 TOTP_SECONDS = 30
+FRESH_SECONDS = 5
+"""A code with less time left than this is not handed out: the next one is waited for, as a user
+watching the app's countdown would, so the code is still current when the pool checks it."""
 
 
 def totp_code(secret: str, at: float) -> str:
@@ -45,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         now = endpoint_time(args.endpoint_url) if args.endpoint_url else time.time()
+        left = TOTP_SECONDS - now % TOTP_SECONDS
+        if left < FRESH_SECONDS:
+            time.sleep(left + 0.2)
+            now = endpoint_time(args.endpoint_url) if args.endpoint_url else time.time()
         print(totp_code(args.secret, now))
     except (ValueError, OSError, KeyError) as error:
         print(f"authenticator: {error}", file=sys.stderr)
