@@ -171,6 +171,10 @@ class Customers:
         with self._lock:
             return self._accounts.get(name) or self._create(name, {})
 
+    def __contains__(self, name: object) -> bool:
+        with self._lock:
+            return name in self._accounts
+
     def register(self, name: str, **attributes: str) -> CustomerAccount:
         """Sign a new customer up, with profile attributes (given_name, family_name...), and in."""
         with self._lock:
