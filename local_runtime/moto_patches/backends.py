@@ -14,13 +14,14 @@ from typing import Any
 
 from moto.backends import get_backend
 from moto.core.exceptions import JsonRESTError
-from moto.core.utils import unix_time_millis
 from moto.dynamodb.models import dynamodb_backends
 from moto.events.models import EventPattern, events_backends
 from moto.logs.models import logs_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.responses import get_backend as _stepfunctions_backend
+
+from local_runtime.moto_patches.sqs import next_due
 
 ServiceError = JsonRESTError
 """An error a backend raises that moto's response layer answers as the AWS error it names
@@ -59,16 +60,9 @@ def messages_held(account: str, region: str, name: str) -> int:
 
 
 def next_visible_at(queue: Any) -> float | None:
-    """When the next hidden or delayed message of a queue can be received (seconds), or None; the
-    clock read once (a pipe asks this of its queue whenever the clock looks for its next timer,
-    and a backlog holds thousands of messages)."""
-    now = unix_time_millis()
-    dues = [
-        (m.visible_at if m.visible_at > now else m.delayed_until) / 1000
-        for m in list(queue._messages)
-        if m.visible_at > now or m.delayed_until > now
-    ]
-    return min(dues) if dues else None
+    """When the next hidden or delayed message of a queue can be received (seconds), or None
+    (read from its in-flight and delayed messages: `sqs.next_due`)."""
+    return next_due(queue)
 
 
 def stream_shard(account: str, region: str, table_name: str) -> Any:

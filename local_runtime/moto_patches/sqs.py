@@ -7,6 +7,7 @@ visible. Each patch is declared with its gap in `PATCHES`.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from moto.core.utils import unix_time_millis
@@ -21,6 +22,11 @@ _TESTS = "tests/local_runtime/test_moto_patches.py"
 _GAP_TESTS = "tests/local_runtime/test_patch_gaps.py"
 
 _arrivals: dict[int, list[clock.VirtualEvent]] = {}
+_delayed_lock = threading.Lock()
+_DELAYED = "_runtime_delayed_messages"
+"""The attribute of a queue holding the messages that arrived delayed and may still be: a queue's
+next due time is read from these and its in-flight messages, not from a scan of its backlog (kept
+on the queue, so it goes with it)."""
 
 ARRIVALS = Replace(
     "add_message",
@@ -39,6 +45,13 @@ ARRIVALS = Replace(
 @ARRIVALS.by
 def _add_message(self: Queue, message: Any) -> None:
     ARRIVALS.original(self, message)
+    if message.delayed_until > unix_time_millis():
+        with _delayed_lock:
+            delayed = getattr(self, _DELAYED, None)
+            if delayed is None:
+                delayed = []
+                setattr(self, _DELAYED, delayed)
+            delayed.append(message)
     report_write(self.name)
     for arrived in _arrivals.pop(id(self), []):
         arrived.set()
@@ -95,6 +108,31 @@ def _receive_message(
         finally:
             if arrived in waiting:
                 waiting.remove(arrived)
+
+
+def next_due(queue: Queue) -> float | None:
+    """When the next hidden or delayed message of a queue can be received (seconds), or None.
+
+    Only two kinds of message are not receivable now: one in flight (received, its visibility
+    timeout running), which moto keeps among the queue's pending messages, and one sent with a
+    delay, recorded as it arrives. So the answer reads those, not the backlog: a pipe asks this of
+    its queue whenever the clock looks for its next timer, and a backlog holds thousands. Without
+    `ARRIVALS` (delays unrecorded) the whole queue is read."""
+    now = unix_time_millis()
+    if not ARRIVALS.applied:
+        candidates: list[Message] = list(queue._messages)
+    else:
+        with _delayed_lock:
+            recorded = getattr(queue, _DELAYED, None) or []
+            recorded[:] = [m for m in recorded if m.delayed_until > now]
+            delayed = list(recorded)
+        candidates = [*list(queue.pending_messages), *delayed]
+    dues = [
+        (m.visible_at if m.visible_at > now else m.delayed_until) / 1000
+        for m in candidates
+        if m.visible_at > now or m.delayed_until > now
+    ]
+    return min(dues) if dues else None
 
 
 def _visible_from_deadline(self: Message) -> bool:
