@@ -22,6 +22,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from demo.customers import customers
 from local_runtime import LocalApp
 
 EXPRESS_PER_REQUEST = 1.00 / 1_000_000
@@ -46,17 +47,7 @@ def _run(assembly: Path, update: dict[str, Any]) -> tuple[int, int, int]:
     """Transitions, Lambda invocations and SDK tasks of one account change's execution."""
     with LocalApp(assembly, log_level="WARNING") as app:
         app.pause_pipe("OrderSaga")
-        user = app.client("cognito-idp").admin_create_user(
-            UserPoolId=app.output("UserPoolId"),
-            Username="bench@example.com",
-            MessageAction="SUPPRESS",
-            UserAttributes=[
-                {"Name": "email", "Value": "bench@example.com"},
-                {"Name": "email_verified", "Value": "true"},
-                {"Name": "given_name", "Value": "Bench"},
-            ],
-        )["User"]
-        sub = user["Username"]
+        sub = customers(app).register("bench", given_name="Bench").customer_id
         table = app.output("AccountsTableName")
         dynamodb = app.client("dynamodb")
         dynamodb.put_item(

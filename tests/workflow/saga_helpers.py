@@ -149,3 +149,17 @@ def race_reservations(app: LocalApp, parties: int) -> Any:
         function=app.function_name("OrderSaga/ReserveInventoryFunction"),
         parties=parties,
     )
+
+
+def put_order_placed(app: LocalApp, detail: dict[str, Any]) -> None:
+    """An OrderPlaced put on the platform bus by someone other than the outbox publisher."""
+    app.client("events").put_events(
+        Entries=[
+            {
+                "Source": "order-platform.orders",
+                "DetailType": "OrderPlaced",
+                "Detail": json.dumps(detail),
+                "EventBusName": app.output("EventBusName"),
+            }
+        ]
+    )

@@ -17,6 +17,7 @@ from tests.workflow.saga_helpers import (
     failures_parked,
     order_for,
     payments,
+    put_order_placed,
     saga_executions,
     start_order,
     stock,
@@ -80,16 +81,7 @@ def test_an_order_placed_in_a_newer_major_is_parked_whole_and_the_order_left_alo
         "aggregateId": "o-2",
         "data": {"order": {"ref": "o-2"}},
     }
-    saga_app.client("events").put_events(
-        Entries=[
-            {
-                "Source": "order-platform.orders",
-                "DetailType": "OrderPlaced",
-                "Detail": json.dumps(detail),
-                "EventBusName": saga_app.output("EventBusName"),
-            }
-        ]
-    )
+    put_order_placed(saga_app, detail)
     saga_app.drain()
     # Then the saga refuses it by name before doing anything: no refusal recorded as forged, no
     # cancellation, nothing reserved or charged ...

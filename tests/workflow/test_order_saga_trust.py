@@ -22,6 +22,7 @@ from tests.workflow.saga_helpers import (
     order_for,
     order_status,
     payments,
+    put_order_placed,
     saga_executions,
     shipments,
     start_order,
@@ -30,20 +31,6 @@ from tests.workflow.saga_helpers import (
 )
 
 pytestmark = pytest.mark.workflow
-
-
-def _put_order_placed(app: LocalApp, detail: dict[str, Any]) -> None:
-    """An OrderPlaced put on the platform bus by someone other than the outbox publisher."""
-    app.client("events").put_events(
-        Entries=[
-            {
-                "Source": "order-platform.orders",
-                "DetailType": "OrderPlaced",
-                "Detail": json.dumps(detail),
-                "EventBusName": app.output("EventBusName"),
-            }
-        ]
-    )
 
 
 def _real_detail(app: LocalApp, sample_order: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -91,7 +78,7 @@ def test_an_order_placed_for_a_missing_order_is_refused_before_anything_happens(
             "destinationCountry": "DE",
         },
     }
-    _put_order_placed(saga_app, detail)
+    put_order_placed(saga_app, detail)
     saga_app.drain()
     # Then the saga refused it by name: nothing reserved, requested or booked
     (execution,) = saga_executions(saga_app)
@@ -120,7 +107,7 @@ def test_an_order_placed_whose_facts_differ_from_the_order_is_refused(
     tampered = json.loads(json.dumps(detail))
     tampered["data"]["items"] = [{"sku": "SKU-KETTLE-01", "quantity": 1, "unitPrice": 1}]
     tampered["data"]["totalAmount"] = 1
-    _put_order_placed(saga_app, tampered)
+    put_order_placed(saga_app, tampered)
     saga_app.drain()
     # Then the second saga refused it by name; the real order is untouched
     second = [e for e in saga_executions(saga_app) if e.get("error")]
@@ -141,7 +128,7 @@ def test_a_malformed_forged_event_naming_a_real_order_cannot_cancel_it(
     order_id, detail = _real_detail(saga_app, sample_order)
     # When someone puts a malformed OrderPlaced naming it on the bus
     forged = {**detail, "eventId": "forged-event-2", "data": {**detail["data"], "items": []}}
-    _put_order_placed(saga_app, forged)
+    put_order_placed(saga_app, forged)
     saga_app.drain()
     # Then it is refused as forged (an invalid event of the order's own would cancel the order)
     errors = [e["error"] for e in saga_executions(saga_app) if e.get("error")]

@@ -12,6 +12,7 @@ from typing import Any
 
 from moto.ses.models import ses_backends
 
+from demo.customers import customers
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
 from operations.replay import main as replay_main
@@ -77,15 +78,7 @@ def test_a_day_replayed_changes_nothing_and_every_delivery_is_a_named_duplicate(
     )
     provider.settle()
     app.drain()
-    sub = app.client("cognito-idp").admin_create_user(
-        UserPoolId=app.output("UserPoolId"),
-        Username="ada@example.com",
-        MessageAction="SUPPRESS",
-        UserAttributes=[
-            {"Name": "email", "Value": "ada@example.com"},
-            {"Name": "email_verified", "Value": "true"},
-        ],
-    )["User"]["Username"]
+    sub = customers(app)["ada"].customer_id  # the customer whose account changes
     accounts = app.output("AccountsTableName")
     app.client("dynamodb").put_item(
         TableName=accounts, Item={"pk": {"S": sub}, "sub": {"S": sub}, "phone": {"S": "1"}}
