@@ -315,12 +315,24 @@ function redrivePreview(analysis, history, definition) {
 }
 
 // What was typed into an answer form, and what the last answer got back, by task token: a running
-// execution's page is redrawn when an event arrives, and that must not wipe a half-typed answer.
+// execution's page is redrawn when an event arrives, and that must not wipe a half-typed answer,
+// nor the acknowledgement of one sent (the answer moves the execution on, so by the next redraw
+// the state no longer waits and its form is gone: the receipt stays in its place).
 const drafts = new Map();
 
-function answerForm(waiting, onAnswered) {
+// The answers sent from this page whose states no longer wait, as receipts under the same name.
+function answerReceipts(arn, waiting) {
+  const stillWaiting = new Set(waiting.map(tokenOf));
+  return [...drafts.entries()]
+    .filter(([token, draft]) => draft.execution === arn && draft.sent && !stillWaiting.has(token))
+    .map(([, draft]) =>
+      h("section", { class: "answer", "aria-label": `answer ${draft.state}` }, h("h3", {}, `${draft.state} was answered from this page`), draft.said),
+    );
+}
+
+function answerForm(arn, waiting, onAnswered) {
   const token = tokenOf(waiting);
-  const draft = drafts.get(token) || { output: '{"answered": "from the console"}', error: "Rejected", cause: "", said: null };
+  const draft = drafts.get(token) || { execution: arn, state: waiting.state, output: '{"answered": "from the console"}', error: "Rejected", cause: "", said: null, sent: false };
   if (token) drafts.set(token, draft);
   const keep = (field) => (event) => {
     draft[field] = event.target.value;
@@ -338,6 +350,7 @@ function answerForm(waiting, onAnswered) {
     said.replaceChildren();
     try {
       await call("states", operation, { taskToken: token, ...request });
+      draft.sent = true;
       tell(h("p", {}, `${operation} sent.`));
       onAnswered();
     } catch (failure) {
@@ -419,7 +432,8 @@ async function executionView(arn, selected) {
     execution.error ? h("p", { class: "error" }, h("strong", {}, execution.error), " ", execution.cause || "") : null,
     REDRIVABLE.has(execution.status) && machine.type !== "EXPRESS" ? redrivePreview(analysis, history, definition) : null,
     said,
-    analysis.waiting.map((w) => answerForm(w, () => setTimeout(rerun, 200))),
+    analysis.waiting.map((w) => answerForm(arn, w, () => setTimeout(rerun, 200))),
+    answerReceipts(arn, analysis.waiting),
     legend(),
     h("div", { class: "columns" }, graph, detailPanel),
     h("h2", {}, "States"),

@@ -201,6 +201,8 @@ def test_an_order_placed_through_the_api_shows_its_path_and_is_answered_from_the
     ended = served.app.client("stepfunctions").describe_execution(executionArn=running["executionArn"])
     assert ended["status"] != "RUNNING"
     assert page.inner_text("#execution-status") == ended["status"]
+    # and, the state no longer waiting, the page still says the answer was sent from it
+    assert "SendTaskFailure sent." in answer.inner_text()
     _screenshot(page, "compensation-path")
 
 
