@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from event_contracts.versions import PUBLISHED, major_of
+from event_contracts.versions import DOWNGRADES, PUBLISHED, PUBLISHED_BESIDE, major_of
 from pydantic import BaseModel
 
 from claim_check.models import CLAIM_CHECK_ISSUED, ClaimCheckIssued
@@ -222,7 +222,31 @@ def main(argv: Sequence[str] | None = None, root: Path = SCHEMA_ROOT) -> int:
             print(f"wrote {path.relative_to(root.parent.parent)}")
         else:
             print(f"ok {event_type} {version}")
+    for problem in side_by_side_problems(root):
+        print(f"refused: {problem}", file=sys.stderr)
+        failures += 1
     return 1 if failures else 0
+
+
+def side_by_side_problems(root: Path = SCHEMA_ROOT) -> list[str]:
+    """What keeps a superseded major from being published beside its successor: its schema not
+    committed (consumers of it must have one), no downgrade to make it, or a major that is not
+    older than the one published."""
+    problems = []
+    for event_type, superseded in PUBLISHED_BESIDE.items():
+        for older in superseded:
+            if committed(event_type, older.version, root) is None:
+                problems.append(
+                    f"{event_type} {older.version} is published side by side but has no committed schema"
+                )
+            if (event_type, older.version) not in DOWNGRADES:
+                problems.append(f"{event_type} {older.version} is published side by side without a downgrade")
+            if major_of(older.version) >= major_of(PUBLISHED[event_type]):
+                problems.append(
+                    f"{event_type} {older.version} is published side by side but is not an older major"
+                    f" than {PUBLISHED[event_type]}"
+                )
+    return problems
 
 
 if __name__ == "__main__":

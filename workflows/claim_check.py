@@ -63,6 +63,8 @@ class _Task:
     list_bucket: bool = False
     streams: bool = False
     settings: dict[str, str] = field(default_factory=dict)
+    publishes: bool = False
+    """Builds the bus entries its workflow puts (so it is told the platform bus's name)."""
 
 
 SPLIT_TASKS = (
@@ -76,7 +78,9 @@ SPLIT_TASKS = (
         settings={
             "CLAIM_RANGE_BYTES": str(c.CLAIM_RANGE_BYTES),
             "CLAIM_TTL_DAYS": str(c.CLAIM_TTL_DAYS),
+            "EVENT_SOURCE": c.CLAIM_CHECK_EVENT_SOURCE,
         },
+        publishes=True,
     ),
 )
 RESOLVE_TASKS = (
@@ -235,6 +239,8 @@ class ClaimCheck(Construct):
             environment[CLAIMS_TABLE_ENV] = self.claims_table.table_name
         if task.orders:
             environment[ORDERS_TABLE_ENV] = foundation.orders_table.table_name
+        if task.publishes:
+            environment["EVENT_BUS_NAME"] = foundation.event_bus.event_bus_name
         construct_id = task.placeholder.removesuffix("FunctionArn")
         handler = PlatformFunction(
             self,
@@ -345,7 +351,6 @@ class ClaimCheck(Construct):
             log_group=log_group,
             role_description="Claim-check split: invokes IssueClaim and publishes ClaimCheckIssued",
             invoke_sid="InvokeSplitTasks",
-            extra_substitutions={"EventBusName": foundation.event_bus.event_bus_name},
             extra_statements=[
                 iam.PolicyStatement(
                     sid="PublishClaims",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from event_contracts.versions import COPIES_READ_IN_ANOTHER_MAJOR_METRIC, ReadInAnotherMajor
+
 from claim_check import adapters
 from claim_check.errors import ClaimExpired, ClaimNotFound, InvalidClaimInput
 from claim_check.resolving import begin_resolve, claim_id_of
@@ -14,8 +16,13 @@ from observability.failures import CLAIM_CHECK_FAILURE_METRIC
 from task_io.shell import TaskShell
 
 shell = TaskShell("claim-check", InvalidClaimInput, failure_metric=CLAIM_CHECK_FAILURE_METRIC)
-REFUSALS = {ClaimNotFound: "ClaimsNotFound", ClaimExpired: "ClaimsExpired"}
-"""Each refusal's metric: a claim event for a claim that is gone or past its time to live."""
+REFUSALS = {
+    ClaimNotFound: "ClaimsNotFound",
+    ClaimExpired: "ClaimsExpired",
+    ReadInAnotherMajor: COPIES_READ_IN_ANOTHER_MAJOR_METRIC,
+}
+"""Each refusal's metric: a claim event for a claim that is gone or past its time to live, and
+a copy of one in a major the resolve does not read (its copy in one it does is resolved)."""
 
 
 @shell.task(ResolveRequest, correlation_id_path="executionId", failures=REFUSALS)

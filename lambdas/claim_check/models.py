@@ -1,9 +1,16 @@
 """The claim, what the intake hands over, and the byte ranges the import reads in parallel."""
 
 import uuid
-from typing import Literal
+from datetime import date
+from typing import Any, Literal
 
-from event_contracts.versions import PUBLISHED
+from event_contracts.versions import (
+    ALSO_PUBLISHED_AS_FIELD,
+    PUBLISHED,
+    VERSION_FIELD,
+    downgraded,
+    published_versions,
+)
 from pydantic import Field
 
 from task_io.models import CamelModel
@@ -70,10 +77,34 @@ class ClaimCheckIssued(Claim):
     Consumers deduplicate on ``claimId``: one claim per object version."""
 
     event_version: str = Field(default=PUBLISHED[CLAIM_CHECK_ISSUED], pattern=r"^\d+\.\d+$")
+    also_published_as: list[str] | None = Field(
+        default=None,
+        description="The other versions this event is published in, side by side (only while a"
+        " superseded major is still published): a consumer acts on the copy in its major.",
+    )
 
     @classmethod
     def of(cls, claim: Claim) -> "ClaimCheckIssued":
         return cls.model_validate(claim.model_dump())
+
+    @classmethod
+    def details(cls, claim: Claim, today: date) -> list[dict[str, Any]]:
+        """The details announcing ``claim``: one, or, while an older major is published side by
+        side (`event_contracts.versions`), one per version, the current first, each naming the
+        others' versions."""
+        current = cls.of(claim).model_dump(mode="json", exclude={"also_published_as"})
+        versions = published_versions(CLAIM_CHECK_ISSUED, current[VERSION_FIELD], today)
+        if len(versions) == 1:
+            return [current]
+        payload = {k: v for k, v in current.items() if k != VERSION_FIELD}
+        return [
+            {
+                **(payload if version == versions[0] else downgraded(CLAIM_CHECK_ISSUED, payload, version)),
+                VERSION_FIELD: version,
+                ALSO_PUBLISHED_AS_FIELD: [v for v in versions if v != version],
+            }
+            for version in versions
+        ]
 
 
 class ClaimRecord(Claim):

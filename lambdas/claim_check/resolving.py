@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from event_contracts.versions import VERSION_FIELD, accepted_version
+from event_contracts.versions import ALSO_PUBLISHED_AS_FIELD, VERSION_FIELD, accepted_version
 from pydantic import ValidationError
 
 from claim_check.claims import DynamoClaims
@@ -54,8 +54,9 @@ def claim_id_of(records: Any) -> str:
     claim_id = detail.get("claimId") if isinstance(detail, dict) else None
     if not isinstance(claim_id, str) or not 1 <= len(claim_id) <= 64:
         raise InvalidClaimInput("the event names no claimId")
-    # A newer major is parked whole (UnsupportedEventVersion), its claim left as it is.
-    accepted_version(CLAIM_CHECK_ISSUED, detail.get(VERSION_FIELD))
+    # A newer major is parked whole (UnsupportedEventVersion), its claim left as it is; a copy
+    # published beside one in a major the resolve reads ends as ReadInAnotherMajor.
+    accepted_version(CLAIM_CHECK_ISSUED, detail.get(VERSION_FIELD), detail.get(ALSO_PUBLISHED_AS_FIELD))
     return claim_id
 
 

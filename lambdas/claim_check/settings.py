@@ -30,6 +30,10 @@ class SplitSettings(ClaimsSettings):
 
     range_bytes: int = Field(default=DEFAULT_RANGE_BYTES, alias="CLAIM_RANGE_BYTES", ge=1024)
     ttl_days: int = Field(default=DEFAULT_TTL_DAYS, alias="CLAIM_TTL_DAYS", ge=1)
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+    event_source: str = Field(alias="EVENT_SOURCE", min_length=1)
+    """Where ClaimCheckIssued goes, and its source: the workflow puts the entries this function
+    builds (one per version published)."""
 
 
 class FinishSettings(ClaimsSettings):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from event_contracts.versions import UnsupportedEventVersion
+from event_contracts.versions import (
+    COPIES_READ_IN_ANOTHER_MAJOR_METRIC,
+    ReadInAnotherMajor,
+    UnsupportedEventVersion,
+)
 
 from order_saga import dynamodb
 from order_saga.begin import begin_saga
@@ -38,6 +42,7 @@ locks_factory = dynamodb.saga_locks
         OrderFactsMismatch: "OrderEventsMismatched",
         OrderNotPlaced: "OrderEventsRefused",
         UnsupportedEventVersion: "UnsupportedEventVersions",
+        ReadInAnotherMajor: COPIES_READ_IN_ANOTHER_MAJOR_METRIC,
     },
 )
 def lambda_handler(request: BeginRequest) -> BeginResult:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from event_contracts.versions import VERSION_FIELD, accepted_version
+from event_contracts.versions import ALSO_PUBLISHED_AS_FIELD, VERSION_FIELD, accepted_version
 from pydantic import ValidationError, model_validator
 
 from order_saga.errors import InvalidOrderEvent
@@ -72,14 +72,19 @@ def _single_event(records: Any) -> tuple[Any, Any]:
 
 def parse_order_placed(records: Any) -> SagaOrder:
     """The order of the batch's OrderPlaced event, or InvalidOrderEvent saying what is wrong
-    (UnsupportedEventVersion when its contract version is one the saga does not read)."""
+    (UnsupportedEventVersion when its contract version is one the saga does not read,
+    ReadInAnotherMajor when this copy's is not but the same event was published in one it is)."""
     detail_type, detail = _single_event(records)
     if detail_type != ORDER_PLACED:
         named = "eventType" if isinstance(records, dict) else "detail-type"
         raise InvalidOrderEvent(f"{named} is {detail_type!r}, expected {ORDER_PLACED!r}")
     # An event in a version the saga does not read is parked whole (UnsupportedEventVersion),
     # never judged by this version's rules: it is not invalid, only newer than this consumer.
-    accepted_version(ORDER_PLACED, detail.get(VERSION_FIELD) if isinstance(detail, dict) else None)
+    # A copy published beside one in a major the saga reads ends as ReadInAnotherMajor.
+    if isinstance(detail, dict):
+        accepted_version(ORDER_PLACED, detail.get(VERSION_FIELD), detail.get(ALSO_PUBLISHED_AS_FIELD))
+    else:
+        accepted_version(ORDER_PLACED, None)
     try:
         placed = OrderPlacedDetail.model_validate(detail, strict=True, by_alias=True, by_name=False)
     except ValidationError as error:

@@ -10,11 +10,18 @@ JSON Schemas, which the stack registers and the contract tests check published e
 """
 
 import json
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any, Literal
 
-from event_contracts.versions import UNVERSIONED, VERSION_FIELD, published_version
+from event_contracts.versions import (
+    ALSO_PUBLISHED_AS_FIELD,
+    UNVERSIONED,
+    VERSION_FIELD,
+    downgraded,
+    published_version,
+    published_versions,
+)
 from pydantic import BaseModel, ConfigDict, Field
 
 from order_store.keys import order_pk, outbox_sk, pending_shard
@@ -99,6 +106,11 @@ class OrderEvent(CamelModel):
     sequence: int = Field(ge=1)
     occurred_at: str = Field(description="When the event was committed with the order (ISO 8601, UTC).")
     data: Any
+    also_published_as: list[str] | None = Field(
+        default=None,
+        description="The other versions this event is published in, side by side (only while a"
+        " superseded major is still published): a consumer acts on the copy in its major.",
+    )
 
 
 class OrderPlaced(OrderEvent):
@@ -173,7 +185,9 @@ def new_order_event(
     )
 
 
-def bus_entry(record: OutboxRecord, *, source: str, event_bus_name: str) -> PutEventsEntry:
+def bus_entry(
+    record: OutboxRecord, *, source: str, event_bus_name: str, also_published_as: Sequence[str] = ()
+) -> PutEventsEntry:
     """The PutEvents entry announcing ``record``.
 
     The envelope repeats the event id and sequence so consumers can deduplicate (delivery is at
@@ -190,12 +204,37 @@ def bus_entry(record: OutboxRecord, *, source: str, event_bus_name: str) -> PutE
         "occurredAt": record.created_at,
         "data": json.loads(record.detail),
     }
+    if also_published_as:
+        envelope[ALSO_PUBLISHED_AS_FIELD] = list(also_published_as)
     return PutEventsEntry(
         source=source,
         detail_type=record.event_type,
         detail=json.dumps(envelope, separators=(",", ":"), ensure_ascii=False),
         event_bus_name=event_bus_name,
     )
+
+
+def bus_entries(
+    record: OutboxRecord, *, source: str, event_bus_name: str, today: date
+) -> list[PutEventsEntry]:
+    """The PutEvents entries announcing ``record``: one (`bus_entry`), or, while an older major is
+    published side by side (`event_contracts.versions`), one per version, the record's own
+    first. The copies share the event id, and each names the versions of the others, so a
+    consumer acts on the one in its major and deduplicates the rest."""
+    own = record.event_version or UNVERSIONED
+    versions = published_versions(record.event_type, own, today)
+    if len(versions) == 1:
+        return [bus_entry(record, source=source, event_bus_name=event_bus_name)]
+    data = json.loads(record.detail)
+    entries = []
+    for version in versions:
+        detail = record.detail if version == own else json.dumps(downgraded(record.event_type, data, version))
+        copy = record.model_copy(update={"event_version": version, "detail": detail})
+        others = [v for v in versions if v != version]
+        entries.append(
+            bus_entry(copy, source=source, event_bus_name=event_bus_name, also_published_as=others)
+        )
+    return entries
 
 
 def entry_size(entry: PutEventsEntry) -> int:

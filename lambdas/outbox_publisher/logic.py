@@ -15,7 +15,7 @@ from order_store.events import (
     PUT_EVENTS_MAX_BYTES,
     PUT_EVENTS_MAX_ENTRIES,
     PutEventsEntry,
-    bus_entry,
+    bus_entries,
     entry_size,
 )
 from order_store.models import OutboxKey, PublishFailure
@@ -163,6 +163,12 @@ def claim_outbox(
 
     A record another execution owns, or one already published, is skipped: a duplicate pipe
     delivery or an overlapping sweep therefore publishes nothing twice.
+
+    A record has one entry per version it goes out in (two while a superseded major is
+    published side by side), each paired with the record's key. Retries and settling work on
+    entries and keys alike, so a record is PUBLISHED only when the bus accepted every one of its
+    entries; a record released for another attempt sends all of them again (consumers drop the
+    copies already taken by their shared event id).
     """
     candidates = keys_to_claim(request, repository, settings, now)
     claimed: list[tuple[PutEventsEntry, OutboxKey]] = []
@@ -174,13 +180,18 @@ def claim_outbox(
         if record is None:
             skipped += 1
             continue
-        entry = bus_entry(record, source=settings.event_source, event_bus_name=settings.event_bus_name)
-        size = _state_size(entry, record.key)
+        entries = bus_entries(
+            record,
+            source=settings.event_source,
+            event_bus_name=settings.event_bus_name,
+            today=now.date(),
+        )
+        size = sum(_state_size(entry, record.key) for entry in entries)
         if claimed and used_bytes + size > CLAIM_STATE_BUDGET_BYTES:
             repository.unclaim(record.key, request.claim_token)
             deferred = len(candidates) - index
             break
-        claimed.append((entry, record.key))
+        claimed.extend((entry, record.key) for entry in entries)
         used_bytes += size
     batches = [
         PublishBatch(attempt=1, entries=[entry for entry, _ in batch], keys=[key for _, key in batch])
@@ -188,7 +199,7 @@ def claim_outbox(
     ]
     return ClaimResult(
         claim_token=request.claim_token,
-        claimed=len(claimed),
+        claimed=len(unique_keys(key for _, key in claimed)),
         skipped=skipped,
         deferred=deferred,
         batches=batches,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from claim_check.models import SCHEMA_VERSION
+from claim_check.models import CLAIM_CHECK_ISSUED, SCHEMA_VERSION
 from claim_check.resolving import RESOLVED_TAG
 from claim_check.settings import (
     DEFAULT_AFTER_SUCCESS,
@@ -113,10 +113,12 @@ def test_the_claim_check_and_its_infrastructure_agree(synthesized: Synthesized) 
     # The prefixes the roles are scoped to are the ones the code writes
     text = str(synthesized.resources)
     assert f"/{MANIFEST_PREFIX}*" in text and f"{REPORT_PREFIX}*" in text
-    # The split publishes under the source the resolve's rule matches
-    split = (REPO_ROOT / "asl" / "claim_check_split.asl.json").read_text()
-    assert f'"Source": "{c.CLAIM_CHECK_EVENT_SOURCE}"' in split
-    assert f'"DetailType": "{c.CLAIM_CHECK_ISSUED_DETAIL_TYPE}"' in split
+    # The split publishes (IssueClaim builds the entries) under the source and detail-type the
+    # resolve's rule matches
+    split = _environment(synthesized, "claim_check.split_handler.lambda_handler")
+    assert split["EVENT_SOURCE"] == c.CLAIM_CHECK_EVENT_SOURCE
+    assert CLAIM_CHECK_ISSUED == c.CLAIM_CHECK_ISSUED_DETAIL_TYPE
+    assert '"Entries.$": "$.entries"' in (REPO_ROOT / "asl" / "claim_check_split.asl.json").read_text()
     assert SCHEMA_VERSION.startswith("order-import/")
 
 

@@ -77,12 +77,17 @@ class _Retyped(OrderConfirmedData):
     total_amount: str  # type: ignore[assignment]
 
 
+_PUBLISHED = PUBLISHED["OrderConfirmed"]
+_NEXT_MINOR = f"{major_of(_PUBLISHED)}.{int(_PUBLISHED.split('.')[1]) + 1}"
+_NEXT_MAJOR = f"{major_of(_PUBLISHED) + 1}.0"
+
+
 def _confirmed_with(data: type[OrderConfirmedData]) -> dict[str, Any]:
     model = type("OrderConfirmed", (OrderConfirmed,), {"__annotations__": {"data": data}})
     original = MODELS["OrderConfirmed"]
     MODELS["OrderConfirmed"] = model
     try:
-        return generated("OrderConfirmed", "1.1")
+        return generated("OrderConfirmed", _NEXT_MINOR)
     finally:
         MODELS["OrderConfirmed"] = original
 
@@ -96,7 +101,7 @@ def schema_root(tmp_path: Path) -> Path:
 
 def test_an_added_optional_field_is_a_minor_version(schema_root: Path) -> None:
     schema = _confirmed_with(_WithOptionalNote)
-    check_version("OrderConfirmed", "1.1", schema, schema_root)
+    check_version("OrderConfirmed", _NEXT_MINOR, schema, schema_root)
 
 
 @pytest.mark.parametrize(
@@ -111,11 +116,11 @@ def test_a_breaking_change_is_refused_unless_its_major_moves(
     schema_root: Path, data: type[OrderConfirmedData], problem: str
 ) -> None:
     schema = _confirmed_with(data)
-    with pytest.raises(VersionRefused, match=re.escape("publish it as 2.0")) as refused:
-        check_version("OrderConfirmed", "1.1", schema, schema_root)
+    with pytest.raises(VersionRefused, match=re.escape(f"publish it as {_NEXT_MAJOR}")) as refused:
+        check_version("OrderConfirmed", _NEXT_MINOR, schema, schema_root)
     assert problem in str(refused.value)
     # a new major may change anything
-    check_version("OrderConfirmed", "2.0", schema, schema_root)
+    check_version("OrderConfirmed", _NEXT_MAJOR, schema, schema_root)
 
 
 def test_a_published_version_is_never_rewritten(schema_root: Path) -> None:
@@ -138,7 +143,10 @@ def test_the_command_checks_and_writes(schema_root: Path, capsys: pytest.Capture
     assert event_schemas.main([], root=schema_root) == 0
     (schema_root / "OrderPlaced" / f"{PUBLISHED['OrderPlaced']}.json").unlink()
     assert event_schemas.main([], root=schema_root) == 1
-    assert "missing: schemas/events/OrderPlaced/1.0.json (run with --write)" in capsys.readouterr().err
+    published = PUBLISHED["OrderPlaced"]
+    assert (
+        f"missing: schemas/events/OrderPlaced/{published}.json (run with --write)" in capsys.readouterr().err
+    )
     assert event_schemas.main(["--write"], root=schema_root) == 0
-    written = json.loads((schema_root / "OrderPlaced" / "1.0.json").read_text())
+    written = json.loads((schema_root / "OrderPlaced" / f"{published}.json").read_text())
     assert written == generated("OrderPlaced")

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from event_contracts.versions import PUBLISHED, VERSION_FIELD
+from event_contracts.versions import ALSO_PUBLISHED_AS_FIELD, PUBLISHED, VERSION_FIELD
 
 from local_runtime import LocalApp
 from tests.workflow.contract_check import contract_problems
@@ -111,4 +111,59 @@ def test_a_claim_check_issued_in_a_newer_major_is_parked_and_no_claim_is_failed(
     assert (execution["status"], execution["error"]) == ("FAILED", "UnsupportedEventVersion")
     (parked,) = saga_app.receive_all(saga_app.output("ClaimWorkflowFailuresQueueUrl"))
     assert '\\"eventVersion\\": \\"2.0\\"' in parked["detail"]["input"]
+    assert saga_app.client("dynamodb").scan(TableName=saga_app.output("ClaimsTableName"))["Items"] == []
+
+
+# --- a major published side by side ---------------------------------------------------------------
+
+
+def test_an_order_placed_published_in_two_majors_is_acted_on_once_by_the_copy_the_saga_reads(
+    saga_app: LocalApp, provider: Any, sample_order: dict[str, Any]
+) -> None:
+    # Given an order whose OrderPlaced waits in the saga's queue, and beside it the same event as a
+    # 2.0 copy would be published while 1.x is superseded (its amount in a money object)
+    saga_app.pause_pipe("OrderSaga")
+    order_id = start_order(saga_app, order_for(sample_order))
+    saga_app.drain()
+    (placed,) = [e for e in _platform_events(saga_app) if e["DetailType"] == "OrderPlaced"]
+    current = json.loads(placed["Detail"])
+    data = {k: v for k, v in current["data"].items() if k not in ("totalAmount", "currency")}
+    copy = {
+        **current,
+        VERSION_FIELD: "2.0",
+        ALSO_PUBLISHED_AS_FIELD: [current[VERSION_FIELD]],
+        "data": {**data, "total": {"amount": current["data"]["totalAmount"], "currency": "EUR"}},
+    }
+    put_order_placed(saga_app, copy)
+    # When the saga reads both
+    saga_app.resume_pipe("OrderSaga")
+    provider.settle()
+    saga_app.drain()
+    # Then the 2.0 copy ended by name, changing nothing, and the order was handled once, confirmed
+    ended = {saga_app.states_visited(e["executionArn"])[-1]: e["status"] for e in saga_executions(saga_app)}
+    assert ended == {"ReadInAnotherMajor": "SUCCEEDED", "OrderConfirmed": "SUCCEEDED"}
+    assert len(payments(saga_app)) == 1 and failures_parked(saga_app) == []
+    assert order_id in str(payments(saga_app))
+
+
+def test_a_claim_check_issued_copy_in_an_unread_major_ends_by_name_and_touches_no_claim(
+    saga_app: LocalApp,
+) -> None:
+    saga_app.client("events").put_events(
+        Entries=[
+            {
+                "Source": "order-platform.claim-check",
+                "DetailType": "ClaimCheckIssued",
+                "Detail": json.dumps(
+                    {"claimId": "c-1", VERSION_FIELD: "2.0", ALSO_PUBLISHED_AS_FIELD: ["1.1"]}
+                ),
+                "EventBusName": saga_app.output("EventBusName"),
+            }
+        ]
+    )
+    saga_app.drain()
+    (execution,) = saga_app.executions(saga_app.output("ClaimCheckResolveStateMachineArn"))
+    assert execution["status"] == "SUCCEEDED"
+    assert saga_app.states_visited(execution["executionArn"])[-1] == "ReadInAnotherMajor"
+    assert saga_app.receive_all(saga_app.output("ClaimWorkflowFailuresQueueUrl")) == []
     assert saga_app.client("dynamodb").scan(TableName=saga_app.output("ClaimsTableName"))["Items"] == []
