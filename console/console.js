@@ -1,5 +1,5 @@
 // The local console: state machines, executions and their paths, on the AWS APIs the endpoint serves.
-import { analyse, restartPoint, tokenOf } from "./history.js";
+import { analyse, followFrom, restartPoint, tokenOf } from "./history.js";
 import { OUTCOMES, layout, mermaidText } from "./asl_graph.js";
 import { AwsError, client, everyPage } from "./aws.js";
 import { LEDGERS, executionIndex, executionsIn, parked, scan } from "./platform.js";
@@ -11,6 +11,10 @@ const main = document.getElementById("main");
 let call;
 let outputs = {};
 let refreshTimer = null;
+// Each drawing of a page is numbered: an execution's page that started earlier but read the
+// execution later than another (a live redraw, an answer's redraw and a hash change can overlap)
+// must not replace the newer page with older news.
+let drawing = 0;
 let graphs = 0;
 
 function h(tag, attributes = {}, ...children) {
@@ -388,11 +392,13 @@ function answerForm(arn, waiting, onAnswered) {
 }
 
 async function executionView(arn, selected) {
+  const mine = ++drawing;
   const [execution, history, machine] = await Promise.all([
     call("states", "DescribeExecution", { executionArn: arn }),
     everyPage(call, "states", "GetExecutionHistory", { executionArn: arn, maxResults: 1000 }, "events"),
     call("states", "DescribeStateMachineForExecution", { executionArn: arn }),
   ]);
+  if (mine !== drawing) return;
   const definition = JSON.parse(machine.definition);
   const { nodes } = layout(definition);
   const analysis = analyse(history, execution.status, nodes);
@@ -479,7 +485,8 @@ async function executionView(arn, selected) {
   );
   await drawGraph(graph, definition, analysis.outcomes, choose);
   choose(selected && analysis.states.has(selected) ? selected : analysis.order[analysis.order.length - 1]);
-  if (execution.status === "RUNNING") watch(arn, history[history.length - 1]?.id, () => selected);
+  const after = followFrom(execution.status, history);
+  if (after !== undefined && mine === drawing) watch(arn, after, () => selected);
 }
 
 // A running execution's page follows it: redrawn when a new event arrives (not otherwise, so what
@@ -636,6 +643,7 @@ async function clockView() {
 
 async function route() {
   clearTimeout(refreshTimer);
+  drawing += 1; // an execution's page still being drawn is not shown over the page asked for now
   const [, view, arn, extra] = location.hash.split("/").map((part) => decodeURIComponent(part || ""));
   try {
     if (view === "machine") await machineView(arn, extra || "");

@@ -149,3 +149,15 @@ export function restartPoint(events, definition) {
   }
   return entered;
 }
+
+const ENDED = new Set(["ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"]);
+
+// The event id a running execution's page watches for news after (a newer event redraws it), or
+// null to redraw at the next look. The status and the history are read by two calls: an execution
+// that ended between them reads RUNNING with its end already in the history, and watching for an
+// event after its end would wait forever on a page that says RUNNING.
+export function followFrom(status, events) {
+  if (status !== "RUNNING") return undefined;
+  const newest = events[events.length - 1];
+  return newest && !ENDED.has(newest.type) ? newest.id : null;
+}

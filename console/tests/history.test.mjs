@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { layout, mermaidText } from "../asl_graph.js";
-import { analyse, restartPoint, tokenOf } from "../history.js";
+import { analyse, followFrom, restartPoint, tokenOf } from "../history.js";
 
 const definition = {
   StartAt: "Reserve",
@@ -77,4 +77,16 @@ test("the graph draws Map and Parallel as boxes of their own states, and classes
   assert.equal(nodes.get("Line").parentId, nodes.get("Lines").id);
   assert.match(text, new RegExp(`class ${nodes.get("Pay").id} waiting`));
   assert.match(text, /-\.->\|"catch PaymentDeclined"\|/);
+});
+
+test("a running page watches for news after its newest event, unless that event is the end", () => {
+  const started = { id: 1, type: "ExecutionStarted" };
+  const entered = { id: 2, type: "TaskStateEntered" };
+  // running, history still going: news is any event after the newest read
+  assert.equal(followFrom("RUNNING", [started, entered]), 2);
+  // read RUNNING, but the history read a moment later already ends: redraw at the next look
+  assert.equal(followFrom("RUNNING", [started, entered, { id: 3, type: "ExecutionSucceeded" }]), null);
+  assert.equal(followFrom("RUNNING", []), null);
+  // an ended execution is not watched
+  assert.equal(followFrom("SUCCEEDED", [started, { id: 2, type: "ExecutionSucceeded" }]), undefined);
 });
