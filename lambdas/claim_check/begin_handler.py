@@ -16,16 +16,16 @@ from observability.failures import CLAIM_CHECK_FAILURE_METRIC
 from task_io.shell import TaskShell
 
 shell = TaskShell("claim-check", InvalidClaimInput, failure_metric=CLAIM_CHECK_FAILURE_METRIC)
-REFUSALS = {
-    ClaimNotFound: "ClaimsNotFound",
-    ClaimExpired: "ClaimsExpired",
-    ReadInAnotherMajor: COPIES_READ_IN_ANOTHER_MAJOR_METRIC,
-}
-"""Each refusal's metric: a claim event for a claim that is gone or past its time to live, and
-a copy of one in a major the resolve does not read (its copy in one it does is resolved)."""
+REFUSALS = {ClaimNotFound: "ClaimsNotFound", ClaimExpired: "ClaimsExpired"}
+"""Each refusal's metric: a claim event for a claim that is gone or past its time to live."""
 
 
-@shell.task(ResolveRequest, correlation_id_path="executionId", failures=REFUSALS)
+@shell.task(
+    ResolveRequest,
+    correlation_id_path="executionId",
+    failures=REFUSALS,
+    outcomes={ReadInAnotherMajor: COPIES_READ_IN_ANOTHER_MAJOR_METRIC},
+)
 def lambda_handler(request: ResolveRequest) -> dict[str, Any]:
     claim_id = claim_id_of(request.records)
     shell.logger.append_keys(claimId=claim_id)

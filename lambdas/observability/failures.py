@@ -30,8 +30,14 @@ def count_failures(
     named: Mapping[type[Exception], str] | None = None,
     *,
     failure_metric: str = SAGA_FAILURE_METRIC,
+    outcomes: Mapping[type[Exception], str] | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Decorate a handler (inside ``metrics.log_metrics``) to count and log what it raises."""
+    """Decorate a handler (inside ``metrics.log_metrics``) to count and log what it raises.
+
+    `outcomes` are raised only so the state machine can end the execution by name (a copy of an
+    event read in another major): counted in their metric and logged as information, not as a
+    failed task."""
+    ended_by_name = outcomes or {}
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
@@ -39,12 +45,19 @@ def count_failures(
             try:
                 return handler(event, context)
             except Exception as error:
-                metric = next(
+                outcome = next(
+                    (name for kind, name in ended_by_name.items() if isinstance(error, kind)), None
+                )
+                metric = outcome or next(
                     (name for kind, name in (named or {}).items() if isinstance(error, kind)), failure_metric
                 )
                 metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
                 metrics.add_metadata(key="errorType", value=type(error).__name__)
-                logger.warning("Task failed", extra={"errorType": type(error).__name__, "error": str(error)})
+                report = logger.info if outcome else logger.warning
+                report(
+                    "Task ended by name" if outcome else "Task failed",
+                    extra={"errorType": type(error).__name__, "error": str(error)},
+                )
                 raise
 
         return wrapper

@@ -42,8 +42,8 @@ locks_factory = dynamodb.saga_locks
         OrderFactsMismatch: "OrderEventsMismatched",
         OrderNotPlaced: "OrderEventsRefused",
         UnsupportedEventVersion: "UnsupportedEventVersions",
-        ReadInAnotherMajor: COPIES_READ_IN_ANOTHER_MAJOR_METRIC,
     },
+    outcomes={ReadInAnotherMajor: COPIES_READ_IN_ANOTHER_MAJOR_METRIC},
 )
 def lambda_handler(request: BeginRequest) -> BeginResult:
     settings = load_begin_settings()

@@ -64,6 +64,7 @@ class TaskShell:
         *,
         correlation_id_path: str | None = None,
         failures: Mapping[type[Exception], str] | None = None,
+        outcomes: Mapping[type[Exception], str] | None = None,
         capture_response: bool | None = None,
         pass_context: bool = False,
     ) -> Callable[[Callable[..., TaskResult]], Handler]:
@@ -72,15 +73,19 @@ class TaskShell:
         `request` is the step's request model, or a function reading the event into what the
         step takes (a pipe's batch); it raises its own named error on a bad event.
         `failures` names the business metric of each failure class (``{OutOfStock:
-        "OutOfStock"}``); `capture_response` is off for outputs too large or too private to copy
-        into a trace; with `pass_context` the step also gets the Lambda context."""
+        "OutOfStock"}``); `outcomes` the metric of each error raised only to end the execution
+        by name, which is logged as information (`count_failures`); `capture_response` is off
+        for outputs too large or too private to copy into a trace; with `pass_context` the step
+        also gets the Lambda context."""
         read = self._reader(request)
 
         def decorate(step: Callable[..., TaskResult]) -> Handler:
             @self.logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)
             @self.tracer.capture_lambda_handler(capture_response=capture_response)
             @self.metrics.log_metrics
-            @count_failures(self.logger, self.metrics, failures, failure_metric=self._failure_metric)
+            @count_failures(
+                self.logger, self.metrics, failures, failure_metric=self._failure_metric, outcomes=outcomes
+            )
             @functools.wraps(step)
             def handler(event: Any, context: LambdaContext) -> Any:
                 result = step(read(event), context) if pass_context else step(read(event))

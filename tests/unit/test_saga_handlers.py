@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from event_contracts.versions import ReadInAnotherMajor
 
 from order_saga import (
     begin_handler,
@@ -49,6 +50,7 @@ from tests.unit.samples import (
     order_placed_batch,
     order_placed_record,
     saga_order,
+    sqs_record,
 )
 
 pytestmark = [
@@ -198,6 +200,29 @@ def test_an_invalid_event_raises_the_error_the_state_machine_catches(
             lambda_context,
         )
     assert "InvalidOrderEvents" in _metrics(capsys)
+
+
+def test_a_copy_in_a_major_the_saga_does_not_read_ends_by_name_and_is_no_failure(
+    lambda_context: FakeLambdaContext, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the 2.0 copy of an OrderPlaced also published as 1.1
+    [record] = order_placed_batch()
+    event = json.loads(record["body"])
+    event["detail"].update({"eventVersion": "2.0", "alsoPublishedAs": ["1.1"]})
+    copy = [sqs_record(json.dumps(event))]
+    logged: list[tuple[str, str]] = []
+    for level in ("info", "warning"):
+        monkeypatch.setattr(
+            begin_handler.logger,
+            level,
+            lambda message, *_, level=level, **__: logged.append((level, message)),
+        )
+    # When BeginSaga reads it / Then it raises the error the state machine ends on by name
+    with pytest.raises(ReadInAnotherMajor):
+        _invoke(begin_handler, {"records": copy, "executionId": EXECUTION_ID}, lambda_context)
+    # counted as what it is, not as a failed task, and logged as information
+    assert _metrics(capsys) == {"EventCopiesReadInAnotherMajor"}
+    assert logged == [("info", "Task ended by name")]
 
 
 def test_a_begin_input_without_an_execution_id_breaks_the_contract(
