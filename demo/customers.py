@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -108,24 +108,44 @@ class CustomerAccount:
         return self.tokens
 
     def _meet(self, challenge: str, session: str) -> dict[str, Any]:
-        responses = {"USERNAME": self.email}
         if challenge == "MFA_SETUP":
             setup = self.cognito.associate_software_token(Session=session)
-            self.totp_secret = setup["SecretCode"]
-            verified = self.cognito.verify_software_token(
-                Session=setup.get("Session", session),
-                UserCode=totp_code(self.totp_secret, time.time()),
-                FriendlyDeviceName="authenticator",
+            secret = self.totp_secret = setup["SecretCode"]
+            verified = self._with_current_code(
+                secret,
+                lambda code: self.cognito.verify_software_token(
+                    Session=setup.get("Session", session), UserCode=code, FriendlyDeviceName="authenticator"
+                ),
             )
-            session = verified["Session"]
-        elif challenge == "SOFTWARE_TOKEN_MFA" and self.totp_secret is not None:
-            responses["SOFTWARE_TOKEN_MFA_CODE"] = totp_code(self.totp_secret, time.time())
-        else:
-            raise SignInRefused(f"{self.email}: the pool asks for {challenge}")
+            return self._respond(challenge, verified["Session"], {})
+        if challenge == "SOFTWARE_TOKEN_MFA" and self.totp_secret is not None:
+            return self._with_current_code(
+                self.totp_secret,
+                lambda code: self._respond(challenge, session, {"SOFTWARE_TOKEN_MFA_CODE": code}),
+            )
+        raise SignInRefused(f"{self.email}: the pool asks for {challenge}")
+
+    def _respond(self, challenge: str, session: str, responses: dict[str, str]) -> dict[str, Any]:
         answer: dict[str, Any] = self.cognito.respond_to_auth_challenge(
-            ClientId=self.client_id, ChallengeName=challenge, Session=session, ChallengeResponses=responses
+            ClientId=self.client_id,
+            ChallengeName=challenge,
+            Session=session,
+            ChallengeResponses={"USERNAME": self.email, **responses},
         )
         return answer
+
+    def _with_current_code(self, secret: str, send: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        """``send`` the authenticator's code; when the pool refuses it because its 30 s step ended
+        on the way (the code shown now is another), send the code shown now, as a user would.
+        A code refused within its own step is refused: nothing is retried blindly."""
+        code = totp_code(secret, time.time())
+        try:
+            return send(code)
+        except self.cognito.exceptions.CodeMismatchException:
+            current = totp_code(secret, time.time())
+            if current == code:
+                raise
+            return send(current)
 
     def access_token(self) -> str:
         """A current access token: signs in, or renews with the refresh token a minute before
