@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from event_contracts.versions import PUBLISHED, VERSION_FIELD
 
 from demo.payment_provider import PaymentProvider
 from local_runtime import LocalApp
 from local_runtime.serve import LocalEndpoint
 from tests.workflow.aws_cli import aws
+from tests.workflow.contract_check import contract_problems
 from tests.workflow.saga_helpers import (
     STOCK,
     order_for,
@@ -119,3 +121,18 @@ def test_every_sample_started_with_the_aws_cli_through_the_endpoint_reaches_its_
         assert reservations(app) == payments(app) == shipments(app) == []
     finally:
         endpoint.stop()
+
+
+def test_the_event_samples_state_the_published_version_and_keep_its_schema() -> None:
+    # The saga's hand-start samples are the OrderPlaced envelope as the platform publishes it now
+    envelope = json.loads((SAMPLES / "order_saga.json").read_text())
+    (record,) = json.loads((SAMPLES / "order_saga.from_pipe.json").read_text())
+    for detail in (envelope, json.loads(record["body"])["detail"]):
+        assert detail[VERSION_FIELD] == PUBLISHED["OrderPlaced"]
+        entry = {
+            "FromPlatform": True,
+            "Source": "order-platform.orders",
+            "DetailType": "OrderPlaced",
+            "Detail": json.dumps(detail),
+        }
+        assert contract_problems([entry]) == []
