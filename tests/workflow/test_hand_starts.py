@@ -136,3 +136,14 @@ def test_the_event_samples_state_the_published_version_and_keep_its_schema() -> 
             "Detail": json.dumps(detail),
         }
         assert contract_problems([entry]) == []
+    # and the claim resolve's pipe sample is ClaimCheckIssued as the split publishes it
+    (claim,) = json.loads((SAMPLES / "claim_check_resolve.from_pipe.json").read_text())
+    issued = json.loads(claim["body"])["detail"]
+    assert issued[VERSION_FIELD] == PUBLISHED["ClaimCheckIssued"]
+    entry = {
+        "FromPlatform": True,
+        "Source": "order-platform.claim-check",
+        "DetailType": "ClaimCheckIssued",
+        "Detail": json.dumps(issued),
+    }
+    assert contract_problems([entry]) == []
