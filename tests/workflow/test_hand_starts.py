@@ -123,27 +123,21 @@ def test_every_sample_started_with_the_aws_cli_through_the_endpoint_reaches_its_
         endpoint.stop()
 
 
+def _sample_problems(source: str, event_type: str, detail: dict[str, Any]) -> list[str]:
+    """Why a sample's event detail breaks the committed schema of the version it states."""
+    entry = {"FromPlatform": True, "Source": source, "DetailType": event_type, "Detail": json.dumps(detail)}
+    return contract_problems([entry])
+
+
 def test_the_event_samples_state_the_published_version_and_keep_its_schema() -> None:
     # The saga's hand-start samples are the OrderPlaced envelope as the platform publishes it now
     envelope = json.loads((SAMPLES / "order_saga.json").read_text())
     (record,) = json.loads((SAMPLES / "order_saga.from_pipe.json").read_text())
     for detail in (envelope, json.loads(record["body"])["detail"]):
         assert detail[VERSION_FIELD] == PUBLISHED["OrderPlaced"]
-        entry = {
-            "FromPlatform": True,
-            "Source": "order-platform.orders",
-            "DetailType": "OrderPlaced",
-            "Detail": json.dumps(detail),
-        }
-        assert contract_problems([entry]) == []
+        assert _sample_problems("order-platform.orders", "OrderPlaced", detail) == []
     # and the claim resolve's pipe sample is ClaimCheckIssued as the split publishes it
     (claim,) = json.loads((SAMPLES / "claim_check_resolve.from_pipe.json").read_text())
     issued = json.loads(claim["body"])["detail"]
     assert issued[VERSION_FIELD] == PUBLISHED["ClaimCheckIssued"]
-    entry = {
-        "FromPlatform": True,
-        "Source": "order-platform.claim-check",
-        "DetailType": "ClaimCheckIssued",
-        "Detail": json.dumps(issued),
-    }
-    assert contract_problems([entry]) == []
+    assert _sample_problems("order-platform.claim-check", "ClaimCheckIssued", issued) == []
