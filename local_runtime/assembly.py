@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+from local_runtime.cloudformation import creation_order
 
 
 class AssemblyError(Exception):
@@ -30,6 +33,12 @@ class StackArtifact:
     def resources(self) -> dict[str, dict[str, Any]]:
         resources: dict[str, dict[str, Any]] = self.template.get("Resources", {})
         return resources
+
+    @cached_property
+    def creation_order(self) -> tuple[str, ...]:
+        """Its logical ids in an order where each comes after what it references. Worked out
+        once, as the template is read once: every app started from it provisions in this order."""
+        return tuple(creation_order(self.resources))
 
     def asset_dir(self, s3_key: str) -> Path:
         """Staged directory of a file asset, from the S3 object key CDK put in the template.

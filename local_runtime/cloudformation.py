@@ -108,6 +108,8 @@ class Resolver:
         self._parameters = dict(parameters or {})
         self._conditions: dict[str, bool] = {}
         self._evaluating: list[str] = []
+        self._intrinsics = self._functions()
+        """Built once: resolving a template walks some ninety thousand values."""
 
     def condition(self, name: str) -> bool:
         """A condition of the template, as CloudFormation evaluates it (Fn::Equals, Fn::Not,
@@ -134,7 +136,7 @@ class Resolver:
             return value
         if len(value) == 1:
             ((key, arg),) = value.items()
-            handler = self._functions().get(key)
+            handler = self._intrinsics.get(key)
             if handler is not None:
                 return handler(arg)
         resolved = {key: self.resolve(item) for key, item in value.items()}

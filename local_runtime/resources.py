@@ -21,7 +21,6 @@ from local_runtime.assembly import StackArtifact
 from local_runtime.cloudformation import (
     Resolver,
     TemplateError,
-    creation_order,
     generated_name,
     parameter_values,
 )
@@ -133,7 +132,7 @@ class Provisioner:
 
     def provision_all(self) -> Provisioned:
         resources = self.stack.resources
-        for logical_id in creation_order(resources):
+        for logical_id in self.stack.creation_order:
             spec = resources[logical_id]
             resource_type = spec["Type"]
             if resource_type == "AWS::CDK::Metadata":
