@@ -592,9 +592,10 @@ def test_without_the_patch_a_long_poll_holds_storage_on_a_still_clock(tiny_app: 
             target=lambda: answers.append(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20)), daemon=True
         )
         poller.start()
-        time.sleep(0.5)
-        # moto polls inside the request: storage stays taken, and the still clock never ends it
-        free = storage._LOCK.acquire(timeout=1.5)
+        time.sleep(0.3)  # the poller's request is in moto's loop by then (a request takes ms)
+        # moto polls inside the request: storage stays taken (half a second here, a thousand times
+        # what a request holds it), and the still clock never ends it
+        free = storage._LOCK.acquire(timeout=0.5)
         if free:
             storage._LOCK.release()
         # let it go: a message sent on moto's backend itself (the API would wait for storage)
