@@ -7,6 +7,9 @@ import { LEDGERS, executionIndex, executionsIn, parked, scan } from "./platform.
 const STATUSES = ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"];
 const REDRIVABLE = new Set(["FAILED", "TIMED_OUT", "ABORTED"]);
 const PAGE = 20;
+// A running execution's page asks for its newest event this often: one event read per tick, so
+// a step that ends shows within half a second.
+const LIVE_REFRESH_MS = 500;
 const main = document.getElementById("main");
 let call;
 let outputs = {};
@@ -501,7 +504,7 @@ function watch(arn, newestId, selected) {
     } catch {
       watch(arn, newestId, selected);
     }
-  }, 1000);
+  }, LIVE_REFRESH_MS);
 }
 
 // --- The platform's own view ------------------------------------------------------------------------
