@@ -111,16 +111,18 @@ class Provisioner:
             self._clients[service] = self._session.client(service)
         return self._clients[service]
 
-    def backend(self, service: str) -> Any:
-        """moto's backend of a service for the app's account and region.
+    def backend(self, service: str, region: str | None = None) -> Any:
+        """moto's backend of a service for the app's account and region (or the named region:
+        S3's is "global").
 
-        The provisioners of the most numerous resources (queues, tables, rules, state machines:
-        about 55 of the 60 requests an app start makes) call their backends directly:
-        provisioning is single-threaded and the template is CloudFormation-valid, so what
-        botocore and moto's response layer add (serializing, dispatching, parsing: six sevenths
-        of an app start's provisioning time, measured) buys nothing there. Everything an app
-        does after its start goes through the API, as the handlers' calls do."""
-        return backends.backend(service, self.account, self.region)
+        Provisioners call the backends directly, as the API's responses would, where the
+        request is plain: provisioning is single-threaded and the template is CloudFormation-
+        valid, so what botocore and moto's response layer add (serializing, dispatching,
+        parsing: about a millisecond a request, six sevenths of an app start's provisioning
+        time, measured) buys nothing there. The user pool and its client still go through the
+        API, whose parsing of their many settings is the point. Everything an app does after its
+        start goes through the API, as the handlers' calls do."""
+        return backends.backend(service, self.account, region or self.region)
 
     def name_for(self, logical_id: str, resource_type: str, explicit: str | None) -> str:
         return explicit or generated_name(self.stack.name, logical_id, resource_type)
@@ -275,21 +277,21 @@ def _queue(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str,
 
 def _event_bus(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = props["Name"]
-    arn = p.client("events").create_event_bus(Name=name)["EventBusArn"]
+    arn = p.backend("events").create_event_bus(name=name).arn
     return name, {"Arn": arn, "Name": name}
 
 
 def _archive(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """An event archive on its bus: moto archives every matching event (never a replayed one)."""
     name = p.name_for(logical_id, "AWS::Events::Archive", props.get("ArchiveName"))
-    archive = p.client("events").create_archive(
-        ArchiveName=name,
-        EventSourceArn=props["SourceArn"],
-        Description=props.get("Description", ""),
-        EventPattern=json.dumps(props.get("EventPattern", {})),
-        RetentionDays=int(props.get("RetentionDays", 0)),
+    archive = p.backend("events").create_archive(
+        name,
+        props["SourceArn"],
+        props.get("Description", ""),
+        json.dumps(props.get("EventPattern", {})),
+        int(props.get("RetentionDays", 0)),
     )
-    return name, {"Arn": archive["ArchiveArn"], "ArchiveName": name}
+    return name, {"Arn": archive.arn, "ArchiveName": name}
 
 
 _TARGET_KEYS = (
@@ -330,7 +332,7 @@ def _rule(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, 
 
 def _topic(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = p.name_for(logical_id, "AWS::SNS::Topic", props.get("TopicName"))
-    arn = p.client("sns").create_topic(Name=name)["TopicArn"]
+    arn = p.backend("sns").create_topic(name).arn
     return arn, {"TopicArn": arn, "TopicName": name}
 
 
@@ -346,19 +348,14 @@ def _subscription(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tup
 
 def _bucket(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     name = props.get("BucketName") or generated_name(p.stack.name, logical_id, "AWS::S3::Bucket").lower()[:63]
-    request: dict[str, Any] = {"Bucket": name}
-    if p.region != "us-east-1":
-        request["CreateBucketConfiguration"] = {"LocationConstraint": p.region}
-    s3 = p.client("s3")
-    s3.create_bucket(**request)
+    s3 = p.backend("s3", region="global")  # S3's namespace is global; the bucket has a region
+    s3.create_bucket(name, p.region)
     if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_versioning(name, "Enabled")
     notifications = props.get("NotificationConfiguration", {})
     if notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
         # moto then puts "Object Created" (and the rest) on the default bus, as S3 does
-        s3.put_bucket_notification_configuration(
-            Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
-        )
+        s3.put_bucket_notification_configuration(name, {"EventBridgeConfiguration": {}})
     return name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
 
 
@@ -455,43 +452,57 @@ def _user_pool_client(p: Provisioner, logical_id: str, props: dict[str, Any]) ->
 def _email_identity(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """An SES identity, verified at once (locally nobody clicks the verification link)."""
     identity = str(props["EmailIdentity"])
-    p.client("sesv2").create_email_identity(EmailIdentity=identity)
+    p.backend("sesv2").create_email_identity(identity, None, None, None)
     if "@" in identity:
-        p.client("ses").verify_email_identity(EmailAddress=identity)
+        p.backend("ses").verify_email_identity(identity)
     else:
-        p.client("ses").verify_domain_identity(Domain=identity)
+        p.backend("ses").verify_domain(identity)
     return identity, {}
 
 
-_PASSWORD_OPTIONS = (
-    "PasswordLength",
-    "ExcludeCharacters",
-    "ExcludeNumbers",
-    "ExcludePunctuation",
-    "ExcludeUppercase",
-    "ExcludeLowercase",
-    "IncludeSpace",
-    "RequireEachIncludedType",
-)
+_PASSWORD_DEFAULTS: dict[str, Any] = {
+    "PasswordLength": 32,
+    "ExcludeCharacters": "",
+    "ExcludeNumbers": False,
+    "ExcludePunctuation": False,
+    "ExcludeUppercase": False,
+    "ExcludeLowercase": False,
+    "IncludeSpace": False,
+    "RequireEachIncludedType": True,
+}
+"""GetRandomPassword's options with the defaults Secrets Manager documents for each."""
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def _secret(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """A secret, its value generated as CloudFormation would (Secrets Manager's GetRandomPassword
     with the template's options) or taken as given. The platform key is not run locally, so
     the secret is created without it; its Ref, as CloudFormation's, is the ARN."""
-    client = p.client("secretsmanager")
+    secrets = p.backend("secretsmanager")
     name = str(props.get("Name") or generated_name(p.stack.name, logical_id, "AWS::SecretsManager::Secret"))
     value = props.get("SecretString")
     generate = props.get("GenerateSecretString")
     if value is None and generate is not None:
-        options = {key: generate[key] for key in _PASSWORD_OPTIONS if key in generate}
-        password = client.get_random_password(**options)["RandomPassword"]
+        options = {key: generate.get(key, default) for key, default in _PASSWORD_DEFAULTS.items()}
+        answer = secrets.get_random_password(**{_snake(key): option for key, option in options.items()})
+        password = json.loads(answer)["RandomPassword"]
         template, key = generate.get("SecretStringTemplate"), generate.get("GenerateStringKey")
         value = json.dumps({**json.loads(template), key: password}) if template and key else password
-    request: dict[str, Any] = {"Name": name, "Description": str(props.get("Description", ""))}
-    if value is not None:
-        request["SecretString"] = str(value)
-    arn = client.create_secret(**request)["ARN"]
+    created = secrets.create_secret(
+        name=name,
+        secret_string=None if value is None else str(value),
+        secret_binary=None,
+        description=str(props.get("Description", "")),
+        tags=[],
+        kms_key_id=None,
+        client_request_token=None,
+        replica_regions=[],
+        force_overwrite=False,
+    )
+    arn = json.loads(created)["ARN"]
     return arn, {"Id": arn}
 
 
