@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore import xform_name
 
 from local_runtime.assembly import StackArtifact
 from local_runtime.cloudformation import (
@@ -473,10 +474,6 @@ _PASSWORD_DEFAULTS: dict[str, Any] = {
 """GetRandomPassword's options with the defaults Secrets Manager documents for each."""
 
 
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-
-
 def _secret(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """A secret, its value generated as CloudFormation would (Secrets Manager's GetRandomPassword
     with the template's options) or taken as given. The platform key is not run locally, so
@@ -487,7 +484,7 @@ def _secret(p: Provisioner, logical_id: str, props: dict[str, Any]) -> tuple[str
     generate = props.get("GenerateSecretString")
     if value is None and generate is not None:
         options = {key: generate.get(key, default) for key, default in _PASSWORD_DEFAULTS.items()}
-        answer = secrets.get_random_password(**{_snake(key): option for key, option in options.items()})
+        answer = secrets.get_random_password(**{xform_name(key): option for key, option in options.items()})
         password = json.loads(answer)["RandomPassword"]
         template, key = generate.get("SecretStringTemplate"), generate.get("GenerateStringKey")
         value = json.dumps({**json.loads(template), key: password}) if template and key else password
