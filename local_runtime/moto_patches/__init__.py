@@ -16,7 +16,7 @@ By service:
   `test_state`, StartSyncExecution, ValidateStateMachineDefinition);
 * `events`, `sqs`, `dynamodb`, `cognito`: one module each;
 * `atomic_entrances`: every request applies atomically (`local_runtime.storage`'s lock at
-  moto's entrances), and `speedups`: two per-request costs paid once; both for every service;
+  moto's entrances), and `speedups`: repeated costs paid once; both for every service;
 * `backends`: the runtime's reads and writes of moto's state (queues, streams, rules, logs),
   so that nothing outside this package imports moto beyond ``mock_aws``;
 * `races`: the instrument that stages a race inside storage (the suite's, not a gap).

@@ -1,8 +1,8 @@
-"""Three of moto's per-request costs, paid once per process instead of on every request.
+"""Five of moto's repeated costs, paid once per process instead of on every request or backend.
 
-Neither changes what moto answers; both change only how often it works the answer out. They
-are measured by `make bench` ("moto's per-request costs"), and their tests
-(tests/local_runtime/test_moto_speedups.py) check that every answer is the same with them.
+None changes what moto answers; each changes only how often it works the answer out. They
+are measured by `make bench` ("moto's per-request costs") and by the suite's profile, and their
+tests (tests/local_runtime/test_moto_speedups.py) check that every answer is the same with them.
 
 * The response serializer looks up every member of every output shape through six alias
   providers, each built anew for each lookup (a DynamoDB GetItem walks ~250 of them: more
@@ -21,11 +21,12 @@ are measured by `make bench` ("moto's per-request costs"), and their tests
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import jsonpath_ng.ext
-from moto.core import serialize
+from moto.core import base_backend, responses, serialize
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
@@ -82,6 +83,61 @@ def _possible_keys(picker: serialize.XFormedAttributePicker, context: Any) -> It
     return keys
 
 
+ACTIONS = Replace(
+    "action_names",
+    "all",
+    responses,
+    "method_names_from_class",
+    (
+        Gap(
+            "every request reads every attribute of its response class to find its action",
+            node(_GAP_TESTS, "test_without_the_patch_every_request_reads_its_response_class_again"),
+        ),
+    ),
+)
+
+_action_names: dict[tuple[type, tuple[str, ...]], frozenset[str]] = {}
+
+
+@ACTIONS.by
+def _method_names(clazz: type) -> frozenset[str]:
+    """The names of the class's plain functions (what moto dispatches an action to), worked out
+    once per class and per set of attribute names of the class and its bases: a patch that adds
+    or removes an operation changes the names, and so asks again."""
+    key = (clazz, tuple(name for base in clazz.__mro__ for name in vars(base)))
+    names = _action_names.get(key)
+    if names is None:
+        functions = inspect.getmembers(clazz, inspect.isfunction)
+        names = _action_names[key] = frozenset(name for name, _ in functions)
+    return names
+
+
+REGIONS = Replace(
+    "service_regions",
+    "all",
+    base_backend.AccountSpecificBackend,
+    "_generate_regions",
+    (
+        Gap(
+            "every new backend of a service walks botocore's endpoint data for its regions again",
+            node(_GAP_TESTS, "test_without_the_patch_every_new_backend_lists_its_regions_again"),
+        ),
+    ),
+)
+
+_service_regions: dict[str, tuple[str, ...]] = {}
+
+
+@REGIONS.by
+def _regions(backend: Any, service_name: str) -> list[str]:
+    """The regions botocore knows for the service in every partition, listed once per service
+    (through moto's own function, without its per-backend cache)."""
+    regions = _service_regions.get(service_name)
+    if regions is None:
+        regions = _service_regions[service_name] = tuple(REGIONS.original.__wrapped__(backend, service_name))
+    return list(regions)
+
+
 def _cached_parses() -> Callable[[], None]:
     shipped = {module: module.parse for module in _ENGINE_PARSERS}  # type: ignore[attr-defined]
     for module, parse in shipped.items():
@@ -106,6 +162,8 @@ def _cached_event_path_parses() -> Callable[[], None]:
 
 PATCHES: tuple[Patch, ...] = (
     ALIASES,
+    ACTIONS,
+    REGIONS,
     Applied(
         "jsonpath_parse",
         "stepfunctions",

@@ -654,3 +654,57 @@ def test_without_the_patch_every_event_parses_its_input_paths_again(tiny_app: Lo
         assert jsonpath_ng.ext.parse("$.detail.orderId") is not jsonpath_ng.ext.parse("$.detail.orderId")
         # the same delivery either way
         assert EventTemplateParser.parse(template, paths, event) == {"id": "o-1"}  # type: ignore[arg-type]
+
+
+def test_without_the_patch_every_request_reads_its_response_class_again(
+    tiny_app: LocalApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import inspect
+
+    reads = [0]
+    shipped = inspect.getmembers
+
+    def counting(subject: Any, predicate: Any = None) -> Any:
+        reads[0] += 1
+        return shipped(subject, predicate)
+
+    monkeypatch.setattr(inspect, "getmembers", counting)
+    table = tiny_app.table_name("Tiny/Table")
+    dynamodb = tiny_app.client("dynamodb")
+    dynamodb.describe_table(TableName=table)
+    reads[0] = 0
+    dynamodb.describe_table(TableName=table)
+    assert reads[0] == 0  # the action's name found from what the first request worked out
+    with moto_patches.without("action_names"):
+        dynamodb.describe_table(TableName=table)
+        dynamodb.describe_table(TableName=table)
+    assert reads[0] == 2
+
+
+def test_without_the_patch_every_new_backend_lists_its_regions_again(
+    tiny_app: LocalApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3.session
+    from moto.core.base_backend import AccountSpecificBackend
+    from moto.sqs.models import SQSBackend
+
+    listed = [0]
+    shipped = boto3.session.Session.get_available_regions
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        listed[0] += 1
+        return shipped(self, *args, **kwargs)
+
+    monkeypatch.setattr(boto3.session.Session, "get_available_regions", counting)
+
+    def new_backend() -> list[str]:
+        return list(AccountSpecificBackend("sqs", "210987654321", SQSBackend, True, None).regions)
+
+    first = new_backend()
+    listed[0] = 0
+    assert new_backend() == first
+    assert listed[0] == 0  # the second account's backend listed nothing
+    with moto_patches.without("service_regions"):
+        assert new_backend() == first  # the same regions, walked again
+    assert listed[0] > 0
+    assert "eu-west-1" in first and "cn-north-1" in first  # every partition's
