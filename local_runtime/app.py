@@ -42,7 +42,7 @@ import botocore.config
 import botocore.loaders
 from moto import mock_aws
 
-from local_runtime import clock, environ, moto_patches, outside_http, storage
+from local_runtime import clock, environ, moto_patches, once_per_process, outside_http, storage
 from local_runtime.api_gateway import RestApi
 from local_runtime.assembly import AssemblyError, StackArtifact, load_stacks
 from local_runtime.call_faults import CallFaults
@@ -304,6 +304,7 @@ class LocalApp:
         if CLOCK.running:
             raise RuntimeError("another LocalApp runs in this process: stop it first (one clock, one moto)")
         env = {**_PROCESS_ENV, "AWS_DEFAULT_REGION": self.region}
+        once_per_process.install()
         environ.install()
         self._saved_env = {key: os.environ.get(key) for key in env}
         os.environ.update(env)
