@@ -69,3 +69,14 @@ def test_every_session_delivers_events_under_botocore_aliases_and_its_own() -> N
     assert heard[-1] == "own"
     assert own._alias_name_cache is not first._events._alias_name_cache
     assert first._events._alias_name_cache is second._events._alias_name_cache
+
+
+def test_user_agent_components_are_cleaned_as_botocore_cleans_them() -> None:
+    from botocore import useragent
+
+    allowed = useragent._USERAGENT_ALLOWED_CHARACTERS
+    cases = (("md/Botocore 1.44", False), ("app#id é", True), ("app#id é", False), ("", True))
+    for raw, allow_hash in cases:  # the same text with and without "#" allowed: two answers
+        expected = "".join(c if c in allowed or (allow_hash and c == "#") else "-" for c in raw)
+        assert useragent.sanitize_user_agent_string_component(raw, allow_hash) == expected
+        assert useragent.sanitize_user_agent_string_component(raw, allow_hash) == expected  # remembered

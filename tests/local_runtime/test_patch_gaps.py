@@ -708,3 +708,27 @@ def test_without_the_patch_every_new_backend_lists_its_regions_again(
         assert new_backend() == first  # the same regions, walked again
     assert listed[0] > 0
     assert "eu-west-1" in first and "cn-north-1" in first  # every partition's
+
+
+def test_without_the_patch_every_member_builds_a_picking_context(
+    tiny_app: LocalApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.core import serialize
+
+    built = [0]
+    shipped = serialize.AttributePickerContext.__init__
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> None:
+        built[0] += 1
+        shipped(self, *args, **kwargs)
+
+    monkeypatch.setattr(serialize.AttributePickerContext, "__init__", counting)
+    table = tiny_app.table_name("Tiny/Table")
+    dynamodb = tiny_app.client("dynamodb")
+    first = dynamodb.describe_table(TableName=table)["Table"]
+    built[0] = 0
+    assert dynamodb.describe_table(TableName=table)["Table"] == first
+    assert built[0] == 0  # every member looked up by the keys the first request found
+    with moto_patches.without("member_values"):
+        assert dynamodb.describe_table(TableName=table)["Table"] == first
+    assert built[0] > 20  # one per member of the description
