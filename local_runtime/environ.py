@@ -29,6 +29,14 @@ class InvocationEnviron(MutableMapping[str, str]):
     def __getitem__(self, key: str) -> str:
         return self._current()[key]
 
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        """A lookup without `Mapping.get`'s raised and caught KeyError: botocore, moto and
+        Powertools read a dozen variables on every call, most of them unset."""
+        return self._current().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._current()
+
     def __setitem__(self, key: str, value: str) -> None:
         if not isinstance(key, str) or not isinstance(value, str):
             raise TypeError(f"str expected, not {type(key).__name__}/{type(value).__name__}")
