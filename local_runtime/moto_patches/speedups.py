@@ -105,6 +105,11 @@ MEMBERS = Replace(
 )
 
 
+_plain_keys: dict[tuple[Any, ...], tuple[str, ...]] = {}
+"""The possible keys of each member whose keys are all plain (no dotted path), as `_alias_keys`
+has them; an empty tuple for a member that has a dotted one."""
+
+
 @MEMBERS.by
 def _member_value(serializer: serialize.ResponseSerializer, value: Any, key: str, shape: Any) -> Any:
     """A member of a plain dict, looked up by the keys its member was found to have (`ALIASES`)
@@ -120,8 +125,13 @@ def _member_value(serializer: serialize.ResponseSerializer, value: Any, key: str
     ):
         model = serializer.operation_model
         service = model.service_model.service_name if model is not None else None
-        keys = _alias_keys.get(_member_key(service, key, shape))
-        if keys is not None and not any("." in possible for possible in keys):
+        member = _member_key(service, key, shape)
+        keys = _plain_keys.get(member)
+        if keys is None and member in _alias_keys:
+            found = _alias_keys[member]
+            # a key with a dot is a path into nested values: moto's own lookup follows it
+            keys = _plain_keys[member] = () if any("." in possible for possible in found) else found
+        if keys:
             for possible in keys:
                 if possible in value:
                     return value[possible]
